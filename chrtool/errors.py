@@ -1,0 +1,45 @@
+"""Errors chrtool raises. Every decoding problem names the file, the byte offset and the layer."""
+
+
+class ChrtoolError(Exception):
+    """Root of chrtool's errors."""
+
+
+class InputError(ChrtoolError):
+    """An input could not be opened or recognised at all."""
+
+
+class DecodeError(ChrtoolError):
+    """Bytes that do not decode: where they are, in which layer, and a look at them."""
+
+    def __init__(self, message, file=None, offset=None, layer=None, snippet=b""):
+        self.message = message
+        self.file = file
+        self.offset = offset
+        self.layer = layer
+        self.snippet = bytes(snippet[:16])
+        super().__init__(str(self))
+
+    def __str__(self):
+        where = self.file or "<input>"
+        if self.offset is not None:
+            where += f" at byte {self.offset}"
+        layer = f" [{self.layer}]" if self.layer else ""
+        look = f" (bytes: {self.snippet.hex(' ')})" if self.snippet else ""
+        return f"{where}{layer}: {self.message}{look}"
+
+
+class Problem:
+    """A recoverable input problem, reported once on stderr; decoding went on around it."""
+
+    __slots__ = ("file", "offset", "layer", "message")
+
+    def __init__(self, file, offset, layer, message):
+        self.file, self.offset, self.layer, self.message = file, offset, layer, message
+
+    def __str__(self):
+        return str(DecodeError(self.message, self.file, self.offset, self.layer))
+
+    def as_dict(self):
+        return {"file": self.file, "offset": self.offset, "layer": self.layer,
+                "message": self.message}

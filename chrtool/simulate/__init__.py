@@ -1,0 +1,13 @@
+"""Synthesis of realistic LTE signalling captures, with ground truth.
+
+Modules (import the one you need; this package imports nothing heavy itself):
+
+- :mod:`chrtool.simulate.pcap_writer` -- pure-Python pcap/pcapng writers, link layers, IPv4/IPv6 (with
+  fragmentation), SCTP (associations, bundling, chunked user messages, SACK), UDP and TCP.
+- :mod:`chrtool.simulate.s1ap_build` -- S1AP PDUs encoded with pycrate (APER).
+- :mod:`chrtool.simulate.nas_build` -- NAS-EPS (TS 24.301) messages encoded with pycrate_mobile.
+- :mod:`chrtool.simulate.scenarios` -- a small event-driven engine that plays UE procedures over one
+  SCTP association per eNB and returns the frames plus a ground-truth record per UE.
+
+Everything here is deterministic: the same arguments give byte-identical output.
+"""
