@@ -1,0 +1,192 @@
+"""Events -> subscribers: link every message to a UE across interfaces and across ID reuse.
+
+Identities link in time order:
+- S1AP: a UE-associated connection is found by (association, MME UE S1AP ID) or (association,
+  eNB UE S1AP ID); InitialUEMessage opens a new one and UEContextReleaseComplete frees both IDs,
+  so IDs reused by the next UE start a new connection. NAS rows follow their S1AP carrier.
+- NAS: an IMSI seen on a connection names its UE; a GUTI the network assigns (Attach/TAU Accept,
+  GUTI Reallocation) is remembered, and a later connection presenting that M-TMSI (S-TMSI, GUTI
+  in Attach/TAU Request) joins the UE that last received it.
+- GTPv2-C and Diameter: the IMSI (or User-Name) names the UE; responses and answers follow their
+  request (sequence number / hop-by-hop + end-to-end identifiers); GTPv2 messages without IMSI
+  follow the F-TEIDs the UE's earlier messages announced.
+"""
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from chrtool.events import PROTO
+
+S1AP, NAS, GTPV2, DIAMETER, CHR = (PROTO[p] for p in ("S1AP", "NAS-EPS", "GTPv2", "Diameter", "CHR"))
+MSG_INITIAL_UE = (0 << 8) | 12
+MSG_RELEASE_COMPLETE = (1 << 8) | 23
+NAS_ASSIGNS_GUTI = {0x42, 0x49, 0x50}   # AttachAccept, TAU Accept, GUTI Reallocation Command
+
+
+@dataclass
+class UE:
+    index: int
+    imsi: str = ""
+    msisdn: str = ""
+    m_tmsis: set = field(default_factory=set)
+    connections: int = 0
+
+
+@dataclass
+class Sessions:
+    """Per-row UE and connection index (-1: not linked) and the UEs found."""
+    ue_of_row: np.ndarray
+    conn_of_row: np.ndarray
+    ues: list
+
+    def rows_of(self, ue_index):
+        return np.flatnonzero(self.ue_of_row == ue_index)
+
+    def find(self, imsi=None, msisdn=None):
+        """UEs with this IMSI or MSISDN."""
+        return [u for u in self.ues if (imsi and u.imsi == imsi) or (msisdn and u.msisdn == msisdn)]
+
+
+class _UnionFind:
+    def __init__(self):
+        self.parent = []
+
+    def add(self):
+        self.parent.append(len(self.parent))
+        return len(self.parent) - 1
+
+    def find(self, x):
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a, b):
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+        return min(a, b)
+
+
+def correlate(ev):
+    cols = ev.cols
+    n = ev.n
+    conn_of_row = np.full(n, -1, np.int64)
+    uf = _UnionFind()                       # one node per connection / GTPv2 or Diameter exchange
+    imsi_node, tmsi_owner, teid_node, seq_node = {}, {}, {}, {}
+    imsis = ev.digits_column("imsi")
+    msisdns = ev.digits_column("msisdn")
+    fteids = _fteids_by_row(ev)
+    proto = cols["proto"]
+    msg = cols["msg"]
+    parent = cols["parent"]
+    mme, enb = cols["mme_ue_s1ap_id"], cols["enb_ue_s1ap_id"]
+    order = np.lexsort((np.arange(n), cols["frame"], cols["file_id"], cols["ts_ns"]))
+    s1_ids = {}                             # (assoc, 'm'|'e', id) -> connection node
+    node_imsi, node_msisdn = {}, {}
+
+    def name(node, imsi):
+        if not imsi:
+            return
+        other = imsi_node.get(imsi)
+        imsi_node[imsi] = uf.union(other, node) if other is not None else node
+
+    for r in order.tolist():
+        p = proto[r]
+        if p == S1AP or (p == NAS and parent[r] < 0):
+            assoc = _assoc(ev, r)
+            m, e = int(mme[r]), int(enb[r])
+            node = None
+            if msg[r] == MSG_INITIAL_UE and e >= 0:
+                node = uf.add()
+            else:
+                node = s1_ids.get((assoc, "m", m)) if m >= 0 else None
+                if node is None and e >= 0:
+                    node = s1_ids.get((assoc, "e", e))
+                if node is None and (m >= 0 or e >= 0):
+                    node = uf.add()         # capture started mid-connection
+            if node is None:
+                continue                    # non-UE-associated (S1 Setup, Reset, ...)
+            if e >= 0:
+                s1_ids[(assoc, "e", e)] = node
+            if m >= 0:
+                s1_ids[(assoc, "m", m)] = node
+            conn_of_row[r] = node
+            if cols["m_tmsi"][r] >= 0 and p == S1AP:
+                owner = tmsi_owner.get(int(cols["m_tmsi"][r]))
+                if owner is not None:
+                    uf.union(owner, node)
+            if msg[r] == MSG_RELEASE_COMPLETE:
+                s1_ids.pop((assoc, "e", e), None)
+                s1_ids.pop((assoc, "m", m), None)
+        elif p == NAS:
+            node = conn_of_row[parent[r]]
+            if node < 0:
+                continue
+            conn_of_row[r] = node
+            name(node, imsis[r].decode())
+            t = int(cols["m_tmsi"][r])
+            if t >= 0:
+                if msg[r] in NAS_ASSIGNS_GUTI:
+                    tmsi_owner[t] = uf.find(node)
+                elif t in tmsi_owner:
+                    uf.union(tmsi_owner[t], node)
+        elif p in (GTPV2, DIAMETER):
+            key = _exchange_key(ev, r)
+            node = seq_node.get(key)
+            if node is None:
+                node = teid_node.get(int(cols["teid"][r])) if cols["teid"][r] > 0 else None
+            if node is None:
+                node = uf.add()
+            seq_node[key] = node
+            conn_of_row[r] = node
+            name(node, imsis[r].decode())
+            if msisdns[r]:
+                node_msisdn[uf.find(node)] = msisdns[r].decode()
+            for teid in fteids.get(r, ()):
+                teid_node[teid] = node
+        elif p == CHR:
+            imsi = imsis[r].decode()
+            if imsi:
+                node = uf.add()
+                conn_of_row[r] = node
+                name(node, imsi)
+
+    # connections -> UEs: each union-find root with an identity becomes a UE
+    roots = np.array([uf.find(c) if c >= 0 else -1 for c in conn_of_row.tolist()], np.int64)
+    root_imsi = {uf.find(node): imsi for imsi, node in imsi_node.items()}
+    for node, value in list(node_msisdn.items()):
+        node_msisdn[uf.find(node)] = value
+    ues, ue_of_root = [], {}
+    for root in sorted(set(roots.tolist()) - {-1}):
+        ue = UE(len(ues), imsi=root_imsi.get(root, ""), msisdn=node_msisdn.get(root, ""))
+        ue_of_root[root] = ue.index
+        ues.append(ue)
+    ue_of_row = np.array([ue_of_root.get(x, -1) for x in roots.tolist()], np.int64)
+    for ue in ues:
+        rows = ue_of_row == ue.index
+        ue.connections = len(set(conn_of_row[rows].tolist()))
+        ue.m_tmsis = set(cols["m_tmsi"][rows & (cols["m_tmsi"] >= 0)].tolist())
+    return Sessions(ue_of_row, conn_of_row, ues)
+
+
+def _assoc(ev, r):
+    """The S1 association of a row: its file and the unordered pair of addresses."""
+    a, b = bytes(ev.cols["src"][r]), bytes(ev.cols["dst"][r])
+    return (int(ev.cols["file_id"][r]),) + ((a, b) if a <= b else (b, a))
+
+
+def _exchange_key(ev, r):
+    """Key shared by a GTPv2 request and its response, or a Diameter request and its answer."""
+    a, b = bytes(ev.cols["src"][r]), bytes(ev.cols["dst"][r])
+    pair = (a, b) if a <= b else (b, a)
+    return (int(ev.cols["proto"][r]), int(ev.cols["seq"][r]), int(ev.cols["e2e"][r])) + pair
+
+
+def _fteids_by_row(ev):
+    it = ev.items_of("fteid")
+    out = {}
+    for r, teid in zip(it["row"].tolist(), it["b"].tolist()):
+        out.setdefault(r, []).append(teid)
+    return out
+

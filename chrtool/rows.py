@@ -1,0 +1,203 @@
+"""Event table -> the `chrtool decode` rows of DESIGN.md (one dict per decoded message).
+
+NAS-EPS messages carried inside an S1AP message are folded into that row's `nas` list; values a
+message holds more than once stay under the same key as a list.
+"""
+import datetime as dt
+import ipaddress
+from collections import defaultdict
+
+import numpy as np
+
+from chrtool import names
+from chrtool.events import (CELL_KINDS, FLAGS, ITEM_KEYS, NODE_KINDS, PROTO, PROTO_NAMES,
+                            STR_KINDS, X2AP_ID_KINDS)
+
+ID_COLUMNS = ("mme_ue_s1ap_id", "enb_ue_s1ap_id", "old_enb_ue_x2ap_id", "new_enb_ue_x2ap_id",
+              "menb_ue_x2ap_id", "sgnb_ue_x2ap_id")
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def iso(ts_ns):
+    """ISO-8601 UTC with microseconds, e.g. '2026-11-27T09:00:00.123456Z'."""
+    t = EPOCH + dt.timedelta(microseconds=int(ts_ns) // 1000)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def ip(raw, version):
+    raw = bytes(raw)
+    if version == 4:
+        return str(ipaddress.IPv4Address(raw[:4]))
+    if version == 6:
+        return str(ipaddress.IPv6Address(raw[:16]))
+    return None
+
+
+def _group_items(ev):
+    """row -> list of (key, a, b, c, d) for every item row."""
+    by_row = defaultdict(list)
+    it = ev.items
+    for r, k, a, b, c, d in zip(it["row"].tolist(), it["key"].tolist(), it["a"].tolist(),
+                                it["b"].tolist(), it["c"].tolist(), it["d"].tolist()):
+        by_row[r].append((k, a, b, c, d))
+    return by_row
+
+
+def _add(row, key, value):
+    """Set row[key], turning it into a list when the message holds several distinct values."""
+    if key not in row:
+        row[key] = value
+    elif isinstance(row[key], list) and not isinstance(value, list):
+        if value not in row[key]:
+            row[key].append(value)
+    elif row[key] != value:
+        row[key] = [row[key], value]
+
+
+def nas_summary(ev, r, cols, children):
+    out = []
+    stack = [r]
+    while stack:                       # depth-first: an ESM container follows its EMM message
+        cur = stack.pop()
+        entry = {"msg": names.msg_name(PROTO["NAS-EPS"], cols["msg"][cur])}
+        cp = int(cols["cause_proto"][cur])
+        if cp:
+            key = "emm_cause" if cp == 3 else "esm_cause"
+            entry[key] = int(cols["cause_value"][cur])
+        entry["ciphered"] = bool(cols["flags"][cur] & FLAGS["ciphered"])
+        if entry["ciphered"]:
+            entry["msg"] = None
+        out.append(entry)
+        stack.extend(reversed(children.get(cur, [])))
+    return out
+
+
+def iter_rows(ev):
+    """Yield one DESIGN.md decode row (a dict) per message of an Events table."""
+    cols = {k: v.tolist() if v.ndim == 1 else v for k, v in ev.cols.items()}
+    items = _group_items(ev)
+    children = defaultdict(list)
+    nas = PROTO["NAS-EPS"]
+    for r, (p, par) in enumerate(zip(cols["proto"], cols["parent"])):
+        if par >= 0:
+            children[par].append(r)
+    order = sorted(range(ev.n), key=lambda r: (cols["file_id"][r], cols["frame"][r], r))
+    for r in order:
+        if cols["parent"][r] >= 0 and cols["proto"][r] == nas:
+            continue                    # shown inside its carrier's `nas` list
+        yield row_dict(ev, r, cols, items.get(r, ()), children)
+
+
+def row_dict(ev, r, cols, items, children):
+    proto = cols["proto"][r]
+    row = {"file": ev.files.get(cols["file_id"][r]), "frame": cols["frame"][r],
+           "ts": iso(cols["ts_ns"][r]), "proto": PROTO_NAMES.get(proto, "unknown")}
+    msg = names.msg_name(proto, cols["msg"][r])
+    if msg:
+        row["msg"] = msg
+    if cols["procedure_code"][r] >= 0:
+        row["procedure_code"] = cols["procedure_code"][r]
+    for name in ("imsi", "msisdn", "imei"):
+        value = ev.digits(name, r)
+        if value:
+            row[name] = value
+    if cols["m_tmsi"][r] >= 0:
+        row["m_tmsi"] = cols["m_tmsi"][r]
+    for name in ID_COLUMNS:
+        if cols[name][r] >= 0:
+            row[name] = cols[name][r]
+    if cols["teid"][r] >= 0:
+        row["teid"] = cols["teid"][r]
+    cell = names.ecgi(cols["plmn"][r], cols["eci"][r])
+    if cell:
+        row["ecgi"] = cell
+    nr = names.nr_cgi(cols["nr_plmn"][r] if cols["nr_plmn"][r] >= 0 else cols["plmn"][r],
+                      cols["nci"][r])
+    if nr:
+        row["nr_cgi"] = nr
+    if cols["tac"][r] >= 0:
+        row["tac"] = cols["tac"][r]
+    if cols["crnti"][r] >= 0:
+        row["crnti"] = cols["crnti"][r]
+    cause = names.cause(cols["cause_proto"][r], cols["cause_group"][r], cols["cause_value"][r])
+    if cause:
+        row["cause"] = cause
+    _add_items(ev, row, items)
+    if proto != PROTO["NAS-EPS"] and children.get(r):
+        row["nas"] = [e for c in children[r] if cols["proto"][c] == PROTO["NAS-EPS"]
+                      for e in nas_summary(ev, c, cols, children)]
+    elif proto == PROTO["NAS-EPS"]:
+        summary = nas_summary(ev, r, cols, children)
+        row["nas"] = summary
+    flags = cols["flags"][r]
+    for flag in ("malformed", "truncated", "reassembled"):
+        if flags & FLAGS[flag]:
+            row[flag] = True
+    if cols["ip_version"][r]:
+        row["src"] = ip(ev.cols["src"][r], cols["ip_version"][r])
+        row["dst"] = ip(ev.cols["dst"][r], cols["ip_version"][r])
+    return row
+
+
+def _add_items(ev, row, items):
+    K = ITEM_KEYS
+    for key, a, b, c, d in items:
+        if key == K["cause"]:
+            obj = names.cause(a, b, c)
+            if obj is not None:
+                if d >= 0:
+                    obj = dict(obj, context=d)
+                _add(row, "cause", obj)
+        elif key == K["s1ap_ids"]:
+            if a >= 0:
+                _add(row, "mme_ue_s1ap_id", a)
+            if b >= 0:
+                _add(row, "enb_ue_s1ap_id", b)
+        elif key == K["x2ap_ids"]:
+            name = X2AP_ID_KINDS.get(a)
+            if name:
+                _add(row, name, b)
+        elif key == K["erab"]:
+            row.setdefault("erabs", []).append(a)
+        elif key == K["cell"]:
+            kind = CELL_KINDS.get(a, "cell")
+            if kind == "tai":
+                _add(row, "tai", f"{names.plmn(b)}-{c}")
+            elif "nr" in kind:
+                _add(row, "nr_cgi" if kind == "nr_cgi" else kind, names.nr_cgi(b, c))
+            else:
+                _add(row, kind, names.ecgi(b, c))
+        elif key == K["node"]:
+            _add(row, "node", {"kind": NODE_KINDS.get(a, str(a)), "plmn": names.plmn(b),
+                               "id": c})
+        elif key == K["str"]:
+            kind = STR_KINDS.get(a, "str")
+            raw = ev.bytes_at(b, c)
+            _add(row, kind, raw.hex() if kind == "raw" else _text(raw, kind))
+        elif key == K["fteid"]:
+            _add(row, "fteid", {"interface": a, "teid": b,
+                                **({"ipv4": str(ipaddress.IPv4Address(c))} if c >= 0 else {})})
+        elif key == K["guti"]:
+            _add(row, "guti", {"plmn": names.plmn(a), "mmegi": b, "mmec": c, "m_tmsi": d})
+
+
+def _text(raw, kind):
+    if kind == "apn":
+        return apn_text(raw)
+    return raw.decode("utf-8", "replace")
+
+
+def apn_text(raw):
+    """An APN as on the wire (length-prefixed labels, TS 23.003 9.1) -> dotted text."""
+    labels, i = [], 0
+    while i < len(raw):
+        n = raw[i]
+        labels.append(raw[i + 1:i + 1 + n].decode("ascii", "replace"))
+        i += 1 + n
+    return ".".join(labels)
+
+
+def to_jsonable(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"not JSON serialisable: {type(value)}")

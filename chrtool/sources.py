@@ -1,0 +1,127 @@
+"""Inputs: expand files/directories/globs, unwrap gzip, recognise formats by content.
+
+Each recognised file becomes a reader that yields EventTable batches and collects problems.
+"""
+import glob
+import gzip
+import os
+from dataclasses import dataclass
+
+from chrtool.errors import InputError
+
+GZIP_MAGIC = b"\x1f\x8b"
+CHR_V1_MAGIC = b"\x89CHR\r\n\x1a\n"
+PCAP_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d")
+PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
+
+
+@dataclass
+class Source:
+    """One input file: its path, its format and its position in the run (file_id)."""
+    path: str
+    kind: str
+    file_id: int
+    compressed: bool = False
+
+
+def expand(inputs):
+    """Files in the order given; directories searched recursively (sorted); globs expanded.
+
+    Raises InputError for a name that matches nothing."""
+    paths = []
+    for item in inputs:
+        if os.path.isdir(item):
+            for root, dirs, files in os.walk(item):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                paths.extend(os.path.join(root, f) for f in sorted(files) if not f.startswith("."))
+        elif os.path.exists(item):
+            paths.append(item)
+        else:
+            matches = sorted(glob.glob(item, recursive=True))
+            if not matches:
+                raise InputError(f"{item}: no such file, directory or glob match")
+            for m in matches:
+                paths.extend(expand([m]) if os.path.isdir(m) else [m])
+    seen, unique = set(), []
+    for p in paths:
+        if p not in seen:
+            seen.add(p)
+            unique.append(p)
+    return unique
+
+
+def sniff_bytes(head):
+    """The format of a file from its first bytes: capture, chr-v1, xml, csv, or None."""
+    if head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_MAGIC:
+        return "capture"
+    if head.startswith(CHR_V1_MAGIC):
+        return "chr-v1"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"<"):
+        return "xml"
+    first_line = text.split(b"\n", 1)[0]
+    if b"," in first_line and not text.startswith((b"{", b"[", b"#")) and _is_text(head):
+        return "csv"
+    return None
+
+
+def _is_text(head):
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:  # a cut multi-byte character at the end is fine
+        return exc.start >= len(head) - 3
+    return True
+
+
+def sniff(path):
+    """(kind, compressed) of one file; kind None when chrtool does not read this format."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+        compressed = head.startswith(GZIP_MAGIC)
+        if compressed:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(4096)
+    except (OSError, EOFError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from exc
+    return sniff_bytes(head), compressed
+
+
+def classify(paths):
+    """Sources for the files chrtool can read, and the paths it cannot (with the reason)."""
+    sources, skipped = [], []
+    for path in paths:
+        try:
+            kind, compressed = sniff(path)
+        except InputError as exc:
+            skipped.append((path, str(exc)))
+            continue
+        if kind is None:
+            skipped.append((path, "not a capture, CHR, trace XML or CSV export"))
+        else:
+            sources.append(Source(path, kind, len(sources), compressed))
+    return sources, skipped
+
+
+def open_binary(source):
+    """A buffered binary file object for the source, decompressing gzip on the fly."""
+    if source.compressed:
+        return gzip.open(source.path, "rb")
+    return open(source.path, "rb", buffering=1 << 20)
+
+
+def reader(source, fh, chunk_bytes=None):
+    """The reader object for a source: iterable of EventTable, with .problems and .counters."""
+    kwargs = {} if chunk_bytes is None else {"chunk_bytes": chunk_bytes}
+    if source.kind == "capture":
+        from chrtool._fast.capture import CaptureReader
+        return CaptureReader(fh, source.path, source.file_id, **kwargs)
+    from chrtool import chr as chr_readers   # CHR formats live in chrtool/chr.py
+    if source.kind == "chr-v1":
+        return chr_readers.ChrV1Reader(fh, source.path, source.file_id, **kwargs)
+    if source.kind == "xml":
+        return chr_readers.TraceXmlReader(fh, source.path, source.file_id)
+    if source.kind == "csv":
+        return chr_readers.VendorCsvReader(fh, source.path, source.file_id)
+    raise InputError(f"{source.path}: unknown format {source.kind!r}")
+
