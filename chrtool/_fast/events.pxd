@@ -49,6 +49,7 @@ cdef enum ItemKey:
     I_MEAS = 11           # a=MeasKind b=value (scaled, see events.py) c=cell id or -1 d=PCI/ARFCN or -1
     I_NAS = 12            # a=row of the NAS message carried (child row index)
     I_IE = 13             # a=IE id b=offset of value in data c=length d=criticality
+    I_INFO = 14           # a=InfoKind (info.pxd) b=value c,d per kind (NAS/GTPv2/Diameter scalars)
 
 cdef enum StrKind:
     S_APN = 1
