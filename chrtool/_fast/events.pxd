@@ -50,6 +50,7 @@ cdef enum ItemKey:
     I_NAS = 12            # a=row of the NAS message carried (child row index)
     I_IE = 13             # a=IE id b=offset of value in data c=length d=criticality
     I_INFO = 14           # a=InfoKind (info.pxd) b=value c,d per kind (NAS/GTPv2/Diameter scalars)
+    I_ENUM = 15           # S1AP/X2AP: a=IE id b=ENUMERATED/CHOICE index (extensions follow the root) c,d=-1
 
 cdef enum StrKind:
     S_APN = 1

@@ -187,7 +187,7 @@ CAUSE_CODES = {"S1AP": C_S1AP, "X2AP": C_X2AP, "EMM": C_EMM, "ESM": C_ESM, "GTPv
 ITEM_KEYS = {"cause": I_CAUSE, "s1ap_ids": I_S1AP_IDS, "x2ap_ids": I_X2AP_IDS, "erab": I_ERAB,
              "cell": I_CELL, "node": I_NODE, "str": I_STR, "fteid": I_FTEID, "bearer": I_BEARER,
              "guti": I_GUTI, "meas": I_MEAS, "nas": I_NAS, "ie": I_IE,
-             "info": I_INFO}
+             "info": I_INFO, "enum": I_ENUM}
 STR_KINDS = {S_APN: "apn", S_SESSION_ID: "session_id", S_ORIGIN_HOST: "origin_host",
              S_ORIGIN_REALM: "origin_realm", S_DEST_HOST: "destination_host",
              S_DEST_REALM: "destination_realm", S_NODE_NAME: "node_name",
