@@ -111,3 +111,6 @@ def nr_cgi(plmn_raw, nci):
     if int(nci) < 0 or int(plmn_raw) < 0:
         return None
     return f"{plmn(plmn_raw)}-{int(nci)}"
+
+
+PROTO_NAMES_BY_CODE = dict(ev.PROTO_NAMES)

@@ -1,0 +1,3 @@
+from chrtool.cli import main
+
+main()

@@ -1,0 +1,312 @@
+"""The chrtool command line (click). Exit status: 0 the run worked (faults found or not),
+1 an input could not be read at all, 2 usage error."""
+import json
+import sys
+
+import click
+
+from chrtool import __version__, backend
+from chrtool.errors import ChrtoolError, InputError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+INPUTS = click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+
+
+def _warn(problem):
+    click.echo(f"chrtool: warning: {problem}", err=True)
+
+
+def _run(inputs, quiet=False):
+    """Decode all inputs into one Events table, with a progress bar on a terminal."""
+    from chrtool.pipeline import Run
+    try:
+        run = Run(inputs, on_problem=_warn)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for path, reason in run.skipped:
+        if path in inputs:                       # named explicitly: say why it is not used
+            click.echo(f"chrtool: error: {path}: {reason}", err=True)
+            run.failed.append(path)
+    if not run.sources and not run.failed:
+        raise click.UsageError("none of the inputs is a capture, CHR export or trace file")
+    return run
+
+
+def _progress(run):
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+    import os
+    total = sum(os.path.getsize(s.path) for s in run.sources)
+    bar = Progress(transient=True, console=None)
+    task = bar.add_task("decoding", total=total)
+    offsets = {}
+
+    def step(source, table):
+        done = int(table.cols["src_offset"][table.n - 1]) if table.n else 0
+        bar.update(task, advance=max(0, done - offsets.get(source.path, 0)))
+        offsets[source.path] = done
+    return bar, step
+
+
+def _events(run):
+    bar, step = _progress(run)
+    if bar:
+        with bar:
+            return run.events(step)
+    return run.events()
+
+
+def _exit(run):
+    sys.exit(1 if run.failed else 0)
+
+
+def _out(path):
+    return open(path, "w", encoding="utf-8") if path else sys.stdout
+
+
+@click.group(context_settings=CONTEXT)
+@click.version_option(__version__, message=f"chrtool %(version)s, decoding core: {backend()}")
+def main():
+    """Find where and why a subscriber's signalling broke, from captures and CHR exports.
+
+    chrtool decodes pcap/pcapng captures (S1AP, X2AP with EN-DC, NAS-EPS, GTPv2-C, Diameter S6a)
+    and CHR exports into one event table, links every message to its subscriber, and names the
+    node and cause where the signalling broke, classified the way a complaint ticket needs.
+
+    \b
+    Typical use:
+      chrtool diagnose --imsi 001010000000002 samples/
+      chrtool diagnose --complaint T2026112700017 --tickets samples/tickets.csv samples/
+      chrtool timeline --imsi 001010000000002 --format html -o ue.html samples/
+      chrtool decode samples/attach_reject.pcap | head
+      chrtool stats captures/
+
+    INPUT is a file, a directory (searched recursively) or a glob; formats are recognised by
+    content (gzip too). Problems in an input are reported on stderr with file and byte offset,
+    and everything decodable around them is still used.
+    """
+
+
+@main.command(context_settings=CONTEXT)
+@INPUTS
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl",
+              show_default=True, help="jsonl: one JSON object per message (DESIGN.md keys); csv and "
+              "parquet: one row per message, nested values as JSON text.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout "
+              "(required for parquet).")
+def decode(inputs, fmt, output):
+    """Decode inputs into one row per message (a packet with three S1AP chunks gives three rows).
+
+    NAS-EPS messages appear inside their S1AP message's "nas" list.
+    """
+    from chrtool.rows import iter_rows, to_jsonable
+    run = _run(inputs)
+    if fmt == "parquet" and not output:
+        raise click.UsageError("--format parquet needs -o FILE")
+    rows = None
+    if fmt == "jsonl":
+        with _out(output) as out:
+            for _, table in run.batches():
+                from chrtool.events import Events
+                for row in iter_rows(Events.concat([table], run.files)):
+                    out.write(json.dumps(row, ensure_ascii=False, default=to_jsonable) + "\n")
+    else:
+        from chrtool.export import write_table
+        rows = list(iter_rows(_events(run)))
+        write_table(rows, fmt, output)
+    _exit(run)
+
+
+@main.command(context_settings=CONTEXT)
+@INPUTS
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+def stats(inputs, as_json):
+    """Decode everything and count messages per protocol, message and cause.
+
+    This runs the whole decode path into the event table without serialising rows, so it is also
+    the end-to-end decode benchmark: `time chrtool stats big.pcap`.
+    """
+    import time
+    from chrtool.stats import Counts
+    run = _run(inputs)
+    counts = Counts()
+    bar, step = _progress(run)
+    started = time.perf_counter()
+    if bar:
+        with bar:
+            for _, table in run.batches(step):
+                counts.add(table)
+    else:
+        for _, table in run.batches():
+            counts.add(table)
+    elapsed = time.perf_counter() - started
+    summary = counts.summary(run, elapsed)
+    click.echo(json.dumps(summary, indent=2) if as_json else counts.text(summary))
+    _exit(run)
+
+
+def _who(imsi, msisdn):
+    if bool(imsi) == bool(msisdn):
+        raise click.UsageError("give exactly one of --imsi or --msisdn")
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--imsi", help="Subscriber IMSI (digits).")
+@click.option("--msisdn", help="Subscriber MSISDN; needs S6a or S11 data that carries it.")
+@INPUTS
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False))
+def timeline(imsi, msisdn, inputs, fmt, output):
+    """Every message of one subscriber across interfaces, in time order."""
+    from chrtool import report
+    _who(imsi, msisdn)
+    run = _run(inputs)
+    ev, ue, _ = _subscriber(run, imsi, msisdn)
+    rows = report.timeline_rows(ev) if ue is not None else []
+    with _out(output) as out:
+        if fmt == "json":
+            out.write(json.dumps({"imsi": ue.imsi if ue else imsi, "msisdn": (ue.msisdn if ue else msisdn) or None,
+                                  "messages": rows}, ensure_ascii=False, indent=2,
+                                 default=report.to_jsonable) + "\n")
+        elif fmt == "html":
+            doc = report.diagnosis_document(None, imsi, msisdn, None, None, [], 0, [])
+            out.write(report.diagnosis_html(doc, rows))
+        else:
+            out.write(report.timeline_text(rows, imsi or msisdn))
+    _exit(run)
+
+
+def _subscriber(run, imsi, msisdn):
+    """(the subscriber's own Events, its UE, sessions) or (empty, None, sessions)."""
+    from chrtool.correlate import correlate
+    import numpy as np
+    ev = _events(run)
+    sessions = correlate(ev)
+    found = sessions.find(imsi=imsi, msisdn=msisdn)
+    if not found:
+        return ev.take(np.zeros(0, np.int64)), None, sessions
+    ue = found[0]
+    rows = sessions.rows_of(ue.index)
+    return ev.take(rows), ue, sessions
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--imsi", help="Subscriber IMSI (digits).")
+@click.option("--msisdn", help="Subscriber MSISDN; needs S6a or S11 data that carries it.")
+@click.option("--complaint", help="Ticket number to look up in --tickets.")
+@click.option("--tickets", type=click.Path(exists=True, dir_okay=False),
+              help="Complaint tickets CSV (ticket, msisdn and/or imsi, time, address, ...).")
+@click.option("--since", help="Only failures at or after this time (ISO-8601, UTC if no zone).")
+@click.option("--until", help="Only failures at or before this time.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
+              show_default=True)
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the reply text for the ticket.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False))
+@INPUTS
+def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, inputs):
+    """Find which node broke one subscriber's signalling, with which cause, and what to do.
+
+    Name the subscriber by --imsi, --msisdn, or --complaint with --tickets (the ticket's IMSI or
+    MSISDN is used; without --since/--until the window is the 24 hours before the complaint time
+    to 1 hour after). A healthy subscriber gets no findings; every finding names its evidence
+    frames.
+    """
+    from chrtool import report
+    from chrtool.diagnose import diagnose_ue
+    from chrtool.rows import iso
+    from chrtool.tickets import parse_time, read_tickets
+    if complaint:
+        if not tickets:
+            raise click.UsageError("--complaint needs --tickets FILE")
+        try:
+            ticket = read_tickets(tickets).get(complaint)
+        except InputError as exc:
+            raise click.UsageError(str(exc)) from exc
+        if ticket is None:
+            raise click.UsageError(f"ticket {complaint} is not in {tickets}")
+        imsi, msisdn = imsi or ticket.imsi or None, msisdn or ticket.msisdn or None
+        t = ticket.time_ns()
+        if t is not None:
+            since = since or iso(t - 24 * 3600 * 10**9)
+            until = until or iso(t + 3600 * 10**9)
+        if imsi:
+            msisdn_given = msisdn
+            msisdn = None
+        else:
+            msisdn_given = None
+    else:
+        _who(imsi, msisdn)
+        msisdn_given = None
+    try:
+        since_ns = parse_time(since) if since else None
+        until_ns = parse_time(until) if until else None
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    run = _run(inputs)
+    ev, ue, sessions = _subscriber(run, imsi, msisdn)
+    findings = diagnose_ue(ev, _own_sessions(ev, ue), ue, since_ns, until_ns, lang) if ue else []
+    if ue is None:
+        click.echo(f"chrtool: note: no message of {'IMSI ' + imsi if imsi else 'MSISDN ' + msisdn} "
+                   f"in the inputs" + ("" if imsi else " (MSISDN is known only from S6a/S11 data; "
+                                                       "try --imsi)"), err=True)
+    doc = report.diagnosis_document(
+        complaint, (ue.imsi if ue else imsi) or None, (ue.msisdn if ue and ue.msisdn else msisdn or msisdn_given),
+        iso(since_ns) if since_ns is not None else None,
+        iso(until_ns) if until_ns is not None else None,
+        [s.path for s in run.sources], ue.connections if ue else 0, findings, run.problems)
+    with _out(output) as out:
+        if fmt == "json":
+            out.write(report.to_json(doc))
+        elif fmt == "html":
+            out.write(report.diagnosis_html(doc, report.timeline_rows(ev), lang))
+        else:
+            out.write(report.diagnosis_text(doc, lang))
+    _exit(run)
+
+
+def _own_sessions(ev, ue):
+    """Sessions restricted to one UE's rows (ev is already reduced to them)."""
+    from chrtool.correlate import correlate
+    sessions = correlate(ev)
+    # the reduced table holds one subscriber; keep its linking but name it with the full UE
+    sessions.ue_of_row[:] = 0
+    ue.index = 0
+    return sessions
+
+
+@main.command(context_settings=CONTEXT)
+@INPUTS
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False))
+@click.option("--workers", type=int, default=None, help="Parallel worker processes.")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
+@click.option("--scheduler", help="Dask scheduler address (with --engine dask).")
+def batch(inputs, outdir, workers, engine, scheduler):
+    """Diagnose every subscriber in nightly exports, one machine or a Dask cluster."""
+    _not_yet("batch")
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False))
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--ues", type=int, default=10, show_default=True)
+@click.option("--cells", type=int, default=3, show_default=True)
+@click.option("--scenario", "scenarios", multiple=True, help="Scenario name (repeatable).")
+def simulate(outdir, seed, ues, cells, scenarios):
+    """Write simulated captures and CHR with a ground truth (DIR/truth.json)."""
+    _not_yet("simulate")
+
+
+def _not_yet(name):
+    click.echo(f"chrtool {name}: not implemented yet", err=True)
+    sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    try:
+        main()
+    except ChrtoolError as exc:
+        click.echo(f"chrtool: error: {exc}", err=True)
+        sys.exit(1)

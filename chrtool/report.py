@@ -1,0 +1,158 @@
+"""Findings -> reports: JSON for programs, text and HTML (with a ladder diagram) for people."""
+import html
+import json
+
+from chrtool.rows import iter_rows, to_jsonable
+
+TEXT_LABELS = {"en": {"none": "No signalling failure found for this subscriber in the window.",
+                      "finding": "Finding"},
+               "zh": {"none": "在该时间窗内未发现该用户的信令失败。", "finding": "发现"}}
+
+
+def diagnosis_document(complaint, imsi, msisdn, since, until, inputs, sessions, findings,
+                       problems=()):
+    doc = {"complaint": complaint, "imsi": imsi, "msisdn": msisdn or None,
+           "window": {"since": since, "until": until}, "inputs": list(inputs),
+           "sessions": sessions, "findings": findings}
+    if problems:
+        doc["problems"] = [p.as_dict() for p in problems]
+    return doc
+
+
+def to_json(doc):
+    return json.dumps(doc, ensure_ascii=False, indent=2, default=to_jsonable) + "\n"
+
+
+def cause_text(cause):
+    if not cause:
+        return "-"
+    group = f" {cause['group']}" if cause.get("group") else ""
+    return f"{cause['proto']}{group} #{cause['value']} {cause['name']}"
+
+
+def diagnosis_text(doc, lang="en"):
+    labels = TEXT_LABELS[lang]
+    head = [f"chrtool diagnosis  complaint={doc['complaint'] or '-'}  imsi={doc['imsi'] or '-'}"
+            f"  msisdn={doc['msisdn'] or '-'}",
+            f"window: {doc['window']['since'] or 'start'} .. {doc['window']['until'] or 'end'}"
+            f"   inputs: {len(doc['inputs'])}   sessions: {doc['sessions']}", ""]
+    if not doc["findings"]:
+        head.append(labels["none"])
+    for i, f in enumerate(doc["findings"], 1):
+        cell = ", ".join(f"{k.upper()} {v}" for k, v in f["cell"].items()) or "-"
+        head += [
+            f"{labels['finding']} {i}: {f['time']}  {f['procedure']} failed at {f['failure_node']}"
+            f" ({f['interface']})",
+            f"  cause        {cause_text(f['cause'])}",
+            f"  category     {f['category']}   specialty {f['specialty']}"
+            f"   disposition {f['disposition']}",
+            f"  cell         {cell}",
+            "  evidence     " + "\n               ".join(
+                f"{e['file']} frame {e['frame']}: {e['msg']}"
+                + (f" (in {e['carrier']})" if e.get("carrier") else "") for e in f["evidence"]),
+            f"  summary      {f['summary']}",
+            f"  reply        {f['reply']}", ""]
+    for p in doc.get("problems", ()):
+        head.append(f"input problem: {p['file']} at byte {p['offset']} [{p['layer']}]: {p['message']}")
+    return "\n".join(head).rstrip() + "\n"
+
+
+# --- timeline ---------------------------------------------------------------------------
+
+def timeline_rows(ev):
+    """Decode rows of one subscriber's messages (an Events already reduced to them)."""
+    return list(iter_rows(ev))
+
+
+def timeline_text(rows, imsi):
+    out = [f"timeline of {imsi}: {len(rows)} messages"]
+    for r in rows:
+        ids = " ".join(f"{k}={r[k]}" for k in ("mme_ue_s1ap_id", "enb_ue_s1ap_id", "teid")
+                       if k in r and not isinstance(r[k], list))
+        nas = ", ".join(n["msg"] or "ciphered" for n in r.get("nas", ()))
+        cause = r.get("cause")
+        cause = cause_text(cause if isinstance(cause, dict) else cause[0]) if cause else ""
+        out.append(f"{r['ts']}  {r['file']}#{r['frame']:<6} {r['proto']:<8} {r.get('msg', '?'):<34}"
+                   f" {ids}" + (f"  [{nas}]" if nas else "") + (f"  cause: {cause}" if cause else ""))
+    return "\n".join(out) + "\n"
+
+
+# --- HTML with a ladder diagram ---------------------------------------------------------
+
+ROLE_ORDER = ("eNB", "gNB", "MME", "SGW", "HSS", "peer")
+
+
+def _lanes(rows):
+    """Address -> role, guessed from which side of each protocol an address sits on."""
+    role = {}
+    for r in rows:
+        src, dst, proto = r.get("src"), r.get("dst"), r["proto"]
+        if not src:
+            continue
+        if proto == "S1AP":
+            mme, enb = (dst, src) if r.get("msg", "").startswith(("InitialUE", "Uplink")) else (None, None)
+            if mme:
+                role.setdefault(mme, "MME")
+                role.setdefault(enb, "eNB")
+        elif proto == "Diameter" and r.get("msg", "").endswith("-Request"):
+            role.setdefault(src, "MME")
+            role.setdefault(dst, "HSS")
+        elif proto == "GTPv2" and r.get("msg", "").startswith("CreateSessionRequest"):
+            role.setdefault(src, "MME")
+            role.setdefault(dst, "SGW")
+    for r in rows:
+        for a in (r.get("src"), r.get("dst")):
+            if a:
+                role.setdefault(a, "peer")
+    return sorted(role, key=lambda a: (ROLE_ORDER.index(role[a]), a)), role
+
+
+def ladder_svg(rows, failed_frames=()):
+    addrs, role = _lanes(rows)
+    if not addrs:
+        return ""
+    x = {a: 110 + i * 190 for i, a in enumerate(addrs)}
+    h = 60 + 24 * len(rows)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{120 + 190 * len(addrs)}" '
+             f'height="{h}" font-family="sans-serif" font-size="11">']
+    for a in addrs:
+        parts.append(f'<text x="{x[a]}" y="14" text-anchor="middle" font-weight="bold">'
+                     f'{role[a]}</text><text x="{x[a]}" y="27" text-anchor="middle">{a}</text>'
+                     f'<line x1="{x[a]}" y1="32" x2="{x[a]}" y2="{h}" stroke="#999"/>')
+    for i, r in enumerate(rows):
+        y = 48 + 24 * i
+        if not r.get("src"):
+            continue
+        x1, x2 = x[r["src"]], x[r["dst"]]
+        bad = (r["file"], r["frame"]) in failed_frames
+        color = "#c00" if bad else "#246"
+        label = r.get("msg", "?") + "".join(f" / {n['msg'] or 'ciphered'}" for n in r.get("nas", ()))
+        parts.append(f'<text x="4" y="{y + 4}" fill="#666">{r["ts"][11:23]}</text>'
+                     f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{color}" '
+                     f'marker-end="url(#a)"/><text x="{(x1 + x2) / 2}" y="{y - 3}" '
+                     f'text-anchor="middle" fill="{color}">{html.escape(label)} #{r["frame"]}</text>')
+    parts.insert(1, '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="8" refY="4" '
+                    'orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="#246"/></marker></defs>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def diagnosis_html(doc, rows, lang="en"):
+    failed = {(e["file"], e["frame"]) for f in doc["findings"] for e in f["evidence"]}
+    esc = html.escape
+    items = "".join(
+        f"<tr><td>{esc(f['time'])}</td><td>{esc(f['procedure'])}</td><td>{esc(f['failure_node'])}"
+        f" ({esc(f['interface'])})</td><td>{esc(cause_text(f['cause']))}</td>"
+        f"<td>{esc(f['category'])}</td><td>{esc(f['specialty'])}</td><td>{esc(f['disposition'])}</td>"
+        f"<td>{esc(', '.join(f['cell'].values()))}</td><td>{esc(f['reply'])}</td></tr>"
+        for f in doc["findings"])
+    body = (f"<table><tr><th>time</th><th>procedure</th><th>failure node</th><th>cause</th>"
+            f"<th>category</th><th>specialty</th><th>disposition</th><th>cell</th><th>reply</th></tr>"
+            f"{items}</table>" if doc["findings"] else f"<p>{esc(TEXT_LABELS[lang]['none'])}</p>")
+    return (f"<!doctype html><html lang=\"{lang}\"><meta charset=\"utf-8\"><title>chrtool "
+            f"{esc(doc['complaint'] or doc['imsi'] or '')}</title><style>body{{font-family:sans-serif}}"
+            f"table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:3px 6px;"
+            f"vertical-align:top}}</style><h1>chrtool diagnosis</h1><p>complaint "
+            f"{esc(doc['complaint'] or '-')} &middot; IMSI {esc(doc['imsi'] or '-')} &middot; MSISDN "
+            f"{esc(doc['msisdn'] or '-')} &middot; sessions {doc['sessions']}</p>{body}"
+            f"<h2>Signalling ladder</h2>{ladder_svg(rows, failed)}</html>\n")
