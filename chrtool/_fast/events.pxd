@@ -70,6 +70,7 @@ cdef enum CellKind:
     K_SERVED_ECGI = 4
     K_SERVED_NR_CGI = 5
     K_TAI = 6             # b=PLMN c=TAC
+    K_TARGET_NR_CGI = 7   # target NR cell (handover / PSCell change), b=PLMN c=NCI
 
 cdef enum NodeKind:
     N_MACRO_ENB = 1
@@ -84,6 +85,19 @@ cdef enum IdKind:
     X_NEW_ENB = 2
     X_MENB = 3
     X_SGNB = 4
+
+# I_MEAS kinds (a=, OR M_NEIGHBOUR for a neighbour cell). b= is scaled: dB and dBm x100
+# (-11250 = -112.50 dBm), CQI and TA (timing advance index) unscaled. d= ARFCN<<10 | PCI.
+cdef enum MeasKind:
+    M_RSRP = 1
+    M_RSRQ = 2
+    M_SINR = 3
+    M_CQI = 4
+    M_TA = 5
+    M_SS_RSRP = 6
+    M_SS_RSRQ = 7
+    M_SS_SINR = 8
+    M_NEIGHBOUR = 256
 
 cdef class EventTable:
     cdef public Py_ssize_t n          # rows in use

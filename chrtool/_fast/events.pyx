@@ -193,8 +193,14 @@ STR_KINDS = {S_APN: "apn", S_SESSION_ID: "session_id", S_ORIGIN_HOST: "origin_ho
              S_DEST_REALM: "destination_realm", S_NODE_NAME: "node_name",
              S_PDN_ADDRESS: "pdn_address", S_RAW: "raw"}
 CELL_KINDS = {K_ECGI: "ecgi", K_NR_CGI: "nr_cgi", K_TARGET_ECGI: "target_ecgi",
-              K_SERVED_ECGI: "served_ecgi", K_SERVED_NR_CGI: "served_nr_cgi", K_TAI: "tai"}
+              K_SERVED_ECGI: "served_ecgi", K_SERVED_NR_CGI: "served_nr_cgi", K_TAI: "tai",
+              K_TARGET_NR_CGI: "target_nr_cgi"}
 NODE_KINDS = {N_MACRO_ENB: "macro-eNB", N_HOME_ENB: "home-eNB", N_SHORT_MACRO_ENB: "short-macro-eNB",
               N_LONG_MACRO_ENB: "long-macro-eNB", N_EN_GNB: "en-gNB", N_MME: "MME"}
 X2AP_ID_KINDS = {X_OLD_ENB: "old_enb_ue_x2ap_id", X_NEW_ENB: "new_enb_ue_x2ap_id",
                  X_MENB: "menb_ue_x2ap_id", X_SGNB: "sgnb_ue_x2ap_id"}
+MEAS_KINDS = {M_RSRP: "rsrp", M_RSRQ: "rsrq", M_SINR: "sinr", M_CQI: "cqi", M_TA: "ta",
+              M_SS_RSRP: "ss_rsrp", M_SS_RSRQ: "ss_rsrq", M_SS_SINR: "ss_sinr"}
+MEAS_NEIGHBOUR = M_NEIGHBOUR
+MEAS_SCALE = {"rsrp": 100, "rsrq": 100, "sinr": 100, "cqi": 1, "ta": 1,
+              "ss_rsrp": 100, "ss_rsrq": 100, "ss_sinr": 100}

@@ -1,0 +1,492 @@
+# cython: language_level=3
+"""chr-v1 bulk decoder: records -> EventTable rows, no Python object per record.
+
+The format is declared in decoders/chr_v1.py (construct; the reference reader and writer) and
+described in docs/formats/chr-v1.md. This decoder must agree with the declaration on every
+record (tests/_fast/test_chr_v1.py). Every length is checked against the record before a read,
+and the record against the buffer; damage is reported in `problems` as (byte offset, layer,
+message) and decoding resumes at the next record marker.
+
+Rows: CHR events get proto P_CHR, msg = event id, frame = 1-based record number; copies of
+S1AP/X2AP messages get proto P_S1AP/P_X2AP with the PDU in the data buffer (msg left for the
+protocol decoder), carrying the record's UE identities.
+"""
+import numpy as np
+
+from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.string cimport memmove
+from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORMED,
+                                   F_UNKNOWN_MSG, C_CHR, I_CAUSE, I_CELL, I_ERAB, I_MEAS, I_STR,
+                                   I_GUTI, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR)
+from chrtool._fast.bytes cimport be24, le16, le32
+
+from chrtool.errors import DecodeError
+from chrtool.decoders import chr_v1 as spec
+
+DEF_CHUNK_BYTES = 8 << 20
+MAGIC = spec.MAGIC
+LAYER = "chr-v1"
+
+cdef enum:
+    RECORD_FIXED = 16
+    MAX_RECORD = 0xFFFF
+    SYNC0 = 0xA5
+    SYNC1 = 0x5A
+    PRESENT_CELL = 0x001
+    PRESENT_IMSI = 0x002
+    PRESENT_STMSI = 0x004
+    PRESENT_MME = 0x008
+    PRESENT_ENB = 0x010
+    PRESENT_MENB = 0x020
+    PRESENT_SGNB = 0x040
+    PRESENT_CRNTI = 0x080
+    PRESENT_TAC = 0x100
+    PRESENT_RESERVED = 0xFE00
+    TAG_CAUSE = 1
+    TAG_PROTO_CAUSE = 2
+    TAG_MEAS = 3
+    TAG_TARGET_CELL = 4
+    TAG_SECONDARY_CELL = 5
+    TAG_ERAB = 6
+    TAG_RAW_PDU = 7
+    TAG_EST_CAUSE = 8
+    TAG_RRC_RAW = 9
+    CAUSE_KIND_EST = 1
+
+# Per event id: 0 unknown, 1 CHR event, P_S1AP/P_X2AP + 16 for raw copies (filled from spec).
+cdef uint8_t EVENT_KIND[65536]
+# Size of the identity block for each combination of the 9 `present` bits.
+cdef uint8_t IDENT_SIZE[512]
+cdef const char* TBCD_CHARS = b"0123456789*#abc?"
+cdef int[9] _SIZES = [12, 8, 5, 4, 4, 4, 4, 2, 4]
+
+
+def _init_tables():
+    cdef int i, b, s
+    for i in range(65536):
+        EVENT_KIND[i] = 0
+    for eid in spec.EVENTS:
+        EVENT_KIND[eid] = 1
+    for eid, proto in spec.RAW_EVENTS.items():
+        EVENT_KIND[eid] = 16 + (P_S1AP if proto == "S1AP" else P_X2AP)
+    for i in range(512):
+        s = 0
+        for b in range(9):
+            if i & (1 << b):
+                s += _SIZES[b]
+        IDENT_SIZE[i] = s
+    assert tuple(spec.IDENTITY_SIZES.values()) == tuple(_SIZES[b] for b in range(9))
+    assert spec.RECORD_FIXED == RECORD_FIXED and spec.SYNC == bytes([SYNC0, SYNC1])
+
+
+_init_tables()
+
+
+cdef inline uint64_t le64(const uint8_t* p) noexcept nogil:
+    return (<uint64_t>le32(p + 4) << 32) | le32(p)
+
+
+cdef inline bint plausible(const uint8_t* p, Py_ssize_t avail) noexcept nogil:
+    """A record could start at p (avail bytes readable from p, >= 8)."""
+    cdef Py_ssize_t length = le16(p)
+    return (p[2] == SYNC0 and p[3] == SYNC1 and length >= RECORD_FIXED
+            and (le16(p + 6) & PRESENT_RESERVED) == 0)
+
+
+cdef class ChrV1Reader:
+    """Iterate EventTable batches from one chr-v1 stream.
+
+    `fh` is a binary file object at the start of the file. `header` holds the file header once
+    iteration has started. A file that is not chr-v1 (bad magic, unknown major version, cut
+    header) raises DecodeError; damage after the header is collected in `problems` and never
+    raised, and `counters` says how much was read, skipped and not understood.
+    """
+    cdef object fh
+    cdef public object name
+    cdef public int file_id
+    cdef public list problems
+    cdef public dict counters
+    cdef public dict header
+    cdef public int max_problems
+    cdef Py_ssize_t chunk_bytes
+    cdef int64_t recno, file_pos, base_pos
+    cdef bint resyncing
+    cdef int64_t c_records, c_unknown_events, c_unknown_params, c_malformed, c_resyncs
+    cdef int64_t c_skipped, c_raw, c_problems
+    cdef double items_per_row
+
+    def __init__(self, fh, name="<stream>", int file_id=0,
+                 Py_ssize_t chunk_bytes=DEF_CHUNK_BYTES, int max_problems=1000):
+        self.fh = fh
+        self.name = name
+        self.file_id = file_id
+        self.problems = []
+        self.counters = {}
+        self.header = None
+        self.max_problems = max_problems
+        self.chunk_bytes = max(chunk_bytes, 4096)
+        self.items_per_row = 3.0
+        self._flush_counters()
+
+    def problem(self, offset, layer, message):
+        self.c_problems += 1
+        if len(self.problems) < self.max_problems:
+            self.problems.append((int(offset), layer, message))
+        elif len(self.problems) == self.max_problems:
+            self.problems.append((int(offset), layer,
+                                  "further problems not listed (see counters['problems'])"))
+
+    def _flush_counters(self):
+        self.counters.update(records=self.c_records, bytes=self.file_pos,
+                             unknown_events=self.c_unknown_events,
+                             unknown_params=self.c_unknown_params,
+                             malformed_records=self.c_malformed, resyncs=self.c_resyncs,
+                             skipped_bytes=self.c_skipped, raw_messages=self.c_raw,
+                             problems=self.c_problems)
+
+    def _error(self, offset, message, snippet=b""):
+        return DecodeError(message, file=self.name, offset=offset, layer=LAYER, snippet=snippet)
+
+    def read_header(self):
+        """Read and check the file header; returns it as a dict (also kept in `header`)."""
+        head = self.fh.read(12)
+        if len(head) < 12 or head[:8] != MAGIC:
+            if len(head) >= 8 and head[:8] != MAGIC:
+                raise self._error(0, "not a chr-v1 file: the magic is not 89 43 48 52 0d 0a 1a 0a",
+                                  head)
+            raise self._error(0, "file too short for a chr-v1 header (%d bytes)" % len(head), head)
+        major, minor = head[8], head[9]
+        hlen = head[10] | head[11] << 8
+        if major != spec.VERSION[0]:
+            raise self._error(8, "chr-v1 version %d.%d is not supported (this reader reads %d.x)"
+                              % (major, minor, spec.VERSION[0]), head[8:12])
+        if hlen < spec.HEADER_FIXED:
+            raise self._error(10, "header length %d is shorter than the fixed header (%d)"
+                              % (hlen, spec.HEADER_FIXED), head[10:12])
+        rest = self.fh.read(hlen - 12)
+        if len(rest) < hlen - 12:
+            raise self._error(12 + len(rest), "file ends inside the header (%d of %d bytes)"
+                              % (12 + len(rest), hlen))
+        raw = head + rest
+        namelen = raw[28]
+        if spec.HEADER_FIXED + namelen > hlen:
+            raise self._error(28, "NE name of %d bytes overruns the header of %d bytes"
+                              % (namelen, hlen), raw[28:29])
+        ne_types = {v: k for k, v in spec.NE_TYPES.items()}
+        self.header = {
+            "version": "%d.%d" % (major, minor), "header_len": hlen,
+            "start_time_ns": int.from_bytes(raw[12:20], "little", signed=True),
+            "ne_type": ne_types.get(raw[20], raw[20]), "ne_plmn": spec.plmn_decode(raw[21:24]),
+            "ne_id": int.from_bytes(raw[24:28], "little"),
+            "ne_name": raw[29:29 + namelen].decode("utf-8", "replace"),
+        }
+        if minor > spec.VERSION[1]:
+            self.problem(9, LAYER, "minor version %d.%d is newer than this reader (%d.%d): "
+                         "fields it does not know are skipped" % (major, minor, *spec.VERSION))
+        self.file_pos = hlen
+        return self.header
+
+    def __iter__(self):
+        if self.header is None:
+            self.read_header()
+        cdef Py_ssize_t size = self.chunk_bytes + MAX_RECORD + 16
+        cdef bytearray buf = bytearray(size)
+        cdef uint8_t[::1] view = buf
+        cdef Py_ssize_t have = 0, used, got
+        cdef bint eof = False
+        cdef EventTable t
+        mv = memoryview(buf)
+        readinto = getattr(self.fh, "readinto", None)
+        while not eof:
+            target = have + self.chunk_bytes
+            while have < target:
+                if readinto is not None:
+                    got = readinto(mv[have:target]) or 0
+                else:
+                    block = self.fh.read(target - have)
+                    got = len(block)
+                    buf[have:have + got] = block
+                if got == 0:
+                    eof = True
+                    break
+                have += got
+            t = self._table(view, have)
+            used = self.walk(t, &view[0], have, eof)
+            if used < have:
+                memmove(&view[0], &view[used], have - used)
+            have -= used
+            self._flush_counters()
+            if t.n:
+                if t.n:
+                    self.items_per_row = max(1.0, 0.8 * self.items_per_row
+                                             + 0.2 * t.n_items / t.n)
+                yield t
+
+    def _table(self, const uint8_t[::1] view, Py_ssize_t n):
+        """A batch sized for the complete records in view[:n] (one cheap hop per record)."""
+        cdef Py_ssize_t pos = 0, rows = 0, raw = 0, length
+        while pos + 4 <= n:
+            length = le16(&view[pos])
+            if length < RECORD_FIXED or pos + length > n:
+                break
+            rows += 1
+            if EVENT_KIND[le16(&view[pos + 4])] >= 16:
+                raw += length
+            pos += length
+        t = EventTable(capacity=rows + 16, data_capacity=raw + 4096, file=self.name,
+                       file_id=self.file_id)
+        cdef Py_ssize_t icap = <Py_ssize_t>((rows + 16) * (self.items_per_row * 1.25 + 1))
+        t.item_cols = {k: np.zeros(icap, dtype=a.dtype) for k, a in t.item_cols.items()}
+        t._bind_items()
+        return t
+
+    cdef Py_ssize_t resync(self, const uint8_t* buf, Py_ssize_t n, Py_ssize_t start, bint eof):
+        """Scan for the next record marker from `start`. A candidate counts when the record after
+        it starts with a marker too (or it ends the file). Returns where to go on from; while
+        `resyncing` stays set the caller keeps buf[returned:] for the next chunk."""
+        cdef Py_ssize_t i = start, nxt
+        cdef bint found = False
+        while True:
+            if i + 8 > n:
+                if not eof:
+                    break
+                i = n
+                break
+            if plausible(buf + i, n - i):
+                nxt = i + le16(buf + i)
+                if nxt + 8 <= n:
+                    if plausible(buf + nxt, n - nxt):
+                        found = True
+                        break
+                elif eof:
+                    if nxt <= n:
+                        found = True
+                        break
+                else:
+                    break             # cannot confirm yet: wait for the next chunk
+            i += 1
+        self.c_skipped += i - start
+        if found:
+            self.resyncing = False
+            self.c_resyncs += 1
+        return i
+
+    cdef Py_ssize_t walk(self, EventTable t, const uint8_t* buf, Py_ssize_t n,
+                         bint eof) except -1:
+        """Decode every complete record in buf[:n]; returns the bytes consumed."""
+        cdef Py_ssize_t pos = 0, length
+        while pos + 4 <= n:
+            if self.resyncing:
+                pos = self.resync(buf, n, pos, eof)
+                if self.resyncing:
+                    break
+                continue
+            length = le16(buf + pos)
+            if length < RECORD_FIXED or buf[pos + 2] != SYNC0 or buf[pos + 3] != SYNC1:
+                self.problem(self.file_pos + pos, LAYER,
+                             "no record here (length %d, marker %02x %02x instead of a5 5a): "
+                             "skipped to the next record marker"
+                             % (length, buf[pos + 2], buf[pos + 3]))
+                self.resyncing = True
+                self.c_skipped += 1
+                pos += 1
+                continue
+            if pos + length > n:
+                if not eof:
+                    break
+                self.problem(self.file_pos + pos, LAYER,
+                             "record %d of %d bytes is cut by the end of the file (%d bytes left)"
+                             % (self.recno + 1, length, n - pos))
+                self.resyncing = True
+                self.c_skipped += 1
+                pos += 1
+                continue
+            self.recno += 1
+            self.decode_record(t, buf + pos, length, self.file_pos + pos)
+            pos += length
+        if eof and pos < n:
+            if not self.resyncing:
+                self.problem(self.file_pos + pos, LAYER,
+                             "%d bytes at the end of the file are not a whole record" % (n - pos))
+            self.c_skipped += n - pos
+            pos = n
+        self.file_pos += pos
+        return pos
+
+    cdef int bad(self, EventTable t, Py_ssize_t row, int64_t off, str message) except -1:
+        if not (t.flags[row] & F_MALFORMED):
+            self.c_malformed += 1
+        t.flags[row] |= F_MALFORMED
+        self.problem(off, LAYER, "record %d: %s" % (self.recno, message))
+        return 0
+
+    cdef int decode_record(self, EventTable t, const uint8_t* p, Py_ssize_t n,
+                           int64_t off) except -1:
+        """One record of n bytes at p (length and marker already checked)."""
+        cdef int ev = le16(p + 4)
+        cdef int present = le16(p + 6)
+        cdef int kind = EVENT_KIND[ev]
+        cdef int tag, ck, nd, i, have_cause = 0, raw_done = 0
+        cdef Py_ssize_t q = RECORD_FIXED, plen, row
+        cdef const uint8_t* v
+        cdef int64_t a, d
+        cdef uint8_t[16] digits
+        row = t.add_row()
+        t.frame[row] = self.recno
+        t.ts_ns[row] = <int64_t>le64(p + 8)
+        t.src_offset[row] = off
+        if kind >= 16:
+            t.proto[row] = kind - 16
+            self.c_raw += 1
+        else:
+            t.proto[row] = P_CHR
+            t.msg[row] = ev
+            if kind == 0:
+                t.flags[row] |= F_UNKNOWN_MSG
+                self.c_unknown_events += 1
+        if present & PRESENT_RESERVED:
+            self.bad(t, row, off + 6, "reserved identity bits %04x set" % (present & PRESENT_RESERVED))
+            present &= ~PRESENT_RESERVED
+        self.c_records += 1
+        if q + IDENT_SIZE[present] > n:
+            return self.bad(t, row, off + q, "identities (%d bytes) overrun the record of %d bytes"
+                            % (IDENT_SIZE[present], n))
+        # --- identities, in bit order
+        if present & PRESENT_CELL:
+            ck = p[q]
+            if ck == 2:
+                t.nr_plmn[row] = <int32_t>be24(p + q + 1)
+                t.nci[row] = <int64_t>le64(p + q + 4)
+            elif ck == 1:
+                t.plmn[row] = <int32_t>be24(p + q + 1)
+                t.eci[row] = <int64_t>le64(p + q + 4)
+            else:
+                self.bad(t, row, off + q, "cell kind %d is neither ECGI (1) nor NR-CGI (2)" % ck)
+            q += 12
+        if present & PRESENT_IMSI:
+            nd = 0
+            for i in range(8):
+                if (p[q + i] & 0xF) == 0xF:
+                    break
+                digits[nd] = TBCD_CHARS[p[q + i] & 0xF]
+                nd += 1
+                if (p[q + i] >> 4) == 0xF:
+                    break
+                digits[nd] = TBCD_CHARS[p[q + i] >> 4]
+                nd += 1
+            t.set_digits(t.imsi, row, digits, nd)
+            q += 8
+        if present & PRESENT_STMSI:
+            t.m_tmsi[row] = le32(p + q + 1)
+            t.add_item(row, I_GUTI, -1, -1, p[q], le32(p + q + 1))
+            q += 5
+        if present & PRESENT_MME:
+            t.mme_ue_s1ap_id[row] = le32(p + q)
+            q += 4
+        if present & PRESENT_ENB:
+            t.enb_ue_s1ap_id[row] = le32(p + q)
+            q += 4
+        if present & PRESENT_MENB:
+            t.menb_ue_x2ap_id[row] = le32(p + q)
+            q += 4
+        if present & PRESENT_SGNB:
+            t.sgnb_ue_x2ap_id[row] = le32(p + q)
+            q += 4
+        if present & PRESENT_CRNTI:
+            t.crnti[row] = le16(p + q)
+            q += 2
+        if present & PRESENT_TAC:
+            t.tac[row] = <int32_t>le32(p + q)
+            q += 4
+        # --- parameters
+        while q < n:
+            if q + 3 > n:
+                self.bad(t, row, off + q, "parameter header cut by the record end")
+                break
+            tag = p[q]
+            plen = le16(p + q + 1)
+            q += 3
+            if q + plen > n:
+                self.bad(t, row, off + q - 3, "parameter %d of %d bytes overruns the record"
+                         % (tag, plen))
+                break
+            v = p + q
+            q += plen
+            if tag == TAG_MEAS:
+                if plen < 10:
+                    self.bad(t, row, off + q - plen, "meas parameter of %d bytes (needs 10)" % plen)
+                    continue
+                a = v[0] | (M_NEIGHBOUR if v[1] else 0)
+                d = <int16_t>le16(v + 4)
+                if d >= 0:
+                    i = <int32_t>le32(v + 6)
+                    d |= (<int64_t>(i if i > 0 else 0)) << 10
+                t.add_item(row, I_MEAS, a, <int16_t>le16(v + 2), -1, d)
+            elif tag == TAG_CAUSE:
+                if plen < 3:
+                    self.bad(t, row, off + q - plen, "cause parameter of %d bytes (needs 3)" % plen)
+                    continue
+                if not have_cause:
+                    t.cause_proto[row] = C_CHR
+                    t.cause_group[row] = v[0]
+                    t.cause_value[row] = le16(v + 1)
+                    have_cause = 1
+                else:
+                    t.add_item(row, I_CAUSE, C_CHR, v[0], le16(v + 1), -1)
+            elif tag == TAG_PROTO_CAUSE:
+                if plen < 4:
+                    self.bad(t, row, off + q - plen, "proto_cause parameter of %d bytes (needs 4)"
+                             % plen)
+                    continue
+                t.add_item(row, I_CAUSE, v[0], v[1], le16(v + 2), -1)
+            elif tag == TAG_TARGET_CELL or tag == TAG_SECONDARY_CELL:
+                if plen < 12:
+                    self.bad(t, row, off + q - plen, "cell parameter of %d bytes (needs 12)" % plen)
+                    continue
+                if v[0] != 1 and v[0] != 2:
+                    self.bad(t, row, off + q - plen, "cell kind %d is neither ECGI (1) nor NR-CGI (2)"
+                             % v[0])
+                    continue
+                if tag == TAG_TARGET_CELL:
+                    t.add_item(row, I_CELL, K_TARGET_NR_CGI if v[0] == 2 else K_TARGET_ECGI,
+                               be24(v + 1), <int64_t>le64(v + 4), -1)
+                elif v[0] == 2:
+                    t.nr_plmn[row] = <int32_t>be24(v + 1)
+                    t.nci[row] = <int64_t>le64(v + 4)
+                else:
+                    t.plmn[row] = <int32_t>be24(v + 1)
+                    t.eci[row] = <int64_t>le64(v + 4)
+            elif tag == TAG_ERAB:
+                if plen < 5:
+                    self.bad(t, row, off + q - plen, "erab parameter of %d bytes (needs 5)" % plen)
+                    continue
+                t.add_item(row, I_ERAB, v[0], -1, v[1] if v[1] else -1, -1)
+                if v[2]:
+                    t.add_item(row, I_CAUSE, C_CHR, v[2], le16(v + 3), v[0])
+            elif tag == TAG_RAW_PDU:
+                if kind >= 16 and not raw_done:
+                    t.payload_off[row] = t.add_data(v, plen)
+                    t.payload_len[row] = <int32_t>plen
+                    raw_done = 1
+                else:
+                    t.add_item(row, I_STR, S_RAW, t.add_data(v, plen), plen, -1)
+            elif tag == TAG_EST_CAUSE:
+                if plen < 1:
+                    self.bad(t, row, off + q - plen, "est_cause parameter is empty")
+                    continue
+                t.add_item(row, I_CAUSE, C_CHR, CAUSE_KIND_EST, v[0], -1)
+            elif tag == TAG_RRC_RAW:
+                t.add_item(row, I_STR, S_RAW, t.add_data(v, plen), plen, -1)
+            else:
+                self.c_unknown_params += 1
+        if kind >= 16 and not raw_done:
+            self.bad(t, row, off, "message copy without its raw_pdu parameter")
+        return 0
+
+
+def decode_bytes(data, name="<bytes>", int file_id=0, Py_ssize_t chunk_bytes=DEF_CHUNK_BYTES):
+    """Decode a whole chr-v1 file held in memory: (list of EventTable, reader)."""
+    import io
+    reader = ChrV1Reader(io.BytesIO(bytes(data)), name, file_id, chunk_bytes)
+    tables = list(reader)
+    return tables, reader
