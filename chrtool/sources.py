@@ -98,9 +98,24 @@ def classify(paths):
             continue
         if kind is None:
             skipped.append((path, "not a capture, CHR, trace XML or CSV export"))
+        elif kind == "csv" and not _known_csv_layout(path, compressed):
+            skipped.append((path, "a CSV file without a known CHR column layout "
+                                  "(see docs/formats/vendor-csv.md to add one)"))
         else:
             sources.append(Source(path, kind, len(sources), compressed))
     return sources, skipped
+
+
+def _known_csv_layout(path, compressed):
+    """Whether a CSV's header matches one of the vendor column maps (tickets CSVs do not)."""
+    try:
+        from chrtool import chr as chr_readers
+    except ImportError:
+        return False
+    opener = gzip.open if compressed else open
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
+        header = fh.readline()
+    return chr_readers.match_layout(header) is not None
 
 
 def open_binary(source):
