@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from chrtool.cli import main
 from chrtool.events import PROTO
 from chrtool.pipeline import Run
-from conftest import SAMPLES, tshark_fields
+from oracle import SAMPLES, tshark_fields
 
 CAPTURES = sorted(p for p in SAMPLES.glob("*.pcap*") if not p.name.endswith(".json"))
 EXPECTED = sorted(SAMPLES.glob("*.expected.json"))
