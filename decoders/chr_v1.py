@@ -44,6 +44,7 @@ EVENTS = {
     0x0153: "SCG_FAILURE",               # cause: scg-failure (failure type); meas SS-RSRP..
     0x0160: "S1AP_MESSAGE",              # raw_pdu: a copy of an S1AP PDU
     0x0161: "X2AP_MESSAGE",              # raw_pdu: a copy of an X2AP PDU
+    0x0162: "RRC_MESSAGE",               # rrc_raw: an RRC message kept raw (I_STR raw)
 }
 EVENT_IDS = {name: eid for eid, name in EVENTS.items()}
 RAW_EVENTS = {0x0160: "S1AP", 0x0161: "X2AP"}

@@ -62,6 +62,7 @@ cdef enum StrKind:
     S_NODE_NAME = 7       # eNB-Name / MMEname / gNB name
     S_PDN_ADDRESS = 8
     S_RAW = 9             # opaque bytes kept for the reader (RRC containers and such)
+    S_MSG_NAME = 10       # the message name a trace/CHR source gave for a raw copy
 
 cdef enum CellKind:
     K_ECGI = 1

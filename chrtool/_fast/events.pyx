@@ -191,7 +191,8 @@ ITEM_KEYS = {"cause": I_CAUSE, "s1ap_ids": I_S1AP_IDS, "x2ap_ids": I_X2AP_IDS, "
 STR_KINDS = {S_APN: "apn", S_SESSION_ID: "session_id", S_ORIGIN_HOST: "origin_host",
              S_ORIGIN_REALM: "origin_realm", S_DEST_HOST: "destination_host",
              S_DEST_REALM: "destination_realm", S_NODE_NAME: "node_name",
-             S_PDN_ADDRESS: "pdn_address", S_RAW: "raw"}
+             S_PDN_ADDRESS: "pdn_address", S_RAW: "raw",
+             S_MSG_NAME: "msg_name"}
 CELL_KINDS = {K_ECGI: "ecgi", K_NR_CGI: "nr_cgi", K_TARGET_ECGI: "target_ecgi",
               K_SERVED_ECGI: "served_ecgi", K_SERVED_NR_CGI: "served_nr_cgi", K_TAI: "tai",
               K_TARGET_NR_CGI: "target_nr_cgi"}
