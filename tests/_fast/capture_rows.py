@@ -91,9 +91,10 @@ def messages(path):
                         continue
                     ppid = struct.unpack(">I", ch.data[8:12])[0]
                     data = bytes(ch.data[12:])
-                    if ppid == 18:
+                    ports = (l4.sport, l4.dport)
+                    if ppid == 18 or (ppid == 0 and 36412 in ports):
                         out.append((frame, "S1AP", data, src, dst, l4.sport, l4.dport, ppid))
-                    elif ppid in (46, 47):
+                    elif ppid in (46, 47) or (ppid == 0 and 3868 in ports):
                         out.append((frame, "Diameter", data, src, dst, l4.sport, l4.dport, ppid))
             elif isinstance(l4, dpkt.udp.UDP):
                 if 2123 in (l4.sport, l4.dport) and len(l4.data) and l4.data[0] >> 5 == 2:

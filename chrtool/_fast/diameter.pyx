@@ -1,0 +1,270 @@
+# cython: language_level=3
+"""Diameter (RFC 6733) decoder with the S6a application (3GPP TS 29.272), for the rows the
+capture layer takes from SCTP (PPID 46/47) and TCP port 3868: one message per row, trailing bytes
+after the message's own length are ignored.
+
+What a row gets (no Python object per message):
+- msg = command code << 1 | R flag; F_REQUEST when R is set; seq = Hop-by-Hop Identifier,
+  e2e = End-to-End Identifier; an I_INFO V_DIAMETER_HDR item (b = flags octet R/P/E/T,
+  c = Application-Id, d = version).
+- Every AVP is walked (V flag -> 12-octet header with Vendor-Id; padding to 4 octets); grouped
+  AVPs of the base protocol and S6a/Gx (GROUPED below) are walked recursively, at most
+  MAX_DEPTH levels deep.
+- Session-Id, Origin-Host, Origin-Realm, Destination-Host, Destination-Realm (message level)
+  -> I_STR S_SESSION_ID / S_ORIGIN_HOST / ... (b = data offset, c = length, UTF-8 as on the wire).
+- User-Name (IMSI in S6a) -> imsi when it is 5 to 15 digits.
+- Result-Code -> cause_proto C_DIAMETER, cause_value; Experimental-Result (Vendor-Id,
+  Experimental-Result-Code) -> C_DIAMETER_EXP; a second cause, and a Result-Code inside a
+  grouped AVP (Gy's Multiple-Services-Credit-Control), go to I_CAUSE items
+  (a = C_DIAMETER / C_DIAMETER_EXP, b = -1, c = code, d = Vendor-Id or -1).
+- Visited-PLMN-Id -> plmn (3 raw octets as int); RAT-Type -> I_INFO V_RAT_TYPE; ULR-Flags ->
+  I_INFO V_ULR_FLAGS; Auth-Application-Id -> I_INFO V_AUTH_APP_ID.
+- Subscription-Data: MSISDN -> msisdn (TBCD); each APN-Configuration's Service-Selection ->
+  I_STR S_APN. Service-Selection is dotted text on the wire; to keep one S_APN contract across
+  protocols the decoder appends its label-encoded form (TS 23.003 9.1, as NAS and GTPv2 carry
+  it) to the data buffer and the item points there.
+Every length is checked; bad ones set F_MALFORMED and the row keeps what came before.
+
+match_requests(t) pairs answers with requests by Hop-by-Hop and End-to-End identifiers.
+"""
+from libc.stdint cimport int64_t, uint8_t, uint32_t
+from libc.string cimport memset
+from chrtool._fast.events cimport (EventTable, P_DIAMETER, F_MALFORMED, F_REQUEST, C_DIAMETER,
+                                   C_DIAMETER_EXP, I_CAUSE, I_STR, I_INFO, S_APN, S_SESSION_ID,
+                                   S_ORIGIN_HOST, S_ORIGIN_REALM, S_DEST_HOST, S_DEST_REALM)
+from chrtool._fast.info cimport V_RAT_TYPE, V_ULR_FLAGS, V_DIAMETER_HDR, V_AUTH_APP_ID
+from chrtool._fast.bytes cimport be24, be32
+from chrtool._fast.tbcd cimport tbcd
+from chrtool._fast.gtpv2 import match_rows
+
+cdef enum:
+    VENDOR_3GPP = 10415
+    MAX_DEPTH = 8
+    MAX_APN = 32              # Service-Selection values re-encoded per message
+    # base AVPs (RFC 6733 4.5, RFC 5778 for Service-Selection)
+    AVP_USER_NAME = 1
+    AVP_AUTH_APP_ID = 258
+    AVP_SESSION_ID = 263
+    AVP_ORIGIN_HOST = 264
+    AVP_VENDOR_ID = 266
+    AVP_RESULT_CODE = 268
+    AVP_DEST_REALM = 283
+    AVP_DEST_HOST = 293
+    AVP_ORIGIN_REALM = 296
+    AVP_EXPERIMENTAL_RESULT = 297
+    AVP_EXPERIMENTAL_RESULT_CODE = 298
+    AVP_SERVICE_SELECTION = 493
+    # 3GPP (vendor 10415) AVPs: TS 29.272 7.3, TS 29.329 (MSISDN), TS 29.212 (RAT-Type)
+    AVP_MSISDN = 701
+    AVP_RAT_TYPE = 1032
+    AVP_ULR_FLAGS = 1405
+    AVP_VISITED_PLMN_ID = 1407
+
+# Grouped AVPs walked into: (vendor, code). Base: Vendor-Specific-Application-Id 260,
+# Failed-AVP 279, Proxy-Info 284, Experimental-Result 297, Subscription-Id 443, MSCC 456,
+# User-Equipment-Info 458, MIP6-Agent-Info 486, Requested/Used/Granted-Service-Unit 437/446/431.
+# 3GPP (29.272 7.3, 29.212 5.3): Supported-Features 628, QoS-Information 1016,
+# Allocation-Retention-Priority 1034, Subscription-Data 1400, Terminal-Information 1401,
+# Requested-EUTRAN-/UTRAN-GERAN-Authentication-Info 1408/1409, Authentication-Info 1413,
+# E-UTRAN-/UTRAN-/GERAN-Vector 1414/1415/1416, APN-Configuration-Profile 1429,
+# APN-Configuration 1430, EPS-Subscribed-QoS-Profile 1431, AMBR 1435, Specific-APN-Info 1472.
+GROUPED_BASE = (260, 279, 284, 297, 431, 437, 443, 446, 456, 458, 486)
+GROUPED_3GPP = (628, 1016, 1034, 1400, 1401, 1408, 1409, 1413, 1414, 1415, 1416, 1429, 1430,
+                1431, 1435, 1472)
+cdef uint8_t G_BASE[2048]
+cdef uint8_t G_3GPP[2048]
+memset(G_BASE, 0, 2048)
+memset(G_3GPP, 0, 2048)
+for _c in GROUPED_BASE:
+    G_BASE[_c] = 1
+for _c in GROUPED_3GPP:
+    G_3GPP[_c] = 1
+
+
+cdef struct Walk:
+    Py_ssize_t row
+    const uint8_t* p
+    int64_t base
+    int64_t exp_vendor
+    int64_t exp_code
+    int napn
+    int64_t apn_off[MAX_APN]
+    int64_t apn_len[MAX_APN]
+
+
+cdef inline void malformed(EventTable t, Py_ssize_t row) noexcept:
+    t.flags[row] |= F_MALFORMED
+
+
+cdef inline uint32_t u32(const uint8_t* v, Py_ssize_t l) noexcept:
+    return be32(v) if l >= 4 else 0
+
+
+cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int64_t code, int64_t vendor) except -1:
+    if t.cause_proto[row] == 0:
+        t.cause_proto[row] = proto
+        t.cause_value[row] = <int>code
+    else:
+        t.add_item(row, I_CAUSE, proto, -1, code, vendor)
+    return 0
+
+
+cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
+              int parent) except -1:
+    """The AVPs in p[pos:end] (RFC 6733 4.1)."""
+    cdef Py_ssize_t row = w.row, alen, hdr, dlen, nd, i
+    cdef uint32_t code, vendor
+    cdef int fl
+    cdef const uint8_t* p = w.p
+    cdef const uint8_t* v
+    cdef uint8_t digits[16]
+    cdef bint digit
+    while pos < end:
+        if pos + 8 > end:
+            malformed(t, row)
+            return 0
+        code = be32(p + pos)
+        fl = p[pos + 4]
+        alen = be24(p + pos + 5)
+        hdr = 12 if fl & 0x80 else 8
+        vendor = be32(p + pos + 8) if (fl & 0x80) and pos + 12 <= end else 0
+        if alen < hdr or pos + alen > end:
+            malformed(t, row)
+            return 0
+        v = p + pos + hdr
+        dlen = alen - hdr
+        if vendor == 0:
+            if code < 2048 and G_BASE[code]:
+                if depth < MAX_DEPTH:
+                    avps(t, w, pos + hdr, pos + alen, depth + 1, code)
+                    if code == AVP_EXPERIMENTAL_RESULT and w.exp_code >= 0:
+                        set_cause(t, row, C_DIAMETER_EXP, w.exp_code, w.exp_vendor)
+                        w.exp_code = -1
+                        w.exp_vendor = -1
+            elif code == AVP_RESULT_CODE:
+                if dlen < 4:
+                    malformed(t, row)
+                elif depth == 0:
+                    set_cause(t, row, C_DIAMETER, be32(v), -1)
+                else:                              # e.g. per Multiple-Services-Credit-Control
+                    t.add_item(row, I_CAUSE, C_DIAMETER, -1, be32(v), -1)
+            elif code == AVP_EXPERIMENTAL_RESULT_CODE and parent == AVP_EXPERIMENTAL_RESULT:
+                w.exp_code = u32(v, dlen)
+            elif code == AVP_VENDOR_ID and parent == AVP_EXPERIMENTAL_RESULT:
+                w.exp_vendor = u32(v, dlen)
+            elif code == AVP_USER_NAME and depth == 0:
+                digit = 5 <= dlen <= 15
+                for i in range(dlen):
+                    if v[i] < 48 or v[i] > 57:
+                        digit = False
+                        break
+                if digit:
+                    t.set_digits(t.imsi, row, v, dlen)
+            elif code == AVP_AUTH_APP_ID:
+                t.add_item(row, I_INFO, V_AUTH_APP_ID, u32(v, dlen), -1, -1)
+            elif code == AVP_SERVICE_SELECTION:
+                if w.napn < MAX_APN:
+                    w.apn_off[w.napn] = w.base + pos + hdr
+                    w.apn_len[w.napn] = dlen
+                    w.napn += 1
+            elif depth == 0:
+                if code == AVP_SESSION_ID:
+                    t.add_item(row, I_STR, S_SESSION_ID, w.base + pos + hdr, dlen, -1)
+                elif code == AVP_ORIGIN_HOST:
+                    t.add_item(row, I_STR, S_ORIGIN_HOST, w.base + pos + hdr, dlen, -1)
+                elif code == AVP_ORIGIN_REALM:
+                    t.add_item(row, I_STR, S_ORIGIN_REALM, w.base + pos + hdr, dlen, -1)
+                elif code == AVP_DEST_HOST:
+                    t.add_item(row, I_STR, S_DEST_HOST, w.base + pos + hdr, dlen, -1)
+                elif code == AVP_DEST_REALM:
+                    t.add_item(row, I_STR, S_DEST_REALM, w.base + pos + hdr, dlen, -1)
+        elif vendor == VENDOR_3GPP:
+            if code < 2048 and G_3GPP[code]:
+                if depth < MAX_DEPTH:
+                    avps(t, w, pos + hdr, pos + alen, depth + 1, code)
+            elif code == AVP_VISITED_PLMN_ID:
+                if dlen >= 3:
+                    t.plmn[row] = be24(v)
+            elif code == AVP_RAT_TYPE:
+                t.add_item(row, I_INFO, V_RAT_TYPE, u32(v, dlen), -1, -1)
+            elif code == AVP_ULR_FLAGS:
+                t.add_item(row, I_INFO, V_ULR_FLAGS, u32(v, dlen), -1, -1)
+            elif code == AVP_MSISDN:
+                nd = tbcd(v, dlen, digits)
+                t.set_digits(t.msisdn, row, digits, nd)
+        pos += (alen + 3) & ~3
+    return 0
+
+
+cdef int apn_items(EventTable t, Walk* w) except -1:
+    """Append the label-encoded form of each Service-Selection and point an S_APN item at it."""
+    cdef int k
+    cdef Py_ssize_t i, n, out, lab
+    cdef int64_t src
+    for k in range(w.napn):
+        src = w.apn_off[k]
+        n = w.apn_len[k]
+        t.reserve_data(n + 1)                      # may move the buffer: indices only below
+        out = t.n_data
+        lab = out
+        t.data[lab] = 0
+        for i in range(n):
+            if t.data[src + i] == 46:              # '.'
+                lab = out + 1 + i
+                t.data[lab] = 0
+            else:
+                t.data[out + 1 + i] = t.data[src + i]
+                t.data[lab] += 1
+        t.n_data += n + 1
+        t.add_item(w.row, I_STR, S_APN, out, n + 1, -1)
+    return 0
+
+
+cdef int decode_msg(EventTable t, Py_ssize_t row) except -1:
+    cdef int64_t off = t.payload_off[row]
+    cdef Py_ssize_t n = t.payload_len[row], length
+    cdef const uint8_t* p
+    cdef Walk w
+    if n < 20 or off < 0 or off + n > t.n_data:
+        malformed(t, row)
+        return 0
+    p = &t.data[off]
+    if p[0] != 1:
+        malformed(t, row)
+        return 0
+    length = be24(p + 1)
+    t.msg[row] = <int>((be24(p + 5) << 1) | (1 if p[4] & 0x80 else 0))
+    if p[4] & 0x80:
+        t.flags[row] |= F_REQUEST
+    t.seq[row] = be32(p + 12)
+    t.e2e[row] = be32(p + 16)
+    t.add_item(row, I_INFO, V_DIAMETER_HDR, p[4], be32(p + 8), p[0])
+    if length < 20 or length > n:
+        malformed(t, row)
+        if length < 20:
+            return 0
+        length = n
+    w.row = row
+    w.p = p
+    w.base = off
+    w.exp_vendor = -1
+    w.exp_code = -1
+    w.napn = 0
+    avps(t, &w, 20, length, 0, 0)
+    if w.napn:
+        apn_items(t, &w)
+    return 0
+
+
+def decode(EventTable t, Py_ssize_t start=0):
+    """Decode every Diameter row from `start` on."""
+    cdef Py_ssize_t row
+    for row in range(start, t.n):
+        if t.proto[row] == P_DIAMETER:
+            decode_msg(t, row)
+
+
+def match_requests(EventTable t):
+    """Diameter: the request row of each answer row (-1 if none in this batch), matched by
+    Hop-by-Hop and End-to-End identifiers, addresses and port (RFC 6733 6.2)."""
+    return match_rows(t, P_DIAMETER, ("seq", "e2e"))
