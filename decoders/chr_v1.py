@@ -432,6 +432,8 @@ def expected_row(rec, recno, offset):
                 strings.append(bytes(v))
         elif tag == "rrc_raw":
             strings.append(bytes(v))
+    if raw and payload is None:
+        flags |= ev.FLAGS["malformed"]          # a message copy without its message
     if flags:
         cols["flags"] = flags
     return cols, items, payload, strings

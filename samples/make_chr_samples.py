@@ -198,7 +198,7 @@ def write_chr(out):
     (out / "chr_broken.chr.expected.json").write_text(json.dumps({
         "records_decoded": len(recs) - 2,
         "problems": [
-            {"offset": off3, "layer": "chr-v1", "starts_with": "no record here (length 3"},
+            {"offset": off3, "layer": "chr-v1", "starts_with": "record length 3 is less than"},
             {"offset": recs[-1][0], "layer": "chr-v1", "starts_with": "record"},
         ]}, indent=2) + "\n")
 

@@ -283,10 +283,13 @@ cdef class ChrV1Reader:
                 continue
             length = le16(buf + pos)
             if length < RECORD_FIXED or buf[pos + 2] != SYNC0 or buf[pos + 3] != SYNC1:
+                if length < RECORD_FIXED:
+                    what = "record length %d is less than the fixed %d bytes" % (length,
+                                                                                 RECORD_FIXED)
+                else:
+                    what = "record marker %02x %02x is not a5 5a" % (buf[pos + 2], buf[pos + 3])
                 self.problem(self.file_pos + pos, LAYER,
-                             "no record here (length %d, marker %02x %02x instead of a5 5a): "
-                             "skipped to the next record marker"
-                             % (length, buf[pos + 2], buf[pos + 3]))
+                             what + ": skipped to the next record marker")
                 self.resyncing = True
                 self.c_skipped += 1
                 pos += 1
@@ -295,7 +298,7 @@ cdef class ChrV1Reader:
                 if not eof:
                     break
                 self.problem(self.file_pos + pos, LAYER,
-                             "record %d of %d bytes is cut by the end of the file (%d bytes left)"
+                             "record %d (%d bytes) is cut by the end of the file (%d bytes left)"
                              % (self.recno + 1, length, n - pos))
                 self.resyncing = True
                 self.c_skipped += 1
