@@ -96,20 +96,236 @@ cdef inline int64_t get_constrained_int(Bits* b, int64_t lo, uint64_t range_) no
     align(b)
     return lo + <int64_t>get_bits(b, nbytes * 8)
 
+cdef inline int64_t get_small(Bits* b) noexcept nogil:
+    """Normally small non-negative whole number (X.691 11.6): 0..63 in 7 bits, else length + octets."""
+    cdef Py_ssize_t n
+    if get_bits(b, 1) == 0:
+        return <int64_t>get_bits(b, 6)
+    n = get_length(b)
+    if n < 1 or n > 4:
+        b.err = 1
+        return 0
+    return <int64_t>get_bits(b, <int>(n * 8))
+
 cdef inline int64_t get_enum(Bits* b, int n_root, bint extensible) noexcept nogil:
     """ENUMERATED index: root values 0..n_root-1, extension values n_root + index."""
     cdef uint64_t idx
     if extensible and get_bits(b, 1):
         # normally small non-negative whole number (X.691 11.6)
-        if get_bits(b, 1) == 0:
-            return n_root + <int64_t>get_bits(b, 6)
-        return n_root + get_constrained_int(b, 0, 1 << 16)   # never seen in practice
+        return n_root + get_small(b)
     return get_constrained_int(b, 0, <uint64_t>n_root)
 
 cdef inline int get_choice(Bits* b, int n_root, bint extensible) noexcept nogil:
     """CHOICE index; extension alternatives come back as n_root + index (their value is an open type)."""
     if extensible and get_bits(b, 1):
-        if get_bits(b, 1) == 0:
-            return n_root + <int>get_bits(b, 6)
-        return -1
+        return n_root + <int>get_small(b)
     return <int>get_constrained_int(b, 0, <uint64_t>n_root)
+
+
+# --- structural helpers shared by the S1AP and X2AP walkers -------------------------------------
+
+cdef inline int skip_open(Bits* b) noexcept nogil:
+    """Skip an open type (aligned length + octets)."""
+    cdef Py_ssize_t n = get_length(b)
+    if b.err:
+        return -1
+    return skip_bytes(b, n)
+
+cdef inline Py_ssize_t get_count(Bits* b, int64_t lb, int64_t ub, bint ext) noexcept nogil:
+    """Length of a SIZE(lb..ub[, ...]) SEQUENCE OF / string (X.691 11.9.3.x, ALIGNED)."""
+    if ext and get_bits(b, 1):
+        return get_length(b)
+    if ub >= 65536:
+        return get_length(b)
+    if lb == ub:
+        return <Py_ssize_t>lb
+    return <Py_ssize_t>get_constrained_int(b, lb, <uint64_t>(ub - lb + 1))
+
+cdef inline uint64_t get_fixed_bitstring(Bits* b, int nbits) noexcept nogil:
+    """BIT STRING (SIZE(n)), n <= 64: aligned when longer than 16 bits."""
+    if nbits > 16:
+        align(b)
+    return get_bits(b, nbits)
+
+cdef inline int skip_octets_sized(Bits* b, int64_t lb, int64_t ub, bint ext) noexcept nogil:
+    """Skip an OCTET STRING (SIZE(lb..ub[, ...])), or an unconstrained one when ub < 0."""
+    cdef Py_ssize_t n
+    if ub < 0 or ub >= 65536 or (ext and get_bits(b, 1)):
+        n = get_length(b)
+    elif lb == ub:
+        n = <Py_ssize_t>lb
+        if n <= 2:
+            get_bits(b, <int>(n * 8))
+            return 0 if not b.err else -1
+    else:
+        n = <Py_ssize_t>get_constrained_int(b, lb, <uint64_t>(ub - lb + 1))
+    align(b)
+    return skip_bytes(b, n)
+
+cdef inline int skip_bits_sized(Bits* b, int64_t lb, int64_t ub, bint ext) noexcept nogil:
+    """Skip a BIT STRING (SIZE(lb..ub[, ...]))."""
+    cdef Py_ssize_t n
+    if ub >= 65536 or (ext and get_bits(b, 1)):
+        n = get_length(b)
+    elif lb == ub:
+        n = <Py_ssize_t>lb
+        if n > 16:
+            align(b)
+    else:
+        n = <Py_ssize_t>get_constrained_int(b, lb, <uint64_t>(ub - lb + 1))
+        align(b)
+    if b.err or b.pos + n > b.nbits:
+        b.err = 1
+        b.pos = b.nbits
+        return -1
+    b.pos += n
+    return 0
+
+cdef inline int skip_ext_container(Bits* b) noexcept nogil:
+    """Skip a ProtocolExtensionContainer (SIZE(1..65535) OF {id, criticality, extensionValue})."""
+    cdef Py_ssize_t n = get_count(b, 1, 65535, False), i
+    for i in range(n):
+        align(b)
+        get_bits(b, 18)
+        skip_open(b)
+        if b.err:
+            return -1
+    return 0
+
+cdef inline int skip_seq_additions(Bits* b) noexcept nogil:
+    """Skip the extension additions of a SEQUENCE whose extension bit was set (X.691 19.7-19.9)."""
+    cdef int64_t n
+    cdef int64_t i
+    cdef uint64_t present
+    if get_bits(b, 1) == 0:
+        n = <int64_t>get_bits(b, 6) + 1
+    else:
+        n = get_length(b)
+    if b.err or n > 64:
+        b.err = 1
+        return -1
+    present = get_bits(b, <int>n)
+    for i in range(n):
+        if (present >> (n - 1 - i)) & 1:
+            skip_open(b)
+    return 0 if not b.err else -1
+
+cdef inline int64_t get_plmn(Bits* b) noexcept nogil:
+    """PLMN-Identity: OCTET STRING (SIZE(3)), aligned; returned as a 24-bit int."""
+    align(b)
+    return <int64_t>get_bits(b, 24)
+
+cdef inline int get_cgi(Bits* b, int cell_bits, int64_t* plmn, int64_t* cell) noexcept nogil:
+    """EUTRAN-CGI / ECGI (cell_bits 28) or NR-CGI / NRCGI (36): SEQUENCE {pLMN, cell id,
+    iE-Extensions OPTIONAL, ...}; reads the whole value."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    plmn[0] = get_plmn(b)
+    cell[0] = <int64_t>get_fixed_bitstring(b, cell_bits)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
+cdef inline int get_enb_id(Bits* b, int64_t* kind, int64_t* value, int64_t* nbits) noexcept nogil:
+    """ENB-ID CHOICE {macro (20), home (28), ..., short-macro (18), long-macro (21)}.
+    kind: 1 macro, 2 home, 3 short macro, 4 long macro (events.pxd NodeKind)."""
+    cdef int alt = get_choice(b, 2, True)
+    cdef Py_ssize_t n, end
+    if alt == 0:
+        kind[0] = 1; nbits[0] = 20
+    elif alt == 1:
+        kind[0] = 2; nbits[0] = 28
+    elif alt == 2 or alt == 3:
+        kind[0] = alt + 1
+        nbits[0] = 18 if alt == 2 else 21
+        n = get_length(b)              # open type around the extension alternative
+        end = b.pos + n * 8
+        if b.err or end > b.nbits:
+            b.err = 1
+            return -1
+        value[0] = <int64_t>get_bits(b, <int>nbits[0])
+        b.pos = end
+        return 0 if not b.err else -1
+    else:
+        kind[0] = -1
+        nbits[0] = 0
+        if alt > 3:
+            skip_open(b)
+        return -1
+    value[0] = <int64_t>get_fixed_bitstring(b, <int>nbits[0])
+    return 0 if not b.err else -1
+
+cdef inline int get_global_enb_id(Bits* b, int64_t* plmn, int64_t* kind, int64_t* value,
+                                  int64_t* nbits) noexcept nogil:
+    """Global-ENB-ID / GlobalENB-ID: SEQUENCE {pLMN, eNB-ID, iE-Extensions OPTIONAL, ...}."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    plmn[0] = get_plmn(b)
+    get_enb_id(b, kind, value, nbits)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
+cdef inline int get_global_gnb_id(Bits* b, int64_t* plmn, int64_t* value,
+                                  int64_t* nbits) noexcept nogil:
+    """GlobalGNB-ID / Global-en-gNB-ID: SEQUENCE {pLMN, gNB-ID CHOICE {BIT STRING (SIZE(22..32)),
+    ...}, iE-Extensions OPTIONAL, ...}."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    cdef int alt
+    plmn[0] = get_plmn(b)
+    alt = get_choice(b, 1, True)
+    if alt == 0:
+        nbits[0] = get_constrained_int(b, 22, 11)
+        align(b)
+        value[0] = <int64_t>get_bits(b, <int>nbits[0])
+    else:
+        nbits[0] = 0
+        value[0] = -1
+        skip_open(b)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
+cdef inline int get_cause(Bits* b, const int* roots, int n_groups, int64_t* group,
+                          int64_t* value) noexcept nogil:
+    """Cause CHOICE {group ENUMERATED {...}, ...}: roots[g] is the root count of group g.
+    Extension groups give group >= n_groups and value -1 (their content is skipped)."""
+    cdef int g = get_choice(b, n_groups, True)
+    group[0] = g
+    value[0] = -1
+    if g < 0 or b.err:
+        return -1
+    if g >= n_groups:
+        skip_open(b)
+        return -1
+    value[0] = get_enum(b, roots[g], True)
+    return 0 if not b.err else -1
+
+cdef inline int64_t get_unconstrained_int(Bits* b) noexcept nogil:
+    """Unconstrained / extension-range INTEGER (X.691 12.2.6): length octets then two's complement."""
+    cdef Py_ssize_t n = get_length(b)
+    cdef uint64_t v
+    if b.err or n < 1 or n > 8:
+        b.err = 1
+        return 0
+    v = get_bits(b, <int>(n * 8))
+    if n < 8 and (v >> (n * 8 - 1)) & 1:
+        return <int64_t>v - (<int64_t>1 << (n * 8))
+    return <int64_t>v
+
+cdef inline int64_t get_int_ext(Bits* b, int64_t lo, uint64_t range_) noexcept nogil:
+    """INTEGER (lo..hi, ...): extension bit, then the root encoding or an unconstrained value."""
+    if get_bits(b, 1):
+        return get_unconstrained_int(b)
+    return get_constrained_int(b, lo, range_)
+
+cdef inline int64_t get_erab_id(Bits* b) noexcept nogil:
+    """E-RAB-ID ::= INTEGER (0..15, ...)."""
+    return get_int_ext(b, 0, 16)

@@ -1,137 +1,621 @@
 # cython: language_level=3
 """S1AP (TS 36.413) decoder: an ALIGNED PER walker over S1AP-PDU, no ASN.1 runtime.
 
-Fills, for every row with proto S1AP: msg (pdu_type << 8 | procedure code), procedure_code,
-the UE IDs, cause, cell and TAI, and adds one NAS-EPS child row per NAS-PDU carried.
+For every row with proto S1AP it fills (see s1ap.pyi for the full contract):
+  msg = pdu_type << 8 | procedure code, procedure_code, flags (F_MALFORMED, F_UNKNOWN_MSG);
+  one I_IE item per IE (a=IE id, b=offset of the value in data, c=length, d=criticality) and one
+  for the message value itself (a=-1, d=the message's criticality);
+  the UE IDs, cause, ECGI/TAI, NR-CGI, S-TMSI columns; I_S1AP_IDS, I_CAUSE, I_ERAB, I_CELL,
+  I_NODE, I_STR, I_FTEID and I_ENUM items for the values a message holds more than once;
+  one NAS-EPS child row per NAS-PDU carried (top level or inside an E-RAB item).
+Bad bytes never raise: the row keeps what was decoded before the damage and gets F_MALFORMED.
 """
-from libc.stdint cimport int64_t, uint8_t, uint64_t
-from chrtool._fast.events cimport (EventTable, P_S1AP, P_NAS_EPS, F_MALFORMED, C_S1AP,
-                                   I_S1AP_IDS, I_CAUSE, I_CELL, K_ECGI, K_TAI)
+from libc.stdint cimport int16_t, int64_t, uint8_t, uint64_t
+from chrtool._fast.events cimport (EventTable, P_S1AP, P_NAS_EPS, F_MALFORMED, F_UNKNOWN_MSG,
+                                   C_S1AP, I_S1AP_IDS, I_CAUSE, I_CELL, I_NODE, I_STR, I_ERAB,
+                                   I_FTEID, I_IE, I_ENUM, K_TAI, K_ECGI, K_NR_CGI, K_TARGET_ECGI,
+                                   N_MME, S_NODE_NAME)
 from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, skip_bytes,
-                                 get_length, get_constrained_int, get_enum, get_choice)
-from chrtool._fast.bytes cimport be16, be24, be32
+                                 get_length, get_constrained_int, get_enum, get_choice,
+                                 skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
+                                 get_cause, get_erab_id, skip_ext_container, skip_seq_additions,
+                                 skip_bits_sized, skip_octets_sized, get_fixed_bitstring)
+from chrtool._fast.s1ap_ids cimport *
 
-# ProtocolIE-IDs and cause root counts (TS 36.413 S1AP-Constants / S1AP-IEs)
-cdef enum:
-    IE_MME_UE_S1AP_ID = 0
-    IE_CAUSE = 2
-    IE_ENB_UE_S1AP_ID = 8
-    IE_NAS_PDU = 26
-    IE_TAI = 67
-    IE_S_TMSI = 96
-    IE_UE_S1AP_IDS = 99
-    IE_EUTRAN_CGI = 100
+from chrtool.decoders import s1ap_tables as _tables
 
-cdef int[5] CAUSE_ROOT = [36, 2, 4, 7, 6]   # radioNetwork, transport, nas, protocol, misc
+cdef int[5] CAUSE_ROOT = [S1AP_CAUSE_ROOT_radioNetwork, S1AP_CAUSE_ROOT_transport,
+                          S1AP_CAUSE_ROOT_nas, S1AP_CAUSE_ROOT_protocol, S1AP_CAUSE_ROOT_misc]
+
+# (pdu_type, procedure code) pairs the generated tables name
+cdef uint8_t KNOWN[3][256]
+for (_t, _c) in _tables.MESSAGES:
+    if 0 <= _t < 3 and 0 <= _c < 256:
+        KNOWN[_t][_c] = 1
+
+# Layouts of the E-RAB items (ProtocolIE-SingleContainer values in the E-RAB lists), keyed by the
+# item's IE id. tests/_fast/test_s1ap.py checks this table against the ASN.1 (pycrate).
+cdef enum Layout:
+    L_NONE = 0
+    L_PLAIN = 1          # e-RAB-ID first, nothing else read
+    L_CAUSE = 2          # e-RAB-ID, cause
+    L_TNL_ENB = 3        # e-RAB-ID, transportLayerAddress, GTP-TEID (eNB side, S1-U DL)
+    L_TNL_SGW = 4        # e-RAB-ID, transportLayerAddress, GTP-TEID (SGW side, S1-U UL)
+    L_TNL_SGW_QOS = 5    # e-RAB-ID, transportLayerAddress, GTP-TEID (SGW), E-RABLevelQoSParameters
+    L_QOS_TNL_NAS = 6    # e-RAB-ID, QoS, transportLayerAddress, GTP-TEID (SGW), nAS-PDU
+    L_QOS_NAS = 7        # e-RAB-ID, QoS, nAS-PDU
+
+DEF MAX_IE = 512
+cdef uint8_t ITEM_LAYOUT[MAX_IE]
+cdef uint8_t ITEM_PRE[MAX_IE]        # ext bit + OPTIONAL bitmap of the item SEQUENCE
+cdef uint8_t ITEM_NAS_OPT[MAX_IE]    # 1-based position of nAS-PDU's presence bit in the preamble
+cdef uint8_t ERAB_LIST[MAX_IE]       # list IEs: SEQUENCE (SIZE(1..256)) OF SingleContainer
+
+ERAB_ITEMS = {
+    # item IE id: (layout, preamble bits, position of the nAS-PDU presence bit or 0)
+    S1AP_IE_E_RABDataForwardingItem: (L_PLAIN, 6, 0),
+    S1AP_IE_E_RABToBeSetupItemBearerSUReq: (L_QOS_TNL_NAS, 2, 0),
+    S1AP_IE_E_RABAdmittedItem: (L_TNL_ENB, 6, 0),
+    S1AP_IE_E_RABFailedtoSetupItemHOReqAck: (L_CAUSE, 2, 0),
+    S1AP_IE_E_RABToBeSwitchedDLItem: (L_TNL_ENB, 2, 0),
+    S1AP_IE_E_RABToBeSetupItemCtxtSUReq: (L_QOS_TNL_NAS, 3, 2),
+    S1AP_IE_E_RABSetupItemBearerSURes: (L_TNL_ENB, 2, 0),
+    S1AP_IE_E_RABItem: (L_CAUSE, 2, 0),
+    S1AP_IE_E_RABToBeModifiedItemBearerModReq: (L_QOS_NAS, 2, 0),
+    S1AP_IE_E_RABModifyItemBearerModRes: (L_PLAIN, 2, 0),
+    S1AP_IE_E_RABSetupItemCtxtSURes: (L_TNL_ENB, 2, 0),
+    S1AP_IE_E_RABToBeSetupItemHOReq: (L_TNL_SGW_QOS, 2, 0),
+    S1AP_IE_E_RABReleaseItemBearerRelComp: (L_PLAIN, 2, 0),
+    S1AP_IE_E_RABToBeSwitchedULItem: (L_TNL_SGW, 2, 0),
+    S1AP_IE_E_RABToBeModifiedItemBearerModInd: (L_TNL_ENB, 2, 0),
+    S1AP_IE_E_RABNotToBeModifiedItemBearerModInd: (L_TNL_ENB, 2, 0),
+    S1AP_IE_E_RABModifyItemBearerModConf: (L_PLAIN, 2, 0),
+    S1AP_IE_E_RABFailedToResumeItemResumeReq: (L_CAUSE, 2, 0),
+    S1AP_IE_E_RABFailedToResumeItemResumeRes: (L_CAUSE, 2, 0),
+    S1AP_IE_SecondaryRATDataUsageReportItem: (L_PLAIN, 2, 0),
+    S1AP_IE_E_RABToBeUpdatedItem: (L_PLAIN, 3, 0),
+    S1AP_IE_E_RABInformationListItem: (L_PLAIN, 3, 0),
+    S1AP_IE_E_RABReleaseItemHOCmd: (L_PLAIN, 2, 0),
+    S1AP_IE_Bearers_SubjectToStatusTransfer_Item: (L_PLAIN, 3, 0),
+    S1AP_IE_Bearers_SubjectToEarlyStatusTransfer_Item: (L_PLAIN, 2, 0),
+}
+ERAB_LISTS = (
+    S1AP_IE_E_RABSubjecttoDataForwardingList, S1AP_IE_E_RABtoReleaseListHOCmd,
+    S1AP_IE_E_RABToBeSetupListBearerSUReq, S1AP_IE_E_RABAdmittedList,
+    S1AP_IE_E_RABFailedToSetupListHOReqAck, S1AP_IE_E_RABToBeSwitchedDLList,
+    S1AP_IE_E_RABToBeSetupListCtxtSUReq, S1AP_IE_E_RABSetupListBearerSURes,
+    S1AP_IE_E_RABFailedToSetupListBearerSURes, S1AP_IE_E_RABToBeModifiedListBearerModReq,
+    S1AP_IE_E_RABModifyListBearerModRes, S1AP_IE_E_RABFailedToModifyList,
+    S1AP_IE_E_RABToBeReleasedList, S1AP_IE_E_RABFailedToReleaseList,
+    S1AP_IE_E_RABFailedToSetupListCtxtSURes, S1AP_IE_E_RABSetupListCtxtSURes,
+    S1AP_IE_E_RABToBeSetupListHOReq, S1AP_IE_E_RABReleaseListBearerRelComp,
+    S1AP_IE_E_RABToBeSwitchedULList, S1AP_IE_E_RABFailedToBeReleasedList,
+    S1AP_IE_E_RABReleasedList, S1AP_IE_E_RABToBeModifiedListBearerModInd,
+    S1AP_IE_E_RABNotToBeModifiedListBearerModInd, S1AP_IE_E_RABModifyListBearerModConf,
+    S1AP_IE_E_RABFailedToModifyListBearerModConf, S1AP_IE_E_RABToBeReleasedListBearerModConf,
+    S1AP_IE_E_RABFailedToResumeListResumeReq, S1AP_IE_E_RABFailedToResumeListResumeRes,
+    S1AP_IE_SecondaryRATDataUsageReportList, S1AP_IE_E_RABToBeUpdatedList,
+)
+for _k, (_l, _p, _n) in ERAB_ITEMS.items():
+    ITEM_LAYOUT[_k] = _l
+    ITEM_PRE[_k] = _p
+    ITEM_NAS_OPT[_k] = _n
+for _k in ERAB_LISTS:
+    ERAB_LIST[_k] = 1
+
+# Enumerated IEs reported as I_ENUM items: IE id -> (root count, extensible)
+cdef int16_t ENUM_ROOT[MAX_IE]
+ENUM_IES = {
+    S1AP_IE_HandoverType: (5, True),
+    S1AP_IE_RRC_Establishment_Cause: (5, True),
+    S1AP_IE_CSFallbackIndicator: (2, True),
+    S1AP_IE_CNDomain: (2, False),
+    S1AP_IE_RAT_Type: (1, True),
+    S1AP_IE_RRC_Resume_Cause: (5, True),
+    S1AP_IE_GUMMEIType: (2, True),
+}
+for _k, (_r, _e) in ENUM_IES.items():
+    ENUM_ROOT[_k] = _r if _e else -_r
 
 
-cdef int decode_cause(Bits* b, int64_t* group, int64_t* value) noexcept nogil:
-    cdef int g = get_choice(b, 5, True)
-    if g < 0 or g >= 5:
-        group[0] = g
-        value[0] = -1
+cdef struct Ctx:
+    Py_ssize_t row
+    int64_t base          # offset of the PDU in t.data
+    const uint8_t* p      # the PDU
+    Py_ssize_t n
+    bint have_cause
+    int ho_type           # HandoverType seen so far in this message (-1 none)
+
+
+cdef inline void set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, int64_t context,
+                           bint top) except *:
+    """The message-level cause goes to the columns; per-E-RAB causes are items (d=E-RAB id); the
+    first per-E-RAB cause also fills the columns when the message carries no Cause IE of its own."""
+    if top:
+        t.cause_proto[c.row] = C_S1AP
+        t.cause_group[c.row] = <short>group
+        t.cause_value[c.row] = <int>value
+        c.have_cause = True
+        return
+    t.add_item(c.row, I_CAUSE, C_S1AP, group, value, context)
+    if not c.have_cause and t.cause_proto[c.row] == 0:
+        t.cause_proto[c.row] = C_S1AP
+        t.cause_group[c.row] = <short>group
+        t.cause_value[c.row] = <int>value
+
+
+cdef int nas_child(EventTable t, Ctx* c, Bits* b) except -1:
+    """An unconstrained OCTET STRING holding a NAS-PDU at b's position: add a NAS-EPS child row."""
+    cdef Py_ssize_t n = get_length(b)
+    cdef Py_ssize_t off, child
+    if b.err or b.pos + n * 8 > b.nbits:
+        b.err = 1
+        return 0
+    off = (b.p - c.p) + byte_pos(b)
+    child = t.add_row()
+    t.proto[child] = P_NAS_EPS
+    t.parent[child] = c.row
+    t.payload_off[child] = c.base + off
+    t.payload_len[child] = <int>n
+    skip_bytes(b, n)
+    return 0
+
+
+cdef int64_t get_qci(Bits* b, bint whole) noexcept nogil:
+    """E-RABLevelQoSParameters: returns the QCI; with `whole`, reads the rest of the value too."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint gbr = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    cdef int64_t qci = get_constrained_int(b, 0, 256)
+    cdef bint e2, o2
+    cdef int i
+    if not whole:
+        return qci
+    # allocationRetentionPriority
+    e2 = get_bits(b, 1)
+    o2 = get_bits(b, 1)
+    get_bits(b, 6)
+    if o2:
+        skip_ext_container(b)
+    if e2:
+        skip_seq_additions(b)
+    if gbr:
+        e2 = get_bits(b, 1)
+        o2 = get_bits(b, 1)
+        for i in range(4):
+            get_constrained_int(b, 0, 10000000001ULL)
+        if o2:
+            skip_ext_container(b)
+        if e2:
+            skip_seq_additions(b)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return qci
+
+
+cdef int get_tnl(Bits* b, int64_t* ipv4, int64_t* teid) noexcept nogil:
+    """TransportLayerAddress (BIT STRING (SIZE(1..160, ...))) then GTP-TEID (OCTET STRING (SIZE(4)))."""
+    cdef Py_ssize_t nbits
+    if get_bits(b, 1):
+        nbits = get_length(b)
+    else:
+        nbits = <Py_ssize_t>get_constrained_int(b, 1, 160)
+    align(b)
+    if b.err or b.pos + nbits > b.nbits:
+        b.err = 1
         return -1
-    group[0] = g
-    value[0] = get_enum(b, CAUSE_ROOT[g], True)
+    if nbits == 32 or nbits == 160:
+        ipv4[0] = <int64_t>get_bits(b, 32)
+        b.pos += nbits - 32
+    else:
+        ipv4[0] = -1
+        b.pos += nbits
+    align(b)
+    teid[0] = <int64_t>get_bits(b, 32)
     return 0 if not b.err else -1
 
 
-cdef int decode_ue_ids(Bits* b, int64_t* mme, int64_t* enb) noexcept nogil:
-    """UE-S1AP-IDs: CHOICE {uE-S1AP-ID-pair, mME-UE-S1AP-ID, ...}."""
-    cdef int alt = get_choice(b, 2, True)
-    if alt == 0:
-        get_bits(b, 2)       # extension bit + iE-Extensions presence of the pair
-        mme[0] = get_constrained_int(b, 0, 1ULL << 32)
-        enb[0] = get_constrained_int(b, 0, 1ULL << 24)
-    elif alt == 1:
-        mme[0] = get_constrained_int(b, 0, 1ULL << 32)
+cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
+    """E-RAB list: SEQUENCE (SIZE(1..256)) OF ProtocolIE-SingleContainer {E-RAB item}."""
+    cdef Py_ssize_t n = get_count(b, 1, 256, False), i, ilen
+    cdef int item_id, layout, pre
+    cdef uint64_t bitmap
+    cdef int64_t erab, qci, group, value, ipv4, teid
+    cdef Bits v
+    for i in range(n):
+        align(b)
+        item_id = <int>get_bits(b, 16)
+        get_bits(b, 2)
+        ilen = get_length(b)
+        if b.err or b.pos + ilen * 8 > b.nbits:
+            b.err = 1
+            return 0
+        bits_init(&v, b.p + byte_pos(b), ilen)
+        skip_bytes(b, ilen)
+        layout = ITEM_LAYOUT[item_id] if item_id < MAX_IE else L_NONE
+        if layout == L_NONE:
+            continue
+        pre = ITEM_PRE[item_id]
+        bitmap = get_bits(&v, pre)
+        erab = get_erab_id(&v)
+        if v.err:
+            t.flags[c.row] |= F_MALFORMED
+            continue
+        qci = -1
+        if layout == L_CAUSE:
+            t.add_item(c.row, I_ERAB, erab, list_id, -1, -1)
+            if get_cause(&v, CAUSE_ROOT, 5, &group, &value) == 0:
+                set_cause(t, c, group, value, erab, False)
+        elif layout == L_TNL_ENB or layout == L_TNL_SGW or layout == L_TNL_SGW_QOS:
+            if get_tnl(&v, &ipv4, &teid) == 0:
+                t.add_item(c.row, I_FTEID, 0 if layout == L_TNL_ENB else 1, teid, ipv4, erab)
+                if layout == L_TNL_SGW_QOS:
+                    qci = get_qci(&v, False)
+            t.add_item(c.row, I_ERAB, erab, list_id, qci, -1)
+        elif layout == L_QOS_TNL_NAS or layout == L_QOS_NAS:
+            qci = get_qci(&v, True)
+            t.add_item(c.row, I_ERAB, erab, list_id, qci if not v.err else -1, -1)
+            if layout == L_QOS_TNL_NAS and get_tnl(&v, &ipv4, &teid) == 0:
+                t.add_item(c.row, I_FTEID, 1, teid, ipv4, erab)
+            if not v.err and (ITEM_NAS_OPT[item_id] == 0 or
+                              (bitmap >> (pre - ITEM_NAS_OPT[item_id])) & 1):
+                nas_child(t, c, &v)
+        else:
+            t.add_item(c.row, I_ERAB, erab, list_id, -1, -1)
+        if v.err:
+            t.flags[c.row] |= F_MALFORMED
+    return 0
+
+
+cdef int id_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
+    """UE-associatedLogicalS1-ConnectionListRes(Ack): SingleContainers of
+    UE-associatedLogicalS1-ConnectionItem {mME-UE-S1AP-ID OPT, eNB-UE-S1AP-ID OPT, ...}."""
+    cdef Py_ssize_t n = get_count(b, 1, 256, False), i, ilen
+    cdef int item_id
+    cdef uint64_t bitmap
+    cdef int64_t mme, enb
+    cdef Bits v
+    for i in range(n):
+        align(b)
+        item_id = <int>get_bits(b, 16)
+        get_bits(b, 2)
+        ilen = get_length(b)
+        if b.err or b.pos + ilen * 8 > b.nbits:
+            b.err = 1
+            return 0
+        bits_init(&v, b.p + byte_pos(b), ilen)
+        skip_bytes(b, ilen)
+        if item_id != S1AP_IE_UE_associatedLogicalS1_ConnectionItem:
+            continue
+        bitmap = get_bits(&v, 4)
+        mme = get_constrained_int(&v, 0, 1ULL << 32) if bitmap & 4 else -1
+        enb = get_constrained_int(&v, 0, 1ULL << 24) if bitmap & 2 else -1
+        if v.err:
+            t.flags[c.row] |= F_MALFORMED
+        else:
+            t.add_item(c.row, I_S1AP_IDS, mme, enb, list_id, -1)
+    return 0
+
+
+cdef int get_tai(Bits* b, int64_t* plmn, int64_t* tac) noexcept nogil:
+    """TAI ::= SEQUENCE {pLMNidentity, tAC OCTET STRING (SIZE(2)), iE-Extensions OPTIONAL, ...}."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    plmn[0] = get_plmn(b)
+    tac[0] = <int64_t>get_bits(b, 16)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
     return 0 if not b.err else -1
+
+
+cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
+    cdef Py_ssize_t row = c.row, n, i, j, k, npl, ng, nm
+    cdef int64_t x, y, z, w, g
+    cdef int alt
+    cdef bint ext, opt
+    cdef uint8_t digits[16]
+    cdef const uint8_t* q
+    cdef Bits inner
+    cdef Py_ssize_t saved
+    if ie_id == S1AP_IE_MME_UE_S1AP_ID:
+        t.mme_ue_s1ap_id[row] = get_constrained_int(b, 0, 1ULL << 32)
+    elif ie_id == S1AP_IE_eNB_UE_S1AP_ID:
+        t.enb_ue_s1ap_id[row] = get_constrained_int(b, 0, 1ULL << 24)
+    elif ie_id == S1AP_IE_MME_UE_S1AP_ID_2 or ie_id == S1AP_IE_SourceMME_UE_S1AP_ID:
+        x = get_constrained_int(b, 0, 1ULL << 32)
+        if not b.err:
+            t.add_item(row, I_S1AP_IDS, x, -1, ie_id, -1)
+    elif ie_id == S1AP_IE_UE_S1AP_IDs:
+        x = -1
+        y = -1
+        alt = get_choice(b, 2, True)
+        if alt == 0:
+            ext = get_bits(b, 1)
+            opt = get_bits(b, 1)
+            x = get_constrained_int(b, 0, 1ULL << 32)
+            y = get_constrained_int(b, 0, 1ULL << 24)
+        elif alt == 1:
+            x = get_constrained_int(b, 0, 1ULL << 32)
+        if not b.err and alt >= 0 and alt < 2:
+            t.mme_ue_s1ap_id[row] = x
+            if y >= 0:
+                t.enb_ue_s1ap_id[row] = y
+            t.add_item(row, I_S1AP_IDS, x, y, ie_id, -1)
+    elif ie_id == S1AP_IE_Cause:
+        if get_cause(b, CAUSE_ROOT, 5, &x, &y) == 0:
+            set_cause(t, c, x, y, -1, True)
+    elif ie_id == S1AP_IE_HO_Cause:
+        if get_cause(b, CAUSE_ROOT, 5, &x, &y) == 0:
+            t.add_item(row, I_CAUSE, C_S1AP, x, y, -1)
+    elif ie_id == S1AP_IE_NAS_PDU:
+        nas_child(t, c, b)
+    elif ie_id == S1AP_IE_EUTRAN_CGI:
+        if get_cgi(b, 28, &x, &y) == 0:
+            t.plmn[row] = <int>x
+            t.eci[row] = y
+    elif ie_id == S1AP_IE_TAI:
+        if get_tai(b, &x, &y) == 0:
+            if t.plmn[row] < 0:
+                t.plmn[row] = <int>x
+            t.tac[row] = <int>y
+    elif ie_id == S1AP_IE_PSCellInformation:
+        ext = get_bits(b, 1)
+        opt = get_bits(b, 1)
+        if get_cgi(b, 36, &x, &y) == 0:
+            t.nr_plmn[row] = <int>x
+            t.nci[row] = y
+    elif ie_id == S1AP_IE_UserLocationInformation:
+        ext = get_bits(b, 1)
+        opt = get_bits(b, 2)            # psCell-Information, iE-Extensions
+        if get_cgi(b, 28, &x, &y) == 0:
+            t.plmn[row] = <int>x
+            t.eci[row] = y
+        if get_tai(b, &x, &y) == 0:
+            t.tac[row] = <int>y
+        if opt & 2:
+            get_bits(b, 2)
+            if get_cgi(b, 36, &x, &y) == 0:
+                t.nr_plmn[row] = <int>x
+                t.nci[row] = y
+    elif ie_id == S1AP_IE_S_TMSI:
+        get_bits(b, 2)
+        get_bits(b, 8)                  # mMEC
+        align(b)
+        x = <int64_t>get_bits(b, 32)
+        if not b.err:
+            t.m_tmsi[row] = x
+    elif ie_id == S1AP_IE_UEPagingID:
+        alt = get_choice(b, 2, True)
+        if alt == 0:
+            get_bits(b, 2)
+            get_bits(b, 8)
+            align(b)
+            x = <int64_t>get_bits(b, 32)
+            if not b.err:
+                t.m_tmsi[row] = x
+        elif alt == 1:
+            n = get_count(b, 3, 8, False)
+            align(b)
+            k = 0
+            if not b.err and b.pos + n * 8 <= b.nbits:
+                q = b.p + byte_pos(b)
+                for i in range(n):
+                    if k < 16 and (q[i] & 0xF) <= 9:
+                        digits[k] = 48 + (q[i] & 0xF)
+                        k += 1
+                    if k < 16 and (q[i] >> 4) <= 9:
+                        digits[k] = 48 + (q[i] >> 4)
+                        k += 1
+                t.set_digits(t.imsi, row, digits, k)
+                skip_bytes(b, n)
+            else:
+                b.err = 1
+    elif ie_id == S1AP_IE_GUMMEI_ID or ie_id == S1AP_IE_SourceMME_GUMMEI:
+        ext = get_bits(b, 1)
+        opt = get_bits(b, 1)
+        x = get_plmn(b)
+        y = <int64_t>get_bits(b, 16)
+        z = <int64_t>get_bits(b, 8)
+        if not b.err:
+            t.add_item(row, I_NODE, N_MME, x, (y << 8) | z, 24)
+    elif ie_id == S1AP_IE_Global_ENB_ID:
+        if get_global_enb_id(b, &x, &y, &z, &w) == 0:
+            t.add_item(row, I_NODE, y, x, z, w)
+    elif ie_id == S1AP_IE_eNBname or ie_id == S1AP_IE_MMEname:
+        if get_bits(b, 1):
+            n = get_length(b)
+        else:
+            n = <Py_ssize_t>get_constrained_int(b, 1, 150)
+            align(b)
+        if not b.err and b.pos + n * 8 <= b.nbits:
+            t.add_item(row, I_STR, S_NODE_NAME, c.base + (b.p - c.p) + byte_pos(b), n, ie_id)
+            skip_bytes(b, n)
+        else:
+            b.err = 1
+    elif ie_id == S1AP_IE_SupportedTAs:
+        n = get_count(b, 1, 256, False)
+        for i in range(n):
+            ext = get_bits(b, 1)
+            opt = get_bits(b, 1)
+            y = <int64_t>get_bits(b, 16)           # tAC (2 octets, not aligned)
+            npl = get_count(b, 1, 6, False)        # broadcastPLMNs
+            x = -1
+            for j in range(npl):
+                z = get_plmn(b)
+                if j == 0:
+                    x = z
+            if b.err:
+                break
+            t.add_item(row, I_CELL, K_TAI, x, y, ie_id)
+            if opt:
+                skip_ext_container(b)
+            if ext:
+                skip_seq_additions(b)
+    elif ie_id == S1AP_IE_ServedGUMMEIs:
+        n = get_count(b, 1, 8, False)
+        for i in range(n):
+            ext = get_bits(b, 1)
+            opt = get_bits(b, 1)
+            npl = get_count(b, 1, 32, False)
+            x = -1
+            for j in range(npl):
+                z = get_plmn(b)
+                if j == 0:
+                    x = z
+            ng = get_count(b, 1, 65535, False)
+            g = -1
+            for j in range(ng):
+                z = <int64_t>get_bits(b, 16)
+                if j == 0:
+                    g = z
+            nm = get_count(b, 1, 256, False)
+            for j in range(nm):
+                z = <int64_t>get_bits(b, 8)
+                if not b.err:
+                    t.add_item(row, I_NODE, N_MME, x, (g << 8) | z, 24)
+            if b.err:
+                break
+            if opt:
+                skip_ext_container(b)
+            if ext:
+                skip_seq_additions(b)
+    elif ie_id == S1AP_IE_TargetID:
+        alt = get_choice(b, 3, True)
+        t.add_item(row, I_ENUM, ie_id, alt, -1, -1)
+        if alt == 0:                                # targeteNB-ID {global-ENB-ID, selected-TAI, ...}
+            get_bits(b, 2)
+            if get_global_enb_id(b, &x, &y, &z, &w) == 0:
+                t.add_item(row, I_NODE, y, x, z, w)
+                if get_tai(b, &x, &y) == 0:
+                    t.add_item(row, I_CELL, K_TAI, x, y, ie_id)
+    elif ie_id == S1AP_IE_SONConfigurationTransferECT or ie_id == S1AP_IE_SONConfigurationTransferMCT:
+        # {targeteNB-ID {global-ENB-ID, selected-TAI, ...}, sourceeNB-ID {global-ENB-ID,
+        #  selected-TAI} (not extensible), sONInformation, x2TNLConfigurationInfo OPT, ...}
+        get_bits(b, 3)
+        ext = get_bits(b, 1)
+        opt = get_bits(b, 1)
+        if get_global_enb_id(b, &x, &y, &z, &w) == 0:
+            t.add_item(row, I_NODE, y, x, z, w)
+        get_tai(b, &x, &y)
+        if opt:
+            skip_ext_container(b)
+        if ext:
+            skip_seq_additions(b)
+        opt = get_bits(b, 1)
+        if get_global_enb_id(b, &x, &y, &z, &w) == 0:
+            t.add_item(row, I_NODE, y, x, z, w)
+    elif ie_id < MAX_IE and ENUM_ROOT[ie_id] != 0:
+        x = ENUM_ROOT[ie_id]
+        y = get_enum(b, <int>(x if x > 0 else -x), x > 0)
+        if not b.err:
+            t.add_item(row, I_ENUM, ie_id, y, -1, -1)
+            if ie_id == S1AP_IE_HandoverType:
+                c.ho_type = <int>y
+    elif ie_id == S1AP_IE_Source_ToTarget_TransparentContainer and c.ho_type == 0:
+        # intralte: OCTET STRING containing SourceeNB-ToTargeteNB-TransparentContainer
+        # {rRC-Container, e-RABInformationList OPT, targetCell-ID, subscriberProfileIDforRFP OPT,
+        #  uE-HistoryInformation, iE-Extensions OPT, ...}
+        # The container is another layer's octets: if they do not decode, the S1AP PDU is still
+        # fine, so what was read from them is dropped and the row is not flagged.
+        n = get_length(b)
+        if b.err or b.pos + n * 8 > b.nbits:
+            b.err = 1
+            return 0
+        bits_init(&inner, b.p + byte_pos(b), n)
+        saved = t.n_items
+        get_bits(&inner, 1)
+        opt = get_bits(&inner, 1)       # e-RABInformationList present
+        get_bits(&inner, 2)
+        n = get_length(&inner)          # rRC-Container
+        skip_bytes(&inner, n)
+        if opt:
+            erab_list(t, c, &inner, ie_id)
+        if get_cgi(&inner, 28, &x, &y) == 0:
+            t.add_item(row, I_CELL, K_TARGET_ECGI, x, y, ie_id)
+        if inner.err:
+            t.n_items = saved
+    elif ie_id == S1AP_IE_eNB_StatusTransfer_TransparentContainer or \
+            ie_id == S1AP_IE_eNB_EarlyStatusTransfer_TransparentContainer:
+        get_bits(b, 2)                  # {bearers list, iE-Extensions OPTIONAL, ...}
+        erab_list(t, c, b, ie_id)
+    elif ie_id < MAX_IE and ERAB_LIST[ie_id]:
+        erab_list(t, c, b, ie_id)
+    elif ie_id == S1AP_IE_ResetType:
+        alt = get_choice(b, 2, True)
+        t.add_item(row, I_ENUM, ie_id, alt, -1, -1)
+        if alt == 1:
+            id_list(t, c, b, ie_id)
+    elif ie_id == S1AP_IE_UE_associatedLogicalS1_ConnectionListResAck:
+        id_list(t, c, b, ie_id)
+    return 0
 
 
 cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
-    cdef const uint8_t* p = &t.data[t.payload_off[row]]
-    cdef Py_ssize_t n = t.payload_len[row]
-    cdef Bits b, v
-    cdef int pdu_type, pc, ie_id
-    cdef Py_ssize_t vlen, nies, i, start, ielen, child, base = t.payload_off[row]
-    cdef int64_t x, y
-    cdef const uint8_t* q
-    cdef list children = []
-    bits_init(&b, p, n)
-    if get_bits(&b, 1):
-        t.flags[row] |= F_MALFORMED      # S1AP-PDU extension alternative: none defined
+    cdef Ctx c
+    cdef Bits b, v, w
+    cdef int pdu_type, pc, crit, ie_id, ie_crit
+    cdef Py_ssize_t vlen, nies, i, start, ielen, child, first_child = t.n
+    if t.payload_len[row] < 0 or t.payload_off[row] < 0 or \
+            t.payload_off[row] + t.payload_len[row] > t.n_data:
+        t.flags[row] |= F_MALFORMED
         return 0
+    c.row = row
+    c.base = t.payload_off[row]
+    c.p = &t.data[0] + c.base
+    c.n = t.payload_len[row]
+    c.have_cause = False
+    c.ho_type = -1
+    bits_init(&b, c.p, c.n)
+    if get_bits(&b, 1):
+        t.flags[row] |= F_UNKNOWN_MSG | (F_MALFORMED if b.err else 0)
+        return 0                                     # S1AP-PDU extension alternative
     pdu_type = <int>get_bits(&b, 2)
     align(&b)
     pc = <int>get_bits(&b, 8)
-    get_bits(&b, 2)                      # criticality
+    crit = <int>get_bits(&b, 2)
     vlen = get_length(&b)
     if b.err or pdu_type > 2:
         t.flags[row] |= F_MALFORMED
+        if not b.err or b.pos > 16:
+            t.procedure_code[row] = pc
+            if pdu_type <= 2:
+                t.msg[row] = (pdu_type << 8) | pc
         return 0
     t.procedure_code[row] = pc
     t.msg[row] = (pdu_type << 8) | pc
+    if not KNOWN[pdu_type][pc]:
+        t.flags[row] |= F_UNKNOWN_MSG
     start = byte_pos(&b)
-    if start + vlen > n:
+    if start + vlen > c.n:
         t.flags[row] |= F_MALFORMED
-        vlen = n - start
-    bits_init(&v, p + start, vlen)
-    get_bits(&v, 1)                      # SEQUENCE extension bit
-    align(&v)
-    nies = <Py_ssize_t>get_bits(&v, 16)
+        vlen = c.n - start
+    t.add_item(row, I_IE, -1, c.base + start, vlen, crit)
+    if pc == S1AP_PROC_PrivateMessage:
+        return 0                                     # PrivateIE-Container: nothing to read
+    bits_init(&v, c.p + start, vlen)
+    get_bits(&v, 1)                                  # SEQUENCE extension bit
+    nies = get_count(&v, 0, 65535, False)
     for i in range(nies):
         align(&v)
         ie_id = <int>get_bits(&v, 16)
-        get_bits(&v, 2)
+        ie_crit = <int>get_bits(&v, 2)
         ielen = get_length(&v)
-        if v.err or byte_pos(&v) + ielen > vlen:
+        if v.err or v.pos + ielen * 8 > v.nbits:
             t.flags[row] |= F_MALFORMED
             break
-        q = p + start + byte_pos(&v)
-        bits_init(&b, q, ielen)
-        if ie_id == IE_MME_UE_S1AP_ID:
-            t.mme_ue_s1ap_id[row] = get_constrained_int(&b, 0, 1ULL << 32)
-        elif ie_id == IE_ENB_UE_S1AP_ID:
-            t.enb_ue_s1ap_id[row] = get_constrained_int(&b, 0, 1ULL << 24)
-        elif ie_id == IE_UE_S1AP_IDS:
-            x = -1
-            y = -1
-            decode_ue_ids(&b, &x, &y)
-            t.mme_ue_s1ap_id[row] = x
-            t.enb_ue_s1ap_id[row] = y
-            t.add_item(row, I_S1AP_IDS, x, y, ie_id, -1)
-        elif ie_id == IE_CAUSE:
-            x = -1
-            y = -1
-            if decode_cause(&b, &x, &y) == 0:
-                t.cause_proto[row] = C_S1AP
-                t.cause_group[row] = <short>x
-                t.cause_value[row] = <int>y
-        elif ie_id == IE_NAS_PDU:
-            x = get_length(&b)
-            if not b.err and byte_pos(&b) + x <= ielen:
-                child = t.add_row()
-                t.proto[child] = P_NAS_EPS
-                t.parent[child] = row
-                t.payload_off[child] = base + start + byte_pos(&v) + byte_pos(&b)
-                t.payload_len[child] = <int>x
-                children.append(child)
-        elif ie_id == IE_EUTRAN_CGI and ielen >= 8:
-            # ext + iE-Extensions bits, then pLMNidentity (3 octets) and cell-ID (28 bits), aligned
-            t.plmn[row] = <int>be24(q + 1)
-            t.eci[row] = be32(q + 4) >> 4
-        elif ie_id == IE_TAI and ielen >= 6:
-            t.plmn[row] = <int>be24(q + 1)
-            t.tac[row] = be16(q + 4)
-        elif ie_id == IE_S_TMSI and ielen >= 6:
-            # ext + iE-Extensions bits, mMEC (1 octet, unaligned), m-TMSI (4 octets, aligned)
-            t.m_tmsi[row] = be32(q + 2)
-        if b.err:
+        t.add_item(row, I_IE, ie_id, c.base + start + byte_pos(&v), ielen, ie_crit)
+        bits_init(&w, c.p + start + byte_pos(&v), ielen)
+        decode_ie(t, &c, ie_id, &w)
+        if w.err:
             t.flags[row] |= F_MALFORMED
         skip_bytes(&v, ielen)
     if v.err:
         t.flags[row] |= F_MALFORMED
-    for child in children:
+    for child in range(first_child, t.n):
         inherit(t, row, child)
     return 0
 
