@@ -273,10 +273,10 @@ class VendorCsvReader:
             self.counters["unmapped_columns"] = len(extra)
             self.problem(1, f"columns not in layout {self.layout!r}, ignored: {', '.join(extra)}")
         self._missing = {c for c in used if c not in self.header}
-        for c in sorted(self._missing):
-            self.counters["missing_columns"] += 1
-            self.problem(1, f"column {c!r} of layout {self.layout!r} is not in the file: "
-                         f"its field stays empty")
+        if self._missing:
+            self.counters["missing_columns"] = len(self._missing)
+            self.problem(1, f"columns of layout {self.layout!r} not in the file, their fields "
+                         f"stay empty: {', '.join(repr(c) for c in sorted(self._missing))}")
         self._seen_unknown = set()
         self._bad_lines = []
 
@@ -287,8 +287,8 @@ class VendorCsvReader:
                          f"{row.expected_columns}: row skipped")
             return "skip"
 
-        read = pacsv.ReadOptions(block_size=self.block_size, encoding=m["layout"].get(
-            "encoding", "utf8"))
+        read = pacsv.ReadOptions(block_size=self.block_size, use_threads=False,
+                                 encoding=m["layout"].get("encoding", "utf8"))
         parse = pacsv.ParseOptions(delimiter=m["layout"].get("delimiter", ","),
                                    invalid_row_handler=invalid)
         conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in self.header},
@@ -729,6 +729,7 @@ class TraceXmlReader:
         self._begin_ns = 0
         self._frame = 0
         self._rows_yielded = 0
+        self._ready = []
         ok = True
         while ok:
             chunk = self.fh.read(self.chunk_bytes)
@@ -742,10 +743,11 @@ class TraceXmlReader:
                 self.problem(f"not well-formed XML ({expat.ErrorString(exc.code)}): reading "
                              "stopped here", exc.lineno, exc.offset)
                 ok = False
+            while self._ready:
+                self._rows_yielded += self._ready[0].n
+                yield self._ready.pop(0)
             if final:
                 break
-            if self._t.n >= self.batch_rows and self._session is None:
-                yield from self._flush()
         yield from self._flush()
         if not ok and self._rows_yielded == 0:
             line, _, msg = self.problems[-1]
@@ -829,6 +831,9 @@ class TraceXmlReader:
         elif local == "traceRecSession" and self._session is not None:
             self._apply_ids(self._session)
             self._session = None
+            if self._t.n >= self.batch_rows:      # a whole session ends the batch
+                self._ready.append(self._t)
+                self._t = self._new_table()
 
     def _emit(self, msg):
         self._frame += 1
