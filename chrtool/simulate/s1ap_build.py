@@ -1,0 +1,427 @@
+"""S1AP (3GPP TS 36.413) PDUs encoded with pycrate's ASN.1 runtime (APER).
+
+:func:`encode` builds any S1AP message from its name and ``(IE, value)`` pairs: procedure code,
+message criticality, IE ids and IE criticalities are looked up in the ASN.1 object sets
+(S1AP-ELEMENTARY-PROCEDURES and each message's IE set), so nothing is typed by hand. The builders
+below cover the messages chrtool's scenarios and decoder tests need, with Python-friendly values:
+
+- PLMN: ``"00101"`` (MCC 001, MNC 01) or ``"001001"`` (3-digit MNC);
+- ``tai=(plmn, tac)``, ``ecgi=(plmn, eci)`` with the 28-bit E-UTRAN cell identity;
+- transport addresses as text (``"10.0.2.1"``), TEIDs as ints;
+- ``cause=("radioNetwork", "radio-connection-with-ue-lost")``, the enumeration may also be its index.
+
+Values are pycrate's: a CHOICE is ``(alternative, value)``, a BIT STRING ``(int, nbits)``.
+"""
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import Any, Iterable, NamedTuple, Sequence
+
+from pycrate_asn1dir import S1AP as _S1AP
+
+_PDU = _S1AP.S1AP_PDU_Descriptions.S1AP_PDU
+_MODULES = (_S1AP.S1AP_PDU_Contents, _S1AP.S1AP_IEs)
+_KINDS = {"InitiatingMessage": "initiatingMessage", "SuccessfulOutcome": "successfulOutcome",
+          "UnsuccessfulOutcome": "unsuccessfulOutcome"}
+
+
+def _procedures() -> dict[str, tuple[int, str, str]]:
+    """Message name -> (procedure code, procedure criticality, S1AP-PDU alternative)."""
+    table = _S1AP.S1AP_PDU_Descriptions.S1AP_ELEMENTARY_PROCEDURES._val
+    out = {}
+    for proc in table.root + (table.ext or []):
+        for kind, alt in _KINDS.items():
+            if kind in proc:
+                out[proc[kind]._tr._name] = (proc["procedureCode"], proc["criticality"], alt)
+    return out
+
+
+PROCEDURES = _procedures()
+
+
+def _asn1_type(name: str):
+    """The pycrate object of an S1AP type, by its ASN.1 name ("E-RABToBeSetupListCtxtSUReq")."""
+    attr = name.replace("-", "_")
+    for mod in _MODULES:
+        if hasattr(mod, attr):
+            return getattr(mod, attr)
+    raise KeyError(f"unknown S1AP type {name!r}")
+
+
+def _ie_set(set_owner) -> list[tuple[int, str, str, str]]:
+    """(id, criticality, value type name, presence) of the IE object set behind a container."""
+    tab = set_owner._cont["value"]._const_tab._val
+    return [(r["id"], r["criticality"], r["Value"]._tr._name, r["presence"])
+            for r in tab.root + (tab.ext or [])]
+
+
+@lru_cache(maxsize=None)
+def message_ies(msg: str) -> list[tuple[int, str, str, str]]:
+    """IEs a message may carry, in the order of its IE set: (id, criticality, type, presence)."""
+    return _ie_set(_asn1_type(msg)._cont["protocolIEs"]._cont)
+
+
+def encode(msg: str, ies: Iterable[tuple[str | int, Any]]) -> bytes:
+    """APER-encoded S1AP-PDU for message ``msg`` (e.g. "InitialUEMessage").
+
+    Each IE is named by its value type ("ENB-UE-S1AP-ID", "NAS-PDU"), which picks the first IE of
+    that type in the message's IE set, or by its numeric id (e.g. 158, MME-UE-S1AP-ID-2). IEs are
+    emitted in the ASN.1 IE-set order, as real nodes do; a missing mandatory IE raises
+    ``ValueError``.
+    """
+    if msg not in PROCEDURES:
+        raise KeyError(f"unknown S1AP message {msg!r}")
+    code, crit, alt = PROCEDURES[msg]
+    table = message_ies(msg)
+    by_key: dict = {}
+    for ie_id, ie_crit, typ, _presence in table:
+        by_key[ie_id] = (ie_id, ie_crit, typ)
+        by_key.setdefault(typ, (ie_id, ie_crit, typ))
+    given = {}
+    for key, value in ies:
+        if key not in by_key:
+            raise KeyError(f"{msg} has no IE {key!r}")
+        ie_id, ie_crit, typ = by_key[key]
+        given[ie_id] = {"id": ie_id, "criticality": ie_crit, "value": (typ, value)}
+    missing = [typ for ie_id, _c, typ, presence in table if presence == "mandatory" and ie_id not in given]
+    if missing:
+        raise ValueError(f"{msg}: mandatory IE(s) missing: {', '.join(missing)}")
+    order = [ie_id for ie_id, *_ in table]
+    fields = sorted(given.values(), key=lambda f: order.index(f["id"]))
+    _PDU.set_val((alt, {"procedureCode": code, "criticality": crit,
+                        "value": (msg, {"protocolIEs": fields})}))
+    return _PDU.to_aper()
+
+
+def decode(data: bytes) -> tuple[str, str, dict]:
+    """(PDU alternative, message name, {IE type name or id: value}) of an APER S1AP-PDU.
+
+    An IE type carried twice is keyed by its id instead. Meant for tests and sanity checks.
+    """
+    _PDU.from_aper(data)
+    alt, body = _PDU.get_val()
+    msg, content = body["value"]
+    out: dict = {}
+    for f in content["protocolIEs"]:
+        typ, value = f["value"]
+        out[f["id"] if typ in out else typ] = value
+    return alt, msg, out
+
+
+def _items(list_type: str, items: Sequence[dict]) -> list[dict]:
+    """Wrap items of an "E-RAB list" (SEQUENCE OF ProtocolIE-SingleContainer) with their IE id."""
+    (ie_id, crit, typ, _p), = _ie_set(_asn1_type(list_type)._cont)
+    return [{"id": ie_id, "criticality": crit, "value": (typ, item)} for item in items]
+
+
+# ---------------------------------------------------------------------------------- value helpers
+
+def plmn_id(plmn: str) -> bytes:
+    """PLMN identity in TBCD (TS 24.008 10.5.1.13): "00101" -> 00 f1 10."""
+    if not plmn.isdigit() or len(plmn) not in (5, 6):
+        raise ValueError(f"PLMN must be MCC+MNC digits, got {plmn!r}")
+    d = [int(c) for c in plmn] + ([0xF] if len(plmn) == 5 else [])
+    mcc1, mcc2, mcc3, mnc1, mnc2, mnc3 = d
+    return bytes([mcc2 << 4 | mcc1, mnc3 << 4 | mcc3, mnc2 << 4 | mnc1])
+
+
+def tai_ie(plmn: str, tac: int) -> dict:
+    return {"pLMNidentity": plmn_id(plmn), "tAC": tac.to_bytes(2, "big")}
+
+
+def ecgi_ie(plmn: str, eci: int) -> dict:
+    return {"pLMNidentity": plmn_id(plmn), "cell-ID": (eci, 28)}
+
+
+def global_enb_id(plmn: str, enb_id: int) -> dict:
+    """Global eNB ID of a macro eNB (20-bit eNB ID, i.e. ECI >> 8)."""
+    return {"pLMNidentity": plmn_id(plmn), "eNB-ID": ("macroENB-ID", (enb_id, 20))}
+
+
+def transport_address(addr: str) -> tuple[int, int]:
+    """TransportLayerAddress BIT STRING for an IPv4 (32 bits) or IPv6 (128 bits) address."""
+    packed = ipaddress.ip_address(addr).packed
+    return int.from_bytes(packed, "big"), 8 * len(packed)
+
+
+def cause_ie(cause: tuple[str, str | int]) -> tuple[str, str]:
+    """S1AP Cause CHOICE value from (group, name) or (group, enumeration index)."""
+    group, value = cause
+    enum = _S1AP.S1AP_IEs.Cause._cont[group]
+    if isinstance(value, int):
+        value = enum._cont_rev[value]
+    elif value not in enum._cont:
+        raise ValueError(f"{value!r} is not a cause of group {group!r}")
+    return group, value
+
+
+def cause_object(cause: tuple[str, str | int]) -> dict:
+    """The DESIGN.md cause object: {"proto": "S1AP", "group", "value": index, "name"}."""
+    group, name = cause_ie(cause)
+    return {"proto": "S1AP", "group": group,
+            "value": _S1AP.S1AP_IEs.Cause._cont[group]._cont[name], "name": name}
+
+
+def _ue_ids(mme_ue_id: int, enb_ue_id: int | None):
+    if enb_ue_id is None:
+        return "mME-UE-S1AP-ID", mme_ue_id
+    return "uE-S1AP-ID-pair", {"mME-UE-S1AP-ID": mme_ue_id, "eNB-UE-S1AP-ID": enb_ue_id}
+
+
+class Erab(NamedTuple):
+    """One E-RAB: id, the GTP-U endpoint (address, TEID) and its QoS (QCI, ARP priority)."""
+    id: int
+    address: str
+    teid: int
+    qci: int = 9
+    priority: int = 15
+
+
+def _qos(e: Erab) -> dict:
+    return {"qCI": e.qci, "allocationRetentionPriority": {
+        "priorityLevel": e.priority, "pre-emptionCapability": "shall-not-trigger-pre-emption",
+        "pre-emptionVulnerability": "pre-emptable"}}
+
+
+def _tunnel(e: Erab, teid_key: str = "gTP-TEID") -> dict:
+    return {"e-RAB-ID": e.id, "transportLayerAddress": transport_address(e.address),
+            teid_key: e.teid.to_bytes(4, "big")}
+
+
+def _failed(list_type: str, failed: Sequence[tuple[int, tuple]]) -> list[dict]:
+    return _items(list_type, [{"e-RAB-ID": i, "cause": cause_ie(c)} for i, c in failed])
+
+
+def security_capabilities(eea: int = 0xC000, eia: int = 0xC000) -> dict:
+    """UESecurityCapabilities; default 128-EEA1/EEA2 and 128-EIA1/EIA2 (first two bits)."""
+    return {"encryptionAlgorithms": (eea, 16), "integrityProtectionAlgorithms": (eia, 16)}
+
+
+# ------------------------------------------------------------------------------ non-UE procedures
+
+def s1_setup_request(plmn: str, enb_id: int, tacs: Sequence[int], *, enb_name: str | None = None,
+                     paging_drx: str = "v128") -> bytes:
+    ies = [("Global-ENB-ID", global_enb_id(plmn, enb_id)),
+           ("SupportedTAs", [{"tAC": t.to_bytes(2, "big"), "broadcastPLMNs": [plmn_id(plmn)]}
+                             for t in tacs]),
+           ("PagingDRX", paging_drx)]
+    if enb_name:
+        ies.append(("ENBname", enb_name))
+    return encode("S1SetupRequest", ies)
+
+
+def s1_setup_response(plmn: str, mmegi: int, mmec: int, *, mme_name: str | None = None,
+                      relative_capacity: int = 255) -> bytes:
+    ies = [("ServedGUMMEIs", [{"servedPLMNs": [plmn_id(plmn)],
+                               "servedGroupIDs": [mmegi.to_bytes(2, "big")],
+                               "servedMMECs": [bytes([mmec])]}]),
+           ("RelativeMMECapacity", relative_capacity)]
+    if mme_name:
+        ies.append(("MMEname", mme_name))
+    return encode("S1SetupResponse", ies)
+
+
+def s1_setup_failure(cause: tuple, *, time_to_wait: str | None = None) -> bytes:
+    ies = [("Cause", cause_ie(cause))]
+    if time_to_wait:
+        ies.append(("TimeToWait", time_to_wait))
+    return encode("S1SetupFailure", ies)
+
+
+def error_indication(*, mme_ue_id: int | None = None, enb_ue_id: int | None = None,
+                     cause: tuple | None = None) -> bytes:
+    ies = []
+    if mme_ue_id is not None:
+        ies.append(("MME-UE-S1AP-ID", mme_ue_id))
+    if enb_ue_id is not None:
+        ies.append(("ENB-UE-S1AP-ID", enb_ue_id))
+    if cause is not None:
+        ies.append(("Cause", cause_ie(cause)))
+    return encode("ErrorIndication", ies)
+
+
+# ---------------------------------------------------------------------------------- NAS transport
+
+def initial_ue_message(enb_ue_id: int, nas: bytes, tai: tuple[str, int], ecgi: tuple[str, int], *,
+                       rrc_cause: str = "mo-Signalling", s_tmsi: tuple[int, int] | None = None) -> bytes:
+    """InitialUEMessage; ``s_tmsi=(mmec, m_tmsi)`` when the UE identified itself by S-TMSI."""
+    ies = [("ENB-UE-S1AP-ID", enb_ue_id), ("NAS-PDU", nas), ("TAI", tai_ie(*tai)),
+           ("EUTRAN-CGI", ecgi_ie(*ecgi)), ("RRC-Establishment-Cause", rrc_cause)]
+    if s_tmsi:
+        ies.append(("S-TMSI", {"mMEC": bytes([s_tmsi[0]]), "m-TMSI": s_tmsi[1].to_bytes(4, "big")}))
+    return encode("InitialUEMessage", ies)
+
+
+def downlink_nas_transport(mme_ue_id: int, enb_ue_id: int, nas: bytes) -> bytes:
+    return encode("DownlinkNASTransport", [("MME-UE-S1AP-ID", mme_ue_id),
+                                           ("ENB-UE-S1AP-ID", enb_ue_id), ("NAS-PDU", nas)])
+
+
+def uplink_nas_transport(mme_ue_id: int, enb_ue_id: int, nas: bytes, tai: tuple[str, int],
+                         ecgi: tuple[str, int]) -> bytes:
+    return encode("UplinkNASTransport", [("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+                                         ("NAS-PDU", nas), ("EUTRAN-CGI", ecgi_ie(*ecgi)),
+                                         ("TAI", tai_ie(*tai))])
+
+
+# ------------------------------------------------------------------------------- context set-up
+
+def initial_context_setup_request(mme_ue_id: int, enb_ue_id: int, erabs: Sequence[Erab], *,
+                                  nas: bytes | None = None,
+                                  ambr: tuple[int, int] = (200_000_000, 100_000_000),
+                                  security: dict | None = None,
+                                  security_key: bytes = bytes(32)) -> bytes:
+    """InitialContextSetupRequest; ``nas`` (e.g. the Attach Accept) rides in the first E-RAB."""
+    items = []
+    for i, e in enumerate(erabs):
+        item = {**_tunnel(e), "e-RABlevelQoSParameters": _qos(e)}
+        if i == 0 and nas is not None:
+            item["nAS-PDU"] = nas
+        items.append(item)
+    return encode("InitialContextSetupRequest", [
+        ("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+        ("UEAggregateMaximumBitrate", {"uEaggregateMaximumBitRateDL": ambr[0],
+                                       "uEaggregateMaximumBitRateUL": ambr[1]}),
+        ("E-RABToBeSetupListCtxtSUReq", _items("E-RABToBeSetupListCtxtSUReq", items)),
+        ("UESecurityCapabilities", security or security_capabilities()),
+        ("SecurityKey", (int.from_bytes(security_key, "big"), 256))])
+
+
+def initial_context_setup_response(mme_ue_id: int, enb_ue_id: int, erabs: Sequence[Erab], *,
+                                   failed: Sequence[tuple[int, tuple]] = ()) -> bytes:
+    ies = [("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+           ("E-RABSetupListCtxtSURes", _items("E-RABSetupListCtxtSURes", [_tunnel(e) for e in erabs]))]
+    if failed:
+        ies.append(("E-RABList", _failed("E-RABList", failed)))
+    return encode("InitialContextSetupResponse", ies)
+
+
+def initial_context_setup_failure(mme_ue_id: int, enb_ue_id: int, cause: tuple) -> bytes:
+    return encode("InitialContextSetupFailure", [("MME-UE-S1AP-ID", mme_ue_id),
+                                                 ("ENB-UE-S1AP-ID", enb_ue_id), ("Cause", cause_ie(cause))])
+
+
+# ------------------------------------------------------------------------------ context release
+
+def ue_context_release_request(mme_ue_id: int, enb_ue_id: int, cause: tuple) -> bytes:
+    return encode("UEContextReleaseRequest", [("MME-UE-S1AP-ID", mme_ue_id),
+                                              ("ENB-UE-S1AP-ID", enb_ue_id), ("Cause", cause_ie(cause))])
+
+
+def ue_context_release_command(mme_ue_id: int, enb_ue_id: int | None, cause: tuple) -> bytes:
+    """UEContextReleaseCommand with the UE-S1AP-IDs pair (or the MME id alone if ``enb_ue_id`` is None)."""
+    return encode("UEContextReleaseCommand", [("UE-S1AP-IDs", _ue_ids(mme_ue_id, enb_ue_id)),
+                                              ("Cause", cause_ie(cause))])
+
+
+def ue_context_release_complete(mme_ue_id: int, enb_ue_id: int) -> bytes:
+    return encode("UEContextReleaseComplete", [("MME-UE-S1AP-ID", mme_ue_id),
+                                               ("ENB-UE-S1AP-ID", enb_ue_id)])
+
+
+# ------------------------------------------------------------------------- E-RAB management
+
+def erab_setup_request(mme_ue_id: int, enb_ue_id: int, erabs: Sequence[Erab],
+                       nas: Sequence[bytes]) -> bytes:
+    """E-RABSetupRequest; each E-RAB carries its NAS PDU (Activate Dedicated EPS Bearer Request)."""
+    items = [{**_tunnel(e), "e-RABlevelQoSParameters": _qos(e), "nAS-PDU": n} for e, n in zip(erabs, nas)]
+    return encode("E-RABSetupRequest", [("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+                                        ("E-RABToBeSetupListBearerSUReq",
+                                         _items("E-RABToBeSetupListBearerSUReq", items))])
+
+
+def erab_setup_response(mme_ue_id: int, enb_ue_id: int, erabs: Sequence[Erab] = (), *,
+                        failed: Sequence[tuple[int, tuple]] = ()) -> bytes:
+    ies = [("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id)]
+    if erabs:
+        ies.append(("E-RABSetupListBearerSURes",
+                    _items("E-RABSetupListBearerSURes", [_tunnel(e) for e in erabs])))
+    if failed:
+        ies.append(("E-RABList", _failed("E-RABList", failed)))
+    return encode("E-RABSetupResponse", ies)
+
+
+def erab_release_command(mme_ue_id: int, enb_ue_id: int, erabs: Sequence[tuple[int, tuple]], *,
+                         nas: bytes | None = None) -> bytes:
+    """E-RABReleaseCommand for (e-RAB id, cause) pairs, optionally with a NAS PDU."""
+    ies = [("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+           ("E-RABList", _failed("E-RABList", erabs))]
+    if nas is not None:
+        ies.append(("NAS-PDU", nas))
+    return encode("E-RABReleaseCommand", ies)
+
+
+def erab_release_response(mme_ue_id: int, enb_ue_id: int, released: Sequence[int], *,
+                          failed: Sequence[tuple[int, tuple]] = ()) -> bytes:
+    ies = [("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+           ("E-RABReleaseListBearerRelComp",
+            _items("E-RABReleaseListBearerRelComp", [{"e-RAB-ID": i} for i in released]))]
+    if failed:
+        ies.append(("E-RABList", _failed("E-RABList", failed)))
+    return encode("E-RABReleaseResponse", ies)
+
+
+def erab_modification_indication(mme_ue_id: int, enb_ue_id: int, erabs: Sequence[Erab]) -> bytes:
+    """E-RABModificationIndication: the eNB reports new downlink tunnel endpoints (e.g. EN-DC)."""
+    items = [_tunnel(e, "dL-GTP-TEID") for e in erabs]
+    return encode("E-RABModificationIndication", [
+        ("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+        ("E-RABToBeModifiedListBearerModInd", _items("E-RABToBeModifiedListBearerModInd", items))])
+
+
+# ------------------------------------------------------------------------------------- mobility
+
+def _rrc_handover_preparation_information() -> bytes:
+    """A valid, minimal RRC HandoverPreparationInformation-r8 (no UE capability containers).
+
+    Wireshark dissects the transparent container's RRC bytes, so they must be real UPER.
+    """
+    from pycrate_asn1dir import RRCLTE   # imported here: 0.3 s, and only handover needs it
+    hpi = RRCLTE.EUTRA_InterNodeDefinitions.HandoverPreparationInformation
+    hpi.set_val({"criticalExtensions": ("c1", ("handoverPreparationInformation-r8",
+                                               {"ue-RadioAccessCapabilityInfo": []}))})
+    return hpi.to_uper()
+
+
+def handover_required(mme_ue_id: int, enb_ue_id: int, cause: tuple, target_enb: tuple[str, int],
+                      target_tai: tuple[str, int], target_ecgi: tuple[str, int],
+                      source_ecgi: tuple[str, int]) -> bytes:
+    """S1 HandoverRequired (intra-LTE) with a real SourceeNB-ToTargeteNB-TransparentContainer."""
+    container = _asn1_type("SourceeNB-ToTargeteNB-TransparentContainer")
+    container.set_val({
+        "rRC-Container": _rrc_handover_preparation_information(),
+        "targetCell-ID": ecgi_ie(*target_ecgi),
+        "uE-HistoryInformation": [("e-UTRAN-Cell", {"global-Cell-ID": ecgi_ie(*source_ecgi),
+                                                    "cellType": {"cell-Size": "medium"},
+                                                    "time-UE-StayedInCell": 120})]})
+    return encode("HandoverRequired", [
+        ("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+        ("HandoverType", "intralte"), ("Cause", cause_ie(cause)),
+        ("TargetID", ("targeteNB-ID", {"global-ENB-ID": global_enb_id(*target_enb),
+                                       "selected-TAI": tai_ie(*target_tai)})),
+        ("Source-ToTarget-TransparentContainer", container.to_aper())])
+
+
+def path_switch_request(enb_ue_id: int, source_mme_ue_id: int, erabs: Sequence[Erab],
+                        tai: tuple[str, int], ecgi: tuple[str, int], *,
+                        security: dict | None = None) -> bytes:
+    """PathSwitchRequest after an X2 handover: the target eNB's new downlink tunnels."""
+    return encode("PathSwitchRequest", [
+        ("ENB-UE-S1AP-ID", enb_ue_id),
+        ("E-RABToBeSwitchedDLList", _items("E-RABToBeSwitchedDLList", [_tunnel(e) for e in erabs])),
+        ("MME-UE-S1AP-ID", source_mme_ue_id), ("EUTRAN-CGI", ecgi_ie(*ecgi)), ("TAI", tai_ie(*tai)),
+        ("UESecurityCapabilities", security or security_capabilities())])
+
+
+def path_switch_request_acknowledge(mme_ue_id: int, enb_ue_id: int, *, ncc: int = 1,
+                                    next_hop: bytes = bytes(32)) -> bytes:
+    return encode("PathSwitchRequestAcknowledge", [
+        ("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+        ("SecurityContext", {"nextHopChainingCount": ncc,
+                             "nextHopParameter": (int.from_bytes(next_hop, "big"), 256)})])
+
+
+def path_switch_request_failure(mme_ue_id: int, enb_ue_id: int, cause: tuple) -> bytes:
+    return encode("PathSwitchRequestFailure", [("MME-UE-S1AP-ID", mme_ue_id),
+                                               ("ENB-UE-S1AP-ID", enb_ue_id), ("Cause", cause_ie(cause))])
