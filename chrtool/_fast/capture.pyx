@@ -117,6 +117,7 @@ cdef enum:
     C_SKIPPED_BLOCKS
     C_PROBLEMS_SUPPRESSED
     C_STATE_RESETS
+    C_OTHER_RECORDS
     N_COUNTERS
 
 COUNTER_NAMES = ("packets", "bytes", "rows", "sctp_data", "udp", "tcp", "other",
@@ -125,7 +126,7 @@ COUNTER_NAMES = ("packets", "bytes", "rows", "sctp_data", "udp", "tcp", "other",
                  "sctp_retransmissions", "tcp_segments", "tcp_retransmissions",
                  "tcp_out_of_order", "tcp_reassembled", "tcp_gaps", "truncated", "malformed",
                  "undecoded_linktype", "skipped_bytes", "skipped_blocks", "problems_suppressed",
-                 "state_resets")
+                 "state_resets", "other_records")
 
 # Default routing, overridable per reader (DESIGN: ports configurable).
 DEFAULT_PORTS = {"s1ap": 36412, "x2ap": 36422, "diameter": 3868, "gtpv2": 2123}
@@ -294,9 +295,9 @@ cdef class CaptureReader:
     cdef bint scanning
     cdef int64_t damage_off
     cdef str damage_what
-    cdef int64_t last_sec
-    cdef bint have_last
     cdef bint warned_snaplen, warned_caplen
+    cdef bint have_good
+    cdef uint32_t good_sec       # time of the last record that looked entirely sane
     # pcapng interfaces
     cdef list if_link, if_units, if_offset, if_snap
     cdef set warned_ifaces
@@ -333,7 +334,7 @@ cdef class CaptureReader:
         self.linktypes = []
         self.linktype = -1
         self.snaplen = 0
-        self.chunk_bytes = max(chunk_bytes, 1 << 16)
+        self.chunk_bytes = max(chunk_bytes, 256)
         memset(self.ctr, 0, sizeof(self.ctr))
         unknown = set(ports or {}) - set(DEFAULT_PORTS)
         if unknown:
@@ -343,7 +344,7 @@ cdef class CaptureReader:
         self.port_diameter = p["diameter"]; self.port_gtpv2 = p["gtpv2"]
         memset(self.ppid_map, 0, sizeof(self.ppid_map))
         self.ppid_big = {}
-        for ppid, proto in dict(DEFAULT_PPIDS, **(ppids or {})).items():
+        for ppid, proto in {**DEFAULT_PPIDS, **(ppids or {})}.items():
             if proto is None:
                 continue
             code = _PROTO_BY_NAME[proto]
@@ -357,8 +358,9 @@ cdef class CaptureReader:
         self.eof = False
         self.finished = False
         self.scanning = False
-        self.have_last = False
         self.warned_snaplen = self.warned_caplen = False
+        self.have_good = False
+        self.good_sec = 0
         self.if_link = []; self.if_units = []; self.if_offset = []; self.if_snap = []
         self.warned_ifaces = set()
         self.cur_link = -1
@@ -383,6 +385,14 @@ cdef class CaptureReader:
     def frames(self):
         """Packets (frames) read so far, numbered as Wireshark numbers them."""
         return self.frame_no
+
+    @property
+    def state(self):
+        """Sizes of the reassembly state and the read buffer (bounded; see docs/capture.md)."""
+        return {"ip_datagrams": len(self.ip_frags), "ip_bytes": self.ip_frag_bytes,
+                "sctp_pieces": len(self.sctp_frags), "sctp_bytes": self.sctp_frag_bytes,
+                "sctp_directions": self.tsns.count, "tcp_streams": len(self.tcp_streams),
+                "buffer_bytes": self.cap}
 
     def problem(self, offset, layer, message):
         if len(self.problems) >= MAX_PROBLEMS:
@@ -509,10 +519,10 @@ cdef class CaptureReader:
         self.pos += 24
 
     # ------------------------------------------------------------------ classic pcap
-    cdef inline bint _pcap_plausible(self, Py_ssize_t at, bint strict) noexcept:
+    cdef inline bint _pcap_plausible(self, Py_ssize_t at, bint strict, bint allow_empty=False) noexcept:
         """Is there a believable record header at bp[at]? (caller checked rec_hdr bytes exist)"""
         cdef const uint8_t* h = self.bp + at
-        cdef uint32_t sec = rd32(h, self.big), frac = rd32(h + 4, self.big)
+        cdef uint32_t frac = rd32(h + 4, self.big)
         cdef uint32_t caplen = rd32(h + 8, self.big), origlen = rd32(h + 12, self.big)
         cdef int64_t lim = MAX_RECORD
         if caplen > MAX_RECORD:
@@ -521,14 +531,44 @@ cdef class CaptureReader:
             return True
         if 0 < self.snaplen < MAX_RECORD:
             lim = self.snaplen
-        if caplen > lim or caplen > origlen or origlen > 0x1000000:
+        if (caplen == 0 and not allow_empty) or caplen > lim or caplen > origlen or origlen > 0x1000000:
             return False
         if frac >= (1000000 if self.ts_scale == 1000 else 1000000000):
             return False
-        if self.have_last:
-            if sec > self.last_sec + 86400 * 7 or sec + 86400 * 7 < self.last_sec:
-                return False
         return True
+
+    cdef int _pcap_chain(self, Py_ssize_t cand, int depth) except -2:
+        """1: `depth` plausible records follow each other from cand (fewer when the file ends),
+        their timestamps within a day of each other; 0: not; -1: more data needed (self.need)."""
+        cdef Py_ssize_t pos = cand, end = self.end, hl = self.rec_hdr, nxt
+        cdef uint32_t sec, sec0 = 0, caplen
+        cdef int k
+        for k in range(depth):
+            if end - pos < hl:
+                if self.eof:
+                    # the chain ends at the end of the file: exactly, or in a cut record
+                    if pos == end and k == 1 and self.have_good:
+                        # one record that ends exactly at the end of the file: believe it when
+                        # its time is near the last good record's
+                        return 1 if sec0 <= self.good_sec + 86400 and sec0 + 86400 >= self.good_sec else 0
+                    return 1 if (pos == end and k >= 2) or k >= 3 else 0
+                self.need = pos + hl - cand
+                return -1
+            if not self._pcap_plausible(pos, True):
+                return 0
+            sec = rd32(self.bp + pos, self.big)
+            if k > 0 and (sec > sec0 + 86400 or sec + 86400 < sec0):
+                return 0
+            sec0 = sec
+            caplen = rd32(self.bp + pos + 8, self.big)
+            nxt = pos + hl + caplen
+            if nxt > end:
+                if self.eof:
+                    return 1 if k >= 3 else 0
+                self.need = nxt + hl - cand
+                return -1
+            pos = nxt
+        return 1
 
     cdef int _walk_pcap(self, EventTable t) except -1:
         cdef Py_ssize_t pos = self.pos, end = self.end, hl = self.rec_hdr, nxt
@@ -554,6 +594,12 @@ cdef class CaptureReader:
                 pos += 1
                 continue
             if end - pos < hl + caplen:
+                if self.eof:
+                    # cut short, or a damaged length: look for whole records in what is left
+                    self._start_damage(pos, "pcap", "record of %d bytes runs past the end of "
+                                       "the file" % caplen)
+                    pos += 1
+                    continue
                 self.need = hl + caplen
                 break
             if caplen > origlen or (0 < self.snaplen < caplen):
@@ -562,7 +608,7 @@ cdef class CaptureReader:
                 if end - nxt < hl and not self.eof:
                     self.need = hl + caplen + hl
                     break
-                if end - nxt >= hl and not self._pcap_plausible(nxt, True):
+                if end - nxt >= hl and not self._pcap_plausible(nxt, True, True):
                     self._start_damage(pos, "pcap", "implausible record header (caplen %d, origlen %d)"
                                        % (caplen, origlen))
                     pos += 1
@@ -578,8 +624,9 @@ cdef class CaptureReader:
                                  "frame %d: record length %d exceeds the snaplen %d"
                                  % (self.frame_no + 1, caplen, self.snaplen))
             sec = rd32(h, self.big)
-            self.last_sec = sec
-            self.have_last = True
+            if caplen > 0 and self._pcap_plausible(pos, True):
+                self.have_good = True
+                self.good_sec = sec
             self.frame_no += 1
             self.ctr[C_PACKETS] += 1
             self.ctr[C_BYTES] += caplen
@@ -615,11 +662,11 @@ cdef class CaptureReader:
         return 0
 
     cdef int _scan_pcap(self, Py_ssize_t* ppos) except -1:
-        """Scan forward for a plausible record (its successor plausible too, or EOF right after).
+        """Scan forward for six plausible records in a row (fewer if the file ends right after).
 
-        Returns 1 when found (ppos at it), 0 when more data is needed."""
-        cdef Py_ssize_t pos = ppos[0], end = self.end, hl = self.rec_hdr, nxt
-        cdef uint32_t caplen
+        Returns 1 when found (ppos at it), 0 when more data is needed or the file ended."""
+        cdef Py_ssize_t pos = ppos[0], end = self.end, hl = self.rec_hdr
+        cdef int r
         while True:
             if end - pos < hl:
                 if self.eof:
@@ -630,24 +677,14 @@ cdef class CaptureReader:
                 self.need = hl
                 ppos[0] = pos
                 return 0
-            if self._pcap_plausible(pos, True):
-                caplen = rd32(self.bp + pos + 8, self.big)
-                nxt = pos + hl + caplen
-                if nxt + hl > end:
-                    if not self.eof:
-                        self.need = hl + caplen + hl
-                        ppos[0] = pos
-                        return 0
-                    if nxt <= end:      # last complete record of the file
-                        self._end_damage(pos, False)
-                        ppos[0] = pos
-                        return 1
-                    pos += 1
-                    continue
-                if self._pcap_plausible(nxt, True):
-                    self._end_damage(pos, False)
-                    ppos[0] = pos
-                    return 1
+            r = self._pcap_chain(pos, 6)
+            if r == 1:
+                self._end_damage(pos, False)
+                ppos[0] = pos
+                return 1
+            if r == -1:
+                ppos[0] = pos
+                return 0
             pos += 1
 
     # ------------------------------------------------------------------ pcapng
@@ -686,6 +723,11 @@ cdef class CaptureReader:
                 pos += 1
                 continue
             if end - pos < blen:
+                if self.eof:
+                    self._start_damage(pos, "pcapng", "block of type 0x%x and %d bytes runs past "
+                                       "the end of the file" % (btype, blen))
+                    pos += 1
+                    continue
                 self.need = blen
                 break
             if rd32(self.bp + pos + blen - 4, big) != blen:
@@ -802,6 +844,11 @@ cdef class CaptureReader:
                 caplen = <uint32_t>self.if_snap[0]
             data_at = 12
             ts = 0
+        elif btype == BT_CUSTOM or btype == BT_CUSTOM_NC or btype == BT_JOURNAL:
+            # Wireshark shows these records as frames of their own: keep its numbering
+            self.frame_no += 1
+            self.ctr[C_OTHER_RECORDS] += 1
+            return 0
         else:
             self.ctr[C_SKIPPED_BLOCKS] += 1
             return 0
