@@ -360,7 +360,11 @@ def pycrate_facts(proto, data):
                 inner = node["value"][1]
                 if isinstance(inner, dict) and "e-RAB-ID" in inner:
                     visit(inner, path)
-        _walk(val, find_items)
+        if proto == "s1ap":
+            _walk(val, find_items)
+        elif isinstance(val, list):          # X2AP: the E-RAB lists that are IEs themselves
+            for item in val:
+                find_items(item, ())
         if proto == "s1ap" and ie["id"] == 104 and any(
                 i["id"] == 1 and i["value"][1] == "intralte" for i in ies):
             from pycrate_asn1dir import S1AP
@@ -412,7 +416,10 @@ def chrtool_facts(t, proto):
         items = by_row.get(r, [])
         msg = int(cols["msg"][r])
         f = {"msg": (msg >> 8, msg & 0xFF)}
-        ies = [(a, d) for k, a, b, c, d in items if k == K["ie"] and a >= 0]
+        spans = [(b, b + c) for k, a, b, c, d in items if k == K["ie"] and a >= 0]
+        # top-level IEs: those not inside another IE's value (EN-DC node-type containers)
+        ies = [(a, d) for k, a, b, c, d in items if k == K["ie"] and a >= 0 and
+               not any(lo <= b and b + c <= hi and (lo, hi) != (b, b + c) for lo, hi in spans)]
         top = [d for k, a, b, c, d in items if k == K["ie"] and a == -1]
         f["crit"] = top[0] if top else None
         f["ies"] = ies
