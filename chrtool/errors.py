@@ -1,6 +1,9 @@
 """Errors chrtool raises. Every decoding problem names the file, the byte offset and the layer."""
 
 
+TEXT_LAYERS = ("csv", "xml", "tickets")
+
+
 class ChrtoolError(Exception):
     """Root of chrtool's errors."""
 
@@ -22,8 +25,8 @@ class DecodeError(ChrtoolError):
 
     def __str__(self):
         where = self.file or "<input>"
-        if self.offset is not None:
-            where += f" at byte {self.offset}"
+        if self.offset is not None:   # text formats count lines, binary ones bytes
+            where += f" at {'line' if self.layer in TEXT_LAYERS else 'byte'} {self.offset}"
         layer = f" [{self.layer}]" if self.layer else ""
         look = f" (bytes: {self.snippet.hex(' ')})" if self.snippet else ""
         return f"{where}{layer}: {self.message}{look}"

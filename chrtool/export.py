@@ -37,7 +37,9 @@ def write_table(rows, fmt, path):
     columns = {}
     for k in keys:
         values = [r.get(k) for r in flat]
-        if all(v is None or isinstance(v, int) for v in values):
+        if all(v is None or isinstance(v, bool) for v in values):
+            columns[k] = pa.array(values, pa.bool_())
+        elif all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
             columns[k] = pa.array(values, pa.int64())
         else:
             columns[k] = pa.array([None if v is None else str(v) for v in values], pa.string())

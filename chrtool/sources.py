@@ -107,15 +107,16 @@ def classify(paths):
 
 
 def _known_csv_layout(path, compressed):
-    """Whether a CSV's header matches one of the vendor column maps (tickets CSVs do not)."""
+    """Whether a CSV's header holds the columns of a vendor column map (tickets CSVs do not)."""
+    import csv
     try:
-        from chrtool import chr as chr_readers
+        from chrtool.chr import known_layouts
     except ImportError:
         return False
     opener = gzip.open if compressed else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace") as fh:
-        header = fh.readline()
-    return chr_readers.match_layout(header) is not None
+    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
+        header = set(next(csv.reader([fh.readline()]), []))
+    return any(set(m["layout"]["required"]) <= header for m in known_layouts().values())
 
 
 def open_binary(source):

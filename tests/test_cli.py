@@ -39,8 +39,8 @@ def test_commands_not_built_yet_exit_2_with_one_line(command):
 def test_decode_jsonl_on_a_real_capture(captures_dir):
     result = run("decode", captures_dir / REAL)
     assert result.exit_code == 0
-    rows = [json.loads(line) for line in result.output.splitlines()]
-    assert len(rows) == 74
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == 76   # tshark: s1ap=76 (two after SCTP reassembly)
     r19 = [r for r in rows if r["frame"] == 19][0]
     assert r19["msg"] == "UEContextReleaseCommand"
     assert r19["mme_ue_s1ap_id"] == 3692815114 and r19["enb_ue_s1ap_id"] == 2060815
@@ -59,15 +59,15 @@ def test_decode_tables(tmp_path, captures_dir, fmt):
     else:
         import pyarrow.parquet as pq
         rows = pq.read_table(out).to_pylist()
-    assert len(rows) == 74
+    assert len(rows) == 76   # tshark: s1ap=76 (two after SCTP reassembly)
     assert {str(r["frame"]) for r in rows} >= {"1", "19"}
 
 
 def test_stats_counts_messages_and_causes(captures_dir):
     result = run("stats", "--json", captures_dir / REAL)
     assert result.exit_code == 0
-    s = json.loads(result.output)
-    assert s["protocols"] == {"S1AP": 74}
+    s = json.loads(result.stdout)
+    assert s["protocols"] == {"S1AP": 76}
     assert s["by_message"]["S1AP UEContextReleaseCommand"] == 12
     assert s["by_cause"]["S1AP nas #2 detach"] == 6
 
@@ -75,7 +75,7 @@ def test_stats_counts_messages_and_causes(captures_dir):
 def test_diagnose_json_finds_the_sample_attach_reject(samples_dir):
     result = run("diagnose", "--imsi", "001010000000002", "--format", "json", samples_dir)
     assert result.exit_code == 0
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["imsi"] == "001010000000002" and doc["complaint"] is None
     [f] = doc["findings"]
     assert f["failure_node"] == "MME" and f["cause"]["value"] == 7
@@ -85,13 +85,13 @@ def test_diagnose_json_finds_the_sample_attach_reject(samples_dir):
 
 def test_diagnose_healthy_subscriber_has_no_findings(samples_dir):
     result = run("diagnose", "--imsi", "001010000000001", "--format", "json", samples_dir)
-    assert json.loads(result.output)["findings"] == []
+    assert json.loads(result.stdout)["findings"] == []
 
 
 def test_diagnose_by_complaint_ticket_in_chinese(samples_dir):
     result = run("diagnose", "--complaint", "T2026112700017", "--tickets",
                  samples_dir / "tickets.csv", "--lang", "zh", "--format", "json", samples_dir)
-    doc = json.loads(result.output)
+    doc = json.loads(result.stdout)
     assert doc["complaint"] == "T2026112700017"
     assert doc["window"]["since"].startswith("2026-11-26T09:00")
     assert doc["findings"][0]["reply"].startswith("经核实")
@@ -109,7 +109,7 @@ def test_diagnose_text_and_html(samples_dir, tmp_path):
 
 def test_timeline_lists_the_subscribers_messages(samples_dir):
     result = run("timeline", "--imsi", "001010000000002", "--format", "json", samples_dir)
-    rows = json.loads(result.output)["messages"]
+    rows = json.loads(result.stdout)["messages"]
     assert rows[0]["msg"] == "InitialUEMessage"
     assert any(n["msg"] == "AttachReject" for r in rows for n in r.get("nas", ()))
 
