@@ -151,6 +151,8 @@ def correlate(ev):
                 node = uf.add()
                 conn_of_row[r] = node
                 name(node, imsi)
+                if msisdns[r]:
+                    node_msisdn[uf.find(node)] = msisdns[r].decode()
 
     # connections -> UEs: each union-find root with an identity becomes a UE
     roots = np.array([uf.find(c) if c >= 0 else -1 for c in conn_of_row.tolist()], np.int64)

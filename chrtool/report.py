@@ -2,6 +2,7 @@
 import html
 import json
 
+from chrtool.errors import DecodeError
 from chrtool.rows import iter_rows, to_jsonable
 
 TEXT_LABELS = {"en": {"none": "No signalling failure found for this subscriber in the window.",
@@ -53,7 +54,7 @@ def diagnosis_text(doc, lang="en"):
             f"  summary      {f['summary']}",
             f"  reply        {f['reply']}", ""]
     for p in doc.get("problems", ()):
-        head.append(f"input problem: {p['file']} at byte {p['offset']} [{p['layer']}]: {p['message']}")
+        head.append(f"input problem: {DecodeError(p['message'], p['file'], p['offset'], p['layer'])}")
     return "\n".join(head).rstrip() + "\n"
 
 
