@@ -11,6 +11,7 @@ For every row with proto S1AP it fills (see s1ap.pyi for the full contract):
 Bad bytes never raise: the row keeps what was decoded before the damage and gets F_MALFORMED.
 """
 from libc.stdint cimport int16_t, int64_t, uint8_t, uint64_t
+from libc.string cimport memcpy
 from chrtool._fast.events cimport (EventTable, P_S1AP, P_NAS_EPS, F_MALFORMED, F_UNKNOWN_MSG,
                                    C_S1AP, I_S1AP_IDS, I_CAUSE, I_CELL, I_NODE, I_STR, I_ERAB,
                                    I_FTEID, I_IE, I_ENUM, K_TAI, K_ECGI, K_NR_CGI, K_TARGET_ECGI,
@@ -620,7 +621,7 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
     return 0
 
 
-cdef void inherit(EventTable t, Py_ssize_t row, Py_ssize_t child):
+cdef inline void inherit(EventTable t, Py_ssize_t row, Py_ssize_t child) noexcept:
     """A carried NAS message shares its carrier's frame, time, addresses and UE IDs."""
     t.frame[child] = t.frame[row]
     t.ts_ns[child] = t.ts_ns[row]
@@ -633,8 +634,8 @@ cdef void inherit(EventTable t, Py_ssize_t row, Py_ssize_t child):
     t.sport[child] = t.sport[row]
     t.dport[child] = t.dport[row]
     t.ip_version[child] = t.ip_version[row]
-    t.src[child, :] = t.src[row, :]
-    t.dst[child, :] = t.dst[row, :]
+    memcpy(&t.src[child, 0], &t.src[row, 0], 16)
+    memcpy(&t.dst[child, 0], &t.dst[row, 0], 16)
 
 
 def decode(EventTable t, Py_ssize_t start=0):

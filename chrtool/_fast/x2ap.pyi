@@ -1,0 +1,28 @@
+"""X2AP (TS 36.423, every EN-DC procedure) decoder over the event table (chrtool/_fast/x2ap.pyx).
+
+For every row with proto X2AP from `start` on, `decode` fills:
+- columns: msg (pdu_type << 8 | procedure code), procedure_code, flags (F_MALFORMED,
+  F_UNKNOWN_MSG), old_enb_ue_x2ap_id (10), new_enb_ue_x2ap_id (9), menb_ue_x2ap_id (111),
+  sgnb_ue_x2ap_id (207), mme_ue_s1ap_id (from UE-ContextInformation 14 of a Handover Request),
+  cause_* (Cause 5; without one, the first per-E-RAB cause), plmn+eci (MeNBCell-ID 279, ECGI 316),
+  nr_plmn+nci (NRCGI 322);
+- items:
+  I_IE       a=IE id (-1: message value) b=offset in data c=length d=criticality; also one per IE
+             of the containers nested in the EN-DC node-type IEs (244-247, 298, 299): their spans
+             lie inside the enclosing IE's span;
+  I_X2AP_IDS a=IdKind b=value c=IE id: Old/New eNB and MeNB UE X2AP ID extensions (156/155/157),
+             Old-SgNB-UE-X2AP-ID (264, X_SGNB);
+  I_CAUSE    a=C_X2AP b=group c=value d=E-RAB id (E-RABs not admitted, to be released...);
+  I_ERAB     a=E-RAB id b=IE id of the list c=-1 (every top-level E-RAB list, EN-DC included);
+  I_NODE     GlobalENB-ID 21 (a=NodeKind b=PLMN c=id d=bits), Globalen-gNB-ID 252 and
+             Target-SgNB-ID 239 (N_EN_GNB);
+  I_CELL     K_SERVED_ECGI (ServedCells 20/25/26/27, ServedEUTRAcellsENDCX2ManagementList 250),
+             K_SERVED_NR_CGI (first cell of ServedNRcellsENDCX2ManagementList 253),
+             K_TARGET_ECGI (TargetCell-ID 11), K_ECGI (ENB1/ENB2-Cell-ID 43/44); d=IE id.
+"""
+from chrtool._fast.events import EventTable
+
+ERAB_ITEMS: dict[int, tuple[int, bool]]
+ERAB_LISTS: tuple[int, ...]
+
+def decode(t: EventTable, start: int = 0) -> None: ...
