@@ -1,0 +1,158 @@
+#!/usr/bin/env python3
+"""chr-v1 decode speed: the Cython bulk reader against the construct reference reader.
+
+    python benchmarks/bench_chr.py [--mb 256] [--construct-mb 4] [--repeat 3]
+
+Generates benchmarks/data/chr_bench.chr (a realistic mix: measurement reports with neighbours,
+RRC/E-RAB/handover/EN-DC events, S1AP/X2AP message copies of 60-400 bytes), decodes it with
+chrtool.chr.ChrV1Reader into EventTable batches (best of --repeat, file in the page cache), and
+parses a prefix with the construct declaration. Writes benchmarks/results/chr.json and prints a
+markdown table. Targets: >= 1.5 GB/s, >= 500x construct.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from chrtool.chr import ChrV1Reader  # noqa: E402
+from chrtool.decoders import chr_v1 as spec  # noqa: E402
+
+T0 = 1_795_770_000 * 10**9
+TARGET_GBPS = 1.5
+TARGET_RATIO = 500
+
+
+def record_pool(n=4000, seed=1):
+    rng = random.Random(seed)
+    pool = []
+    for i in range(n):
+        ue = 1 + rng.randrange(5000)
+        ids = dict(cell=dict(kind="ecgi", plmn="00101", cell_id=0x19A2100 + rng.randrange(6)),
+                   mme_ue_s1ap_id=5000 + ue, enb_ue_s1ap_id=ue, crnti=0x4600 + ue % 512)
+        if rng.random() < 0.5:
+            ids["imsi"] = "00101%010d" % ue
+        ts = T0 + i * 1_000_000
+        kind = rng.random()
+        if kind < 0.45:
+            params = [spec.p_meas("rsrp", -80 - rng.randrange(45)),
+                      spec.p_meas("rsrq", -5 - rng.randrange(15)),
+                      spec.p_meas("sinr", rng.randrange(-5, 25)), spec.p_meas("cqi", 7)]
+            params += [spec.p_meas("rsrp", -85 - rng.randrange(40), True, rng.randrange(504), 1850)
+                       for _ in range(rng.randrange(4))]
+            rec = spec.record("MEAS_REPORT", ts, params, **ids)
+        elif kind < 0.75:
+            ev = rng.choice(["RRC_CONN_SETUP", "RRC_CONN_RELEASE", "ERAB_SETUP", "HO_RESULT",
+                             "SGNB_ADDITION_RESULT", "SCG_FAILURE", "RADIO_LINK_FAILURE"])
+            params = [spec.p_cause("rrc-setup-result", 0), spec.p_erab(5, 9)]
+            if ev in ("SGNB_ADDITION_RESULT", "SCG_FAILURE"):
+                ids.update(menb_ue_x2ap_id=ue, sgnb_ue_x2ap_id=7000 + ue)
+                params += [spec.p_cell("secondary_cell", "nr_cgi", "00101", 0x2B0401011),
+                           spec.p_meas("ss_rsrp", -110 - rng.randrange(15))]
+            if ev == "HO_RESULT":
+                params.append(spec.p_cell("target_cell", "ecgi", "00101", 0x19A2202))
+            rec = spec.record(ev, ts, params, **ids)
+        else:
+            ev = rng.choice(["S1AP_MESSAGE", "X2AP_MESSAGE"])
+            rec = spec.record(ev, ts, [("raw_pdu", rng.randbytes(rng.randrange(60, 400)))],
+                              **ids)
+        pool.append(spec.Record.build(rec))
+    return pool
+
+
+def make_data(path, mb):
+    pool = record_pool()
+    head = spec.FileHeader.build(spec.header(T0, ne_name="BENCH"))
+    blob = b"".join(pool)
+    want = mb << 20
+    if path.exists() and path.stat().st_size == len(head) + (want // len(blob) + 1) * len(blob):
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "wb") as fh:
+        fh.write(head)
+        for _ in range(want // len(blob) + 1):
+            fh.write(blob)
+    return path
+
+
+def bench_fast(path, repeat):
+    best, rows = None, 0
+    size = path.stat().st_size
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        with open(path, "rb", buffering=0) as fh:
+            r = ChrV1Reader(fh, str(path))
+            rows = sum(t.n for t in r)
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    return size, rows, best, r.counters
+
+
+def bench_construct(path, mb):
+    data = path.read_bytes()[: (mb << 20)]
+    hlen = spec.FileHeader.parse(data).header_len
+    t0 = time.perf_counter()
+    n = 0
+    end = hlen
+    for off, rec in spec.iter_records(data, hlen):
+        if off + int.from_bytes(data[off:off + 2], "little") > len(data):
+            break
+        n += 1
+        end = off + int.from_bytes(data[off:off + 2], "little")
+        if end > len(data) - 65536:
+            break
+    dt = time.perf_counter() - t0
+    return end - hlen, n, dt
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mb", type=int, default=256)
+    ap.add_argument("--construct-mb", type=int, default=4)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    path = make_data(HERE / "data" / "chr_bench.chr", args.mb)
+    size, rows, dt, counters = bench_fast(path, args.repeat)
+    cbytes, crows, cdt = bench_construct(path, args.construct_mb)
+    fast_bps = size / dt
+    con_bps = cbytes / cdt
+    res = {
+        "file": str(path.relative_to(HERE.parent)), "bytes": size, "records": rows,
+        "avg_record_bytes": round(size / rows, 1),
+        "cython": {"seconds": round(dt, 4), "GB_per_s": round(fast_bps / 1e9, 3),
+                   "records_per_s": round(rows / dt)},
+        "construct": {"bytes": cbytes, "records": crows, "seconds": round(cdt, 3),
+                      "MB_per_s": round(con_bps / 1e6, 3), "records_per_s": round(crows / cdt)},
+        "speedup": round(fast_bps / con_bps, 1),
+        "targets": {"GB_per_s": TARGET_GBPS, "speedup": TARGET_RATIO},
+        "met": {"GB_per_s": fast_bps / 1e9 >= TARGET_GBPS,
+                "speedup": fast_bps / con_bps >= TARGET_RATIO},
+        "machine": {"python": platform.python_version(), "cpu_count": os.cpu_count(),
+                    "platform": platform.platform()},
+        "command": "python benchmarks/bench_chr.py " + " ".join(argv or sys.argv[1:]),
+        "problems": counters.get("problems", 0),
+    }
+    out = HERE / "results" / "chr.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(res, indent=2) + "\n")
+    print("| reader | bytes | records | seconds | throughput | records/s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| Cython ChrV1Reader | {size:,} | {rows:,} | {dt:.3f} | "
+          f"{fast_bps / 1e9:.2f} GB/s | {rows / dt:,.0f} |")
+    print(f"| construct (reference) | {cbytes:,} | {crows:,} | {cdt:.3f} | "
+          f"{con_bps / 1e6:.2f} MB/s | {crows / cdt:,.0f} |")
+    print(f"\nspeedup: {fast_bps / con_bps:,.0f}x (target {TARGET_RATIO}x); "
+          f"{fast_bps / 1e9:.2f} GB/s (target {TARGET_GBPS} GB/s); results in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
