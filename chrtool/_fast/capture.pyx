@@ -15,6 +15,8 @@ import numpy as np
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memmove, memset
 from libc.stdlib cimport calloc, free
+from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
 from chrtool._fast.events cimport (EventTable, P_NONE, P_S1AP, P_X2AP, P_DIAMETER, P_GTPV2,
                                    P_NGAP, F_TRUNCATED, F_REASSEMBLED, F_MALFORMED)
 from chrtool._fast.bytes cimport be16, be24, be32, rd16, rd32
@@ -29,7 +31,7 @@ cdef extern from *:
     """
     uint64_t chr_muldiv(uint64_t a, uint64_t b, uint64_t c) nogil
 
-DEF_CHUNK_BYTES = 8 << 20
+DEF_CHUNK_BYTES = 1 << 20       # 1 MiB: the batch (buffer + table) stays in cache
 
 cdef enum:
     MAX_RECORD = 262144            # Wireshark's largest packet for ordinary link types
@@ -135,6 +137,36 @@ _PROTO_BY_NAME = {"S1AP": P_S1AP, "X2AP": P_X2AP, "Diameter": P_DIAMETER, "GTPv2
                   "NGAP": P_NGAP}
 LINKTYPE_NAMES = {0: "null", 1: "ethernet", 12: "raw", 14: "raw", 101: "raw", 108: "loop",
                   113: "linux-sll", 228: "ipv4", 229: "ipv6", 276: "linux-sll2"}
+
+cdef inline bytes cbytes(const uint8_t* p, Py_ssize_t n):
+    return PyBytes_FromStringAndSize(<const char*>p, n)
+
+
+cdef inline int bytearray_add(bytearray b, const uint8_t* p, Py_ssize_t n) except -1:
+    cdef Py_ssize_t old = PyByteArray_GET_SIZE(b)
+    if n <= 0:
+        return 0
+    PyByteArray_Resize(b, old + n)
+    memcpy(PyByteArray_AS_STRING(b) + old, p, n)
+    return 0
+
+
+cdef inline bytes flow_key(const uint8_t* src, const uint8_t* dst, Py_ssize_t alen,
+                           uint16_t sport, uint16_t dport, uint32_t extra):
+    """Key bytes for reassembly state: addresses, ports and an id, built without temporaries."""
+    cdef uint8_t k[44]
+    memcpy(k, src, alen)
+    memcpy(k + alen, dst, alen)
+    k[2 * alen] = sport >> 8
+    k[2 * alen + 1] = sport & 255
+    k[2 * alen + 2] = dport >> 8
+    k[2 * alen + 3] = dport & 255
+    k[2 * alen + 4] = extra >> 24
+    k[2 * alen + 5] = (extra >> 16) & 255
+    k[2 * alen + 6] = (extra >> 8) & 255
+    k[2 * alen + 7] = extra & 255
+    return PyBytes_FromStringAndSize(<const char*>k, 2 * alen + 8)
+
 
 cdef inline bint link_supported(int lt) noexcept nogil:
     return (lt == LINK_NULL or lt == LINK_ETHERNET or lt == LINK_RAW or lt == LINK_RAW_12 or
@@ -1141,8 +1173,7 @@ cdef class CaptureReader:
             self.problem(self.cur_off, "ip", "frame %d: fragment ends beyond 64 KiB" % self.cur_frame)
             return 0
         self._expire_ip()
-        key = bytes(<const uint8_t[:alen]>self.cur_src) + bytes(<const uint8_t[:alen]>self.cur_dst) + \
-            bytes((ver, proto, ident >> 24, (ident >> 16) & 255, (ident >> 8) & 255, ident & 255))
+        key = flow_key(self.cur_src, self.cur_dst, alen, ver, proto, ident)
         entry = self.ip_frags.get(key)
         if entry is None:
             if len(self.ip_frags) >= IP_FRAG_MAX_DATAGRAMS or self.ip_frag_bytes + n > IP_FRAG_MAX_BYTES:
@@ -1358,7 +1389,7 @@ cdef class CaptureReader:
         if len(self.sctp_frags) >= SCTP_FRAG_MAX_PIECES or self.sctp_frag_bytes + n > SCTP_FRAG_MAX_BYTES:
             self._drop_sctp(next(iter(self.sctp_frags)), "evicted (reassembly state full)")
         # piece: (flags, stream, ssn, data, frame, file offset, ts, ppid)
-        self.sctp_frags[(key, tsn)] = (cflags, stream, ssn, bytes(<const uint8_t[:n]>p) if n else b"",
+        self.sctp_frags[(key, tsn)] = (cflags, stream, ssn, cbytes(p, n),
                                        self.cur_frame, self.cur_off, self.cur_ts, ppid)
         self.sctp_frag_bytes += n
         # walk back to the B fragment and forward to the E fragment
@@ -1451,8 +1482,7 @@ cdef class CaptureReader:
         flags = p[13]
         self.ctr[C_TCP_SEGMENTS] += 1
         alen = 4 if self.cur_ipver == 4 else 16
-        key = bytes(<const uint8_t[:alen]>self.cur_src) + bytes(<const uint8_t[:alen]>self.cur_dst) + \
-            bytes((sport >> 8, sport & 255, dport >> 8, dport & 255))
+        key = flow_key(self.cur_src, self.cur_dst, alen, sport, dport, 0)
         st = self.tcp_streams.pop(key, None)
         if st is None:
             if len(self.tcp_streams) >= TCP_MAX_STREAMS:
@@ -1528,7 +1558,7 @@ cdef class CaptureReader:
             old = st.ooo.get(seq)
             if old is None or len(old) < n:
                 st.ooo_bytes += n - (0 if old is None else len(old))
-                st.ooo[seq] = bytes(<const uint8_t[:n]>p)
+                st.ooo[seq] = cbytes(p, n)
             if len(st.ooo) <= TCP_MAX_OOO_SEGMENTS and st.ooo_bytes <= TCP_MAX_OOO_BYTES:
                 return 0
             # waited long enough: the missing bytes are not in the capture; go on after them
@@ -1580,12 +1610,12 @@ cdef class CaptureReader:
         if len(buf) == 0:
             off = self._diameter_split(t, st, p, n, 0, sport, dport)
             if off < n:
-                buf.extend(<const uint8_t[:n - off]>(p + off))
+                bytearray_add(buf, p + off, n - off)
                 st.buf_frame = self.cur_frame
                 st.buf_off = self.cur_off
             return 0
         old = len(buf)
-        buf.extend(<const uint8_t[:n]>p)
+        bytearray_add(buf, p, n)
         used = self._diameter_split(t, st, <const uint8_t*>(<char*>buf), len(buf), old, sport, dport)
         del buf[:used]
         if len(buf) > MAX_DIAMETER + 4:
