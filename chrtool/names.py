@@ -6,19 +6,13 @@ All names come from the tables generated from the 3GPP specs (chrtool.decoders.*
 from functools import lru_cache
 
 from chrtool._fast import events as ev
-from chrtool.decoders import (diameter_tables, gtpv2_tables, nas_eps_tables, s1ap_tables,
-                              x2ap_tables)
+from chrtool.decoders import (chr_v1, diameter_tables, gtpv2_tables, nas_eps_tables,
+                              s1ap_tables, x2ap_tables)
 
 P = ev.PROTO
 PDU_TYPES = ("initiatingMessage", "successfulOutcome", "unsuccessfulOutcome")
 
 
-def _chr_events():
-    try:
-        from chrtool.decoders import chr_v1
-    except ImportError:
-        return {}
-    return getattr(chr_v1, "EVENT_NAMES", {})
 
 
 @lru_cache(maxsize=None)
@@ -32,6 +26,8 @@ def msg_name(proto, msg):
         name = table.MESSAGES.get((msg >> 8, msg & 0xFF))
         return name or f"unknown({PDU_TYPES[msg >> 8] if msg >> 8 < 3 else msg >> 8}, {msg & 0xFF})"
     if proto == P["NAS-EPS"]:
+        if msg >= 0x100:                 # no message type octet: named by security header type
+            return nas_eps_tables.EMM_SPECIAL.get(msg >> 8) or f"unknown(0x{msg:x})"
         name = nas_eps_tables.EMM_MESSAGES.get(msg) or nas_eps_tables.ESM_MESSAGES.get(msg)
         return name or f"unknown(0x{msg:02x})"
     if proto == P["GTPv2"]:
@@ -43,7 +39,7 @@ def msg_name(proto, msg):
             return f"unknown({code}, {'request' if request else 'answer'})"
         return f"{base}-{'Request' if request else 'Answer'}"
     if proto == P["CHR"]:
-        return _chr_events().get(msg) or f"unknown({msg})"
+        return chr_v1.EVENTS.get(msg) or f"unknown({msg})"
     return None
 
 
@@ -80,12 +76,9 @@ def cause(cause_proto, group, value):
     return obj
 
 
-def _chr_cause(group, value):
-    try:
-        from chrtool.decoders import chr_v1
-        return chr_v1.cause_object(group, value)
-    except (ImportError, AttributeError):
-        return {"proto": "CHR", "group": str(group), "value": value, "name": f"unknown({value})"}
+def _chr_cause(kind, value):
+    group = chr_v1.CAUSE_KINDS.get(kind, f"unknown({kind})")
+    return {"proto": "CHR", "group": group, "value": value, "name": chr_v1.cause_name(kind, value)}
 
 
 def plmn(raw):

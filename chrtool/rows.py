@@ -10,6 +10,9 @@ from collections import defaultdict
 import numpy as np
 
 from chrtool import names
+from chrtool._fast.events import MEAS_KINDS, MEAS_NEIGHBOUR, MEAS_SCALE
+from chrtool._fast.nas_eps import INFO_KINDS
+from chrtool.decoders import s1ap_tables, x2ap_tables
 from chrtool.events import (CELL_KINDS, FLAGS, ITEM_KEYS, NODE_KINDS, PROTO, PROTO_NAMES,
                             STR_KINDS, X2AP_ID_KINDS)
 
@@ -178,7 +181,36 @@ def _add_items(ev, row, items):
             _add(row, "fteid", {"interface": a, "teid": b,
                                 **({"ipv4": str(ipaddress.IPv4Address(c))} if c >= 0 else {})})
         elif key == K["guti"]:
-            _add(row, "guti", {"plmn": names.plmn(a), "mmegi": b, "mmec": c, "m_tmsi": d})
+            guti = {"plmn": names.plmn(a), "mmegi": b, "mmec": c, "m_tmsi": d}
+            _add(row, "guti", {k: v for k, v in guti.items() if v is not None and v != -1})
+        elif key == K["meas"]:
+            row.setdefault("meas", []).append(_meas(a, b, c, d))
+        elif key == K["info"]:
+            info = row.setdefault("info", {})
+            name = INFO_KINDS.get(a, str(a))
+            value = b if c < 0 and d < 0 else [v for v in (b, c, d)]
+            _add(info, name, value)
+        elif key == K["enum"]:
+            _add(row.setdefault("enums", {}), s1ap_ie_name(row.get("proto"), a), b)
+
+
+def _meas(kind, value, cell, arfcn_pci):
+    """A measurement item: kinds and scaling from events.pyx (dB/dBm stored x100)."""
+    neighbour = bool(kind & MEAS_NEIGHBOUR)
+    name = MEAS_KINDS.get(kind & ~MEAS_NEIGHBOUR, str(kind))
+    out = {"kind": name, "value": value / MEAS_SCALE.get(name, 1)}
+    if neighbour:
+        out["neighbour"] = True
+    if cell >= 0:
+        out["cell"] = cell
+    if arfcn_pci >= 0:
+        out["arfcn"], out["pci"] = arfcn_pci >> 10, arfcn_pci & 0x3FF
+    return out
+
+
+def s1ap_ie_name(proto, ie_id):
+    table = x2ap_tables if proto == "X2AP" else s1ap_tables
+    return table.IES.get(ie_id, str(ie_id))
 
 
 def _text(raw, kind):
