@@ -47,6 +47,7 @@ cdef enum:
     TCP_MAX_STREAMS = 4096
     TCP_MAX_OOO_SEGMENTS = 64
     TCP_MAX_OOO_BYTES = 1 << 20
+    TCP_MAX_BYTES = 32 << 20       # all TCP streams together
     TIMEOUT_FRAMES = 100000        # incomplete reassembly older than this many frames is dropped
     TSN_WINDOW = 1024              # TSNs remembered per SCTP direction for duplicate detection
     TSN_TABLE_MAX = 1 << 16        # SCTP directions tracked at once
@@ -58,7 +59,7 @@ LIMITS = {"max_record": MAX_RECORD, "max_block": MAX_BLOCK, "max_problems": MAX_
           "ip_frag_max_bytes": IP_FRAG_MAX_BYTES, "sctp_frag_max_pieces": SCTP_FRAG_MAX_PIECES,
           "sctp_frag_max_bytes": SCTP_FRAG_MAX_BYTES, "sctp_max_message": SCTP_MAX_MESSAGE,
           "tcp_max_streams": TCP_MAX_STREAMS, "tcp_max_ooo_segments": TCP_MAX_OOO_SEGMENTS,
-          "tcp_max_ooo_bytes": TCP_MAX_OOO_BYTES, "timeout_frames": TIMEOUT_FRAMES,
+          "tcp_max_ooo_bytes": TCP_MAX_OOO_BYTES, "tcp_max_bytes": TCP_MAX_BYTES, "timeout_frames": TIMEOUT_FRAMES,
           "timeout_ns": TIMEOUT_NS, "tsn_window": TSN_WINDOW, "tsn_table_max": TSN_TABLE_MAX}
 
 cdef enum:
@@ -353,6 +354,7 @@ cdef class CaptureReader:
     cdef dict sctp_frags
     cdef Py_ssize_t sctp_frag_bytes
     cdef dict tcp_streams
+    cdef Py_ssize_t tcp_bytes
     cdef double rows_per_byte
 
     def __init__(self, fh, name="<stream>", int file_id=0, Py_ssize_t chunk_bytes=DEF_CHUNK_BYTES,
@@ -403,6 +405,7 @@ cdef class CaptureReader:
         self.sctp_frags = {}
         self.sctp_frag_bytes = 0
         self.tcp_streams = {}
+        self.tcp_bytes = 0
         self.rows_per_byte = 1.0 / 128
         self.cap = self.chunk_bytes + MAX_RECORD + 64
         self.buf_arr = np.empty(self.cap, dtype=np.uint8)
@@ -424,6 +427,7 @@ cdef class CaptureReader:
         return {"ip_datagrams": len(self.ip_frags), "ip_bytes": self.ip_frag_bytes,
                 "sctp_pieces": len(self.sctp_frags), "sctp_bytes": self.sctp_frag_bytes,
                 "sctp_directions": self.tsns.count, "tcp_streams": len(self.tcp_streams),
+                "tcp_bytes": self.tcp_bytes,
                 "buffer_bytes": self.cap}
 
     def problem(self, offset, layer, message):
@@ -482,7 +486,7 @@ cdef class CaptureReader:
         self._fill()
         self._read_file_header()
         while True:
-            est = int(self.rows_per_byte * (self.end - self.pos) * 1.25) + 64
+            est = int(self.rows_per_byte * (self.end - self.pos) * 1.08) + 64
             table = EventTable(capacity=est, data_capacity=max(self.end - self.pos, 4096),
                                file=self.name, file_id=self.file_id)
             consumed = self.base_off + self.pos
@@ -656,7 +660,8 @@ cdef class CaptureReader:
                                  "frame %d: record length %d exceeds the snaplen %d"
                                  % (self.frame_no + 1, caplen, self.snaplen))
             sec = rd32(h, self.big)
-            if caplen > 0 and self._pcap_plausible(pos, True):
+            if caplen > 0 and caplen <= origlen and \
+                    rd32(h + 4, self.big) < (1000000 if self.ts_scale == 1000 else 1000000000):
                 self.have_good = True
                 self.good_sec = sec
             self.frame_no += 1
@@ -1462,7 +1467,7 @@ cdef class CaptureReader:
         cdef Py_ssize_t doff
         cdef uint32_t seq
         cdef int flags
-        cdef Py_ssize_t alen
+        cdef Py_ssize_t alen, before
         cdef _TcpStream st
         if n < 20:
             return self._short(n, "tcp")
@@ -1486,10 +1491,10 @@ cdef class CaptureReader:
         st = self.tcp_streams.pop(key, None)
         if st is None:
             if len(self.tcp_streams) >= TCP_MAX_STREAMS:
-                old = next(iter(self.tcp_streams))
-                self._tcp_close(self.tcp_streams.pop(old), "evicted (too many streams)")
+                self._tcp_evict_oldest("evicted (too many streams)")
             st = _TcpStream()
         self.tcp_streams[key] = st        # most recently used last
+        before = len(st.buf) + st.ooo_bytes
         st.last_frame = self.cur_frame
         st.last_ts = self.cur_ts
         if flags & 0x02:                  # SYN: a new stream starts after it
@@ -1511,6 +1516,17 @@ cdef class CaptureReader:
             if len(st.buf):
                 self._tcp_close(st, "closed")
             del self.tcp_streams[key]
+            self.tcp_bytes -= before
+            return 0
+        self.tcp_bytes += len(st.buf) + st.ooo_bytes - before
+        while self.tcp_bytes > TCP_MAX_BYTES and len(self.tcp_streams) > 1:
+            self._tcp_evict_oldest("evicted (TCP reassembly state full)")
+        return 0
+
+    cdef int _tcp_evict_oldest(self, str why) except -1:
+        cdef _TcpStream old = self.tcp_streams.pop(next(iter(self.tcp_streams)))
+        self.tcp_bytes -= len(old.buf) + old.ooo_bytes
+        self._tcp_close(old, why)
         return 0
 
     cdef int _tcp_close(self, _TcpStream st, str why) except -1:

@@ -498,3 +498,21 @@ def test_chunk_size_does_not_change_rows():
     base = read(data)[1]
     for chunk in (256, 300, 1000, 4096):
         assert read(data, chunk_bytes=chunk)[1] == base
+
+
+def test_tcp_state_is_bounded():
+    """Streams that never finish a message: bytes held stay under the limit, reported on exit."""
+    frames = []
+    big_header = struct.pack("!B3sB3sIII", 1, (900_000).to_bytes(3, "big"), 0x80, b"\0\0\1", 0, 0, 0)
+    for i in range(60):
+        conn = pw.TcpConnection(A, f"10.9.{i // 250}.{i % 250 + 1}", 40000 + i, 3868, mss=60000)
+        for p in conn.send(0, big_header + bytes(700_000)):
+            frames.append((T0 + i, pw.link_frame(101, p)))
+    r = CaptureReader(io.BytesIO(pcap_file(frames, linktype=101)), chunk_bytes=1 << 16)
+    rows = 0
+    for t in r:
+        rows += len(t)
+        assert r.state["tcp_bytes"] <= LIMITS["tcp_max_bytes"]
+    assert rows == 0
+    assert any("evicted" in p[2] for p in r.problems)
+    assert r.state["tcp_streams"] == 0        # cleared at the end of the file
