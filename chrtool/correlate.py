@@ -159,8 +159,12 @@ def correlate(ev):
     root_imsi = {uf.find(node): imsi for imsi, node in imsi_node.items()}
     for node, value in list(node_msisdn.items()):
         node_msisdn[uf.find(node)] = value
+    # a UE needs an identity or an S1 connection: watchdogs and peer set-up stay unlinked
+    s1_roots = set(roots[(proto == S1AP) & (roots >= 0)].tolist())
     ues, ue_of_root = [], {}
     for root in sorted(set(roots.tolist()) - {-1}):
+        if root not in root_imsi and root not in s1_roots:
+            continue
         ue = UE(len(ues), imsi=root_imsi.get(root, ""), msisdn=node_msisdn.get(root, ""))
         ue_of_root[root] = ue.index
         ues.append(ue)
