@@ -163,8 +163,8 @@ def timeline(imsi, msisdn, inputs, fmt, output):
     from chrtool import report
     _who(imsi, msisdn)
     run = _run(inputs)
-    ev, ue, _ = _subscriber(run, imsi, msisdn)
-    rows = report.timeline_rows(ev) if ue is not None else []
+    _, _, ue, own = _subscriber(run, imsi, msisdn)
+    rows = report.timeline_rows(own)
     with _out(output) as out:
         if fmt == "json":
             out.write(json.dumps({"imsi": ue.imsi if ue else imsi, "msisdn": (ue.msisdn if ue else msisdn) or None,
@@ -178,18 +178,29 @@ def timeline(imsi, msisdn, inputs, fmt, output):
     _exit(run)
 
 
+def _ticket(complaint, tickets):
+    from chrtool.tickets import read_tickets
+    if not tickets:
+        raise click.UsageError("--complaint needs --tickets FILE")
+    try:
+        ticket = read_tickets(tickets).get(complaint)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if ticket is None:
+        raise click.UsageError(f"ticket {complaint} is not in {tickets}")
+    return ticket
+
+
 def _subscriber(run, imsi, msisdn):
-    """(the subscriber's own Events, its UE, sessions) or (empty, None, sessions)."""
-    from chrtool.correlate import correlate
+    """(all events, sessions, the subscriber's UE or None, the subscriber's own events)."""
     import numpy as np
+    from chrtool.correlate import correlate
     ev = _events(run)
     sessions = correlate(ev)
     found = sessions.find(imsi=imsi, msisdn=msisdn)
-    if not found:
-        return ev.take(np.zeros(0, np.int64)), None, sessions
-    ue = found[0]
-    rows = sessions.rows_of(ue.index)
-    return ev.take(rows), ue, sessions
+    ue = found[0] if found else None
+    own = ev.take(sessions.rows_of(ue.index) if ue else np.zeros(0, np.int64))
+    return ev, sessions, ue, own
 
 
 @main.command(context_settings=CONTEXT)
@@ -217,43 +228,30 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, 
     from chrtool import report
     from chrtool.diagnose import diagnose_ue
     from chrtool.rows import iso
-    from chrtool.tickets import parse_time, read_tickets
+    from chrtool.tickets import parse_time
     if complaint:
-        if not tickets:
-            raise click.UsageError("--complaint needs --tickets FILE")
-        try:
-            ticket = read_tickets(tickets).get(complaint)
-        except InputError as exc:
-            raise click.UsageError(str(exc)) from exc
-        if ticket is None:
-            raise click.UsageError(f"ticket {complaint} is not in {tickets}")
+        ticket = _ticket(complaint, tickets)
         imsi, msisdn = imsi or ticket.imsi or None, msisdn or ticket.msisdn or None
         t = ticket.time_ns()
-        if t is not None:
+        if t is not None:                      # complaints come after the fact
             since = since or iso(t - 24 * 3600 * 10**9)
             until = until or iso(t + 3600 * 10**9)
-        if imsi:
-            msisdn_given = msisdn
-            msisdn = None
-        else:
-            msisdn_given = None
     else:
         _who(imsi, msisdn)
-        msisdn_given = None
     try:
         since_ns = parse_time(since) if since else None
         until_ns = parse_time(until) if until else None
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
     run = _run(inputs)
-    ev, ue, sessions = _subscriber(run, imsi, msisdn)
-    findings = diagnose_ue(ev, _own_sessions(ev, ue), ue, since_ns, until_ns, lang) if ue else []
+    ev, sessions, ue, own = _subscriber(run, imsi, None if imsi else msisdn)
+    findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang) if ue else []
     if ue is None:
         click.echo(f"chrtool: note: no message of {'IMSI ' + imsi if imsi else 'MSISDN ' + msisdn} "
                    f"in the inputs" + ("" if imsi else " (MSISDN is known only from S6a/S11 data; "
                                                        "try --imsi)"), err=True)
     doc = report.diagnosis_document(
-        complaint, (ue.imsi if ue else imsi) or None, (ue.msisdn if ue and ue.msisdn else msisdn or msisdn_given),
+        complaint, ue.imsi if ue else imsi, (ue.msisdn if ue else None) or msisdn,
         iso(since_ns) if since_ns is not None else None,
         iso(until_ns) if until_ns is not None else None,
         [s.path for s in run.sources], ue.connections if ue else 0, findings, run.problems)
@@ -261,20 +259,10 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, 
         if fmt == "json":
             out.write(report.to_json(doc))
         elif fmt == "html":
-            out.write(report.diagnosis_html(doc, report.timeline_rows(ev), lang))
+            out.write(report.diagnosis_html(doc, report.timeline_rows(own), lang))
         else:
             out.write(report.diagnosis_text(doc, lang))
     _exit(run)
-
-
-def _own_sessions(ev, ue):
-    """Sessions restricted to one UE's rows (ev is already reduced to them)."""
-    from chrtool.correlate import correlate
-    sessions = correlate(ev)
-    # the reduced table holds one subscriber; keep its linking but name it with the full UE
-    sessions.ue_of_row[:] = 0
-    ue.index = 0
-    return sessions
 
 
 @main.command(context_settings=CONTEXT)
