@@ -7,6 +7,8 @@ Identities link in time order:
 - NAS: an IMSI seen on a connection names its UE; a GUTI the network assigns (Attach/TAU Accept,
   GUTI Reallocation) is remembered, and a later connection presenting that M-TMSI (S-TMSI, GUTI
   in Attach/TAU Request) joins the UE that last received it.
+- X2AP (EN-DC): an NR leg is found by (association, MeNB UE X2AP ID) and starts anew with each
+  SgNB Addition Request; the eNB's CHR records, which carry that ID beside the IMSI, name its UE.
 - GTPv2-C and Diameter: the IMSI (or User-Name) names the UE; responses and answers follow their
   request (sequence number / hop-by-hop + end-to-end identifiers); GTPv2 messages without IMSI
   follow the F-TEIDs the UE's earlier messages announced.
@@ -17,10 +19,13 @@ import numpy as np
 
 from chrtool.events import PROTO
 
-S1AP, NAS, GTPV2, DIAMETER, CHR = (PROTO[p] for p in ("S1AP", "NAS-EPS", "GTPv2", "Diameter", "CHR"))
+S1AP, X2AP, NAS, GTPV2, DIAMETER, CHR = (PROTO[p] for p in ("S1AP", "X2AP", "NAS-EPS", "GTPv2",
+                                                              "Diameter", "CHR"))
 MSG_INITIAL_UE = (0 << 8) | 12
 MSG_RELEASE_COMPLETE = (1 << 8) | 23
 NAS_ASSIGNS_GUTI = {0x42, 0x49, 0x50}   # AttachAccept, TAU Accept, GUTI Reallocation Command
+MSG_SGNB_ADDITION_REQUEST = (0 << 8) | 27
+X2_CHR_WINDOW_NS = 60 * 10**9
 
 
 @dataclass
@@ -73,7 +78,8 @@ def correlate(ev):
     n = ev.n
     conn_of_row = np.full(n, -1, np.int64)
     uf = _UnionFind()                       # one node per connection / GTPv2 or Diameter exchange
-    imsi_node, tmsi_owner, teid_node, seq_node = {}, {}, {}, {}
+    imsi_node, tmsi_owner, teid_node, seq_node, chr_node = {}, {}, {}, {}, {}
+    x2_ids, x2_legs, chr_menb = {}, [], {}
     imsis = ev.digits_column("imsi")
     msisdns = ev.digits_column("msisdn")
     fteids = _fteids_by_row(ev)
@@ -145,14 +151,39 @@ def correlate(ev):
                 node_msisdn[uf.find(node)] = msisdns[r].decode()
             for teid in fteids.get(r, ()):
                 teid_node[teid] = node
+        elif p == X2AP:
+            menb = int(cols["menb_ue_x2ap_id"][r])
+            key = (_assoc(ev, r), menb)
+            node = x2_ids.get(key) if menb >= 0 else None
+            if node is None or msg[r] == MSG_SGNB_ADDITION_REQUEST:
+                node = uf.add()             # a new NR leg, even if the MeNB reuses the ID
+                if menb >= 0:
+                    x2_ids[key] = node
+            conn_of_row[r] = node
+            name(node, imsis[r].decode())   # trace files name the UE of their X2AP copies
+            if menb >= 0:
+                x2_legs.append((int(cols["ts_ns"][r]), menb, node))
         elif p == CHR:
             imsi = imsis[r].decode()
-            if imsi:
-                node = uf.add()
+            if imsi:                        # one CHR story per subscriber and file
+                key = (int(cols["file_id"][r]), imsi)
+                node = chr_node.get(key)
+                if node is None:
+                    node = chr_node[key] = uf.add()
                 conn_of_row[r] = node
                 name(node, imsi)
                 if msisdns[r]:
                     node_msisdn[uf.find(node)] = msisdns[r].decode()
+                if cols["menb_ue_x2ap_id"][r] >= 0:
+                    chr_menb.setdefault(int(cols["menb_ue_x2ap_id"][r]), []).append(
+                        (int(cols["ts_ns"][r]), node))
+
+    # X2AP carries no subscriber identity: the eNB's CHR, which records the MeNB UE X2AP ID next
+    # to the IMSI, names the UE of an NR leg (the nearest record in time with that ID)
+    for ts, menb, node in x2_legs:
+        near = [(abs(ts - t), n) for t, n in chr_menb.get(menb, ()) if abs(ts - t) <= X2_CHR_WINDOW_NS]
+        if near:
+            uf.union(min(near)[1], node)
 
     # connections -> UEs: each union-find root with an identity becomes a UE
     roots = np.array([uf.find(c) if c >= 0 else -1 for c in conn_of_row.tolist()], np.int64)

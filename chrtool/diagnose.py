@@ -37,7 +37,7 @@ class Rule:
     reply: dict
     cite: list = field(default_factory=list)
 
-    def matches(self, proto, msg, cause):
+    def matches(self, proto, msg, cause, meas):
         w = self.when
         if w.get("proto") not in (None, proto):
             return False
@@ -55,7 +55,30 @@ class Rule:
                     return False
             if "values" in want and cause["value"] not in want["values"]:
                 return False
+            if cause["value"] in want.get("except", ()):
+                return False
+        for cond in _as_list(w.get("meas")):
+            value = meas.get(cond["kind"])
+            if value is None:
+                return False
+            if "at_most" in cond and value > cond["at_most"]:
+                return False
+            if "at_least" in cond and value < cond["at_least"]:
+                return False
         return True
+
+
+    def specificity(self):
+        """How much a rule asks beyond message and protocol (specific rules explain more)."""
+        cause = self.when.get("cause", {})
+        return (("values" in cause) + ("except" in cause) + ("group" in cause)
+                + len(_as_list(self.when.get("meas"))))
+
+
+def _as_list(value):
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def load_rules(text=None):
@@ -86,33 +109,99 @@ def rules():
     return RULES
 
 
+MEAS_MAX_AGE_NS = 60 * 10**9       # a measurement older than this says nothing about a failure
+
+
 def diagnose_ue(ev, sessions, ue, since_ns=None, until_ns=None, lang="en", catalogue=None):
-    """Findings (DESIGN.md dicts) for one UE, in time order."""
+    """Findings (DESIGN.md dicts) for one UE, in time order.
+
+    The same failure seen in several inputs (a capture and a CHR export, two exports of one
+    story) is one finding whose evidence lists every copy."""
     catalogue = catalogue if catalogue is not None else rules()
     cols = ev.cols
     rows = sessions.rows_of(ue.index)
     rows = rows[np.lexsort((cols["frame"][rows], cols["ts_ns"][rows]))]
     proto_of, msg_of = cols["proto"], cols["msg"]
+    serving = _serving_measurements(ev)
     seen_in_conn = {}                    # connection -> [(msg name, row)] so far
-    findings = []
+    last_meas = {}                       # kind -> (ts, value, row): the UE's latest measurements
+    findings = {}
     for r in rows.tolist():
         msg = names.msg_name(proto_of[r], msg_of[r])
         conn = int(sessions.conn_of_row[r])
         history = seen_in_conn.setdefault(conn, [])
         history.append((msg, r))
         ts = int(cols["ts_ns"][r])
+        own = serving.get(r, {})
+        meas = {k: v for k, (t, v, _) in last_meas.items() if ts - t <= MEAS_MAX_AGE_NS}
+        meas.update(own)
+        for kind, value in own.items():
+            last_meas[kind] = (ts, value, r)
         if (since_ns is not None and ts < since_ns) or (until_ns is not None and ts > until_ns):
             continue
         cause = names.cause(cols["cause_proto"][r], cols["cause_group"][r], cols["cause_value"][r])
         proto = names.PROTO_NAMES_BY_CODE.get(int(proto_of[r]))
         for rule in catalogue:
-            if rule.matches(proto, msg, cause):
-                findings.append(_finding(ev, sessions, ue, rule, r, msg, cause, history, lang))
+            if rule.matches(proto, msg, cause, meas):
+                key = (rule.id, ts // 10**6, cause["value"] if cause else None)
+                found = _finding(ev, ue, rule, r, msg, cause, history, meas, lang)
+                if key in findings:        # the same event from another input
+                    _merge_evidence(findings[key], found)
+                else:
+                    findings[key] = found
+                    found["_specificity"] = rule.specificity()
                 break
-    return findings
+    return _one_per_failure(list(findings.values()))
 
 
-def _finding(ev, sessions, ue, rule, r, msg, cause, history, lang):
+SAME_FAILURE_NS = 10**9            # findings of one procedure this close are one failure
+
+
+def _one_per_failure(findings):
+    """One failure seen through several messages (a CHR SgNB addition result and the X2AP reject
+    behind it) is one finding: the most specific rule's, with all the evidence."""
+    out = []
+    for f in sorted(findings, key=lambda f: f["time"]):
+        same = [g for g in out if g["procedure"] == f["procedure"]
+                and abs(_ns(g["time"]) - _ns(f["time"])) <= SAME_FAILURE_NS]
+        if not same:
+            out.append(f)
+            continue
+        kept = same[0]
+        winner, loser = (f, kept) if f["_specificity"] > kept["_specificity"] else (kept, f)
+        _merge_evidence(winner, loser)
+        out[out.index(kept)] = winner
+    for f in out:
+        del f["_specificity"]
+    return out
+
+
+def _merge_evidence(into, other):
+    merged = into["evidence"] + other["evidence"]
+    into["evidence"] = sorted({(e["file"], e["frame"]): e for e in merged}.values(),
+                              key=lambda e: (e["file"], e["frame"]))
+
+
+def _ns(text):
+    from chrtool.tickets import parse_time
+    return parse_time(text)
+
+
+def _serving_measurements(ev):
+    """row -> {kind: value} of the serving-cell measurements a row carries (dB/dBm, raw)."""
+    from chrtool._fast.events import MEAS_KINDS, MEAS_NEIGHBOUR, MEAS_SCALE
+    it = ev.items_of("meas")
+    out = {}
+    for r, kind, value in zip(it["row"].tolist(), it["a"].tolist(), it["b"].tolist()):
+        if kind & MEAS_NEIGHBOUR:
+            continue
+        name = MEAS_KINDS.get(kind)
+        if name:
+            out.setdefault(r, {})[name] = value / MEAS_SCALE.get(name, 1)
+    return out
+
+
+def _finding(ev, ue, rule, r, msg, cause, history, meas, lang):
     cols = ev.cols
     evidence = []
     for want in rule.cite:
@@ -124,8 +213,10 @@ def _finding(ev, sessions, ue, rule, r, msg, cause, history, lang):
     cell = _cell(ev, [row for _, row in history])
     fields = {"time": iso(cols["ts_ns"][r]), "cause_name": cause["name"] if cause else "",
               "cause_value": cause["value"] if cause else "", "cell": cell.get("ecgi", "?"),
-              "imsi": ue.imsi, "msisdn": ue.msisdn}
-    return {
+              "nr_cell": cell.get("nr_cgi", "?"), "imsi": ue.imsi, "msisdn": ue.msisdn,
+              "meas": ", ".join(f"{MEAS_LABELS[k][0]} {meas[k]:g} {MEAS_LABELS[k][1]}"
+                                for k in MEAS_LABELS if k in meas) or "no measurement"}
+    finding = {
         "time": iso(cols["ts_ns"][r]), "imsi": ue.imsi, "procedure": rule.procedure,
         "failure_node": rule.failure_node, "interface": rule.interface, "cause": cause,
         "category": rule.category, "specialty": rule.specialty, "disposition": rule.disposition,
@@ -133,6 +224,14 @@ def _finding(ev, sessions, ue, rule, r, msg, cause, history, lang):
         "summary": rule.summary.format(**fields), "reply": rule.reply[lang].format(**fields),
         "rule": rule.id,
     }
+    if rule.when.get("meas"):
+        finding["measurements"] = meas
+    return finding
+
+
+MEAS_LABELS = {"ss_rsrp": ("SS-RSRP", "dBm"), "ss_rsrq": ("SS-RSRQ", "dB"),
+               "ss_sinr": ("SS-SINR", "dB"), "rsrp": ("RSRP", "dBm"), "rsrq": ("RSRQ", "dB"),
+               "sinr": ("SINR", "dB")}
 
 
 def _evidence(ev, r, msg):

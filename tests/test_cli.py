@@ -149,3 +149,19 @@ def test_console_script_runs_in_a_subprocess(samples_dir):
                                 str(samples_dir)], capture_output=True, text=True, check=True)
     doc = json.loads(out.stdout)
     assert doc["findings"][0]["cause"]["value"] == 15
+
+
+@pytest.mark.parametrize("imsi,expected", [
+    ("001010000000004", [("2026-11-27T09:01:07.310000Z", "endc-release", "scg-failure-weak-nr-coverage"),
+                         ("2026-11-27T09:01:10.260000Z", "endc-addition",
+                          "sgnb-addition-failure-weak-nr-coverage")]),
+    ("001010000000005", [("2026-11-27T09:01:35.820000Z", "radio-link", "rlf-weak-coverage")]),
+])
+def test_diagnose_the_chr_radio_stories_of_the_samples(samples_dir, imsi, expected):
+    doc = json.loads(run("diagnose", "--imsi", imsi, "--format", "json", samples_dir).stdout)
+    got = [(f["time"], f["procedure"], f["rule"]) for f in doc["findings"]]
+    assert got == expected
+    for f in doc["findings"]:
+        assert f["category"] == "coverage" and f["specialty"] == "ran-opt"
+        # the same story is in the chr-v1, both vendor CSVs: one finding cites all of them
+        assert len({e["file"] for e in f["evidence"]}) >= 3

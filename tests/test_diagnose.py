@@ -91,3 +91,94 @@ def test_healthy_attach_gives_no_findings():
 def test_window_excludes_failures_outside_it():
     assert findings_for(attach(7), until_ns=2_000_000_000) == []
     assert len(findings_for(attach(7), since_ns=2_000_000_000)) == 1
+
+
+# --- radio rules on CHR records and X2AP -----------------------------------------------------
+from chrtool.events import ITEM_KEYS  # noqa: E402
+
+CHR, X2AP = PROTO["CHR"], PROTO["X2AP"]
+MEAS_REPORT, RLF, SGNB_ATTEMPT, SGNB_RESULT, SCG_FAILURE = 0x120, 0x110, 0x150, 0x151, 0x153
+KIND = {"rsrp": 1, "sinr": 3, "ss_rsrp": 6, "ss_sinr": 8}
+CHR_CAUSE = {"rlf": 5, "sgnb-addition-result": 9, "scg-failure": 11}
+UE4 = "001010000000004"
+
+
+def chr_row(frame, sec, msg, cause=None, meas=(), file_imsi=UE4, **kw):
+    row = dict(frame=frame, ts_ns=int(sec * 1e9), proto=CHR, msg=msg, imsi=file_imsi,
+               eci=ECI, plmn=PLMN_00101, **kw)
+    if cause:
+        row.update(cause_proto=CAUSE_CODES["CHR"], cause_group=CHR_CAUSE[cause[0]],
+                   cause_value=cause[1])
+    row["items"] = [(ITEM_KEYS["meas"], KIND[k], int(v * 100), -1, -1) for k, v in meas]
+    return row
+
+
+def radio_findings(rows, imsi=UE4):
+    ev = events(rows, file="chr.chr")
+    s = correlate(ev)
+    return diagnose_ue(ev, s, s.find(imsi=imsi)[0])
+
+
+@pytest.mark.parametrize("meas,rule,category", [
+    ([("ss_rsrp", -124), ("ss_sinr", -6.5)], "scg-failure-weak-nr-coverage", "coverage"),
+    ([("ss_rsrp", -95), ("ss_sinr", -3)], "scg-failure-nr-interference", "interference"),
+    ([("ss_rsrp", -100), ("ss_sinr", 8)], "scg-failure", "unknown"),
+    ([], "scg-failure", "unknown"),
+])
+def test_scg_failure_is_classified_by_the_nr_measurements_it_carries(meas, rule, category):
+    [f] = radio_findings([chr_row(1, 10, SCG_FAILURE, ("scg-failure", 0), meas)])
+    assert (f["rule"], f["category"], f["procedure"]) == (rule, category, "endc-release")
+    assert f["failure_node"] == "gNB" and f["interface"] == "Uu"
+    assert f["cause"] == {"proto": "CHR", "group": "scg-failure", "value": 0, "name": "t310-Expiry"}
+    assert f["disposition"] == {"coverage": "self-handle", "interference": "dispatch",
+                                "unknown": "field-test"}[category]
+
+
+def test_rlf_uses_the_latest_measurement_report_within_a_minute():
+    weak = [chr_row(1, 10, MEAS_REPORT, meas=[("rsrp", -121), ("sinr", -2)]),
+            chr_row(2, 40, RLF, ("rlf", 0))]
+    [f] = radio_findings(weak)
+    assert f["rule"] == "rlf-weak-coverage" and f["measurements"]["rsrp"] == -121
+    assert [e["msg"] for e in f["evidence"]] == ["MEAS_REPORT", "RADIO_LINK_FAILURE"]
+    assert "-121 dBm" in f["summary"]
+    stale = [chr_row(1, 10, MEAS_REPORT, meas=[("rsrp", -121)]), chr_row(2, 75, RLF, ("rlf", 0))]
+    [f] = radio_findings(stale)
+    assert f["rule"] == "rlf" and f["disposition"] == "field-test"
+
+
+def test_successful_sgnb_addition_is_no_finding_and_a_failed_one_is():
+    ok = [chr_row(1, 1, SGNB_ATTEMPT, meas=[("ss_rsrp", -117)]),
+          chr_row(2, 1.2, SGNB_RESULT, ("sgnb-addition-result", 0))]
+    assert radio_findings(ok) == []
+    bad = [ok[0], chr_row(2, 1.2, SGNB_RESULT, ("sgnb-addition-result", 4))]
+    [f] = radio_findings(bad)
+    assert f["rule"] == "sgnb-addition-failure-weak-nr-coverage"
+    assert [e["msg"] for e in f["evidence"]] == ["SGNB_ADDITION_ATTEMPT", "SGNB_ADDITION_RESULT"]
+
+
+def test_the_same_failure_in_two_inputs_is_one_finding_with_both_evidence():
+    from chrtool.events import Events
+    from eventsutil import table
+    a = table([chr_row(5, 10, SCG_FAILURE, ("scg-failure", 0), [("ss_rsrp", -124)])], "a.chr", 0)
+    b = table([chr_row(9, 10, SCG_FAILURE, ("scg-failure", 0), [("ss_rsrp", -124)])], "b.csv", 1)
+    ev = Events.concat([a, b])
+    s = correlate(ev)
+    [f] = diagnose_ue(ev, s, s.find(imsi=UE4)[0])
+    assert [(e["file"], e["frame"]) for e in f["evidence"]] == [("a.chr", 5), ("b.csv", 9)]
+
+
+def test_x2ap_reject_joins_the_ue_through_chr_and_the_more_specific_rule_wins():
+    ENB2, GNB = b"\x0a\x00\x00\x05", b"\x0a\x00\x00\x06"
+    x2 = dict(src=ENB2, dst=GNB, menb_ue_x2ap_id=77)
+    rows = [
+        chr_row(1, 5.0, SGNB_ATTEMPT, menb_ue_x2ap_id=77),
+        dict(frame=2, ts_ns=5_010_000_000, proto=X2AP, msg=27, procedure_code=27, **x2),
+        dict(frame=3, ts_ns=5_050_000_000, proto=X2AP, msg=(2 << 8) | 27, procedure_code=27,
+             cause_proto=CAUSE_CODES["X2AP"], cause_group=0, cause_value=36, **x2),
+        chr_row(4, 5.06, SGNB_RESULT, ("sgnb-addition-result", 1), menb_ue_x2ap_id=77),
+    ]
+    [f] = radio_findings(rows)
+    assert f["rule"] == "sgnb-addition-reject-congestion"
+    assert f["cause"]["name"] == "no-radio-resources-available"
+    assert {e["msg"] for e in f["evidence"]} >= {"SgNBAdditionRequest", "SgNBAdditionRequestReject",
+                                                 "SGNB_ADDITION_RESULT"}
