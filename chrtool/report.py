@@ -61,8 +61,8 @@ def diagnosis_text(doc, lang="en"):
 # --- timeline ---------------------------------------------------------------------------
 
 def timeline_rows(ev):
-    """Decode rows of one subscriber's messages (an Events already reduced to them)."""
-    return list(iter_rows(ev))
+    """Decode rows of one subscriber's messages (an Events already reduced to them), by time."""
+    return list(iter_rows(ev, by_time=True))
 
 
 def timeline_text(rows, imsi):

@@ -75,8 +75,9 @@ def nas_summary(ev, r, cols, children):
     return out
 
 
-def iter_rows(ev):
-    """Yield one DESIGN.md decode row (a dict) per message of an Events table."""
+def iter_rows(ev, by_time=False):
+    """Yield one DESIGN.md decode row (a dict) per message of an Events table, in file and frame
+    order (or in time order across files, for timelines)."""
     cols = {k: v.tolist() if v.ndim == 1 else v for k, v in ev.cols.items()}
     items = _group_items(ev)
     children = defaultdict(list)
@@ -84,7 +85,11 @@ def iter_rows(ev):
     for r, (p, par) in enumerate(zip(cols["proto"], cols["parent"])):
         if par >= 0:
             children[par].append(r)
-    order = sorted(range(ev.n), key=lambda r: (cols["file_id"][r], cols["frame"][r], r))
+    if by_time:
+        order = sorted(range(ev.n), key=lambda r: (cols["ts_ns"][r], cols["file_id"][r],
+                                                   cols["frame"][r], r))
+    else:
+        order = sorted(range(ev.n), key=lambda r: (cols["file_id"][r], cols["frame"][r], r))
     for r in order:
         if cols["parent"][r] >= 0 and cols["proto"][r] == nas:
             continue                    # shown inside its carrier's `nas` list
