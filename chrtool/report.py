@@ -107,6 +107,8 @@ def _lanes(rows):
         for a in (r.get("src"), r.get("dst")):
             if a:
                 role.setdefault(a, "peer")
+        if not r.get("src"):                 # CHR records: what the eNB saw on the radio side
+            role.setdefault("CHR", "eNB")
     return sorted(role, key=lambda a: (ROLE_ORDER.index(role[a]), a)), role
 
 
@@ -124,14 +126,19 @@ def ladder_svg(rows, failed_frames=()):
                      f'<line x1="{x[a]}" y1="32" x2="{x[a]}" y2="{h}" stroke="#999"/>')
     for i, r in enumerate(rows):
         y = 48 + 24 * i
-        if not r.get("src"):
-            continue
-        x1, x2 = x[r["src"]], x[r["dst"]]
         bad = (r["file"], r["frame"]) in failed_frames
         color = "#c00" if bad else "#246"
         label = r.get("msg", "?") + "".join(f" / {n['msg'] or 'ciphered'}" for n in r.get("nas", ()))
-        parts.append(f'<text x="4" y="{y + 4}" fill="#666">{r["ts"][11:23]}</text>'
-                     f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{color}" '
+        parts.append(f'<text x="4" y="{y + 4}" fill="#666">{r["ts"][11:23]}</text>')
+        if not r.get("src"):                 # a CHR record: a mark on the eNB's radio lane
+            cause = r.get("cause")
+            if isinstance(cause, dict):
+                label += f" ({cause['name']})"
+            parts.append(f'<circle cx="{x["CHR"]}" cy="{y}" r="4" fill="{color}"/><text '
+                         f'x="{x["CHR"] + 8}" y="{y + 4}" fill="{color}">{html.escape(label)}</text>')
+            continue
+        x1, x2 = x[r["src"]], x[r["dst"]]
+        parts.append(f'<line x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" stroke="{color}" '
                      f'marker-end="url(#a)"/><text x="{(x1 + x2) / 2}" y="{y - 3}" '
                      f'text-anchor="middle" fill="{color}">{html.escape(label)} #{r["frame"]}</text>')
     parts.insert(1, '<defs><marker id="a" markerWidth="8" markerHeight="8" refX="8" refY="4" '
