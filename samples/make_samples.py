@@ -3,8 +3,9 @@
 
     python samples/make_samples.py [OUTDIR]        # OUTDIR defaults to samples/
 
-writes attach_reject.pcap with attach_reject.expected.json, and tickets.csv. Everything is
-synthetic (test PLMN 001/01) and fixed: seed, timestamps and subscribers are constants below.
+writes attach_reject.pcap (S1-MME, S6a towards the HSS, S11 towards the SGW) with
+attach_reject.expected.json, and tickets.csv. Everything is synthetic (test PLMN 001/01) and fixed:
+seed, timestamps and subscribers are constants below.
 """
 import csv
 import json
@@ -18,18 +19,21 @@ from chrtool.simulate.scenarios import Enb, Mme, Ue, simulate, utc_ns  # noqa: E
 
 SEED = 20261127
 START = utc_ns("2026-11-27T09:00:00Z")
-MME = Mme(name="MME-SH-01", ip="10.10.0.1", plmn="00101", mmegi=0x8001, mmec=1)
+MME = Mme(name="MME-SH-01", ip="10.10.0.1", plmn="00101", mmegi=0x8001, mmec=1,
+          hss_name="HSS-SH-01", hss_ip="10.10.3.1", sgw_c_ip="10.10.1.11")
 ENBS = [Enb("ENB-SH-PD-0421", "10.20.4.21", enb_id=0x19A21, tac=0x2A01),
         Enb("ENB-SH-PD-0422", "10.20.4.22", enb_id=0x19A22, tac=0x2A02)]
 UES = [
     # healthy: attaches at 09:00:01 on eNB 0421, detaches a few seconds later; its eNB/MME UE S1AP
     # IDs are then free again and go to the #7 subscriber below
     Ue("001010000000001", "8613912340001", "attach-ok", enb=0, cell=1, start=1.0, then="detach"),
-    # rejected at once on eNB 0422 (#15: the HSS subscription does not allow E-UTRAN there)
+    # rejected at once on eNB 0422 (#15): the MME gets vectors and the subscription (AIR/AIA,
+    # ULR/ULA with the MSISDN and regional zone codes not covering TA 0x2A02), then refuses the TA
     Ue("001010000000003", "8613912340003", "attach-reject", enb=1, cell=2, start=2.5,
        emm_cause=15),
-    # VIP: attaches with a GUTI of another MME (Identity procedure), authenticates, then is rejected
-    # with #7 EPS services not allowed; reuses the healthy UE's S1AP IDs
+    # VIP: attaches with a GUTI of another MME (Identity procedure), authenticates, the HSS answers
+    # the ULR with 5420 DIAMETER_ERROR_UNKNOWN_EPS_SUBSCRIPTION and the MME rejects with #7 EPS
+    # services not allowed; reuses the healthy UE's S1AP IDs
     Ue("001010000000002", "8613912340002", "attach-reject", enb=0, cell=1, start=14.0,
        emm_cause=7, identity=True, reject_after="auth"),
 ]

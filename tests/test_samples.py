@@ -92,6 +92,40 @@ def test_s1ap_ids_are_reused_by_a_later_ue(tshark_bin):
     assert ids["001010000000003"].isdisjoint(ids["001010000000001"])
 
 
+def test_core_interfaces_in_the_sample(tshark_bin, expected):
+    """S6a to the HSS and S11 to the SGW sit where the MME needs them: the MSISDN of every
+    subscriber the HSS accepted comes in a ULA before its reject, the #7 subscriber's ULA refuses
+    with DIAMETER_ERROR_UNKNOWN_EPS_SUBSCRIPTION, only the healthy one gets a GTPv2 session."""
+    rows = fields(tshark_bin, SAMPLES / "attach_reject.pcap", "frame.number", "diameter.cmd.code",
+                  "diameter.flags.request", "diameter.User-Name", "e164.msisdn",
+                  "diameter.Experimental-Result-Code", "gtpv2.message_type", "e212.imsi",
+                  "sctp.data_payload_proto_id", "gtpv2.cause")
+    dia = [r for r in rows if r[1]]
+    assert [r[1:3] for r in dia[:2]] == [["257", "1"], ["257", "0"]]            # CER/CEA first
+    assert {r[8] for r in dia} == {"46"}
+    by_imsi = {}
+    current = None
+    for r in dia[2:]:
+        if r[2] == "1":
+            current = r[3]
+        by_imsi.setdefault(current, []).append(r)
+    ues = {u["imsi"]: u for u in expected["ues"]}
+    for imsi, msgs in by_imsi.items():
+        codes = [(m[1], m[2]) for m in msgs]
+        assert codes == [("318", "1"), ("318", "0"), ("316", "1"), ("316", "0")], imsi
+        ula = msgs[-1]
+        reject = ues[imsi]["findings"][0]["evidence_frames"][0] if ues[imsi]["findings"] else None
+        if reject:
+            assert int(ula[0]) < reject
+        if imsi == "001010000000002":
+            assert (ula[4], ula[5]) == ("", "5420")
+        else:
+            assert ula[4] == ues[imsi]["msisdn"]
+    gtp = [(r[6], r[7], r[9]) for r in rows if r[6]]
+    assert [g[0] for g in gtp] == ["32", "33", "34", "35", "36", "37"]
+    assert gtp[0][1] == "001010000000001" and all(g[2].split(",")[0] == "16" for g in gtp[1::2])
+
+
 def test_tickets():
     with open(SAMPLES / "tickets.csv", newline="", encoding="utf-8") as f:
         tickets = list(csv.DictReader(f))

@@ -6,8 +6,11 @@ Modules (import the one you need; this package imports nothing heavy itself):
   fragmentation), SCTP (associations, bundling, chunked user messages, SACK), UDP and TCP.
 - :mod:`chrtool.simulate.s1ap_build` -- S1AP PDUs encoded with pycrate (APER).
 - :mod:`chrtool.simulate.nas_build` -- NAS-EPS (TS 24.301) messages encoded with pycrate_mobile.
+- :mod:`chrtool.simulate.diameter_build` -- Diameter base and S6a (RFC 6733, TS 29.272), hand-encoded.
+- :mod:`chrtool.simulate.gtpv2_build` -- GTPv2-C S11 messages (TS 29.274), hand-encoded.
 - :mod:`chrtool.simulate.scenarios` -- a small event-driven engine that plays UE procedures over one
-  SCTP association per eNB and returns the frames plus a ground-truth record per UE.
+  SCTP association per eNB, S6a to an HSS and S11 to an SGW, and returns the frames plus a
+  ground-truth record per UE.
 
 Everything here is deterministic: the same arguments give byte-identical output.
 """

@@ -102,7 +102,8 @@ def test_tshark_agrees_frame_by_frame(capture, pcap, tshark):
 
 
 def test_sctp_tsns_are_gapless_and_all_acknowledged(pcap, tshark):
-    rows = tshark.fields(pcap, "ip.src", "ip.dst", "sctp.data_tsn_raw", "sctp.sack_cumulative_tsn_ack_raw")
+    rows = tshark.fields(pcap, "ip.src", "ip.dst", "sctp.data_tsn_raw", "sctp.sack_cumulative_tsn_ack_raw",
+                         filter="sctp")          # S1AP and S6a associations (S11 is UDP)
     sent, acked = defaultdict(list), defaultdict(int)
     for src, dst, tsns, cum in rows:
         sent[src, dst] += [int(t) for t in tsns.split(",") if t]
@@ -150,3 +151,65 @@ def test_population_is_reproducible_and_plays_cleanly(tmp_path, tshark):
     assert sum(bool(u.findings) for u in cap.ues) == 8        # every reject and synch failure
     with pytest.raises(ValueError):
         sc.population(1, 1, ["attach-ok", "nope"])
+
+
+# ------------------------------------------------------------------------------ S6a and S11
+
+def _core(capture, imsi):
+    return [r for r in capture.core if r.imsi == imsi]
+
+
+def test_core_messages_follow_each_story(capture):
+    msgs = {u.imsi: [r.msg for r in _core(capture, u.imsi)] for u in UES}
+    attach = ["AIR", "AIA", "ULR", "ULA", "CreateSessionRequest", "CreateSessionResponse",
+              "ModifyBearerRequest", "ModifyBearerResponse"]
+    assert msgs["001010000000001"] == attach + ["DeleteSessionRequest", "DeleteSessionResponse"]
+    assert msgs["001010000000002"] == ["AIR", "AIA", "ULR", "ULA"]            # #15 at once
+    assert msgs["001010000000003"] == ["AIR", "AIA", "AIR", "AIA"] + attach[2:] + [
+        "ReleaseAccessBearersRequest", "ReleaseAccessBearersResponse"]       # resync, then idle
+    assert msgs["001010000000004"] == ["AIR", "AIA", "ULR", "ULA"]
+    assert msgs["001010000000005"] == attach                                  # stays connected
+    assert msgs["001010000000006"] == ["AIR", "AIA", "ULR", "ULA"]
+    ula7 = _core(capture, "001010000000006")[-1]
+    assert ula7.result == 5420                                               # -> EMM #7
+    assert [r.msg for r in capture.core if r.imsi is None] == ["CER", "CEA"]
+    # every S6a/S11 answer comes before the S1AP message that depends on it
+    s1 = {(r.imsi, r.frame) for r in capture.s1ap}
+    for u in capture.ues:
+        for f in u.findings:
+            if f.cause["value"] != 21:
+                assert max(r.frame for r in _core(capture, u.imsi)) < f.evidence_frames[0]
+    assert s1
+
+
+def test_core_values_agree_across_interfaces(capture, pcap, tshark):
+    """The AIA's vector is what the NAS Authentication Request/Response carry, the Create Session
+    Response's S1-U TEID is the E-RAB's, the Modify Bearer Request carries the eNB's S1-U TEID, and
+    the ULA's MSISDN is the subscriber's."""
+    rows = tshark.fields(pcap, "diameter.RAND", "diameter.XRES", "gsm_a.dtap.rand", "nas_eps.emm.res",
+                         "gtpv2.f_teid_gre_key", "s1ap.gTP_TEID", "e164.msisdn", "diameter.User-Name",
+                         "e212.imsi")
+    imsi1 = "001010000000001"
+    frames = {r.msg: r.frame for r in _core(capture, imsi1)}
+    s1 = {r.msg: r.frame for r in capture.s1ap if r.imsi == imsi1}
+    rand, xres = rows[frames["AIA"] - 1][:2]
+    auth = [r for r in capture.s1ap if r.imsi == imsi1 and r.msg == "DownlinkNASTransport"][0]
+    assert rows[auth.frame - 1][2] == rand
+    auth_resp = [r for r in capture.s1ap if r.imsi == imsi1 and r.msg == "UplinkNASTransport"][0]
+    assert rows[auth_resp.frame - 1][3] == xres
+    ics_teid = int(rows[s1["InitialContextSetupRequest"] - 1][5], 16)
+    csr_teids = [int(x, 0) for x in rows[frames["CreateSessionResponse"] - 1][4].split(",")]
+    assert ics_teid in csr_teids
+    enb_teid = int(rows[s1["InitialContextSetupResponse"] - 1][5], 16)
+    assert [int(x, 0) for x in rows[frames["ModifyBearerRequest"] - 1][4].split(",")] == [enb_teid]
+    assert rows[frames["ULA"] - 1][6] == "8613912340001"
+    assert rows[frames["ULR"] - 1][7] == imsi1
+
+
+def test_without_core_only_s1ap(tmp_path, tshark):
+    cap = sc.simulate(UES[:2], ENBS, start_ns=START, seed=7, core=False)
+    assert cap.core == []
+    path = tmp_path / "s1only.pcap"
+    cap.write(path)
+    assert tshark.problems(path) == []
+    assert tshark.fields(path, "frame.number", filter="diameter || gtpv2") == []
