@@ -124,6 +124,7 @@ def diagnose_ue(ev, sessions, ue, since_ns=None, until_ns=None, lang="en", catal
     proto_of, msg_of = cols["proto"], cols["msg"]
     serving = _serving_measurements(ev)
     seen_in_conn = {}                    # connection -> [(msg name, row)] so far
+    seen = []                            # the subscriber's [(msg name, row)] on every interface
     last_meas = {}                       # kind -> (ts, value, row): the UE's latest measurements
     findings = {}
     for r in rows.tolist():
@@ -131,6 +132,7 @@ def diagnose_ue(ev, sessions, ue, since_ns=None, until_ns=None, lang="en", catal
         conn = int(sessions.conn_of_row[r])
         history = seen_in_conn.setdefault(conn, [])
         history.append((msg, r))
+        seen.append((msg, r))
         ts = int(cols["ts_ns"][r])
         own = serving.get(r, {})
         meas = {k: v for k, (t, v, _) in last_meas.items() if ts - t <= MEAS_MAX_AGE_NS}
@@ -144,7 +146,7 @@ def diagnose_ue(ev, sessions, ue, since_ns=None, until_ns=None, lang="en", catal
         for rule in catalogue:
             if rule.matches(proto, msg, cause, meas):
                 key = (rule.id, ts // 10**6, cause["value"] if cause else None)
-                found = _finding(ev, ue, rule, r, msg, cause, history, meas, lang)
+                found = _finding(ev, ue, rule, r, msg, cause, history, seen, meas, lang)
                 if key in findings:        # the same event from another input
                     _merge_evidence(findings[key], found)
                 else:
@@ -201,14 +203,22 @@ def _serving_measurements(ev):
     return out
 
 
-def _finding(ev, ue, rule, r, msg, cause, history, meas, lang):
+CITE_WINDOW_NS = 30 * 10**9        # other interfaces' messages this close belong to the procedure
+
+
+def _finding(ev, ue, rule, r, msg, cause, history, seen, meas, lang):
+    """The finding of `rule` at row r. Cited messages come from the same connection, or else
+    from the subscriber's other interfaces (S6a, S11) within the procedure's 30 s."""
     cols = ev.cols
     evidence = []
+    ts = int(cols["ts_ns"][r])
     for want in rule.cite:
-        for name, row in reversed(history[:-1]):
-            if name == want:
-                evidence.append(_evidence(ev, row, name))
-                break
+        found = next((row for name, row in reversed(history[:-1]) if name == want), None)
+        if found is None:
+            found = next((row for name, row in reversed(seen[:-1]) if name == want
+                          and ts - int(cols["ts_ns"][row]) <= CITE_WINDOW_NS), None)
+        if found is not None:
+            evidence.append(_evidence(ev, found, want))
     evidence.append(_evidence(ev, r, msg))
     cell = _cell(ev, [row for _, row in history])
     fields = {"time": iso(cols["ts_ns"][r]), "cause_name": cause["name"] if cause else "",
@@ -241,6 +251,9 @@ def _evidence(ev, r, msg):
            "msg": msg}
     if carrier >= 0:
         out["carrier"] = names.msg_name(ev.cols["proto"][shown], ev.cols["msg"][shown])
+    cause = names.cause(ev.cols["cause_proto"][r], ev.cols["cause_group"][r], ev.cols["cause_value"][r])
+    if cause:
+        out["cause"] = cause
     return out
 
 

@@ -50,7 +50,8 @@ def diagnosis_text(doc, lang="en"):
             f"  cell         {cell}",
             "  evidence     " + "\n               ".join(
                 f"{e['file']} frame {e['frame']}: {e['msg']}"
-                + (f" (in {e['carrier']})" if e.get("carrier") else "") for e in f["evidence"]),
+                + (f" (in {e['carrier']})" if e.get("carrier") else "")
+                + (f" [{cause_text(e['cause'])}]" if e.get("cause") else "") for e in f["evidence"]),
             f"  summary      {f['summary']}",
             f"  reply        {f['reply']}", ""]
     for p in doc.get("problems", ()):

@@ -17,6 +17,8 @@ CAPTURES = sorted(p for p in SAMPLES.glob("*.pcap*") if not p.name.endswith(".js
 EXPECTED = sorted(p for p in SAMPLES.glob("*.expected.json") if "ues" in json.loads(p.read_text()))
 FIELDS = ["frame.number", "s1ap.procedureCode", "s1ap.MME_UE_S1AP_ID", "s1ap.ENB_UE_S1AP_ID",
           "nas_eps.nas_msg_emm_type", "nas_eps.emm.cause", "e212.imsi"]
+DIAMETER_FIELDS = ["diameter.cmd.code", "diameter.flags.request", "diameter.Experimental-Result-Code",
+                   "diameter.Result-Code"]
 
 
 def ours(path):
@@ -68,7 +70,7 @@ def test_decode_agrees_with_tshark_frame_by_frame(path):
 def test_diagnosis_matches_expected_findings_and_tshark_confirms_evidence(expected_path):
     expected = json.loads(expected_path.read_text())
     capture = SAMPLES / expected["file"]
-    confirm = {int(r[0]): r for r in tshark_fields(capture, FIELDS)}
+    confirm = {int(r[0]): r for r in tshark_fields(capture, FIELDS + DIAMETER_FIELDS)}
     for ue in expected["ues"]:
         result = CliRunner().invoke(main, ["diagnose", "--imsi", ue["imsi"], "--format", "json",
                                            str(SAMPLES)])
@@ -81,12 +83,23 @@ def test_diagnosis_matches_expected_findings_and_tshark_confirms_evidence(expect
                 assert got[key] == want[key], (ue["imsi"], key)
             frames = {e["frame"] for e in got["evidence"] if e["file"].endswith(expected["file"])}
             assert set(want["evidence_frames"]) <= frames
-            for e in got["evidence"]:
-                row = confirm[e["frame"]]          # tshark sees the cited NAS message there
-                emm_types = split(row[4])
-                assert any(_emm_name(t) == e["msg"] for t in emm_types), e
+            for e in got["evidence"]:             # tshark sees each cited message there
+                row = confirm[e["frame"]]
+                if e["msg"].endswith(("-Request", "-Answer")):
+                    assert _diameter_name(row) == e["msg"], e
+                    if e.get("cause"):
+                        codes = split(row[-2]) + split(row[-1])   # experimental, result code
+                        assert str(e["cause"]["value"]) in codes, e
+                else:
+                    assert any(_emm_name(t) == e["msg"] for t in split(row[4])), e
             reject = [e for e in got["evidence"] if e["msg"] == "AttachReject"][0]
             assert split(confirm[reject["frame"]][5]) == [str(want["cause"]["value"])]
+
+
+def _diameter_name(row):
+    from chrtool.decoders.diameter_tables import COMMANDS
+    code, request = split(row[len(FIELDS)])[0], split(row[len(FIELDS) + 1])[0]
+    return f"{COMMANDS[int(code)]}-{'Request' if request in ('1', 'True') else 'Answer'}"
 
 
 def _emm_name(hex_type):
