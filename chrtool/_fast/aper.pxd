@@ -1,6 +1,7 @@
 # ALIGNED PER primitives (ITU-T X.691) over a bounded buffer. Every read checks the remaining
 # bits first; a read past the end sets `err` and returns 0, so callers test `b.err` once per IE.
 from libc.stdint cimport uint8_t, uint64_t, int64_t
+from chrtool._fast.events cimport EventTable
 
 cdef struct Bits:
     const uint8_t* p
@@ -52,7 +53,9 @@ cdef inline int skip_bytes(Bits* b, Py_ssize_t n) noexcept nogil:
     return 0
 
 cdef inline Py_ssize_t get_length(Bits* b) noexcept nogil:
-    """Unconstrained length determinant (X.691 11.9.3), aligned. Fragmented form -> err."""
+    """Unconstrained length determinant (X.691 11.9.3), aligned. The fragmented form (first octet
+    11xxxxxx, X.691 11.9.3.8) sets err = 2: counts never use it here, and open types / octet
+    strings that may be fragmented go through is_fragmented / frag_next / skip_open instead."""
     cdef uint64_t first
     align(b)
     first = get_bits(b, 8)
@@ -60,8 +63,81 @@ cdef inline Py_ssize_t get_length(Bits* b) noexcept nogil:
         return <Py_ssize_t>first
     if (first & 0xC0) == 0x80:
         return <Py_ssize_t>(((first & 0x3F) << 8) | get_bits(b, 8))
-    b.err = 2          # fragmented (>= 16K): no S1AP/X2AP message that large is legitimate here
+    b.err = 2          # fragmented (>= 16K octets): see frag_next
     return 0
+
+
+# --- fragmented length determinants (X.691 11.9.3.8) ---------------------------------------------
+# Octet strings and open types of 16K octets or more are cut into fragments: a length octet
+# 11mmmmmm (m = 1..4) followed by m * 16384 octets, repeated, and ended by an ordinary length
+# determinant (0..16383 octets, possibly 0). `frag_next` walks them one at a time over a whole
+# buffer, checking each against its end, so callers can skip, measure or reassemble them.
+
+cdef enum:
+    FRAG_UNIT = 16384
+    FRAG_MORE = 1          # frag_next: a fragment, another length determinant follows
+    FRAG_LAST = 0          # frag_next: the final part (ordinary length form)
+    FRAG_ERR = -1          # frag_next: bad length octet, or a part does not fit the buffer
+    FRAG_TRUNC = -2        # frag_next (clamp): the part was cut short; chunk = what is there
+
+cdef inline bint is_fragmented(Bits* b) noexcept nogil:
+    """At an (aligned) length determinant: is it the fragmented form?"""
+    cdef Py_ssize_t at = (b.pos + 7) >> 3
+    return at < (b.nbits >> 3) and (b.p[at] & 0xC0) == 0xC0
+
+cdef inline int frag_next(const uint8_t* p, Py_ssize_t nbytes, Py_ssize_t* pos,
+                          Py_ssize_t* chunk_off, Py_ssize_t* chunk_len, bint clamp) noexcept nogil:
+    """One part of a (possibly fragmented) length-prefixed octet run starting at byte pos[0] of
+    p[0:nbytes]: chunk_off/chunk_len locate its octets, pos[0] moves past them. Returns FRAG_MORE,
+    FRAG_LAST, FRAG_ERR, or with `clamp` FRAG_TRUNC when the part runs past the buffer (the chunk
+    is then what the buffer holds of it)."""
+    cdef Py_ssize_t at = pos[0], n
+    cdef uint8_t f
+    cdef int rc
+    if at < 0 or at >= nbytes:
+        return FRAG_ERR
+    f = p[at]
+    if (f & 0x80) == 0:
+        n = f
+        at += 1
+        rc = FRAG_LAST
+    elif (f & 0xC0) == 0x80:
+        if at + 2 > nbytes:
+            return FRAG_ERR
+        n = ((f & 0x3F) << 8) | p[at + 1]
+        at += 2
+        rc = FRAG_LAST
+    else:
+        n = f & 0x3F
+        if n < 1 or n > 4:
+            return FRAG_ERR
+        n *= FRAG_UNIT
+        at += 1
+        rc = FRAG_MORE
+    chunk_off[0] = at
+    if at + n > nbytes:
+        if not clamp:
+            return FRAG_ERR
+        chunk_len[0] = nbytes - at
+        pos[0] = nbytes
+        return FRAG_TRUNC
+    chunk_len[0] = n
+    pos[0] = at + n
+    return rc
+
+cdef inline Py_ssize_t frag_total(Bits* b, Py_ssize_t* end) noexcept nogil:
+    """Total octets of the length-prefixed run at b's (aligned) position, every part checked
+    against the buffer; end = byte offset after it. -1 when it does not fit or is malformed.
+    b is not moved."""
+    cdef Py_ssize_t pos = (b.pos + 7) >> 3, off, n, total = 0
+    cdef int rc = FRAG_MORE
+    while rc == FRAG_MORE:
+        rc = frag_next(b.p, b.nbits >> 3, &pos, &off, &n, False)
+        if rc == FRAG_ERR:
+            return -1
+        total += n
+    end[0] = pos
+    return total
 
 cdef inline int64_t get_constrained_int(Bits* b, int64_t lo, uint64_t range_) noexcept nogil:
     """Constrained whole number lo..lo+range_-1 (X.691 11.5.7, ALIGNED)."""
@@ -122,11 +198,101 @@ cdef inline int get_choice(Bits* b, int n_root, bint extensible) noexcept nogil:
     return <int>get_constrained_int(b, 0, <uint64_t>n_root)
 
 
+cdef inline int get_open_any(EventTable t, Bits* b, Bits* out, Py_ssize_t* budget, bint clamp) except -2:
+    """An open type or unconstrained OCTET STRING at b: `out` reads its octets and b moves past it.
+    Ordinary lengths: `out` reads them in place. Fragmented lengths (X.691 11.9.3.8): every part is
+    checked against b's buffer first, then the parts are reassembled contiguously at the end of
+    t.data (EventTable.add_data), so offsets taken from `out` are offsets in t.data like any other.
+    The caller reserved `budget` octets of t.data beforehand (EventTable.reserve_data), so the
+    copies never move the buffer that b and every enclosing reader point into; a run larger than
+    the budget is an error. Returns 0, or -1 with b.err set (out empty); with `clamp`, a run cut
+    short by the end of the buffer gives 1 and `out` holds what is there."""
+    cdef Py_ssize_t n, total = 0, pos, off, clen, start, nbytes
+    cdef int rc = FRAG_MORE, parts = 0, i
+    bits_init(out, b.p, 0)
+    if not is_fragmented(b):
+        n = get_length(b)
+        if b.err:
+            return -1
+        if b.pos + n * 8 > b.nbits:
+            if not clamp:
+                b.err = 1
+                b.pos = b.nbits
+                return -1
+            bits_init(out, b.p + (b.pos >> 3), (b.nbits - b.pos) >> 3)
+            b.pos = b.nbits
+            return 1
+        bits_init(out, b.p + (b.pos >> 3), n)
+        b.pos += n * 8
+        return 0
+    align(b)
+    nbytes = b.nbits >> 3
+    pos = b.pos >> 3
+    while rc == FRAG_MORE:                      # measure: nothing is copied unless it all fits
+        rc = frag_next(b.p, nbytes, &pos, &off, &clen, clamp)
+        if rc == FRAG_ERR:
+            if clamp and parts > 0:
+                rc = FRAG_TRUNC                 # cut right after a whole fragment
+                break
+            b.err = 1
+            b.pos = b.nbits
+            return -1
+        total += clen
+        parts += 1
+    if total > budget[0]:
+        b.err = 1
+        b.pos = b.nbits
+        return -1
+    start = t.n_data
+    pos = b.pos >> 3
+    for i in range(parts):
+        frag_next(b.p, nbytes, &pos, &off, &clen, clamp)
+        t.add_data(b.p + off, clen)
+    budget[0] -= total
+    bits_init(out, &t.data[0] + start, total)
+    b.pos = pos * 8
+    return 1 if rc == FRAG_TRUNC else 0
+
+
+cdef inline int get_open(EventTable t, Bits* b, Bits* out, Py_ssize_t* budget, bint clamp) except -2:
+    """get_open_any (below) with the common case inline: an ordinary length whose octets fit."""
+    cdef Py_ssize_t at = (b.pos + 7) >> 3, nbytes = b.nbits >> 3, n
+    cdef uint8_t f
+    if at < nbytes:
+        f = b.p[at]
+        if f < 0x80:
+            n = f
+            at += 1
+        elif f < 0xC0 and at + 1 < nbytes:
+            n = ((f & 0x3F) << 8) | b.p[at + 1]
+            at += 2
+        else:
+            return get_open_any(t, b, out, budget, clamp)
+        if at + n <= nbytes:
+            out.p = b.p + at
+            out.nbits = n * 8
+            out.pos = 0
+            out.err = 0
+            b.pos = (at + n) * 8
+            return 0
+    return get_open_any(t, b, out, budget, clamp)
+
+
 # --- structural helpers shared by the S1AP and X2AP walkers -------------------------------------
 
 cdef inline int skip_open(Bits* b) noexcept nogil:
-    """Skip an open type (aligned length + octets)."""
-    cdef Py_ssize_t n = get_length(b)
+    """Skip an open type or unconstrained OCTET STRING (aligned length + octets), fragmented
+    (X.691 11.9.3.8) or not."""
+    cdef Py_ssize_t n, end
+    if is_fragmented(b):
+        align(b)
+        if frag_total(b, &end) < 0:
+            b.err = 1
+            b.pos = b.nbits
+            return -1
+        b.pos = end * 8
+        return 0
+    n = get_length(b)
     if b.err:
         return -1
     return skip_bytes(b, n)
@@ -151,7 +317,7 @@ cdef inline int skip_octets_sized(Bits* b, int64_t lb, int64_t ub, bint ext) noe
     """Skip an OCTET STRING (SIZE(lb..ub[, ...])), or an unconstrained one when ub < 0."""
     cdef Py_ssize_t n
     if ub < 0 or ub >= 65536 or (ext and get_bits(b, 1)):
-        n = get_length(b)
+        return skip_open(b)
     elif lb == ub:
         n = <Py_ssize_t>lb
         if n <= 2:

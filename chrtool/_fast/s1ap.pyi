@@ -25,6 +25,10 @@ For every row with proto S1AP from `start` on, `decode` fills:
             ResetType (92: CHOICE index);
 - one NAS-EPS child row per NAS-PDU (top level and inside E-RAB items), parent = the S1AP row,
   sharing its frame, time, addresses, UE IDs and cell.
+Messages, IEs, NAS-PDUs and containers of 16K octets or more (fragmented lengths, X.691
+11.9.3.8) are reassembled: their fragments are copied, contiguous, to the end of `data`
+(EventTable.add_data, room reserved before the walk) and the I_IE items / NAS child rows point at
+the copy. Every fragment is checked against the buffer; a bad or cut one flags F_MALFORMED.
 """
 from chrtool._fast.events import EventTable
 

@@ -20,7 +20,8 @@ from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, ski
                                  get_length, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
                                  get_cause, get_erab_id, skip_ext_container, skip_seq_additions,
-                                 skip_bits_sized, skip_octets_sized, get_fixed_bitstring)
+                                 skip_bits_sized, skip_octets_sized, get_fixed_bitstring,
+                                 get_open, FRAG_UNIT)
 from chrtool._fast.s1ap_ids cimport *
 
 from chrtool.decoders import s1ap_tables as _tables
@@ -126,6 +127,8 @@ cdef struct Ctx:
     Py_ssize_t n
     bint have_cause
     int ho_type           # HandoverType seen so far in this message (-1 none)
+    const uint8_t* d0     # &t.data[0]: offsets in data are pointer - d0 (reassembled runs too)
+    Py_ssize_t budget     # octets of t.data reserved for reassembling fragmented runs
 
 
 cdef inline void set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, int64_t context,
@@ -146,19 +149,17 @@ cdef inline void set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, i
 
 
 cdef int nas_child(EventTable t, Ctx* c, Bits* b) except -1:
-    """An unconstrained OCTET STRING holding a NAS-PDU at b's position: add a NAS-EPS child row."""
-    cdef Py_ssize_t n = get_length(b)
-    cdef Py_ssize_t off, child
-    if b.err or b.pos + n * 8 > b.nbits:
-        b.err = 1
+    """An unconstrained OCTET STRING holding a NAS-PDU at b's position: add a NAS-EPS child row
+    (a fragmented NAS-PDU is reassembled in t.data and the child row points there)."""
+    cdef Py_ssize_t child
+    cdef Bits v
+    if get_open(t, b, &v, &c.budget, False) != 0:
         return 0
-    off = (b.p - c.p) + byte_pos(b)
     child = t.add_row()
     t.proto[child] = P_NAS_EPS
     t.parent[child] = c.row
-    t.payload_off[child] = c.base + off
-    t.payload_len[child] = <int>n
-    skip_bytes(b, n)
+    t.payload_off[child] = v.p - c.d0
+    t.payload_len[child] = <int>(v.nbits >> 3)
     return 0
 
 
@@ -229,12 +230,8 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
         align(b)
         item_id = <int>get_bits(b, 16)
         get_bits(b, 2)
-        ilen = get_length(b)
-        if b.err or b.pos + ilen * 8 > b.nbits:
-            b.err = 1
+        if get_open(t, b, &v, &c.budget, False) != 0:
             return 0
-        bits_init(&v, b.p + byte_pos(b), ilen)
-        skip_bytes(b, ilen)
         layout = ITEM_LAYOUT[item_id] if item_id < MAX_IE else L_NONE
         if layout == L_NONE:
             continue
@@ -522,17 +519,13 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         #  uE-HistoryInformation, iE-Extensions OPT, ...}
         # The container is another layer's octets: if they do not decode, the S1AP PDU is still
         # fine, so what was read from them is dropped and the row is not flagged.
-        n = get_length(b)
-        if b.err or b.pos + n * 8 > b.nbits:
-            b.err = 1
+        if get_open(t, b, &inner, &c.budget, False) != 0:
             return 0
-        bits_init(&inner, b.p + byte_pos(b), n)
         saved = t.n_items
         get_bits(&inner, 1)
         opt = get_bits(&inner, 1)       # e-RABInformationList present
         get_bits(&inner, 2)
-        n = get_length(&inner)          # rRC-Container
-        skip_bytes(&inner, n)
+        skip_open(&inner)               # rRC-Container
         if opt:
             erab_list(t, c, &inner, ie_id)
         if get_cgi(&inner, 28, &x, &y) == 0:
@@ -559,15 +552,24 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
     cdef Ctx c
     cdef Bits b, v, w
     cdef int pdu_type, pc, crit, ie_id, ie_crit
-    cdef Py_ssize_t vlen, nies, i, start, ielen, child, first_child = t.n
+    cdef Py_ssize_t nies, i, child, first_child = t.n
+    cdef int trunc
     if t.payload_len[row] < 0 or t.payload_off[row] < 0 or \
             t.payload_off[row] + t.payload_len[row] > t.n_data:
         t.flags[row] |= F_MALFORMED
         return 0
     c.row = row
     c.base = t.payload_off[row]
-    c.p = &t.data[0] + c.base
     c.n = t.payload_len[row]
+    c.budget = 0
+    if c.n > FRAG_UNIT:
+        # room for reassembling fragmented runs (X.691 11.9.3.8), reserved before any pointer
+        # into t.data is taken: message value, IE value, the NAS-PDU / container inside it and
+        # the E-RAB item inside that can each be fragmented, each copy smaller than the PDU
+        c.budget = 4 * c.n
+        t.reserve_data(c.budget)
+    c.d0 = &t.data[0]
+    c.p = c.d0 + c.base
     c.have_cause = False
     c.ho_type = -1
     bits_init(&b, c.p, c.n)
@@ -578,7 +580,6 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
     align(&b)
     pc = <int>get_bits(&b, 8)
     crit = <int>get_bits(&b, 2)
-    vlen = get_length(&b)
     if b.err or pdu_type > 2:
         t.flags[row] |= F_MALFORMED
         if not b.err or b.pos > 16:
@@ -586,34 +587,36 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
             if pdu_type <= 2:
                 t.msg[row] = (pdu_type << 8) | pc
         return 0
+    # the message value: cut short, what there is of it is still read (and the row flagged)
+    trunc = get_open(t, &b, &v, &c.budget, True)
+    if trunc < 0:
+        t.flags[row] |= F_MALFORMED
+        if b.pos > 16:
+            t.procedure_code[row] = pc
+            t.msg[row] = (pdu_type << 8) | pc
+        return 0
     t.procedure_code[row] = pc
     t.msg[row] = (pdu_type << 8) | pc
     if not KNOWN[pdu_type][pc]:
         t.flags[row] |= F_UNKNOWN_MSG
-    start = byte_pos(&b)
-    if start + vlen > c.n:
+    if trunc:
         t.flags[row] |= F_MALFORMED
-        vlen = c.n - start
-    t.add_item(row, I_IE, -1, c.base + start, vlen, crit)
+    t.add_item(row, I_IE, -1, v.p - c.d0, v.nbits >> 3, crit)
     if pc == S1AP_PROC_PrivateMessage:
         return 0                                     # PrivateIE-Container: nothing to read
-    bits_init(&v, c.p + start, vlen)
     get_bits(&v, 1)                                  # SEQUENCE extension bit
     nies = get_count(&v, 0, 65535, False)
     for i in range(nies):
         align(&v)
         ie_id = <int>get_bits(&v, 16)
         ie_crit = <int>get_bits(&v, 2)
-        ielen = get_length(&v)
-        if v.err or v.pos + ielen * 8 > v.nbits:
+        if get_open(t, &v, &w, &c.budget, False) != 0:
             t.flags[row] |= F_MALFORMED
             break
-        t.add_item(row, I_IE, ie_id, c.base + start + byte_pos(&v), ielen, ie_crit)
-        bits_init(&w, c.p + start + byte_pos(&v), ielen)
+        t.add_item(row, I_IE, ie_id, w.p - c.d0, w.nbits >> 3, ie_crit)
         decode_ie(t, &c, ie_id, &w)
         if w.err:
             t.flags[row] |= F_MALFORMED
-        skip_bytes(&v, ielen)
     if v.err:
         t.flags[row] |= F_MALFORMED
     for child in range(first_child, t.n):

@@ -19,7 +19,8 @@ from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, ski
                                  get_length, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
                                  get_global_gnb_id, get_cause, get_erab_id, get_int_ext,
-                                 skip_ext_container, skip_seq_additions)
+                                 skip_ext_container, skip_seq_additions, skip_bits_sized,
+                                 skip_octets_sized, get_open, FRAG_UNIT)
 from chrtool._fast.x2ap_ids cimport *
 
 from chrtool.decoders import x2ap_tables as _tables
@@ -61,6 +62,12 @@ ERAB_ITEMS = {
     X2AP_IE_E_RABs_DataForwardingAddress_Item: (2, False),
     X2AP_IE_E_RABs_Admitted_ToBeReleased_SgNBRelReqAck_Item: (2, False),
     X2AP_IE_E_RABs_ToBeReleased_SgNBRelReqd_Item: (2, False),
+    # items of the E-RAB lists inside UE-ContextInformation (14) and
+    # UE-ContextInformation-SgNBModReq (215)
+    X2AP_IE_E_RABs_ToBeSetup_Item: (3, False),
+    X2AP_IE_E_RABs_ToBeAdded_SgNBModReq_Item: (2, False),
+    X2AP_IE_E_RABs_ToBeModified_SgNBModReq_Item: (2, False),
+    X2AP_IE_E_RABs_ToBeReleased_SgNBModReq_Item: (2, False),
 }
 ERAB_LISTS = (
     X2AP_IE_E_RABs_Admitted_List, X2AP_IE_E_RABs_NotAdmitted_List,
@@ -98,6 +105,8 @@ cdef struct Ctx:
     const uint8_t* p
     Py_ssize_t n
     bint have_cause
+    const uint8_t* d0     # &t.data[0]: offsets in data are pointer - d0 (reassembled runs too)
+    Py_ssize_t budget     # octets of t.data reserved for reassembling fragmented runs
 
 
 cdef inline void set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, int64_t context,
@@ -115,8 +124,10 @@ cdef inline void set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, i
         t.cause_value[c.row] = <int>value
 
 
-cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
-    cdef Py_ssize_t n = get_count(b, 1, 256, False), i, ilen
+cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id, bint nested=False) except -1:
+    """SEQUENCE (SIZE(1..256)) OF ProtocolIE-Single-Container {E-RAB item}: I_ERAB items
+    (b = list_id; for the lists nested in a UE context IE, d = the item's IE id)."""
+    cdef Py_ssize_t n = get_count(b, 1, 256, False), i
     cdef int item_id
     cdef int64_t erab, group, value
     cdef Bits v
@@ -124,12 +135,8 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
         align(b)
         item_id = <int>get_bits(b, 16)
         get_bits(b, 2)
-        ilen = get_length(b)
-        if b.err or b.pos + ilen * 8 > b.nbits:
-            b.err = 1
+        if get_open(t, b, &v, &c.budget, False) != 0:
             return 0
-        bits_init(&v, b.p + byte_pos(b), ilen)
-        skip_bytes(b, ilen)
         if item_id >= MAX_IE or ITEM_PRE[item_id] == 0:
             continue
         get_bits(&v, ITEM_PRE[item_id])
@@ -137,7 +144,7 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
         if v.err:
             t.flags[c.row] |= F_MALFORMED
             continue
-        t.add_item(c.row, I_ERAB, erab, list_id, -1, -1)
+        t.add_item(c.row, I_ERAB, erab, list_id, -1, item_id if nested else -1)
         if ITEM_CAUSE[item_id]:
             if get_cause(&v, CAUSE_ROOT, 4, &group, &value) == 0:
                 set_cause(t, c, group, value, erab, False)
@@ -219,13 +226,200 @@ cdef int neighbour_info(Bits* b) noexcept nogil:
     return 0
 
 
+cdef int nr_txbw(Bits* b) noexcept nogil:
+    """NR-TxBW {nRSCS ENUMERATED (4, ...), nRNRB ENUMERATED (29, ...), iE-Ext OPT, ...}."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    get_enum(b, 4, True)
+    get_enum(b, 29, True)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
+
+cdef int nr_freq_info(Bits* b) noexcept nogil:
+    """NRFreqInfo {nRARFCN (0..3279165), freqBandListNr SIZE(1..32) OF FreqBandNrItem
+    {freqBandIndicatorNr (1..1024, ...), supportedSULBandList SIZE(0..32) OF
+    {freqBandIndicatorNr, iE-Ext OPT, ...}, iE-Ext OPT, ...}, sULInformation {sUL-ARFCN,
+    sUL-TxBW NR-TxBW, iE-Ext OPT, ...} OPT, iE-Ext OPT, ...}."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint sul = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    cdef bint e2, o2, e3, o3
+    cdef Py_ssize_t n, m, i, j
+    get_constrained_int(b, 0, 3279166)
+    n = get_count(b, 1, 32, False)
+    for i in range(n):
+        e2 = get_bits(b, 1)
+        o2 = get_bits(b, 1)
+        get_int_ext(b, 1, 1024)
+        m = get_count(b, 0, 32, False)
+        for j in range(m):
+            e3 = get_bits(b, 1)
+            o3 = get_bits(b, 1)
+            get_int_ext(b, 1, 1024)
+            if o3:
+                skip_ext_container(b)
+            if e3:
+                skip_seq_additions(b)
+            if b.err:
+                return -1
+        if o2:
+            skip_ext_container(b)
+        if e2:
+            skip_seq_additions(b)
+        if b.err:
+            return -1
+    if sul:
+        e2 = get_bits(b, 1)
+        o2 = get_bits(b, 1)
+        get_constrained_int(b, 0, 3279166)
+        nr_txbw(b)
+        if o2:
+            skip_ext_container(b)
+        if e2:
+            skip_seq_additions(b)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
+
+cdef int nr_cell_common(Bits* b, int64_t* plmn, int64_t* nci) noexcept nogil:
+    """The head shared by ServedNRCell-Information and the NRNeighbour-Information items:
+    nrpCI (0..1007), nrCellID NRCGI, fiveGS-TAC OCTET STRING (SIZE(3)) OPT, configured-TAC
+    OCTET STRING (SIZE(2)) OPT, given the two presence bits in b's preamble (read by the caller,
+    passed back through plmn[0] as a 2-bit mask)."""
+    cdef int64_t mask = plmn[0]
+    get_constrained_int(b, 0, 1008)
+    get_cgi(b, 36, plmn, nci)
+    if mask & 2:
+        skip_octets_sized(b, 3, 3, False)
+    if mask & 1:
+        skip_octets_sized(b, 2, 2, False)
+    return 0 if not b.err else -1
+
+
+cdef int served_nr_cell_info(Bits* b, int64_t* plmn, int64_t* nci) noexcept nogil:
+    """ServedNRCell-Information {nrpCI, nrCellID, fiveGS-TAC OPT, configured-TAC OPT,
+    broadcastPLMNs SIZE(1..6), nrModeInfo CHOICE {fdd {ul/dl-NRFreqInfo, ul/dl-NR-TxBW,
+    iE-Ext OPT, ...}, tdd {nRFreqInfo, nR-TxBW, iE-Ext OPT, ...}, ...},
+    measurementTimingConfiguration OCTET STRING, iE-Ext OPT, ...}: walked to its end."""
+    cdef bint ext = get_bits(b, 1)
+    cdef int64_t tacs = <int64_t>get_bits(b, 2)
+    cdef bint opt = get_bits(b, 1)
+    cdef bint e2, o2
+    cdef Py_ssize_t n, i
+    cdef int mode
+    plmn[0] = tacs
+    nr_cell_common(b, plmn, nci)
+    n = get_count(b, 1, 6, False)
+    for i in range(n):
+        get_plmn(b)
+    mode = get_choice(b, 2, True)
+    if mode == 0 or mode == 1:
+        e2 = get_bits(b, 1)
+        o2 = get_bits(b, 1)
+        nr_freq_info(b)
+        if mode == 0:
+            nr_freq_info(b)
+            nr_txbw(b)
+        nr_txbw(b)
+        if o2:
+            skip_ext_container(b)
+        if e2:
+            skip_seq_additions(b)
+    else:
+        skip_open(b)
+    skip_open(b)                                       # measurementTimingConfiguration
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
+
+cdef int nr_neighbour_info(Bits* b) noexcept nogil:
+    """NRNeighbour-Information: SEQUENCE (SIZE(1..1024)) OF {nrpCI, nrCellID, fiveGS-TAC OPT,
+    configured-TAC OPT, measurementTimingConfiguration, nRNeighbourModeInfo CHOICE {fdd
+    {ul/dl-NRFreqInfo, iE-Ext OPT, ...}, tdd {nRFreqInfo, iE-Ext OPT, ...}, ...}, iE-Ext OPT, ...}."""
+    cdef Py_ssize_t n = get_count(b, 1, 1024, False), i
+    cdef bint ext, opt, e2, o2
+    cdef int mode
+    cdef int64_t x, y
+    for i in range(n):
+        ext = get_bits(b, 1)
+        x = <int64_t>get_bits(b, 2)
+        opt = get_bits(b, 1)
+        nr_cell_common(b, &x, &y)
+        skip_open(b)                                   # measurementTimingConfiguration
+        mode = get_choice(b, 2, True)
+        if mode == 0 or mode == 1:
+            e2 = get_bits(b, 1)
+            o2 = get_bits(b, 1)
+            nr_freq_info(b)
+            if mode == 0:
+                nr_freq_info(b)
+            if o2:
+                skip_ext_container(b)
+            if e2:
+                skip_seq_additions(b)
+        else:
+            skip_open(b)
+        if opt:
+            skip_ext_container(b)
+        if ext:
+            skip_seq_additions(b)
+        if b.err:
+            return -1
+    return 0
+
+
+cdef int served_nr_cells(EventTable t, Ctx* c, Bits* b, int ie_id, bint to_modify) except -1:
+    """ServedNRcellsENDCX2ManagementList (253): SIZE(1..16384) OF {servedNRCellInfo,
+    nRNeighbourInfo OPT, iE-Ext OPT, ...}; ServedNRcellsToModifyENDCConfUpdList (261, to_modify):
+    SIZE(1..16384) OF {old-nrcgi, servedNRCellInformation, nrNeighbourInformation OPT,
+    nrDeactivationIndication ENUMERATED {deactivated, ...} OPT, iE-Ext OPT, ...}.
+    One K_SERVED_NR_CGI item per served cell (the new cell for 261)."""
+    cdef Py_ssize_t n = get_count(b, 1, 16384, False), i
+    cdef bint ext, nb, deact = False, opt
+    cdef int64_t plmn, nci
+    for i in range(n):
+        ext = get_bits(b, 1)
+        nb = get_bits(b, 1)
+        if to_modify:
+            deact = get_bits(b, 1)
+        opt = get_bits(b, 1)
+        if to_modify:
+            get_cgi(b, 36, &plmn, &nci)
+        if served_nr_cell_info(b, &plmn, &nci) != 0:
+            return 0
+        t.add_item(c.row, I_CELL, K_SERVED_NR_CGI, plmn, nci, ie_id)
+        if nb:
+            nr_neighbour_info(b)
+        if deact:
+            get_enum(b, 1, True)
+        if opt:
+            skip_ext_container(b)
+        if ext:
+            skip_seq_additions(b)
+        if b.err:
+            return 0
+    return 0
+
+
 cdef int served_cells(EventTable t, Ctx* c, Bits* b, int ie_id, bint with_old) except -1:
-    """ServedCells / ServedCellsToModify (with_old) / ServedEUTRAcellsENDCX2ManagementList:
-    SEQUENCE (SIZE(1..256)) OF {[old-ecgi,] served cell info, neighbour OPT, iE-Ext OPT, ...}.
-    For the EN-DC list the neighbour is NRNeighbour-Information: only its first element's cell
-    is reached, so the walk stops after the first item that carries one."""
+    """ServedCells / ServedCellsToModify (with_old) / ServedEUTRAcellsENDCX2ManagementList /
+    ServedEUTRAcellsToModifyListENDCConfUpd (with_old): SEQUENCE (SIZE(1..256)) OF
+    {[old-ecgi,] served cell info, neighbour OPT, iE-Ext OPT, ...}. The EN-DC lists' neighbour
+    is NRNeighbour-Information, the others' Neighbour-Information."""
     cdef Py_ssize_t n = get_count(b, 1, 256, False), i
     cdef bint ext, nb, opt
+    cdef bint nr_nb = ie_id == X2AP_IE_ServedEUTRAcellsENDCX2ManagementList or \
+        ie_id == X2AP_IE_ServedEUTRAcellsToModifyListENDCConfUpd
     cdef int64_t pci, plmn, eci
     for i in range(n):
         ext = get_bits(b, 1)
@@ -237,9 +431,10 @@ cdef int served_cells(EventTable t, Ctx* c, Bits* b, int ie_id, bint with_old) e
             return 0
         t.add_item(c.row, I_CELL, K_SERVED_ECGI, plmn, eci, ie_id)
         if nb:
-            if ie_id == X2AP_IE_ServedEUTRAcellsENDCX2ManagementList:
-                return 0                               # NR neighbours: not walked (see above)
-            neighbour_info(b)
+            if nr_nb:
+                nr_neighbour_info(b)
+            else:
+                neighbour_info(b)
         if opt:
             skip_ext_container(b)
         if ext:
@@ -249,9 +444,50 @@ cdef int served_cells(EventTable t, Ctx* c, Bits* b, int ie_id, bint with_old) e
     return 0
 
 
+cdef int as_security(Bits* b) noexcept nogil:
+    """AS-SecurityInformation {key-eNodeB-star BIT STRING (SIZE(256)), nextHopChainingCount
+    (0..7), iE-Ext OPT, ...}."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    skip_bits_sized(b, 256, 256, False)
+    get_bits(b, 3)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
+
+cdef int security_capabilities(Bits* b) noexcept nogil:
+    """UESecurityCapabilities / NRUESecurityCapabilities {BIT STRING (SIZE(16, ...)) x 2,
+    iE-Ext OPT, ...}."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    skip_bits_sized(b, 16, 16, True)
+    skip_bits_sized(b, 16, 16, True)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
+
+cdef int ambr(Bits* b) noexcept nogil:
+    """UEAggregateMaximumBitRate {BitRate (0..10000000000) DL, UL, iE-Ext OPT, ...}."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    get_constrained_int(b, 0, 10000000001ULL)
+    get_constrained_int(b, 0, 10000000001ULL)
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
+
 cdef int decode_container(EventTable t, Ctx* c, Bits* v) except -1:
     """ProtocolIE-Container at v: one I_IE item and the IE's own decoding per field."""
-    cdef Py_ssize_t nies, i, ielen
+    cdef Py_ssize_t nies, i
     cdef int ie_id, ie_crit
     cdef Bits w
     nies = get_count(v, 0, 65535, False)
@@ -259,16 +495,13 @@ cdef int decode_container(EventTable t, Ctx* c, Bits* v) except -1:
         align(v)
         ie_id = <int>get_bits(v, 16)
         ie_crit = <int>get_bits(v, 2)
-        ielen = get_length(v)
-        if v.err or v.pos + ielen * 8 > v.nbits:
+        if get_open(t, v, &w, &c.budget, False) != 0:
             t.flags[c.row] |= F_MALFORMED
             return 0
-        t.add_item(c.row, I_IE, ie_id, c.base + (v.p - c.p) + byte_pos(v), ielen, ie_crit)
-        bits_init(&w, v.p + byte_pos(v), ielen)
+        t.add_item(c.row, I_IE, ie_id, w.p - c.d0, w.nbits >> 3, ie_crit)
         decode_ie(t, c, ie_id, &w)
         if w.err:
             t.flags[c.row] |= F_MALFORMED
-        skip_bytes(v, ielen)
     return 0
 
 
@@ -298,11 +531,37 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
                 X_NEW_ENB if ie_id == X2AP_IE_New_eNB_UE_X2AP_ID_Extension else X_MENB
             t.add_item(row, I_X2AP_IDS, y, x, ie_id, -1)
     elif ie_id == X2AP_IE_UE_ContextInformation:
-        # {mME-UE-S1AP-ID, ...}: the S1 ID the source eNB had, links X2 and S1 legs
-        get_bits(b, 5)
-        x = get_constrained_int(b, 0, 1ULL << 32)
+        # {mME-UE-S1AP-ID, uESecurityCapabilities, aS-SecurityInformation,
+        #  uEaggregateMaximumBitRate, subscriberProfileIDforRFP OPT, e-RABs-ToBeSetup-List,
+        #  rRC-Context, handoverRestrictionList OPT, ...}: the S1 ID the source eNB had (links
+        # X2 and S1 legs) and the E-RABs; what follows the list is not read
+        get_bits(b, 1)
+        x = <int64_t>get_bits(b, 4)
+        y = get_constrained_int(b, 0, 1ULL << 32)
+        if b.err:
+            return 0
+        t.mme_ue_s1ap_id[row] = y
+        security_capabilities(b)
+        as_security(b)
+        ambr(b)
+        if x & 8:
+            get_constrained_int(b, 1, 256)             # subscriberProfileIDforRFP
         if not b.err:
-            t.mme_ue_s1ap_id[row] = x
+            erab_list(t, c, b, ie_id, True)
+    elif ie_id == X2AP_IE_UE_ContextInformation_SgNBModReq:
+        # {nRUE-SecurityCapabilities OPT, sgNB-SecurityKey OPT, sgNBUEAggregateMaximumBitRate
+        #  OPT, e-RABs-ToBeAdded OPT, e-RABs-ToBeModified OPT, e-RABs-ToBeReleased OPT, ...}
+        get_bits(b, 1)
+        x = <int64_t>get_bits(b, 7)
+        if x & 64:
+            security_capabilities(b)
+        if x & 32:
+            skip_bits_sized(b, 256, 256, False)
+        if x & 16:
+            ambr(b)
+        for k in range(3):
+            if (x >> (3 - k)) & 1 and not b.err:
+                erab_list(t, c, b, ie_id, True)
     elif ie_id == X2AP_IE_Cause:
         if get_cause(b, CAUSE_ROOT, 4, &x, &y) == 0:
             set_cause(t, c, x, y, -1, True)
@@ -329,24 +588,26 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
     elif ie_id == X2AP_IE_ServedCells or ie_id == X2AP_IE_ServedCellsToAdd or \
             ie_id == X2AP_IE_ServedEUTRAcellsENDCX2ManagementList:
         served_cells(t, c, b, ie_id, False)
-    elif ie_id == X2AP_IE_ServedCellsToModify:
+    elif ie_id == X2AP_IE_ServedCellsToModify or \
+            ie_id == X2AP_IE_ServedEUTRAcellsToModifyListENDCConfUpd:
         served_cells(t, c, b, ie_id, True)
-    elif ie_id == X2AP_IE_ServedCellsToDelete:
+    elif ie_id == X2AP_IE_ServedCellsToDelete or \
+            ie_id == X2AP_IE_ServedEUTRAcellsToDeleteListENDCConfUpd:
         n = get_count(b, 1, 256, False)
         for k in range(n):
             if get_cgi(b, 28, &x, &y) != 0:
                 break
             t.add_item(row, I_CELL, K_SERVED_ECGI, x, y, ie_id)
     elif ie_id == X2AP_IE_ServedNRcellsENDCX2ManagementList:
-        # items {servedNRCellInfo {nrpCI, nrCellID, ...}, nRNeighbourInfo OPT, iE-Ext OPT, ...}:
-        # the NR cell info is not walked to its end, so only the first cell is read
+        served_nr_cells(t, c, b, ie_id, False)
+    elif ie_id == X2AP_IE_ServedNRcellsToModifyListENDCConfUpd:
+        served_nr_cells(t, c, b, ie_id, True)
+    elif ie_id == X2AP_IE_ServedNRcellsToDeleteListENDCConfUpd:
         n = get_count(b, 1, 16384, False)
-        if n >= 1:
-            get_bits(b, 3)
-            get_bits(b, 4)
-            get_constrained_int(b, 0, 1008)
-            if get_cgi(b, 36, &x, &y) == 0:
-                t.add_item(row, I_CELL, K_SERVED_NR_CGI, x, y, ie_id)
+        for k in range(n):
+            if get_cgi(b, 36, &x, &y) != 0:
+                break
+            t.add_item(row, I_CELL, K_SERVED_NR_CGI, x, y, ie_id)
     elif ie_id < MAX_IE and NODE_TYPE[ie_id]:
         alt = get_choice(b, 2, True)
         if alt == 0 or alt == 1:
@@ -362,15 +623,22 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
     cdef Ctx c
     cdef Bits b, v
     cdef int pdu_type, pc, crit
-    cdef Py_ssize_t vlen, start
+    cdef int trunc
     if t.payload_len[row] < 0 or t.payload_off[row] < 0 or \
             t.payload_off[row] + t.payload_len[row] > t.n_data:
         t.flags[row] |= F_MALFORMED
         return 0
     c.row = row
     c.base = t.payload_off[row]
-    c.p = &t.data[0] + c.base
     c.n = t.payload_len[row]
+    c.budget = 0
+    if c.n > FRAG_UNIT:
+        # room for reassembling fragmented runs (X.691 11.9.3.8), reserved before any pointer
+        # into t.data is taken (message value, IE, nested container IE, E-RAB item: 4 levels)
+        c.budget = 4 * c.n
+        t.reserve_data(c.budget)
+    c.d0 = &t.data[0]
+    c.p = c.d0 + c.base
     c.have_cause = False
     bits_init(&b, c.p, c.n)
     if get_bits(&b, 1):
@@ -380,7 +648,6 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
     align(&b)
     pc = <int>get_bits(&b, 8)
     crit = <int>get_bits(&b, 2)
-    vlen = get_length(&b)
     if b.err or pdu_type > 2:
         t.flags[row] |= F_MALFORMED
         if not b.err or b.pos > 16:
@@ -388,18 +655,22 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
             if pdu_type <= 2:
                 t.msg[row] = (pdu_type << 8) | pc
         return 0
+    trunc = get_open(t, &b, &v, &c.budget, True)
+    if trunc < 0:
+        t.flags[row] |= F_MALFORMED
+        if b.pos > 16:
+            t.procedure_code[row] = pc
+            t.msg[row] = (pdu_type << 8) | pc
+        return 0
     t.procedure_code[row] = pc
     t.msg[row] = (pdu_type << 8) | pc
     if not KNOWN[pdu_type][pc]:
         t.flags[row] |= F_UNKNOWN_MSG
-    start = byte_pos(&b)
-    if start + vlen > c.n:
+    if trunc:
         t.flags[row] |= F_MALFORMED
-        vlen = c.n - start
-    t.add_item(row, I_IE, -1, c.base + start, vlen, crit)
+    t.add_item(row, I_IE, -1, v.p - c.d0, v.nbits >> 3, crit)
     if pc == X2AP_PROC_privateMessage:
         return 0
-    bits_init(&v, c.p + start, vlen)
     get_bits(&v, 1)
     decode_container(t, &c, &v)
     if v.err:

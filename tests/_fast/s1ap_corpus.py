@@ -365,6 +365,11 @@ def pycrate_facts(proto, data):
         elif isinstance(val, list):          # X2AP: the E-RAB lists that are IEs themselves
             for item in val:
                 find_items(item, ())
+        if proto == "x2ap" and ie["id"] in X2AP_UE_CONTEXTS and isinstance(val, dict):
+            # E-RAB lists nested in UE-ContextInformation (14) / -SgNBModReq (215)
+            for key in X2AP_UE_CONTEXTS[ie["id"]]:
+                for item in val.get(key, []):
+                    erabs.append((item["value"][1]["e-RAB-ID"], ie["id"]))
         if proto == "s1ap" and ie["id"] == 104 and any(
                 i["id"] == 1 and i["value"][1] == "intralte" for i in ies):
             from pycrate_asn1dir import S1AP
@@ -377,7 +382,49 @@ def pycrate_facts(proto, data):
                 erabs.append((item["value"][1]["e-RAB-ID"], 104))
     f["erab_causes"] = sorted(causes)
     f["erabs"] = sorted(erabs)
+    if proto == "x2ap":
+        f["served_cells"] = served_cells(ies)
     return f, ies
+
+
+X2AP_UE_CONTEXTS = {14: ("e-RABs-ToBeSetup-List",),
+                    215: ("e-RABs-ToBeAdded", "e-RABs-ToBeModified", "e-RABs-ToBeReleased")}
+# X2AP served-cell IEs: IE id -> (cell kind (events K_SERVED_ECGI 4 / K_SERVED_NR_CGI 5),
+# key of the cell information in a list item or None when the item is the CGI itself)
+X2AP_SERVED = {20: (4, "servedCellInfo"), 25: (4, "servedCellInfo"), 26: (4, "servedCellInfo"),
+               27: (4, None), 250: (4, "servedEUTRACellInfo"), 259: (4, "servedEUTRACellInfo"),
+               260: (4, None), 253: (5, "servedNRCellInfo"), 261: (5, "servedNRCellInformation"),
+               262: (5, None)}
+
+
+def all_ies(ies):
+    """The IEs of a container and of the containers nested in its IEs (EN-DC node types)."""
+    for ie in ies:
+        yield ie
+        val = ie["value"][1]
+        if isinstance(val, tuple) and isinstance(val[1], list) and val[1] and \
+                isinstance(val[1][0], dict) and {"id", "criticality", "value"} <= set(val[1][0]):
+            yield from all_ies(val[1])
+
+
+def _cgi(v):
+    key = "eUTRANcellIdentifier" if "eUTRANcellIdentifier" in v else "nRcellIdentifier"
+    return int.from_bytes(v["pLMN-Identity"], "big"), v[key][0]
+
+
+def served_cells(ies):
+    """[(kind, PLMN, cell id, IE id)] of every served cell (X2 Setup, eNB Configuration Update,
+    EN-DC X2 Setup and Configuration Update lists), sorted."""
+    out = []
+    for ie in all_ies(ies):
+        if ie["id"] not in X2AP_SERVED:
+            continue
+        kind, key = X2AP_SERVED[ie["id"]]
+        for item in ie["value"][1]:
+            cell = item if key is None else item[key]
+            cell = cell if key is None else cell["cellId" if kind == 4 else "nrCellID"]
+            out.append((kind,) + _cgi(cell) + (ie["id"],))
+    return sorted(out)
 
 
 def _cause(proto, val):
@@ -427,6 +474,8 @@ def chrtool_facts(t, proto):
             f["cause"] = (int(cols["cause_group"][r]), int(cols["cause_value"][r]))
         f["erab_causes"] = sorted((d, b, c) for k, a, b, c, d in items if k == K["cause"] and d >= 0)
         f["erabs"] = sorted((a, b) for k, a, b, c, d in items if k == K["erab"])
+        f["served_cells"] = sorted((a, b, c, d) for k, a, b, c, d in items
+                                   if k == K["cell"] and a in (4, 5))
         f["flags"] = int(cols["flags"][r])
         f["row"] = r
         f["items"] = items

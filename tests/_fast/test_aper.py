@@ -56,20 +56,176 @@ def test_length_determinants(size):
     assert t.column("eci")[0] == 5 and t.column("tac")[0] == 7
 
 
-def test_message_over_16k_is_kept_and_flagged():
-    """Open types of 16K octets or more use fragmented lengths (X.691 11.9.3.8), which the walker
-    does not reassemble (docs/reference-bugs.md, "left alone"): the row keeps its procedure code."""
-    nas = bytes([0x07, 0x45]) + bytes(17000)
-    data = s1ap_pdu([ie(0, "MME-UE-S1AP-ID", 1), ie(8, "ENB-UE-S1AP-ID", 1), ie(26, "NAS-PDU", nas),
-                     ie(100, "EUTRAN-CGI", {"pLMNidentity": b"\x00\xf1\x10", "cell-ID": (5, 28)}),
-                     ie(67, "TAI", {"pLMNidentity": b"\x00\xf1\x10", "tAC": b"\x00\x07"})],
-                    code=13, name="UplinkNASTransport")
-    t, f = decode("s1ap", data)
-    assert f["flags"] & MALFORMED and t.column("procedure_code")[0] == 13
+# --- fragmented length determinants (X.691 11.9.3.8): 16K octets or more -----------------------
+P = b"\x00\xf1\x10"
 
 
-def test_fragmented_length_is_malformed_not_a_crash():
-    data = bytes([0x00, 0x0D, 0x40, 0xC1]) + bytes(40)     # 16K-fragment length form
+def nas_ies(size):
+    nas = bytes([0x07, 0x45]) + bytes(i & 0xFF for i in range(size - 2))
+    return [ie(0, "MME-UE-S1AP-ID", 1), ie(8, "ENB-UE-S1AP-ID", 2), ie(26, "NAS-PDU", nas),
+            ie(100, "EUTRAN-CGI", {"pLMNidentity": P, "cell-ID": (5, 28)}),
+            ie(67, "TAI", {"pLMNidentity": P, "tAC": b"\x00\x07"})], nas
+
+
+def source_to_target(rrc_len, erabs=(5, 6, 15)):
+    """SourceeNB-ToTargeteNB-TransparentContainer with an rRC-Container of rrc_len octets."""
+    from pycrate_asn1dir import S1AP
+    c = S1AP.S1AP_IEs.SourceeNB_ToTargeteNB_TransparentContainer
+    c.set_val({"rRC-Container": bytes(i * 7 & 0xFF for i in range(rrc_len)),
+               "e-RABInformationList": [ie(78, "E-RABInformationListItem", {"e-RAB-ID": e})
+                                        for e in erabs],
+               "targetCell-ID": {"pLMNidentity": P, "cell-ID": (0x77, 28)},
+               "uE-HistoryInformation": [("e-UTRAN-Cell", {
+                   "global-Cell-ID": {"pLMNidentity": P, "cell-ID": (0x66, 28)},
+                   "cellType": {"cell-Size": "small"}, "time-UE-StayedInCell": 30})]})
+    return c.to_aper()
+
+
+def handover_required_ies(rrc_len):
+    return [ie(0, "MME-UE-S1AP-ID", 1), ie(8, "ENB-UE-S1AP-ID", 2),
+            ie(1, "HandoverType", "intralte"), ie(2, "Cause", ("radioNetwork", "time-critical-handover")),
+            ie(4, "TargetID", ("targeteNB-ID", {
+                "global-ENB-ID": {"pLMNidentity": P, "eNB-ID": ("macroENB-ID", (0x12345, 20))},
+                "selected-TAI": {"pLMNidentity": P, "tAC": b"\x00\x07"}})),
+            ie(104, "Source-ToTarget-TransparentContainer", source_to_target(rrc_len))]
+
+
+def big_pdus():
+    """[(name, ies, PDU)]: S1AP messages of 16K octets or more (fragmented message value, IE
+    value and NAS-PDU / container), at and around the fragment sizes."""
+    out = []
+    for size in (16384, 16385, 16500, 20482, 32771, 49152, 65536, 70000):
+        ies, _ = nas_ies(size)
+        out.append((f"UplinkNASTransport/{size}", ies, s1ap_pdu(ies, code=13, name="UplinkNASTransport")))
+    for rrc in (16384, 20000, 40000):
+        ies = handover_required_ies(rrc)
+        out.append((f"HandoverRequired/{rrc}", ies, s1ap_pdu(ies, code=0, name="HandoverRequired")))
+    return out
+
+
+@pytest.fixture(scope="module")
+def big():
+    return big_pdus()
+
+
+def _pycrate_ie_value(tname, raw):
+    from pycrate_asn1dir import S1AP
+    obj = getattr(S1AP.S1AP_IEs, tname.replace("-", "_"))
+    obj.from_aper(raw)
+    return obj.get_val()
+
+
+def test_fragmented_messages_decode(big):
+    """Every IE of a >16K message is read; every IE span (reassembled when fragmented) holds the
+    exact encoding pycrate decodes back to the value it was given."""
+    t = C.decode_all("s1ap", [d for _, _, d in big])
+    got = C.chrtool_facts(t, "s1ap")
+    for (name, ies, data), g in zip(big, got):
+        assert not g["flags"] & MALFORMED, name
+        assert g["msg"][1] in (0, 13) and g["ies"] == [(x["id"], 1) for x in ies], name
+        spans = {a: (b, c) for k, a, b, c, d in g["items"] if k == K["ie"]}
+        assert spans[-1][1] >= 16384, name
+        for x in ies:
+            tname, value = x["value"]
+            assert _pycrate_ie_value(tname, t.bytes_at(*spans[x["id"]])) == value, (name, x["id"])
+        r = g["row"]
+        assert t.column("mme_ue_s1ap_id")[r] == 1 and t.column("enb_ue_s1ap_id")[r] == 2
+        if name.startswith("UplinkNASTransport"):
+            nas = ies[2]["value"][1]
+            kids = [c for c in range(t.n) if t.column("parent")[c] == r]
+            assert len(kids) == 1 and t.payload(kids[0]) == nas, name
+            assert t.column("eci")[r] == 5 and t.column("tac")[r] == 7
+        else:
+            assert g["erabs"] == [(5, 104), (6, 104), (15, 104)], name
+            assert (K["cell"], 3, 0x00F110, 0x77, 104) in g["items"], name
+            assert (K["node"], 1, 0x00F110, 0x12345, 20) in g["items"], name
+            from chrtool.decoders import s1ap_tables
+            assert g["cause"] == (0, s1ap_tables.CAUSES["radioNetwork"].index("time-critical-handover"))
+
+
+def test_fragmented_messages_agree_with_pycrate(big):
+    """Whole-PDU facts against pycrate. pycrate 0.8.1 reads whatever follows a fragmented open
+    type at a wrong offset (docs/reference-bugs.md): it then raises or returns shifted IE ids,
+    so for those PDUs only the IEs up to the fragmented one are compared here (the IE-level
+    pycrate check above and tshark cover the rest)."""
+    t = C.decode_all("s1ap", [d for _, _, d in big])
+    got = C.chrtool_facts(t, "s1ap")
+    whole = 0
+    for (name, ies, data), g in zip(big, got):
+        frag = [i for i, x in enumerate(ies) if x["id"] in (26, 104)][0]
+        if frag == len(ies) - 1:
+            exp, _ = C.pycrate_facts("s1ap", data)
+            for key, value in exp.items():
+                assert g.get(key) == value, (name, key)
+            whole += 1
+            continue
+        try:
+            exp, _ = C.pycrate_facts("s1ap", data)
+        except Exception:  # noqa: BLE001 - "bitlen overflow" after the fragmented IE
+            continue
+        assert exp["ies"][:frag + 1] == g["ies"][:frag + 1], name
+        assert exp["ies"] != g["ies"], name     # if pycrate gets fixed, compare everything
+    assert whole == 3
+
+
+def test_fragmented_messages_agree_with_tshark(big, tmp_path):
+    import os
+    import shutil
+    if shutil.which("tshark") is None:
+        if os.environ.get("CI"):
+            pytest.fail("tshark is required under CI")
+        pytest.skip("tshark not installed")
+    fits = [(n, i, d) for n, i, d in big if len(d) < 65000]          # one IPv4 packet each
+    path = tmp_path / "big.pcap"
+    C.write_pcap(path, [d for _, _, d in fits], "s1ap")
+    ts = C.tshark_fields(path, ["s1ap.id", "s1ap.MME_UE_S1AP_ID", "s1ap.ENB_UE_S1AP_ID",
+                                "s1ap.e_RAB_ID", "s1ap.NAS_PDU", "_ws.expert.message"], "s1ap",
+                         ["--disable-protocol", "nas-eps", "--disable-protocol", "lte_rrc"])
+    t = C.decode_all("s1ap", [d for _, _, d in fits])
+    got = C.chrtool_facts(t, "s1ap")
+    assert len(ts) == len(fits)
+    for (name, ies, data), g, (frame, f) in zip(fits, got, sorted(ts.items())):
+        assert not f["_ws.expert.message"], (name, f["_ws.expert.message"])
+        assert [int(x) for x in f["s1ap.id"]][:len(ies)] == [a for a, _ in g["ies"]], name
+        assert [int(x) for x in f["s1ap.MME_UE_S1AP_ID"]] == [1]
+        assert [int(x) for x in f["s1ap.ENB_UE_S1AP_ID"]] == [2]
+        assert sorted(int(x) for x in f["s1ap.e_RAB_ID"]) == [e for e, _ in g["erabs"]], name
+        if name.startswith("UplinkNASTransport"):
+            nas = ies[2]["value"][1]
+            assert [bytes.fromhex(x.replace(":", "")) for x in f["s1ap.NAS_PDU"]] == [nas], name
+
+
+def test_fragmented_truncated_and_mutated(big):
+    """Cut anywhere (fragment headers and boundaries included) or with mutated length octets, a
+    >16K message never crashes and a cut one is always flagged."""
+    import random
+    data = big[-2][2]                                   # HandoverRequired, 20000-octet RRC
+    cuts = sorted(set(range(0, len(data), 211)) | {i for b in (4, 16388, 16391, 16395)
+                                                    for i in range(b - 3, b + 4)} | {len(data) - 1})
+    blobs = [data[:i] for i in cuts]
+    t = C.decode_all("s1ap", blobs)
+    assert all(fl & (MALFORMED | events.FLAGS["unknown_msg"])
+               for fl in t.column("flags")[:len(blobs)])
+    rnd = random.Random(11)
+    muts = []
+    for _ in range(600):
+        src = bytearray(rnd.choice(big)[2])
+        heads = [i for i in range(min(len(src), 70000)) if src[i] & 0xC0 == 0xC0][:400]
+        for _ in range(rnd.randint(1, 3)):
+            i = rnd.choice(heads) if heads and rnd.random() < .5 else rnd.randrange(len(src))
+            src[i] = rnd.choice([0x00, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC2, 0xC4, 0xC5, 0xFF])
+        muts.append(bytes(src))
+    t = C.decode_all("s1ap", muts)
+    assert t.n >= len(muts)
+    for r in range(t.n):                                # every row points inside data
+        assert 0 <= t.column("payload_off")[r] and \
+            t.column("payload_off")[r] + t.column("payload_len")[r] <= t.n_data
+
+
+@pytest.mark.parametrize("head", [0xC0, 0xC1, 0xC4, 0xC5, 0xFF])
+def test_fragmented_length_is_malformed_not_a_crash(head):
+    # a fragment header in a short message: the fragment cannot be there (or m is out of 1..4)
+    data = bytes([0x00, 0x0D, 0x40, head]) + bytes(40)
     t, f = decode("s1ap", data)
     assert f["flags"] & MALFORMED
 

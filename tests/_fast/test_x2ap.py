@@ -113,6 +113,151 @@ def test_endc_x2_setup_nodes_and_cells():
     assert (K["cell"], 5, 0x00F110, 0x123456789, 253) in f_resp["items"]
 
 
+@pytest.fixture(scope="module")
+def cell_pdus():
+    return X.served_cell_pdus()
+
+
+@pytest.fixture(scope="module")
+def ue_pdus():
+    # the second Handover Request carries an rRC-Context of 20000 octets: the context IE, the IE
+    # value and the message value all use fragmented lengths (X.691 11.9.3.8)
+    return X.ue_context_pdus() + [("HandoverRequest/20K", X.ue_context_pdus(20000)[0][1])]
+
+
+def test_served_cells_agree_with_pycrate(cell_pdus):
+    """Every served E-UTRA / NR cell of X2 Setup, eNB Configuration Update, EN-DC X2 Setup and
+    EN-DC Configuration Update (several cells, neighbour information on most) is an I_CELL item."""
+    t = C.decode_all("x2ap", [d for _, d in cell_pdus])
+    got = C.chrtool_facts(t, "x2ap")
+    for (name, data), g in zip(cell_pdus, got):
+        exp, _ = C.pycrate_facts("x2ap", data)
+        assert not g["flags"] & (MALFORMED | UNKNOWN), name
+        for key, value in exp.items():
+            assert g.get(key) == value, (name, key)
+        assert len(exp["served_cells"]) >= 4, name
+    by_name = {n: g for (n, _), g in zip(cell_pdus, got)}
+    nr = [c for c in by_name["ENDCX2SetupResponse/en-gNB"]["served_cells"]]
+    assert nr == [(5, 0x00F110, 0x600000000 + i, 253) for i in range(5)]
+    eutra = by_name["ENDCX2SetupRequest/eNB"]["served_cells"]
+    assert eutra == [(4, 0x00F110, 0x4000 + i, 250) for i in range(4)]
+    upd = by_name["ENDCConfigurationUpdate/en-gNB"]["served_cells"]
+    assert {c[3] for c in upd} == {253, 261, 262} and len(upd) == 3 + 5 + 2
+
+
+def test_served_cells_agree_with_tshark(cell_pdus, tmp_path):
+    need_tshark()
+    path = tmp_path / "x2ap_cells.pcap"
+    C.write_pcap(path, [d for _, d in cell_pdus], "x2ap")
+    ts = C.tshark_fields(path, ["x2ap.eUTRANcellIdentifier", "x2ap.nRcellIdentifier",
+                                "x2ap.pCI", "x2ap.nrpCI", "_ws.expert.message"], "x2ap")
+    t = C.decode_all("x2ap", [d for _, d in cell_pdus])
+    got = C.chrtool_facts(t, "x2ap")
+    assert len(ts) == len(cell_pdus)
+    for (name, data), g, (frame, f) in zip(cell_pdus, got, sorted(ts.items())):
+        assert not f["_ws.expert.message"], (name, f["_ws.expert.message"])
+        exp, _ = C.pycrate_facts("x2ap", data)
+        # tshark lists every cell identity in the message (neighbours and old CGIs too): the
+        # served cells are among them, and tshark's count is served + neighbours + old CGIs
+        eutra = Counter(int(x, 16) >> 4 for x in f["x2ap.eUTRANcellIdentifier"])
+        nr = Counter(int(x, 16) >> 4 for x in f["x2ap.nRcellIdentifier"])
+        ours = g["served_cells"]
+        assert Counter(c for k, p, c, i in ours if k == 4) <= eutra, name
+        assert Counter(c for k, p, c, i in ours if k == 5) <= nr, name
+        expected_total = len(_cgis(C.asn1("x2ap"), data))
+        assert sum(eutra.values()) + sum(nr.values()) == expected_total, name
+
+
+def _cgis(pdu, data):
+    """Every ECGI / NRCGI value in the PDU, as pycrate decodes it."""
+    pdu.from_aper(data)
+    out = []
+
+    def visit(node, path):
+        if isinstance(node, dict) and ("eUTRANcellIdentifier" in node or "nRcellIdentifier" in node):
+            out.append(node)
+    C._walk(pdu.get_val(), visit)
+    return out
+
+
+def test_ue_context_erab_lists(ue_pdus):
+    """E-RAB lists inside UE-ContextInformation (Handover Request) and
+    UE-ContextInformation-SgNBModReq: I_ERAB items with b = the IE id, d = the item IE id."""
+    t = C.decode_all("x2ap", [d for _, d in ue_pdus])
+    got = C.chrtool_facts(t, "x2ap")
+    for (name, data), g in zip(ue_pdus, got):
+        exp, _ = C.pycrate_facts("x2ap", data)
+        assert not g["flags"] & MALFORMED, name
+        for key, value in exp.items():
+            assert g.get(key) == value, (name, key)
+    ho, mod, big = got
+    assert [(x[1], x[2], x[4]) for x in ho["items"] if x[0] == K["erab"]] == \
+        [(5, 14, 4), (6, 14, 4), (15, 14, 4)]
+    assert t.column("mme_ue_s1ap_id")[ho["row"]] == 0xFEDCBA98
+    assert [(x[1], x[4]) for x in mod["items"] if x[0] == K["erab"]] == \
+        [(1, 216), (2, 216), (3, 217), (4, 218), (14, 218)]
+    assert big["erabs"] == ho["erabs"] and big["ies"] == ho["ies"]
+    assert t.column("mme_ue_s1ap_id")[big["row"]] == 0xFEDCBA98
+
+
+def test_fragmented_ue_context_spans(ue_pdus):
+    """The 20K Handover Request: the IE spans point at reassembled, contiguous copies in data
+    that pycrate decodes to the values that were encoded."""
+    from pycrate_asn1dir import X2AP
+    data = ue_pdus[2][1]
+    t = C.decode_all("x2ap", [data])
+    g = C.chrtool_facts(t, "x2ap")[0]
+    spans = {a: (b, c) for k, a, b, c, d in g["items"] if k == K["ie"]}
+    assert spans[-1][1] > 16384 and spans[14][1] > 16384
+    assert spans[14][0] >= len(data)              # reassembled after the PDU
+    ctx = X2AP.X2AP_PDU_Contents.UE_ContextInformation
+    ctx.from_aper(t.bytes_at(*spans[14]))
+    assert ctx.get_val()["rRC-Context"] == bytes(i & 0xFF for i in range(20000))
+    assert [e["value"][1]["e-RAB-ID"] for e in ctx.get_val()["e-RABs-ToBeSetup-List"]] == [5, 6, 15]
+    cause = X2AP.X2AP_IEs.Cause
+    cause.from_aper(t.bytes_at(*spans[5]))
+    assert cause.get_val() == ("radioNetwork", "handover-desirable-for-radio-reasons")
+
+
+def test_ue_context_agrees_with_tshark(ue_pdus, tmp_path):
+    need_tshark()
+    path = tmp_path / "x2ap_ue.pcap"
+    C.write_pcap(path, [d for _, d in ue_pdus], "x2ap")
+    ts = C.tshark_fields(path, ["x2ap.e_RAB_ID", "x2ap.id", "x2ap.mME_UE_S1AP_ID",
+                                "_ws.expert.message"], "x2ap")
+    t = C.decode_all("x2ap", [d for _, d in ue_pdus])
+    got = C.chrtool_facts(t, "x2ap")
+    for (name, _), g, (frame, f) in zip(ue_pdus, got, sorted(ts.items())):
+        assert not f["_ws.expert.message"], name
+        assert Counter(a for a, _ in g["erabs"]) == Counter(int(x) for x in f["x2ap.e_RAB_ID"]), name
+        assert Counter(a for a, _ in g["ies"]) <= Counter(int(x) for x in f["x2ap.id"]), name
+        if g["msg"] == (0, 0):
+            assert [int(x) for x in f["x2ap.mME_UE_S1AP_ID"]] == [t.column("mme_ue_s1ap_id")[g["row"]]]
+
+
+def test_new_structures_truncated_and_mutated(cell_pdus, ue_pdus):
+    small = [d for _, d in cell_pdus + ue_pdus[:2]]
+    blobs = [d[:i] for d in small for i in range(len(d))]
+    big = ue_pdus[2][1]
+    cuts = sorted(set(range(0, len(big), 97)) | {3, 4, 5, 16388, 16389, 16390, len(big) - 1})
+    blobs += [big[:i] for i in cuts]
+    t = C.decode_all("x2ap", blobs)
+    assert all(fl & (MALFORMED | UNKNOWN) for fl in t.column("flags")[:len(blobs)])
+    rnd = __import__("random").Random(5)
+    muts = []
+    for _ in range(3000):
+        src = bytearray(rnd.choice(small + [big]))
+        for _ in range(rnd.randint(1, 4)):
+            i = rnd.randrange(len(src))
+            if rnd.random() < .5:
+                src[i] ^= 1 << rnd.randrange(8)
+            else:
+                src[i] = rnd.choice([0x00, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xC4, 0xC5, 0xFF])
+        muts.append(bytes(src))
+    t = C.decode_all("x2ap", muts)
+    assert t.n == len(muts)
+
+
 def test_oran_vectors_agree_with_pycrate():
     vectors = X.per_vectors()
     if not vectors:
