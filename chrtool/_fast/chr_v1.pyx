@@ -11,20 +11,33 @@ Rows: CHR events get proto P_CHR, msg = event id, frame = 1-based record number;
 S1AP/X2AP messages get proto P_S1AP/P_X2AP with the PDU in the data buffer (msg left for the
 protocol decoder), carrying the record's UE identities.
 """
+import io
+import mmap
+import os
+import stat
+
 import numpy as np
 
+from cpython.ref cimport Py_REFCNT
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
-from libc.string cimport memmove, memset
+from libc.string cimport memcpy, memmove, memset
 from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORMED,
                                    F_UNKNOWN_MSG, C_CHR, I_CAUSE, I_CELL, I_ERAB, I_MEAS, I_STR,
                                    I_GUTI, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR)
 from chrtool._fast.bytes cimport be24, le16, le32
 
-from chrtool._fast.events import COLUMNS as ev_COLUMNS
+from chrtool._fast.events import COLUMNS as ev_COLUMNS, ITEM_COLUMNS as ev_ITEM_COLUMNS
 from chrtool.errors import DecodeError
 from chrtool.decoders import chr_v1 as spec
 
 DEF_CHUNK_BYTES = 1 << 20          # measured best: a batch whose columns stay in cache
+# Bytes of a regular file mapped at a time (the mapping moves along the file; page-cache pages,
+# not copies, so memory stays bounded by this and not by the file).
+WINDOW_BYTES = 8 << 20
+# MAP_POPULATE: the window's page-table entries are made in one go (measured ~3% faster than
+# taking a fault per 64 KiB), on systems that have it.
+MAP_FLAGS = getattr(mmap, "MAP_SHARED", 0) | getattr(mmap, "MAP_POPULATE", 0)
+POOL_TABLES = 3                    # batches kept for reuse once the consumer has let them go
 MAGIC = spec.MAGIC
 LAYER = "chr-v1"
 
@@ -112,11 +125,20 @@ cdef inline void init_row(EventTable t, Py_ssize_t r) noexcept:
     memset(&t.msisdn[r, 0], 0, 16); memset(&t.imei[r, 0], 0, 16)
 
 
-def new_table(Py_ssize_t rows, Py_ssize_t data_capacity, Py_ssize_t item_capacity, name,
-              int file_id):
-    """An EventTable for `rows` rows, its columns made with empty+fill (the generic np.full
-    path runs at a quarter of memory speed) and its item arrays sized for `item_capacity`."""
-    t = EventTable(capacity=16, data_capacity=data_capacity, file=name, file_id=file_id)
+cdef inline void init_rows(EventTable t, Py_ssize_t lo, Py_ssize_t hi) noexcept:
+    cdef Py_ssize_t r
+    for r in range(lo, hi):
+        init_row(t, r)
+
+
+cdef EventTable alloc_table(Py_ssize_t rows, Py_ssize_t data_capacity,
+                            Py_ssize_t item_capacity, name, int file_id):
+    """A table with uninitialised columns (np.empty: no fill pass, no zeroed pages), unless the
+    schema is not the one init_row knows, when the columns are filled with their defaults."""
+    cdef EventTable t = EventTable.__new__(EventTable)
+    t.file = name
+    t.file_id = file_id
+    rows = max(rows, 16)
     cols = {}
     for cname, dtype, width, fill in ev_COLUMNS:
         arr = np.empty((rows, width) if width else (rows,), dtype=dtype)
@@ -125,10 +147,74 @@ def new_table(Py_ssize_t rows, Py_ssize_t data_capacity, Py_ssize_t item_capacit
         cols[cname] = arr
     t.cols = cols
     t._bind()
-    t.item_cols = {k: np.zeros(max(item_capacity, 16), dtype=a.dtype)
-                   for k, a in t.item_cols.items()}
+    t.item_cols = {k: np.empty(max(item_capacity, 16), dtype=dt) for k, dt in ev_ITEM_COLUMNS}
     t._bind_items()
+    t.data_array = np.empty(max(data_capacity, 1024), dtype=np.uint8)
+    t.data = t.data_array
     return t
+
+
+def new_table(Py_ssize_t rows, Py_ssize_t data_capacity, Py_ssize_t item_capacity, name,
+              int file_id):
+    """An empty EventTable for `rows` rows whose every row holds the column defaults (as
+    EventTable.add_row promises), made without np.full's slow generic fill."""
+    cdef EventTable t = alloc_table(rows, data_capacity, item_capacity, name, file_id)
+    if ROW_INIT:
+        init_rows(t, 0, t.frame.shape[0])
+    return t
+
+
+cdef inline int put_item(EventTable t, Py_ssize_t row, int key, int64_t a, int64_t b, int64_t c,
+                         int64_t d) except -1:
+    """EventTable.add_item without the call into events.so (it still grows a full table)."""
+    cdef Py_ssize_t i = t.n_items
+    if i >= t.it_row.shape[0]:
+        return t.add_item(row, key, a, b, c, d)
+    t.it_row[i] = row
+    t.it_key[i] = key
+    t.it_a[i] = a
+    t.it_b[i] = b
+    t.it_c[i] = c
+    t.it_d[i] = d
+    t.n_items = i + 1
+    return 0
+
+
+cdef inline Py_ssize_t put_data(EventTable t, const uint8_t* p, Py_ssize_t length) except -1:
+    """EventTable.add_data inline (the data buffer grows through add_data when full)."""
+    cdef Py_ssize_t off = t.n_data
+    if off + length > t.data.shape[0]:
+        return t.add_data(p, length)
+    if length > 0:
+        memcpy(&t.data[off], p, length)
+    t.n_data = off + length
+    return off
+
+
+cdef tuple table_objects(EventTable t):
+    """The objects a consumer could still hold a batch's memory through."""
+    return (t, t.cols, t.item_cols, t.data_array, *t.cols.values(), *t.item_cols.values())
+
+
+cdef bint same_objects(tuple a, tuple b):
+    cdef Py_ssize_t i
+    if len(a) != len(b):
+        return False
+    for i in range(len(a)):
+        if a[i] is not b[i]:
+            return False
+    return True
+
+
+cdef tuple refcounts(tuple objs):
+    return tuple([Py_REFCNT(o) for o in objs])
+
+
+def map_window(fd, Py_ssize_t length, int64_t offset):
+    """A read-only mapping of `length` bytes of the file from `offset`."""
+    if hasattr(mmap, "PROT_READ"):
+        return mmap.mmap(fd, length, flags=MAP_FLAGS, prot=mmap.PROT_READ, offset=offset)
+    return mmap.mmap(fd, length, access=mmap.ACCESS_READ, offset=offset)
 
 
 cdef inline uint64_t le64(const uint8_t* p) noexcept nogil:
@@ -149,6 +235,13 @@ cdef class ChrV1Reader:
     iteration has started. A file that is not chr-v1 (bad magic, unknown major version, cut
     header) raises DecodeError; damage after the header is collected in `problems` and never
     raised, and `counters` says how much was read, skipped and not understood.
+
+    A regular file (open(path, "rb"), buffered or not) is decoded from a read-only memory map
+    that moves along it WINDOW_BYTES at a time (use_mmap=False turns that off); anything else
+    (gzip, pipes, BytesIO) through one reused read buffer. A batch covers about chunk_bytes of
+    records. Once the consumer holds nothing of a batch (not the table, nor a column, item array,
+    the data array or a view of them), the reader reuses its memory for a later batch;
+    `tables_made` and `tables_reused` count both.
     """
     cdef object fh
     cdef public object name
@@ -162,10 +255,14 @@ cdef class ChrV1Reader:
     cdef bint resyncing
     cdef int64_t c_records, c_unknown_events, c_unknown_params, c_malformed, c_resyncs
     cdef int64_t c_skipped, c_raw, c_problems
-    cdef double items_per_row
+    cdef double items_per_row, rows_per_byte, raw_per_byte
+    cdef bint have_stats
+    cdef public bint use_mmap
+    cdef public int64_t tables_made, tables_reused
 
     def __init__(self, fh, name="<stream>", int file_id=0,
-                 Py_ssize_t chunk_bytes=DEF_CHUNK_BYTES, int max_problems=1000):
+                 Py_ssize_t chunk_bytes=DEF_CHUNK_BYTES, int max_problems=1000,
+                 bint use_mmap=True):
         self.fh = fh
         self.name = name
         self.file_id = file_id
@@ -174,6 +271,7 @@ cdef class ChrV1Reader:
         self.header = None
         self.max_problems = max_problems
         self.chunk_bytes = max(chunk_bytes, 4096)
+        self.use_mmap = use_mmap
         self.items_per_row = 3.0
         self._flush_counters()
 
@@ -238,53 +336,187 @@ cdef class ChrV1Reader:
     def __iter__(self):
         if self.header is None:
             self.read_header()
-        cdef Py_ssize_t size = self.chunk_bytes + MAX_RECORD + 16
+        size = self._mappable_size()
+        if size >= 0:
+            yield from self._iter_mapped(size)
+        else:
+            yield from self._iter_stream()
+
+    def _mappable_size(self):
+        """The size of the file behind `fh` when it can be decoded from a memory map (a regular
+        file opened with open(..., "rb"), positioned just after the header), else -1: gzip,
+        pipes, sockets and in-memory streams are read with read()."""
+        if not self.use_mmap:
+            return -1
+        fh = self.fh
+        raw = fh.raw if isinstance(fh, io.BufferedReader) else fh
+        if not isinstance(raw, io.FileIO):
+            return -1
+        try:
+            st = os.fstat(raw.fileno())
+            if not stat.S_ISREG(st.st_mode) or fh.tell() != self.file_pos:
+                return -1
+        except (OSError, ValueError):
+            return -1
+        return st.st_size
+
+    def _iter_mapped(self, int64_t size):
+        """Decode straight from a read-only mapping of the file, a window of WINDOW_BYTES at a
+        time: no copy of the records into a buffer (the kernel's pages are read in place)."""
+        cdef Py_ssize_t chunk = self.chunk_bytes, span = chunk + MAX_RECORD + 16
+        cdef Py_ssize_t n, used, gran = mmap.ALLOCATIONGRANULARITY
+        cdef Py_ssize_t wsize = ((max(WINDOW_BYTES, span) + gran - 1) // gran + 1) * gran
+        cdef int64_t base = 0, win_end = 0
+        cdef const uint8_t[::1] view
+        cdef EventTable t
+        cdef bint eof
+        cdef list pool = []
+        fd = (self.fh.raw if isinstance(self.fh, io.BufferedReader) else self.fh).fileno()
+        mm = None
+        while self.file_pos < size:
+            if mm is None or (win_end < size and win_end - self.file_pos < span):
+                view = None
+                mm = None
+                # A file cut while it is read ends where it now ends (pages past the end of a
+                # file are not readable); one that grew is read on.
+                size = os.fstat(fd).st_size
+                if self.file_pos >= size:
+                    break
+                base = self.file_pos - self.file_pos % gran
+                mm = map_window(fd, min(size - base, wsize), base)
+                win_end = base + len(mm)
+                view = mm
+            n = <Py_ssize_t>min(win_end - self.file_pos, span)
+            eof = self.file_pos + n >= size
+            t = self._batch(pool, &view[self.file_pos - base], n)
+            used = self.walk(t, &view[self.file_pos - base], n, chunk, eof)
+            self._done(t, used, pool)
+            if t.n:
+                yield t
+            t = None
+        view = None
+        mm = None
+        self._flush_counters()
+        try:
+            self.fh.seek(self.file_pos)
+        except (OSError, ValueError):
+            pass
+
+    def _iter_stream(self):
+        """Decode from read()/readinto() into one reused buffer (gzip, pipes, BytesIO)."""
+        cdef Py_ssize_t chunk = self.chunk_bytes, size = chunk + MAX_RECORD + 16
         cdef bytearray buf = bytearray(size)
         cdef uint8_t[::1] view = buf
         cdef Py_ssize_t have = 0, used, got
         cdef bint eof = False
         cdef EventTable t
+        cdef list pool = []
         mv = memoryview(buf)
         readinto = getattr(self.fh, "readinto", None)
-        while not eof:
-            target = have + self.chunk_bytes
-            while have < target:
+        while True:
+            while not eof and have < size:
                 if readinto is not None:
-                    got = readinto(mv[have:target]) or 0
+                    got = readinto(mv[have:size]) or 0
                 else:
-                    block = self.fh.read(target - have)
+                    block = self.fh.read(size - have)
                     got = len(block)
                     buf[have:have + got] = block
                 if got == 0:
                     eof = True
                     break
                 have += got
-            t = self._table(view, have)
-            used = self.walk(t, &view[0], have, eof)
+            if have == 0:
+                break
+            t = self._batch(pool, &view[0], have)
+            used = self.walk(t, &view[0], have, chunk, eof)
             if used < have:
                 memmove(&view[0], &view[used], have - used)
             have -= used
-            self._flush_counters()
+            self._done(t, used, pool)
             if t.n:
-                if t.n:
-                    self.items_per_row = max(1.0, 0.8 * self.items_per_row
-                                             + 0.2 * t.n_items / t.n)
                 yield t
+            t = None
+        self._flush_counters()
 
-    def _table(self, const uint8_t[::1] view, Py_ssize_t n):
-        """A batch sized for the complete records in view[:n] (one cheap hop per record)."""
-        cdef Py_ssize_t pos = 0, rows = 0, raw = 0, length
-        while pos + 4 <= n:
-            length = le16(&view[pos])
-            if length < RECORD_FIXED or pos + length > n:
-                break
-            rows += 1
-            if EVENT_KIND[le16(&view[pos + 4])] >= 16:
-                raw += length
-            pos += length
-        return new_table(rows + 16, raw + 4096,
-                         <Py_ssize_t>((rows + 16) * (self.items_per_row * 1.25 + 1)),
-                         self.name, self.file_id)
+    cdef EventTable _batch(self, list pool, const uint8_t* buf, Py_ssize_t n):
+        """The table for the next batch: a pooled one the consumer no longer holds (nothing but
+        the pool refers to it or to any of its arrays), else a new one sized from what earlier
+        batches held (the first batch from a hop over its records)."""
+        cdef Py_ssize_t rows, items, data, cap, i, pos = 0, length
+        cdef EventTable t
+        cdef list entry
+        if not self.have_stats:
+            rows = data = 0
+            while pos + 4 <= n and pos < self.chunk_bytes:
+                length = le16(buf + pos)
+                if length < RECORD_FIXED or pos + length > n:
+                    break
+                rows += 1
+                if EVENT_KIND[le16(buf + pos + 4)] >= 16:
+                    data += length
+                pos += length
+            rows += 16
+            data += 4096
+        else:
+            rows = <Py_ssize_t>(self.chunk_bytes * self.rows_per_byte * 1.1) + 64
+            data = <Py_ssize_t>(self.chunk_bytes * self.raw_per_byte * 1.25) + 4096
+        rows = min(rows, self.chunk_bytes // RECORD_FIXED + 16)
+        items = <Py_ssize_t>(rows * (self.items_per_row * 1.25 + 1))
+        if ROW_INIT:
+            for i in range(len(pool)):
+                entry = pool[i]
+                cap = entry[4]
+                if cap * 4 < rows * 3 or cap > rows * 2:
+                    continue
+                # (compared with no local holding the table, as when the counts were taken)
+                if refcounts(<tuple>entry[1]) != entry[2]:
+                    continue
+                t = entry[0]
+                if not same_objects(table_objects(t), <tuple>entry[1]):
+                    t = None
+                    continue          # its arrays were swapped (grown): not ours to reuse
+                # Free: the rows the last user had are dirty, the rest still hold defaults.
+                entry[3] = min(t.n, cap)
+                t.n = 0
+                t.n_items = 0
+                t.n_data = 0
+                del pool[i]
+                pool.append(entry)
+                self.tables_reused += 1
+                return t
+        t = alloc_table(rows, data, items, self.name, self.file_id)
+        self.tables_made += 1
+        if ROW_INIT:
+            entry = [t, None, None, t.frame.shape[0], t.frame.shape[0]]
+            entry[1] = table_objects(t)
+            t = None
+            entry[2] = refcounts(<tuple>entry[1])
+            pool.append(entry)
+            if len(pool) > POOL_TABLES:
+                del pool[0]
+            t = entry[0]
+        return t
+
+    cdef int _done(self, EventTable t, Py_ssize_t used, list pool) except -1:
+        """After a batch: rows past the last decoded one get their defaults (EventTable.add_row
+        promises them to decoders that append child rows), counters and size estimates."""
+        cdef list entry
+        if ROW_INIT and pool and (<list>pool[len(pool) - 1])[0] is t:
+            entry = pool[len(pool) - 1]
+            init_rows(t, t.n, entry[3])
+            entry[3] = t.n
+        self._flush_counters()
+        if t.n and used > 0:
+            if self.have_stats:
+                self.rows_per_byte = 0.8 * self.rows_per_byte + 0.2 * t.n / used
+                self.raw_per_byte = 0.8 * self.raw_per_byte + 0.2 * t.n_data / used
+                self.items_per_row = max(1.0, 0.8 * self.items_per_row + 0.2 * t.n_items / t.n)
+            else:
+                self.rows_per_byte = <double>t.n / used
+                self.raw_per_byte = <double>t.n_data / used
+                self.items_per_row = max(1.0, <double>t.n_items / t.n)
+                self.have_stats = True
+        return 0
 
     cdef Py_ssize_t resync(self, const uint8_t* buf, Py_ssize_t n, Py_ssize_t start, bint eof):
         """Scan for the next record marker from `start`. A candidate counts when the record after
@@ -318,10 +550,11 @@ cdef class ChrV1Reader:
         return i
 
     cdef Py_ssize_t walk(self, EventTable t, const uint8_t* buf, Py_ssize_t n,
-                         bint eof) except -1:
-        """Decode every complete record in buf[:n]; returns the bytes consumed."""
-        cdef Py_ssize_t pos = 0, length
-        while pos + 4 <= n:
+                         Py_ssize_t limit, bint eof) except -1:
+        """Decode the complete records in buf[:n] that start before `limit`, while the table has
+        rows free; returns the bytes consumed. `eof`: buf[n] is the end of the file."""
+        cdef Py_ssize_t pos = 0, length, cap = t.frame.shape[0]
+        while pos + 4 <= n and pos < limit and t.n < cap:
             if self.resyncing:
                 pos = self.resync(buf, n, pos, eof)
                 if self.resyncing:
@@ -353,7 +586,7 @@ cdef class ChrV1Reader:
             self.recno += 1
             self.decode_record(t, buf + pos, length, self.file_pos + pos)
             pos += length
-        if eof and pos < n:
+        if eof and pos < n and pos + 4 > n:
             if not self.resyncing:
                 self.problem(self.file_pos + pos, LAYER,
                              "%d bytes at the end of the file are not a whole record" % (n - pos))
@@ -380,7 +613,11 @@ cdef class ChrV1Reader:
         cdef const uint8_t* v
         cdef int64_t a, d
         cdef uint8_t[16] digits
-        row = t.add_row()
+        if t.n < t.frame.shape[0]:
+            row = t.n
+            t.n = row + 1
+        else:
+            row = t.add_row()
         if ROW_INIT:
             init_row(t, row)
         t.frame[row] = self.recno
@@ -415,6 +652,7 @@ cdef class ChrV1Reader:
                 self.bad(t, row, off + q, "cell kind %d is neither ECGI (1) nor NR-CGI (2)" % ck)
             q += 12
         if present & PRESENT_IMSI:
+            memset(digits, 0, 16)
             nd = 0
             for i in range(8):
                 if (p[q + i] & 0xF) == 0xF:
@@ -425,11 +663,11 @@ cdef class ChrV1Reader:
                     break
                 digits[nd] = TBCD_CHARS[p[q + i] >> 4]
                 nd += 1
-            t.set_digits(t.imsi, row, digits, nd)
+            memcpy(&t.imsi[row, 0], digits, 16)
             q += 8
         if present & PRESENT_STMSI:
             t.m_tmsi[row] = le32(p + q + 1)
-            t.add_item(row, I_GUTI, -1, -1, p[q], le32(p + q + 1))
+            put_item(t, row, I_GUTI, -1, -1, p[q], le32(p + q + 1))
             q += 5
         if present & PRESENT_MME:
             t.mme_ue_s1ap_id[row] = le32(p + q)
@@ -472,7 +710,7 @@ cdef class ChrV1Reader:
                 if d >= 0:
                     i = <int32_t>le32(v + 6)
                     d |= (<int64_t>(i if i > 0 else 0)) << 10
-                t.add_item(row, I_MEAS, a, <int16_t>le16(v + 2), -1, d)
+                put_item(t, row, I_MEAS, a, <int16_t>le16(v + 2), -1, d)
             elif tag == TAG_CAUSE:
                 if plen < 3:
                     self.bad(t, row, off + q - plen, "cause parameter of %d bytes (needs 3)" % plen)
@@ -483,13 +721,13 @@ cdef class ChrV1Reader:
                     t.cause_value[row] = le16(v + 1)
                     have_cause = 1
                 else:
-                    t.add_item(row, I_CAUSE, C_CHR, v[0], le16(v + 1), -1)
+                    put_item(t, row, I_CAUSE, C_CHR, v[0], le16(v + 1), -1)
             elif tag == TAG_PROTO_CAUSE:
                 if plen < 4:
                     self.bad(t, row, off + q - plen, "proto_cause parameter of %d bytes (needs 4)"
                              % plen)
                     continue
-                t.add_item(row, I_CAUSE, v[0], v[1], le16(v + 2), -1)
+                put_item(t, row, I_CAUSE, v[0], v[1], le16(v + 2), -1)
             elif tag == TAG_TARGET_CELL or tag == TAG_SECONDARY_CELL:
                 if plen < 12:
                     self.bad(t, row, off + q - plen, "cell parameter of %d bytes (needs 12)" % plen)
@@ -499,7 +737,7 @@ cdef class ChrV1Reader:
                              % v[0])
                     continue
                 if tag == TAG_TARGET_CELL:
-                    t.add_item(row, I_CELL, K_TARGET_NR_CGI if v[0] == 2 else K_TARGET_ECGI,
+                    put_item(t, row, I_CELL, K_TARGET_NR_CGI if v[0] == 2 else K_TARGET_ECGI,
                                be24(v + 1), <int64_t>le64(v + 4), -1)
                 elif v[0] == 2:
                     t.nr_plmn[row] = <int32_t>be24(v + 1)
@@ -511,23 +749,23 @@ cdef class ChrV1Reader:
                 if plen < 5:
                     self.bad(t, row, off + q - plen, "erab parameter of %d bytes (needs 5)" % plen)
                     continue
-                t.add_item(row, I_ERAB, v[0], -1, v[1] if v[1] else -1, -1)
+                put_item(t, row, I_ERAB, v[0], -1, v[1] if v[1] else -1, -1)
                 if v[2]:
-                    t.add_item(row, I_CAUSE, C_CHR, v[2], le16(v + 3), v[0])
+                    put_item(t, row, I_CAUSE, C_CHR, v[2], le16(v + 3), v[0])
             elif tag == TAG_RAW_PDU:
                 if kind >= 16 and not raw_done:
-                    t.payload_off[row] = t.add_data(v, plen)
+                    t.payload_off[row] = put_data(t, v, plen)
                     t.payload_len[row] = <int32_t>plen
                     raw_done = 1
                 else:
-                    t.add_item(row, I_STR, S_RAW, t.add_data(v, plen), plen, -1)
+                    put_item(t, row, I_STR, S_RAW, put_data(t, v, plen), plen, -1)
             elif tag == TAG_EST_CAUSE:
                 if plen < 1:
                     self.bad(t, row, off + q - plen, "est_cause parameter is empty")
                     continue
-                t.add_item(row, I_CAUSE, C_CHR, CAUSE_KIND_EST, v[0], -1)
+                put_item(t, row, I_CAUSE, C_CHR, CAUSE_KIND_EST, v[0], -1)
             elif tag == TAG_RRC_RAW:
-                t.add_item(row, I_STR, S_RAW, t.add_data(v, plen), plen, -1)
+                put_item(t, row, I_STR, S_RAW, put_data(t, v, plen), plen, -1)
             else:
                 self.c_unknown_params += 1
         if kind >= 16 and not raw_done:

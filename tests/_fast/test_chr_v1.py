@@ -224,3 +224,167 @@ def test_short_parameter_is_flagged_not_fatal():
     assert t.column("cause_value")[0] == 0                 # what came before is kept
     assert t.column("flags")[0] & ev.FLAGS["malformed"]
     assert "meas parameter of 4 bytes" in reader.problems[0][2]
+
+
+# ----------------------------------------------------------- memory-mapped files, batch reuse
+def _result(reader, consume=list):
+    """Everything a reader reports: rows (all columns, items, payloads), problems, counters."""
+    rows = []
+    for t in consume(reader):
+        items = t.items()
+        for r in range(t.n):
+            cols = tuple(int(t.column(name)[r]) for name, _, width, _ in ev.COLUMNS
+                         if not width and name != "payload_off")
+            sel = np.flatnonzero(items["row"] == r)
+            its = [tuple(int(items[k][i]) for k in ("key", "a", "c", "d")) for i in sel]
+            rows.append((cols, bytes(t.column("imsi")[r]), its,
+                         t.payload(r) if t.column("payload_len")[r] else b""))
+    return rows, reader.problems, reader.counters
+
+
+def _drop_each(reader):
+    """A consumer that keeps nothing of a batch once it has the next one."""
+    yield from reader
+
+
+def _big_file(n=3000, seed=3):
+    rng = random.Random(seed)
+    recs = []
+    for i in range(n):
+        if i % 4 == 3:
+            recs.append(spec.record("S1AP_MESSAGE", T0 + i,
+                                    [("raw_pdu", rng.randbytes(rng.randrange(300)))],
+                                    enb_ue_s1ap_id=i, imsi=f"00101{i:010d}"))
+        else:
+            recs.append(spec.record("MEAS_REPORT", T0 + i,
+                                    [spec.p_meas("rsrp", -90 - i % 30)] * (1 + i % 5),
+                                    imsi=f"00101{i:010d}", crnti=i % 65536))
+    return spec.build_file(spec.header(T0), recs)
+
+
+def _damage(data, seed):
+    """Random bytes changed, and some records' length or marker broken (resyncs)."""
+    rng = random.Random(seed)
+    raw = bytearray(data)
+    hlen = spec.FileHeader.parse(data).header_len
+    starts = [off for off, _ in spec.iter_records(data)]
+    for off in rng.sample(starts, 8):
+        raw[off + rng.choice((0, 1, 2, 3))] ^= 0xFF
+    for _ in range(12):
+        pos = rng.randrange(hlen, len(raw))
+        raw[pos:pos + 3] = rng.randbytes(3)
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("damaged", [False, True])
+def test_mapped_file_reads_like_a_stream(tmp_path, monkeypatch, damaged):
+    """A regular file is decoded from a memory map; small windows and chunks put window and
+    batch boundaries everywhere, damage included: the result is the stream reader's."""
+    data = _big_file()
+    if damaged:
+        data = _damage(data, 11)
+    path = tmp_path / "f.chr"
+    path.write_bytes(data)
+    monkeypatch.setattr(fast, "WINDOW_BYTES", 1)          # the smallest window that works
+    for chunk in (4096, 10000, 1 << 20):
+        want = _result(fast.ChrV1Reader(io.BytesIO(data), "t.chr", chunk_bytes=chunk))
+        for buffering in (0, 4096):
+            with open(path, "rb", buffering=buffering) as fh:
+                r = fast.ChrV1Reader(fh, "t.chr", chunk_bytes=chunk)
+                assert _result(r) == want
+                assert fh.tell() == len(data)
+            with open(path, "rb") as fh:
+                assert _result(fast.ChrV1Reader(fh, "t.chr", chunk_bytes=chunk,
+                                                use_mmap=False)) == want
+    if damaged:
+        assert want[1] and want[2]["resyncs"]
+
+
+def test_mapped_truncation_at_every_byte(tmp_path, samples_dir):
+    data = sample_bytes(samples_dir)
+    hlen = spec.FileHeader.parse(data).header_len
+    path = tmp_path / "cut.chr"
+    for cut in range(hlen, len(data) + 1):
+        path.write_bytes(data[:cut])
+        with open(path, "rb") as fh:
+            got = _result(fast.ChrV1Reader(fh, "t.chr"))
+        assert got == _result(fast.ChrV1Reader(io.BytesIO(data[:cut]), "t.chr")), cut
+
+
+def test_gzip_and_streams_are_not_mapped(tmp_path, samples_dir):
+    import gzip
+    data = sample_bytes(samples_dir)
+    path = tmp_path / "s.chr.gz"
+    path.write_bytes(gzip.compress(data))
+    want = _result(fast.ChrV1Reader(io.BytesIO(data), "t.chr"))
+    with gzip.open(path, "rb") as fh:
+        assert _result(fast.ChrV1Reader(fh, "t.chr")) == want
+    with open(path, "rb") as raw, gzip.GzipFile(fileobj=raw) as fh:
+        assert _result(fast.ChrV1Reader(fh, "t.chr")) == want
+
+
+def test_released_batches_are_reused_and_kept_ones_are_not():
+    data = _damage(_big_file(), 5)
+    want = _result(fast.ChrV1Reader(io.BytesIO(data), "t.chr", chunk_bytes=4096))
+    # kept batches are never written again
+    r = fast.ChrV1Reader(io.BytesIO(data), "t.chr", chunk_bytes=4096)
+    assert _result(r) == want and r.tables_reused == 0
+    # a consumer that lets each batch go gets the same rows from a few reused tables
+    r = fast.ChrV1Reader(io.BytesIO(data), "t.chr", chunk_bytes=4096)
+    assert _result(r, _drop_each) == want
+    assert r.tables_reused > 20 and r.tables_made <= fast.POOL_TABLES + 2
+    # holding any part of a batch (a column view, the item views, the data) keeps it
+    for keep in (lambda t: t.column("frame"), lambda t: t.items(), lambda t: t.data_array,
+                 lambda t: t.cols, lambda t: memoryview(t.cols["imsi"])):
+        r = fast.ChrV1Reader(io.BytesIO(data), "t.chr", chunk_bytes=4096)
+        held = [(t.n, t.n_items, keep(t), np.copy(t.column("frame")),
+                 np.copy(t.items()["a"])) for t in r]
+        assert r.tables_reused == 0
+        for n, n_items, part, frames, item_a in held:
+            if isinstance(part, np.ndarray) and part.dtype == np.int64 and part.ndim == 1:
+                assert (part[:n] == frames).all()
+            elif isinstance(part, dict) and "a" in part:
+                assert (part["a"][:n_items] == item_a).all()
+
+
+def test_spare_rows_hold_the_defaults():
+    """EventTable.add_row promises decoders that append child rows (S1AP -> NAS) the column
+    defaults; fresh and reused batches both keep that, after a consumer added rows too."""
+    data = _big_file(800)
+    fills = {name: fill for name, _, _, fill in ev.COLUMNS}
+    r = fast.ChrV1Reader(io.BytesIO(data), "t.chr", chunk_bytes=4096)
+    seen = 0
+    for t in r:
+        for name, fill in fills.items():
+            assert (t.cols[name][t.n:] == fill).all(), name
+        for _ in range(min(3, t.capacity - t.n)):            # a decoder appends child rows
+            t.add_python_row(proto=3, msg=65, mme_ue_s1ap_id=7, flags=1, imsi=np.full(16, 57))
+        seen += 1
+    assert seen > 10 and r.tables_reused > 0
+    t = fast.new_table(40, 100, 100, "x", 0)
+    for name, fill in fills.items():
+        assert (t.cols[name] == fill).all(), name
+
+
+def test_memory_stays_bounded_by_the_chunk(tmp_path):
+    """Batch memory depends on chunk_bytes, not on the file: a file many chunks long, mapped
+    or streamed, with each batch let go."""
+    import tracemalloc
+    one = _big_file(6000)
+    hlen = spec.FileHeader.parse(one).header_len
+    data = one[:hlen] + one[hlen:] * 8                    # 48000 records, 4.5 MB
+    path = tmp_path / "big.chr"
+    path.write_bytes(data)
+    chunk = 16384
+    for use_mmap in (True, False):
+        with open(path, "rb") as fh:
+            r = fast.ChrV1Reader(fh, "t.chr", chunk_bytes=chunk, use_mmap=use_mmap)
+            tracemalloc.start()
+            biggest = 0
+            for t in _drop_each(r):
+                biggest = max(biggest, t.capacity)
+            peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
+        assert r.counters["records"] == 48000 and not r.problems
+        assert biggest <= chunk // 16 + 16
+        assert peak < 64 * chunk < len(data) / 4, (peak, len(data))
