@@ -86,6 +86,9 @@ def main():
     content (gzip too). Problems in an input are reported on stderr with file and byte offset,
     and everything decodable around them is still used.
     """
+    core = backend()
+    if not core.startswith("compiled"):      # a broken build explains itself
+        raise click.ClickException(f"the decoding core is {core}")
 
 
 @main.command(context_settings=CONTEXT)
