@@ -3,36 +3,92 @@
 from libc.stdint cimport uint8_t, uint64_t, int64_t
 from chrtool._fast.events cimport EventTable
 
-cdef struct Bits:
-    const uint8_t* p
-    Py_ssize_t nbits
-    Py_ssize_t pos
-    int err
+cdef extern from *:
+    """
+    #include <string.h>
+    #if defined(__GNUC__)
+    #define APER_HOT static inline __attribute__((always_inline))
+    #define APER_COLD static __attribute__((noinline))
+    #else
+    #define APER_HOT static inline
+    #define APER_COLD static
+    #endif
+    typedef struct {
+        const uint8_t *p;
+        Py_ssize_t nbits, pos;
+        int err;
+        const uint8_t *lim;
+    } aper_Bits;
+
+    /* n (1..64) bits at bit pos of p, octet by octet */
+    APER_COLD uint64_t aper_read_bits(const uint8_t *p, Py_ssize_t pos, int n) {
+        uint64_t v = 0;
+        while (n > 0) {
+            int avail = 8 - (int)(pos & 7), take = avail < n ? avail : n;
+            v = (v << take) | ((p[pos >> 3] >> (avail - take)) & ((1u << take) - 1));
+            pos += take;
+            n -= take;
+        }
+        return v;
+    }
+
+    /* 8 octets at p as a big-endian number */
+    APER_HOT uint64_t aper_load_be64(const uint8_t *p) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+    #if defined(__GNUC__)
+        return __builtin_bswap64(v);
+    #else
+        v = ((v & 0x00FF00FF00FF00FFULL) << 8) | ((v >> 8) & 0x00FF00FF00FF00FFULL);
+        v = ((v & 0x0000FFFF0000FFFFULL) << 16) | ((v >> 16) & 0x0000FFFF0000FFFFULL);
+        return (v << 32) | (v >> 32);
+    #endif
+    }
+
+    /* get_bits: one 8-octet load while the memory up to b->lim allows it (always inlined: it is
+       the walkers' inner step, and the C compiler's size budget would otherwise leave it out) */
+    APER_HOT uint64_t aper_get_bits(aper_Bits *b, int n) {
+        Py_ssize_t pos = b->pos;
+        if (n <= 0)
+            return 0;
+        if (pos + n > b->nbits) {
+            b->err = 1;
+            b->pos = b->nbits;
+            return 0;
+        }
+        b->pos = pos + n;
+        if ((pos & 7) + n <= 64 && b->p + (pos >> 3) + 8 <= b->lim)
+            return (aper_load_be64(b->p + (pos >> 3)) << (pos & 7)) >> (64 - n);
+        return aper_read_bits(b->p, pos, n);
+    }
+
+    /* bits needed for 0..x, x >= 1 */
+    APER_HOT int aper_bit_width(uint64_t x) {
+    #if defined(__GNUC__)
+        return 64 - __builtin_clzll(x);
+    #else
+        int n = 0;
+        while (x) { n++; x >>= 1; }
+        return n;
+    #endif
+    }
+    """
+    ctypedef struct Bits "aper_Bits":
+        const uint8_t* p
+        Py_ssize_t nbits
+        Py_ssize_t pos
+        int err
+        const uint8_t* lim    # end of the memory that may be loaded (>= p + nbits / 8): get_bits
+                              # loads 8 octets at a time and keeps only the bits asked for
+    uint64_t get_bits "aper_get_bits" (Bits* b, int n) nogil    # n (<= 64) bits, MSB first
+    int aper_bit_width(uint64_t x) nogil
 
 cdef inline void bits_init(Bits* b, const uint8_t* p, Py_ssize_t nbytes) noexcept nogil:
     b.p = p
     b.nbits = nbytes * 8
     b.pos = 0
     b.err = 0
-
-cdef inline uint64_t get_bits(Bits* b, int n) noexcept nogil:
-    """Read n (<= 64) bits MSB first."""
-    cdef uint64_t v = 0
-    cdef int off, take, avail
-    if n <= 0:
-        return 0
-    if b.pos + n > b.nbits:
-        b.err = 1
-        b.pos = b.nbits
-        return 0
-    while n > 0:
-        off = b.pos & 7
-        avail = 8 - off
-        take = avail if avail < n else n
-        v = (v << take) | ((b.p[b.pos >> 3] >> (avail - take)) & ((1 << take) - 1))
-        b.pos += take
-        n -= take
-    return v
+    b.lim = p + nbytes
 
 cdef inline void align(Bits* b) noexcept nogil:
     b.pos = (b.pos + 7) & ~(<Py_ssize_t>7)
@@ -141,36 +197,22 @@ cdef inline Py_ssize_t frag_total(Bits* b, Py_ssize_t* end) noexcept nogil:
 
 cdef inline int64_t get_constrained_int(Bits* b, int64_t lo, uint64_t range_) noexcept nogil:
     """Constrained whole number lo..lo+range_-1 (X.691 11.5.7, ALIGNED)."""
-    cdef int nbits = 0, nbytes, lbits
-    cdef uint64_t r
     if range_ <= 1:
         return lo
     if range_ < 256:
-        r = range_ - 1
-        while r:
-            nbits += 1
-            r >>= 1
-        return lo + <int64_t>get_bits(b, nbits)
-    if range_ == 256:
-        align(b)
-        return lo + <int64_t>get_bits(b, 8)
+        return lo + <int64_t>get_bits(b, aper_bit_width(range_ - 1))
     if range_ <= 65536:
         align(b)
-        return lo + <int64_t>get_bits(b, 16)
-    # indefinite-length case: octet count (1..max) in minimal bits, then aligned octets
-    nbytes = 0
-    r = range_ - 1
-    while r:
-        nbytes += 1
-        r >>= 8
-    lbits = 0
-    r = nbytes - 1
-    while r:
-        lbits += 1
-        r >>= 1
-    nbytes = <int>get_bits(b, lbits) + 1
+        return lo + <int64_t>get_bits(b, 8 if range_ == 256 else 16)
+    return lo + get_indefinite_int(b, range_)
+
+cdef inline int64_t get_indefinite_int(Bits* b, uint64_t range_) noexcept nogil:
+    """The indefinite-length case of a constrained whole number (range_ > 65536): octet count
+    (1..max) in minimal bits, then aligned octets."""
+    cdef int nbytes = (aper_bit_width(range_ - 1) + 7) >> 3
+    nbytes = <int>get_bits(b, aper_bit_width(nbytes - 1) if nbytes > 1 else 0) + 1
     align(b)
-    return lo + <int64_t>get_bits(b, nbytes * 8)
+    return <int64_t>get_bits(b, nbytes * 8)
 
 cdef inline int64_t get_small(Bits* b) noexcept nogil:
     """Normally small non-negative whole number (X.691 11.6): 0..63 in 7 bits, else length + octets."""
@@ -273,6 +315,7 @@ cdef inline int get_open(EventTable t, Bits* b, Bits* out, Py_ssize_t* budget, b
             out.nbits = n * 8
             out.pos = 0
             out.err = 0
+            out.lim = b.lim
             b.pos = (at + n) * 8
             return 0
     return get_open_any(t, b, out, budget, clamp)
@@ -376,6 +419,15 @@ cdef inline int skip_seq_additions(Bits* b) noexcept nogil:
             skip_open(b)
     return 0 if not b.err else -1
 
+cdef inline int seq_end(Bits* b, bint ext, bint opt) noexcept nogil:
+    """The end of an extensible SEQUENCE: its iE-Extensions when present (`opt`), then its
+    extension additions when the extension bit was set (`ext`). 0, or -1 once b.err is set."""
+    if opt:
+        skip_ext_container(b)
+    if ext:
+        skip_seq_additions(b)
+    return 0 if not b.err else -1
+
 cdef inline int64_t get_plmn(Bits* b) noexcept nogil:
     """PLMN-Identity: OCTET STRING (SIZE(3)), aligned; returned as a 24-bit int."""
     align(b)
@@ -388,11 +440,7 @@ cdef inline int get_cgi(Bits* b, int cell_bits, int64_t* plmn, int64_t* cell) no
     cdef bint opt = get_bits(b, 1)
     plmn[0] = get_plmn(b)
     cell[0] = <int64_t>get_fixed_bitstring(b, cell_bits)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+    return seq_end(b, ext, opt)
 
 cdef inline int get_enb_id(Bits* b, int64_t* kind, int64_t* value, int64_t* nbits) noexcept nogil:
     """ENB-ID CHOICE {macro (20), home (28), ..., short-macro (18), long-macro (21)}.
@@ -430,11 +478,7 @@ cdef inline int get_global_enb_id(Bits* b, int64_t* plmn, int64_t* kind, int64_t
     cdef bint opt = get_bits(b, 1)
     plmn[0] = get_plmn(b)
     get_enb_id(b, kind, value, nbits)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+    return seq_end(b, ext, opt)
 
 cdef inline int get_global_gnb_id(Bits* b, int64_t* plmn, int64_t* value,
                                   int64_t* nbits) noexcept nogil:
@@ -453,11 +497,7 @@ cdef inline int get_global_gnb_id(Bits* b, int64_t* plmn, int64_t* value,
         nbits[0] = 0
         value[0] = -1
         skip_open(b)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+    return seq_end(b, ext, opt)
 
 cdef inline int get_cause(Bits* b, const int* roots, int n_groups, int64_t* group,
                           int64_t* value) noexcept nogil:

@@ -19,9 +19,9 @@ from chrtool._fast.events cimport (EventTable, P_S1AP, P_NAS_EPS, F_MALFORMED, F
 from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, skip_bytes,
                                  get_length, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
-                                 get_cause, get_erab_id, skip_ext_container, skip_seq_additions,
-                                 skip_bits_sized, skip_octets_sized, get_fixed_bitstring,
-                                 get_open, FRAG_UNIT)
+                                 get_cause, get_erab_id, seq_end,
+                                 get_open)
+from chrtool._fast.ap_common cimport Ctx, put_item, set_cause, get_field, walk_ies, pdu_begin
 from chrtool._fast.s1ap_ids cimport *
 
 from chrtool.decoders import s1ap_tables as _tables
@@ -120,34 +120,6 @@ for _k, (_r, _e) in ENUM_IES.items():
     ENUM_ROOT[_k] = _r if _e else -_r
 
 
-cdef struct Ctx:
-    Py_ssize_t row
-    int64_t base          # offset of the PDU in t.data
-    const uint8_t* p      # the PDU
-    Py_ssize_t n
-    bint have_cause
-    int ho_type           # HandoverType seen so far in this message (-1 none)
-    const uint8_t* d0     # &t.data[0]: offsets in data are pointer - d0 (reassembled runs too)
-    Py_ssize_t budget     # octets of t.data reserved for reassembling fragmented runs
-
-
-cdef inline void set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, int64_t context,
-                           bint top) except *:
-    """The message-level cause goes to the columns; per-E-RAB causes are items (d=E-RAB id); the
-    first per-E-RAB cause also fills the columns when the message carries no Cause IE of its own."""
-    if top:
-        t.cause_proto[c.row] = C_S1AP
-        t.cause_group[c.row] = <short>group
-        t.cause_value[c.row] = <int>value
-        c.have_cause = True
-        return
-    t.add_item(c.row, I_CAUSE, C_S1AP, group, value, context)
-    if not c.have_cause and t.cause_proto[c.row] == 0:
-        t.cause_proto[c.row] = C_S1AP
-        t.cause_group[c.row] = <short>group
-        t.cause_value[c.row] = <int>value
-
-
 cdef int nas_child(EventTable t, Ctx* c, Bits* b) except -1:
     """An unconstrained OCTET STRING holding a NAS-PDU at b's position: add a NAS-EPS child row
     (a fragmented NAS-PDU is reassembled in t.data and the child row points there)."""
@@ -177,23 +149,14 @@ cdef int64_t get_qci(Bits* b, bint whole) noexcept nogil:
     e2 = get_bits(b, 1)
     o2 = get_bits(b, 1)
     get_bits(b, 6)
-    if o2:
-        skip_ext_container(b)
-    if e2:
-        skip_seq_additions(b)
+    seq_end(b, e2, o2)
     if gbr:
         e2 = get_bits(b, 1)
         o2 = get_bits(b, 1)
         for i in range(4):
             get_constrained_int(b, 0, 10000000001ULL)
-        if o2:
-            skip_ext_container(b)
-        if e2:
-            skip_seq_additions(b)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
+        seq_end(b, e2, o2)
+    seq_end(b, ext, opt)
     return qci
 
 
@@ -222,15 +185,13 @@ cdef int get_tnl(Bits* b, int64_t* ipv4, int64_t* teid) noexcept nogil:
 cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
     """E-RAB list: SEQUENCE (SIZE(1..256)) OF ProtocolIE-SingleContainer {E-RAB item}."""
     cdef Py_ssize_t n = get_count(b, 1, 256, False), i, ilen
-    cdef int item_id, layout, pre
+    cdef int item_id, layout, pre, crit
     cdef uint64_t bitmap
     cdef int64_t erab, qci, group, value, ipv4, teid
     cdef Bits v
     for i in range(n):
-        align(b)
-        item_id = <int>get_bits(b, 16)
-        get_bits(b, 2)
-        if get_open(t, b, &v, &c.budget, False) != 0:
+        item_id = get_field(t, c, b, &crit, &v)
+        if item_id < 0:
             return 0
         layout = ITEM_LAYOUT[item_id] if item_id < MAX_IE else L_NONE
         if layout == L_NONE:
@@ -243,25 +204,25 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
             continue
         qci = -1
         if layout == L_CAUSE:
-            t.add_item(c.row, I_ERAB, erab, list_id, -1, -1)
+            put_item(t, c.row, I_ERAB, erab, list_id, -1, -1)
             if get_cause(&v, CAUSE_ROOT, 5, &group, &value) == 0:
                 set_cause(t, c, group, value, erab, False)
         elif layout == L_TNL_ENB or layout == L_TNL_SGW or layout == L_TNL_SGW_QOS:
             if get_tnl(&v, &ipv4, &teid) == 0:
-                t.add_item(c.row, I_FTEID, 0 if layout == L_TNL_ENB else 1, teid, ipv4, erab)
+                put_item(t, c.row, I_FTEID, 0 if layout == L_TNL_ENB else 1, teid, ipv4, erab)
                 if layout == L_TNL_SGW_QOS:
                     qci = get_qci(&v, False)
-            t.add_item(c.row, I_ERAB, erab, list_id, qci, -1)
+            put_item(t, c.row, I_ERAB, erab, list_id, qci, -1)
         elif layout == L_QOS_TNL_NAS or layout == L_QOS_NAS:
             qci = get_qci(&v, True)
-            t.add_item(c.row, I_ERAB, erab, list_id, qci if not v.err else -1, -1)
+            put_item(t, c.row, I_ERAB, erab, list_id, qci if not v.err else -1, -1)
             if layout == L_QOS_TNL_NAS and get_tnl(&v, &ipv4, &teid) == 0:
-                t.add_item(c.row, I_FTEID, 1, teid, ipv4, erab)
+                put_item(t, c.row, I_FTEID, 1, teid, ipv4, erab)
             if not v.err and (ITEM_NAS_OPT[item_id] == 0 or
                               (bitmap >> (pre - ITEM_NAS_OPT[item_id])) & 1):
                 nas_child(t, c, &v)
         else:
-            t.add_item(c.row, I_ERAB, erab, list_id, -1, -1)
+            put_item(t, c.row, I_ERAB, erab, list_id, -1, -1)
         if v.err:
             t.flags[c.row] |= F_MALFORMED
     return 0
@@ -293,7 +254,7 @@ cdef int id_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
         if v.err:
             t.flags[c.row] |= F_MALFORMED
         else:
-            t.add_item(c.row, I_S1AP_IDS, mme, enb, list_id, -1)
+            put_item(t, c.row, I_S1AP_IDS, mme, enb, list_id, -1)
     return 0
 
 
@@ -303,11 +264,7 @@ cdef int get_tai(Bits* b, int64_t* plmn, int64_t* tac) noexcept nogil:
     cdef bint opt = get_bits(b, 1)
     plmn[0] = get_plmn(b)
     tac[0] = <int64_t>get_bits(b, 16)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+    return seq_end(b, ext, opt)
 
 
 cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
@@ -326,7 +283,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
     elif ie_id == S1AP_IE_MME_UE_S1AP_ID_2 or ie_id == S1AP_IE_SourceMME_UE_S1AP_ID:
         x = get_constrained_int(b, 0, 1ULL << 32)
         if not b.err:
-            t.add_item(row, I_S1AP_IDS, x, -1, ie_id, -1)
+            put_item(t, row, I_S1AP_IDS, x, -1, ie_id, -1)
     elif ie_id == S1AP_IE_UE_S1AP_IDs:
         x = -1
         y = -1
@@ -342,13 +299,13 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
             t.mme_ue_s1ap_id[row] = x
             if y >= 0:
                 t.enb_ue_s1ap_id[row] = y
-            t.add_item(row, I_S1AP_IDS, x, y, ie_id, -1)
+            put_item(t, row, I_S1AP_IDS, x, y, ie_id, -1)
     elif ie_id == S1AP_IE_Cause:
         if get_cause(b, CAUSE_ROOT, 5, &x, &y) == 0:
             set_cause(t, c, x, y, -1, True)
     elif ie_id == S1AP_IE_HO_Cause:
         if get_cause(b, CAUSE_ROOT, 5, &x, &y) == 0:
-            t.add_item(row, I_CAUSE, C_S1AP, x, y, -1)
+            put_item(t, row, I_CAUSE, C_S1AP, x, y, -1)
     elif ie_id == S1AP_IE_NAS_PDU:
         nas_child(t, c, b)
     elif ie_id == S1AP_IE_EUTRAN_CGI:
@@ -419,10 +376,10 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         y = <int64_t>get_bits(b, 16)
         z = <int64_t>get_bits(b, 8)
         if not b.err:
-            t.add_item(row, I_NODE, N_MME, x, (y << 8) | z, 24)
+            put_item(t, row, I_NODE, N_MME, x, (y << 8) | z, 24)
     elif ie_id == S1AP_IE_Global_ENB_ID:
         if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-            t.add_item(row, I_NODE, y, x, z, w)
+            put_item(t, row, I_NODE, y, x, z, w)
     elif ie_id == S1AP_IE_eNBname or ie_id == S1AP_IE_MMEname:
         if get_bits(b, 1):
             n = get_length(b)
@@ -430,7 +387,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
             n = <Py_ssize_t>get_constrained_int(b, 1, 150)
             align(b)
         if not b.err and b.pos + n * 8 <= b.nbits:
-            t.add_item(row, I_STR, S_NODE_NAME, c.base + (b.p - c.p) + byte_pos(b), n, ie_id)
+            put_item(t, row, I_STR, S_NODE_NAME, c.base + (b.p - c.p) + byte_pos(b), n, ie_id)
             skip_bytes(b, n)
         else:
             b.err = 1
@@ -448,11 +405,8 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
                     x = z
             if b.err:
                 break
-            t.add_item(row, I_CELL, K_TAI, x, y, ie_id)
-            if opt:
-                skip_ext_container(b)
-            if ext:
-                skip_seq_additions(b)
+            put_item(t, row, I_CELL, K_TAI, x, y, ie_id)
+            seq_end(b, ext, opt)
     elif ie_id == S1AP_IE_ServedGUMMEIs:
         n = get_count(b, 1, 8, False)
         for i in range(n):
@@ -474,22 +428,19 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
             for j in range(nm):
                 z = <int64_t>get_bits(b, 8)
                 if not b.err:
-                    t.add_item(row, I_NODE, N_MME, x, (g << 8) | z, 24)
+                    put_item(t, row, I_NODE, N_MME, x, (g << 8) | z, 24)
             if b.err:
                 break
-            if opt:
-                skip_ext_container(b)
-            if ext:
-                skip_seq_additions(b)
+            seq_end(b, ext, opt)
     elif ie_id == S1AP_IE_TargetID:
         alt = get_choice(b, 3, True)
-        t.add_item(row, I_ENUM, ie_id, alt, -1, -1)
+        put_item(t, row, I_ENUM, ie_id, alt, -1, -1)
         if alt == 0:                                # targeteNB-ID {global-ENB-ID, selected-TAI, ...}
             get_bits(b, 2)
             if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-                t.add_item(row, I_NODE, y, x, z, w)
+                put_item(t, row, I_NODE, y, x, z, w)
                 if get_tai(b, &x, &y) == 0:
-                    t.add_item(row, I_CELL, K_TAI, x, y, ie_id)
+                    put_item(t, row, I_CELL, K_TAI, x, y, ie_id)
     elif ie_id == S1AP_IE_SONConfigurationTransferECT or ie_id == S1AP_IE_SONConfigurationTransferMCT:
         # {targeteNB-ID {global-ENB-ID, selected-TAI, ...}, sourceeNB-ID {global-ENB-ID,
         #  selected-TAI} (not extensible), sONInformation, x2TNLConfigurationInfo OPT, ...}
@@ -497,29 +448,19 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         ext = get_bits(b, 1)
         opt = get_bits(b, 1)
         if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-            t.add_item(row, I_NODE, y, x, z, w)
+            put_item(t, row, I_NODE, y, x, z, w)
         get_tai(b, &x, &y)
-        if opt:
-            skip_ext_container(b)
-        if ext:
-            skip_seq_additions(b)
+        seq_end(b, ext, opt)
         opt = get_bits(b, 1)
         if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-            t.add_item(row, I_NODE, y, x, z, w)
-    elif ie_id < MAX_IE and ENUM_ROOT[ie_id] != 0:
-        x = ENUM_ROOT[ie_id]
-        y = get_enum(b, <int>(x if x > 0 else -x), x > 0)
-        if not b.err:
-            t.add_item(row, I_ENUM, ie_id, y, -1, -1)
-            if ie_id == S1AP_IE_HandoverType:
-                c.ho_type = <int>y
-    elif ie_id == S1AP_IE_Source_ToTarget_TransparentContainer and c.ho_type == 0:
+            put_item(t, row, I_NODE, y, x, z, w)
+    elif ie_id == S1AP_IE_Source_ToTarget_TransparentContainer:
         # intralte: OCTET STRING containing SourceeNB-ToTargeteNB-TransparentContainer
         # {rRC-Container, e-RABInformationList OPT, targetCell-ID, subscriberProfileIDforRFP OPT,
         #  uE-HistoryInformation, iE-Extensions OPT, ...}
         # The container is another layer's octets: if they do not decode, the S1AP PDU is still
         # fine, so what was read from them is dropped and the row is not flagged.
-        if get_open(t, b, &inner, &c.budget, False) != 0:
+        if c.ho_type != 0 or get_open(t, b, &inner, &c.budget, False) != 0:
             return 0
         saved = t.n_items
         get_bits(&inner, 1)
@@ -529,94 +470,42 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         if opt:
             erab_list(t, c, &inner, ie_id)
         if get_cgi(&inner, 28, &x, &y) == 0:
-            t.add_item(row, I_CELL, K_TARGET_ECGI, x, y, ie_id)
+            put_item(t, row, I_CELL, K_TARGET_ECGI, x, y, ie_id)
         if inner.err:
             t.n_items = saved
     elif ie_id == S1AP_IE_eNB_StatusTransfer_TransparentContainer or \
             ie_id == S1AP_IE_eNB_EarlyStatusTransfer_TransparentContainer:
         get_bits(b, 2)                  # {bearers list, iE-Extensions OPTIONAL, ...}
         erab_list(t, c, b, ie_id)
-    elif ie_id < MAX_IE and ERAB_LIST[ie_id]:
-        erab_list(t, c, b, ie_id)
     elif ie_id == S1AP_IE_ResetType:
         alt = get_choice(b, 2, True)
-        t.add_item(row, I_ENUM, ie_id, alt, -1, -1)
+        put_item(t, row, I_ENUM, ie_id, alt, -1, -1)
         if alt == 1:
             id_list(t, c, b, ie_id)
     elif ie_id == S1AP_IE_UE_associatedLogicalS1_ConnectionListResAck:
         id_list(t, c, b, ie_id)
+    # the table-driven IEs (none of them named above) come last, in `else`, so that the
+    # comparisons above compile to one C switch
+    else:
+        if ie_id < MAX_IE and ERAB_LIST[ie_id]:
+            erab_list(t, c, b, ie_id)
+        elif ie_id < MAX_IE and ENUM_ROOT[ie_id] != 0:
+            x = ENUM_ROOT[ie_id]
+            y = get_enum(b, <int>(x if x > 0 else -x), x > 0)
+            if not b.err:
+                put_item(t, row, I_ENUM, ie_id, y, -1, -1)
+                if ie_id == S1AP_IE_HandoverType:
+                    c.ho_type = <int>y
     return 0
 
 
 cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
     cdef Ctx c
-    cdef Bits b, v, w
-    cdef int pdu_type, pc, crit, ie_id, ie_crit
-    cdef Py_ssize_t nies, i, child, first_child = t.n
-    cdef int trunc
-    if t.payload_len[row] < 0 or t.payload_off[row] < 0 or \
-            t.payload_off[row] + t.payload_len[row] > t.n_data:
-        t.flags[row] |= F_MALFORMED
+    cdef Bits v
+    cdef Py_ssize_t child, first_child = t.n
+    if not pdu_begin(t, &c, row, C_S1AP, &KNOWN[0][0], S1AP_PROC_PrivateMessage, &v):
         return 0
-    c.row = row
-    c.base = t.payload_off[row]
-    c.n = t.payload_len[row]
-    c.budget = 0
-    if c.n > FRAG_UNIT:
-        # room for reassembling fragmented runs (X.691 11.9.3.8), reserved before any pointer
-        # into t.data is taken: message value, IE value, the NAS-PDU / container inside it and
-        # the E-RAB item inside that can each be fragmented, each copy smaller than the PDU
-        c.budget = 4 * c.n
-        t.reserve_data(c.budget)
-    c.d0 = &t.data[0]
-    c.p = c.d0 + c.base
-    c.have_cause = False
-    c.ho_type = -1
-    bits_init(&b, c.p, c.n)
-    if get_bits(&b, 1):
-        t.flags[row] |= F_UNKNOWN_MSG | (F_MALFORMED if b.err else 0)
-        return 0                                     # S1AP-PDU extension alternative
-    pdu_type = <int>get_bits(&b, 2)
-    align(&b)
-    pc = <int>get_bits(&b, 8)
-    crit = <int>get_bits(&b, 2)
-    if b.err or pdu_type > 2:
-        t.flags[row] |= F_MALFORMED
-        if not b.err or b.pos > 16:
-            t.procedure_code[row] = pc
-            if pdu_type <= 2:
-                t.msg[row] = (pdu_type << 8) | pc
-        return 0
-    # the message value: cut short, what there is of it is still read (and the row flagged)
-    trunc = get_open(t, &b, &v, &c.budget, True)
-    if trunc < 0:
-        t.flags[row] |= F_MALFORMED
-        if b.pos > 16:
-            t.procedure_code[row] = pc
-            t.msg[row] = (pdu_type << 8) | pc
-        return 0
-    t.procedure_code[row] = pc
-    t.msg[row] = (pdu_type << 8) | pc
-    if not KNOWN[pdu_type][pc]:
-        t.flags[row] |= F_UNKNOWN_MSG
-    if trunc:
-        t.flags[row] |= F_MALFORMED
-    t.add_item(row, I_IE, -1, v.p - c.d0, v.nbits >> 3, crit)
-    if pc == S1AP_PROC_PrivateMessage:
-        return 0                                     # PrivateIE-Container: nothing to read
-    get_bits(&v, 1)                                  # SEQUENCE extension bit
-    nies = get_count(&v, 0, 65535, False)
-    for i in range(nies):
-        align(&v)
-        ie_id = <int>get_bits(&v, 16)
-        ie_crit = <int>get_bits(&v, 2)
-        if get_open(t, &v, &w, &c.budget, False) != 0:
-            t.flags[row] |= F_MALFORMED
-            break
-        t.add_item(row, I_IE, ie_id, w.p - c.d0, w.nbits >> 3, ie_crit)
-        decode_ie(t, &c, ie_id, &w)
-        if w.err:
-            t.flags[row] |= F_MALFORMED
+    walk_ies(t, &c, &v, decode_ie)
     if v.err:
         t.flags[row] |= F_MALFORMED
     for child in range(first_child, t.n):

@@ -15,12 +15,12 @@ from chrtool._fast.events cimport (EventTable, P_X2AP, F_MALFORMED, F_UNKNOWN_MS
                                    I_X2AP_IDS, I_CAUSE, I_CELL, I_NODE, I_ERAB, I_IE,
                                    K_TARGET_ECGI, K_SERVED_ECGI, K_SERVED_NR_CGI, K_ECGI,
                                    K_NR_CGI, N_EN_GNB, X_OLD_ENB, X_NEW_ENB, X_MENB, X_SGNB)
-from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, skip_bytes,
-                                 get_length, get_constrained_int, get_enum, get_choice,
+from chrtool._fast.aper cimport (Bits, get_bits, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
                                  get_global_gnb_id, get_cause, get_erab_id, get_int_ext,
-                                 skip_ext_container, skip_seq_additions, skip_bits_sized,
-                                 skip_octets_sized, get_open, FRAG_UNIT)
+                                 seq_end, skip_bits_sized,
+                                 skip_octets_sized)
+from chrtool._fast.ap_common cimport Ctx, put_item, set_cause, get_field, walk_ies, pdu_begin
 from chrtool._fast.x2ap_ids cimport *
 
 from chrtool.decoders import x2ap_tables as _tables
@@ -99,43 +99,16 @@ for _k in (X2AP_IE_InitiatingNodeType_EndcX2Setup, X2AP_IE_RespondingNodeType_En
     NODE_TYPE[_k] = 1
 
 
-cdef struct Ctx:
-    Py_ssize_t row
-    int64_t base
-    const uint8_t* p
-    Py_ssize_t n
-    bint have_cause
-    const uint8_t* d0     # &t.data[0]: offsets in data are pointer - d0 (reassembled runs too)
-    Py_ssize_t budget     # octets of t.data reserved for reassembling fragmented runs
-
-
-cdef inline void set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, int64_t context,
-                           bint top) except *:
-    if top:
-        t.cause_proto[c.row] = C_X2AP
-        t.cause_group[c.row] = <short>group
-        t.cause_value[c.row] = <int>value
-        c.have_cause = True
-        return
-    t.add_item(c.row, I_CAUSE, C_X2AP, group, value, context)
-    if not c.have_cause and t.cause_proto[c.row] == 0:
-        t.cause_proto[c.row] = C_X2AP
-        t.cause_group[c.row] = <short>group
-        t.cause_value[c.row] = <int>value
-
-
 cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id, bint nested=False) except -1:
     """SEQUENCE (SIZE(1..256)) OF ProtocolIE-Single-Container {E-RAB item}: I_ERAB items
     (b = list_id; for the lists nested in a UE context IE, d = the item's IE id)."""
     cdef Py_ssize_t n = get_count(b, 1, 256, False), i
-    cdef int item_id
+    cdef int item_id, crit
     cdef int64_t erab, group, value
     cdef Bits v
     for i in range(n):
-        align(b)
-        item_id = <int>get_bits(b, 16)
-        get_bits(b, 2)
-        if get_open(t, b, &v, &c.budget, False) != 0:
+        item_id = get_field(t, c, b, &crit, &v)
+        if item_id < 0:
             return 0
         if item_id >= MAX_IE or ITEM_PRE[item_id] == 0:
             continue
@@ -144,7 +117,7 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id, bint nested=False
         if v.err:
             t.flags[c.row] |= F_MALFORMED
             continue
-        t.add_item(c.row, I_ERAB, erab, list_id, -1, item_id if nested else -1)
+        put_item(t, c.row, I_ERAB, erab, list_id, -1, item_id if nested else -1)
         if ITEM_CAUSE[item_id]:
             if get_cause(&v, CAUSE_ROOT, 4, &group, &value) == 0:
                 set_cause(t, c, group, value, erab, False)
@@ -174,10 +147,7 @@ cdef int served_cell_info(Bits* b, int64_t* pci, int64_t* plmn, int64_t* eci) no
         get_constrained_int(b, 0, 65536)
         get_enum(b, 6, True)
         get_enum(b, 6, True)
-        if o2:
-            skip_ext_container(b)
-        if e2:
-            skip_seq_additions(b)
+        seq_end(b, e2, o2)
     elif mode == 1:                                    # TDD-Info
         e2 = get_bits(b, 1)
         o2 = get_bits(b, 1)
@@ -189,21 +159,11 @@ cdef int served_cell_info(Bits* b, int64_t* pci, int64_t* plmn, int64_t* eci) no
         get_enum(b, 9, True)
         get_enum(b, 2, True)
         get_enum(b, 2, True)
-        if o3:
-            skip_ext_container(b)
-        if e3:
-            skip_seq_additions(b)
-        if o2:
-            skip_ext_container(b)
-        if e2:
-            skip_seq_additions(b)
+        seq_end(b, e3, o3)
+        seq_end(b, e2, o2)
     else:
         skip_open(b)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+    return seq_end(b, ext, opt)
 
 
 cdef int neighbour_info(Bits* b) noexcept nogil:
@@ -217,10 +177,7 @@ cdef int neighbour_info(Bits* b) noexcept nogil:
         get_cgi(b, 28, &x, &y)
         get_int_ext(b, 0, 504)
         get_constrained_int(b, 0, 65536)
-        if opt:
-            skip_ext_container(b)
-        if ext:
-            skip_seq_additions(b)
+        seq_end(b, ext, opt)
         if b.err:
             return -1
     return 0
@@ -232,11 +189,7 @@ cdef int nr_txbw(Bits* b) noexcept nogil:
     cdef bint opt = get_bits(b, 1)
     get_enum(b, 4, True)
     get_enum(b, 29, True)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+    return seq_end(b, ext, opt)
 
 
 cdef int nr_freq_info(Bits* b) noexcept nogil:
@@ -260,16 +213,10 @@ cdef int nr_freq_info(Bits* b) noexcept nogil:
             e3 = get_bits(b, 1)
             o3 = get_bits(b, 1)
             get_int_ext(b, 1, 1024)
-            if o3:
-                skip_ext_container(b)
-            if e3:
-                skip_seq_additions(b)
+            seq_end(b, e3, o3)
             if b.err:
                 return -1
-        if o2:
-            skip_ext_container(b)
-        if e2:
-            skip_seq_additions(b)
+        seq_end(b, e2, o2)
         if b.err:
             return -1
     if sul:
@@ -277,15 +224,8 @@ cdef int nr_freq_info(Bits* b) noexcept nogil:
         o2 = get_bits(b, 1)
         get_constrained_int(b, 0, 3279166)
         nr_txbw(b)
-        if o2:
-            skip_ext_container(b)
-        if e2:
-            skip_seq_additions(b)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+        seq_end(b, e2, o2)
+    return seq_end(b, ext, opt)
 
 
 cdef int nr_cell_common(Bits* b, int64_t* plmn, int64_t* nci) noexcept nogil:
@@ -328,18 +268,11 @@ cdef int served_nr_cell_info(Bits* b, int64_t* plmn, int64_t* nci) noexcept nogi
             nr_freq_info(b)
             nr_txbw(b)
         nr_txbw(b)
-        if o2:
-            skip_ext_container(b)
-        if e2:
-            skip_seq_additions(b)
+        seq_end(b, e2, o2)
     else:
         skip_open(b)
     skip_open(b)                                       # measurementTimingConfiguration
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+    return seq_end(b, ext, opt)
 
 
 cdef int nr_neighbour_info(Bits* b) noexcept nogil:
@@ -363,16 +296,10 @@ cdef int nr_neighbour_info(Bits* b) noexcept nogil:
             nr_freq_info(b)
             if mode == 0:
                 nr_freq_info(b)
-            if o2:
-                skip_ext_container(b)
-            if e2:
-                skip_seq_additions(b)
+            seq_end(b, e2, o2)
         else:
             skip_open(b)
-        if opt:
-            skip_ext_container(b)
-        if ext:
-            skip_seq_additions(b)
+        seq_end(b, ext, opt)
         if b.err:
             return -1
     return 0
@@ -397,15 +324,12 @@ cdef int served_nr_cells(EventTable t, Ctx* c, Bits* b, int ie_id, bint to_modif
             get_cgi(b, 36, &plmn, &nci)
         if served_nr_cell_info(b, &plmn, &nci) != 0:
             return 0
-        t.add_item(c.row, I_CELL, K_SERVED_NR_CGI, plmn, nci, ie_id)
+        put_item(t, c.row, I_CELL, K_SERVED_NR_CGI, plmn, nci, ie_id)
         if nb:
             nr_neighbour_info(b)
         if deact:
             get_enum(b, 1, True)
-        if opt:
-            skip_ext_container(b)
-        if ext:
-            skip_seq_additions(b)
+        seq_end(b, ext, opt)
         if b.err:
             return 0
     return 0
@@ -429,16 +353,13 @@ cdef int served_cells(EventTable t, Ctx* c, Bits* b, int ie_id, bint with_old) e
             get_cgi(b, 28, &plmn, &eci)
         if served_cell_info(b, &pci, &plmn, &eci) != 0:
             return 0
-        t.add_item(c.row, I_CELL, K_SERVED_ECGI, plmn, eci, ie_id)
+        put_item(t, c.row, I_CELL, K_SERVED_ECGI, plmn, eci, ie_id)
         if nb:
             if nr_nb:
                 nr_neighbour_info(b)
             else:
                 neighbour_info(b)
-        if opt:
-            skip_ext_container(b)
-        if ext:
-            skip_seq_additions(b)
+        seq_end(b, ext, opt)
         if b.err:
             return 0
     return 0
@@ -451,11 +372,7 @@ cdef int as_security(Bits* b) noexcept nogil:
     cdef bint opt = get_bits(b, 1)
     skip_bits_sized(b, 256, 256, False)
     get_bits(b, 3)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+    return seq_end(b, ext, opt)
 
 
 cdef int security_capabilities(Bits* b) noexcept nogil:
@@ -465,11 +382,7 @@ cdef int security_capabilities(Bits* b) noexcept nogil:
     cdef bint opt = get_bits(b, 1)
     skip_bits_sized(b, 16, 16, True)
     skip_bits_sized(b, 16, 16, True)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
+    return seq_end(b, ext, opt)
 
 
 cdef int ambr(Bits* b) noexcept nogil:
@@ -478,31 +391,7 @@ cdef int ambr(Bits* b) noexcept nogil:
     cdef bint opt = get_bits(b, 1)
     get_constrained_int(b, 0, 10000000001ULL)
     get_constrained_int(b, 0, 10000000001ULL)
-    if opt:
-        skip_ext_container(b)
-    if ext:
-        skip_seq_additions(b)
-    return 0 if not b.err else -1
-
-
-cdef int decode_container(EventTable t, Ctx* c, Bits* v) except -1:
-    """ProtocolIE-Container at v: one I_IE item and the IE's own decoding per field."""
-    cdef Py_ssize_t nies, i
-    cdef int ie_id, ie_crit
-    cdef Bits w
-    nies = get_count(v, 0, 65535, False)
-    for i in range(nies):
-        align(v)
-        ie_id = <int>get_bits(v, 16)
-        ie_crit = <int>get_bits(v, 2)
-        if get_open(t, v, &w, &c.budget, False) != 0:
-            t.flags[c.row] |= F_MALFORMED
-            return 0
-        t.add_item(c.row, I_IE, ie_id, w.p - c.d0, w.nbits >> 3, ie_crit)
-        decode_ie(t, c, ie_id, &w)
-        if w.err:
-            t.flags[c.row] |= F_MALFORMED
-    return 0
+    return seq_end(b, ext, opt)
 
 
 cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
@@ -521,7 +410,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
     elif ie_id == X2AP_IE_Old_SgNB_UE_X2AP_ID:
         x = get_constrained_int(b, 0, 1ULL << 32)
         if not b.err:
-            t.add_item(row, I_X2AP_IDS, X_SGNB, x, ie_id, -1)
+            put_item(t, row, I_X2AP_IDS, X_SGNB, x, ie_id, -1)
     elif ie_id == X2AP_IE_Old_eNB_UE_X2AP_ID_Extension or \
             ie_id == X2AP_IE_New_eNB_UE_X2AP_ID_Extension or \
             ie_id == X2AP_IE_MeNB_UE_X2AP_ID_Extension:
@@ -529,7 +418,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         if not b.err:
             y = X_OLD_ENB if ie_id == X2AP_IE_Old_eNB_UE_X2AP_ID_Extension else \
                 X_NEW_ENB if ie_id == X2AP_IE_New_eNB_UE_X2AP_ID_Extension else X_MENB
-            t.add_item(row, I_X2AP_IDS, y, x, ie_id, -1)
+            put_item(t, row, I_X2AP_IDS, y, x, ie_id, -1)
     elif ie_id == X2AP_IE_UE_ContextInformation:
         # {mME-UE-S1AP-ID, uESecurityCapabilities, aS-SecurityInformation,
         #  uEaggregateMaximumBitRate, subscriberProfileIDforRFP OPT, e-RABs-ToBeSetup-List,
@@ -575,16 +464,16 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
             t.nci[row] = y
     elif ie_id == X2AP_IE_TargetCell_ID:
         if get_cgi(b, 28, &x, &y) == 0:
-            t.add_item(row, I_CELL, K_TARGET_ECGI, x, y, ie_id)
+            put_item(t, row, I_CELL, K_TARGET_ECGI, x, y, ie_id)
     elif ie_id == X2AP_IE_ENB1_Cell_ID or ie_id == X2AP_IE_ENB2_Cell_ID:
         if get_cgi(b, 28, &x, &y) == 0:
-            t.add_item(row, I_CELL, K_ECGI, x, y, ie_id)
+            put_item(t, row, I_CELL, K_ECGI, x, y, ie_id)
     elif ie_id == X2AP_IE_GlobalENB_ID:
         if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-            t.add_item(row, I_NODE, y, x, z, w)
+            put_item(t, row, I_NODE, y, x, z, w)
     elif ie_id == X2AP_IE_Globalen_gNB_ID or ie_id == X2AP_IE_Target_SgNB_ID:
         if get_global_gnb_id(b, &x, &z, &w) == 0:
-            t.add_item(row, I_NODE, N_EN_GNB, x, z, w)
+            put_item(t, row, I_NODE, N_EN_GNB, x, z, w)
     elif ie_id == X2AP_IE_ServedCells or ie_id == X2AP_IE_ServedCellsToAdd or \
             ie_id == X2AP_IE_ServedEUTRAcellsENDCX2ManagementList:
         served_cells(t, c, b, ie_id, False)
@@ -597,7 +486,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         for k in range(n):
             if get_cgi(b, 28, &x, &y) != 0:
                 break
-            t.add_item(row, I_CELL, K_SERVED_ECGI, x, y, ie_id)
+            put_item(t, row, I_CELL, K_SERVED_ECGI, x, y, ie_id)
     elif ie_id == X2AP_IE_ServedNRcellsENDCX2ManagementList:
         served_nr_cells(t, c, b, ie_id, False)
     elif ie_id == X2AP_IE_ServedNRcellsToModifyListENDCConfUpd:
@@ -607,74 +496,28 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         for k in range(n):
             if get_cgi(b, 36, &x, &y) != 0:
                 break
-            t.add_item(row, I_CELL, K_SERVED_NR_CGI, x, y, ie_id)
-    elif ie_id < MAX_IE and NODE_TYPE[ie_id]:
-        alt = get_choice(b, 2, True)
-        if alt == 0 or alt == 1:
-            decode_container(t, c, b)
-        elif alt > 1:
-            skip_open(b)
-    elif ie_id < MAX_IE and ERAB_LIST[ie_id]:
-        erab_list(t, c, b, ie_id)
+            put_item(t, row, I_CELL, K_SERVED_NR_CGI, x, y, ie_id)
+    # the table-driven IEs (none of them named above) come last, in `else`, so that the
+    # comparisons above compile to one C switch
+    else:
+        if ie_id < MAX_IE and NODE_TYPE[ie_id]:
+            alt = get_choice(b, 2, True)
+            if alt == 0 or alt == 1:
+                walk_ies(t, c, b, decode_ie)
+            elif alt > 1:
+                skip_open(b)
+        elif ie_id < MAX_IE and ERAB_LIST[ie_id]:
+            erab_list(t, c, b, ie_id)
     return 0
 
 
 cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
     cdef Ctx c
-    cdef Bits b, v
-    cdef int pdu_type, pc, crit
-    cdef int trunc
-    if t.payload_len[row] < 0 or t.payload_off[row] < 0 or \
-            t.payload_off[row] + t.payload_len[row] > t.n_data:
-        t.flags[row] |= F_MALFORMED
-        return 0
-    c.row = row
-    c.base = t.payload_off[row]
-    c.n = t.payload_len[row]
-    c.budget = 0
-    if c.n > FRAG_UNIT:
-        # room for reassembling fragmented runs (X.691 11.9.3.8), reserved before any pointer
-        # into t.data is taken (message value, IE, nested container IE, E-RAB item: 4 levels)
-        c.budget = 4 * c.n
-        t.reserve_data(c.budget)
-    c.d0 = &t.data[0]
-    c.p = c.d0 + c.base
-    c.have_cause = False
-    bits_init(&b, c.p, c.n)
-    if get_bits(&b, 1):
-        t.flags[row] |= F_UNKNOWN_MSG | (F_MALFORMED if b.err else 0)
-        return 0                                       # X2AP-PDU extension alternative
-    pdu_type = <int>get_bits(&b, 2)
-    align(&b)
-    pc = <int>get_bits(&b, 8)
-    crit = <int>get_bits(&b, 2)
-    if b.err or pdu_type > 2:
-        t.flags[row] |= F_MALFORMED
-        if not b.err or b.pos > 16:
-            t.procedure_code[row] = pc
-            if pdu_type <= 2:
-                t.msg[row] = (pdu_type << 8) | pc
-        return 0
-    trunc = get_open(t, &b, &v, &c.budget, True)
-    if trunc < 0:
-        t.flags[row] |= F_MALFORMED
-        if b.pos > 16:
-            t.procedure_code[row] = pc
-            t.msg[row] = (pdu_type << 8) | pc
-        return 0
-    t.procedure_code[row] = pc
-    t.msg[row] = (pdu_type << 8) | pc
-    if not KNOWN[pdu_type][pc]:
-        t.flags[row] |= F_UNKNOWN_MSG
-    if trunc:
-        t.flags[row] |= F_MALFORMED
-    t.add_item(row, I_IE, -1, v.p - c.d0, v.nbits >> 3, crit)
-    if pc == X2AP_PROC_privateMessage:
-        return 0
-    get_bits(&v, 1)
-    decode_container(t, &c, &v)
-    if v.err:
-        t.flags[row] |= F_MALFORMED
+    cdef Bits v
+    if pdu_begin(t, &c, row, C_X2AP, &KNOWN[0][0], X2AP_PROC_privateMessage, &v):
+        walk_ies(t, &c, &v, decode_ie)
+        if v.err:
+            t.flags[row] |= F_MALFORMED
     return 0
 
 
