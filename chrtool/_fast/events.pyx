@@ -23,6 +23,7 @@ COLUMNS = (
     ("src", np.uint8, 16, 0), ("dst", np.uint8, 16, 0),
     ("imsi", np.uint8, 16, 0), ("msisdn", np.uint8, 16, 0), ("imei", np.uint8, 16, 0),
 )
+ITEMS_PER_ROW = 8
 ITEM_COLUMNS = (("row", np.int64), ("key", np.uint16), ("a", np.int64), ("b", np.int64),
                 ("c", np.int64), ("d", np.int64))
 
@@ -45,7 +46,10 @@ cdef class EventTable:
         self.file_id = file_id
         capacity = max(capacity, 16)
         self.cols = {spec[0]: _alloc(spec, capacity) for spec in COLUMNS}
-        self.item_cols = {name: np.zeros(max(capacity, 16), dtype=dt) for name, dt in ITEM_COLUMNS}
+        # items need no defaults (every field is written when one is added): np.empty, and
+        # room for several per row, since decoders add a handful to each message
+        self.item_cols = {name: np.empty(max(capacity * ITEMS_PER_ROW, 64), dtype=dt)
+                          for name, dt in ITEM_COLUMNS}
         self.data_array = np.zeros(max(data_capacity, 1024), dtype=np.uint8)
         self._bind()
         self._bind_items()
@@ -96,9 +100,12 @@ cdef class EventTable:
                       int64_t d) except -1:
         cdef Py_ssize_t cap = self.it_row.shape[0]
         cdef Py_ssize_t i = self.n_items
-        if i >= cap:
-            self.item_cols = {name: np.concatenate([arr, np.zeros(cap, dtype=arr.dtype)])
-                              for name, arr in self.item_cols.items()}
+        if i >= cap:                      # grow by doubling, copying only the used part
+            grown = {}
+            for name, arr in self.item_cols.items():
+                grown[name] = np.empty(cap * 2, dtype=arr.dtype)
+                grown[name][:i] = arr[:i]
+            self.item_cols = grown
             self._bind_items()
         self.it_row[i] = row
         self.it_key[i] = key
