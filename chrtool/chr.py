@@ -142,10 +142,13 @@ def load_mapping(path):
 
 
 def _header_of(fh):
-    """The header line's column names (BOM stripped) and the delimiter-sniffed dialect."""
+    """The header line's column names (BOM stripped)."""
     first = fh.readline(1 << 20)
     text = first.decode("utf-8-sig", "replace").rstrip("\r\n")
-    return next(csv.reader([text]))
+    try:
+        return next(csv.reader([text]), [])
+    except csv.Error as exc:                   # e.g. a stray carriage return inside the header
+        raise InputError(f"line 1: the CSV header cannot be read ({exc})") from exc
 
 
 def _int_column(arr, base=10):
@@ -742,6 +745,10 @@ class TraceXmlReader:
             except expat.ExpatError as exc:
                 self.problem(f"not well-formed XML ({expat.ErrorString(exc.code)}): reading "
                              "stopped here", exc.lineno, exc.offset)
+                ok = False
+            except (LookupError, ValueError) as exc:   # e.g. an XML declaration's unknown encoding
+                self.problem(f"unreadable XML ({exc}): reading stopped here", p.CurrentLineNumber,
+                             p.CurrentColumnNumber)
                 ok = False
             while self._ready:
                 self._rows_yielded += self._ready[0].n

@@ -4,7 +4,7 @@ Each batch is fully decoded before it is handed on, so later stages never look a
 """
 from importlib import import_module
 
-from chrtool.errors import InputError, Problem
+from chrtool.errors import DecodeError, InputError, Problem
 from chrtool.events import Events
 from chrtool.sources import classify, expand, open_binary, reader
 
@@ -61,6 +61,7 @@ class Run:
         from chrtool._fast.nas_eps import NasState
         for source in self.sources:
             rdr = None
+            used = 0
             try:
                 with open_binary(source) as fh:
                     rdr = reader(source, fh, self.chunk_bytes)
@@ -69,7 +70,13 @@ class Run:
                         decode_batch(table, nas_state)
                         if progress:
                             progress(source, table)
+                        used += table.n
                         yield source, table
+            except DecodeError as exc:          # the reader had to stop: keep what came before
+                if not used:
+                    self.failed.append(source)
+                self._problem(Problem(source.path, exc.offset, exc.layer or source.kind,
+                                      exc.message + ("" if used else "; nothing could be read")))
             except (InputError, ValueError, OSError, EOFError) as exc:
                 self.failed.append(source)
                 self._problem(Problem(source.path, 0, source.kind, f"cannot be read: {exc}"))

@@ -115,7 +115,10 @@ def _known_csv_layout(path, compressed):
         return False
     opener = gzip.open if compressed else open
     with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
-        header = set(next(csv.reader([fh.readline()]), []))
+        try:
+            header = set(next(csv.reader([fh.readline()]), []))
+        except csv.Error:
+            return False
     return any(set(m["layout"]["required"]) <= header for m in known_layouts().values())
 
 
