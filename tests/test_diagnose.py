@@ -77,6 +77,21 @@ def test_each_attach_reject_rule_fires_on_its_causes(rule):
     assert str(value) in f["summary"] and str(value) in f["reply"]
 
 
+@pytest.mark.parametrize("nas_msg,emm,rule,procedure", [
+    (0x4E, 9, "service-reject-context-lost", "service-request"),
+    (0x4E, 22, "service-reject", "service-request"),
+    (0x4B, 12, "tau-reject", "tau"),
+    (0x54, 0, "authentication-reject", "authentication"),
+])
+def test_other_nas_rejects(nas_msg, emm, rule, procedure):
+    ev = attach(emm, nas_msg=nas_msg)
+    if nas_msg == 0x54:                       # Authentication Reject carries no cause
+        ev.cols["cause_proto"][3] = 0
+    [f] = findings_for(ev)
+    assert (f["rule"], f["procedure"], f["failure_node"]) == (rule, procedure, "MME")
+    assert f["evidence"][-1]["frame"] == 8
+
+
 def test_reply_language():
     [en] = findings_for(attach(7))
     [zh] = findings_for(attach(7), lang="zh")
