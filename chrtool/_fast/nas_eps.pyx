@@ -52,6 +52,7 @@ from chrtool._fast.events cimport (EventTable, P_NAS_EPS, P_S1AP, F_MALFORMED, F
                                    I_GUTI, I_STR, I_NAS, I_BEARER, I_INFO, S_APN, S_PDN_ADDRESS)
 from chrtool._fast.info cimport *
 from chrtool._fast.bytes cimport be16, be24, be32
+from chrtool._fast.tbcd cimport tbcd
 
 # Protocol discriminators (24.007 11.2.3.1.1) and EMM/ESM message types (24.301 9.8)
 cdef enum:
@@ -350,8 +351,9 @@ cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int value, int64_t c
 cdef int identity(EventTable t, Py_ssize_t row, const uint8_t* p, Py_ssize_t n,
                   int use) except -1:
     """EPS mobile identity (24.301 9.9.3.12) / mobile identity (24.008 10.5.1.4) value."""
-    cdef int kind, i, d, nd = 0
-    cdef uint8_t[16] digits
+    cdef int kind
+    cdef Py_ssize_t nd
+    cdef uint8_t[17] digits                  # first digit + up to 16 from tbcd()
     cdef int64_t tmsi
     if n < 1:
         return 0
@@ -371,19 +373,8 @@ cdef int identity(EventTable t, Py_ssize_t row, const uint8_t* p, Py_ssize_t n,
                 return 0
             t.m_tmsi[row] = be32(p + 1)
     elif kind == ID_IMSI or kind == ID_IMEI or kind == ID_IMEISV:
-        digits[nd] = TBCD[p[0] >> 4]
-        nd += 1
-        for i in range(1, n):
-            d = p[i] & 0xF
-            if d == 0xF or nd >= 16:
-                break
-            digits[nd] = TBCD[d]
-            nd += 1
-            d = p[i] >> 4
-            if d == 0xF or nd >= 16:
-                break
-            digits[nd] = TBCD[d]
-            nd += 1
+        digits[0] = TBCD[p[0] >> 4]          # the first digit shares octet 1 with the type
+        nd = 1 + tbcd(p + 1, n - 1, &digits[1])
         if kind == ID_IMSI:
             t.set_digits(t.imsi, row, digits, nd)
         else:
