@@ -1,6 +1,7 @@
 # The event table: one row per decoded message, columns as typed arrays.
 # Every decoder in chrtool/_fast fills rows of this table; Python sees whole batches.
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
+from libc.string cimport memcpy
 
 cdef enum Proto:
     P_NONE = 0
@@ -129,3 +130,23 @@ cdef class EventTable:
     cdef Py_ssize_t add_data(self, const uint8_t* p, Py_ssize_t length) except -1
     cdef int reserve_data(self, Py_ssize_t extra) except -1
     cdef void set_digits(self, uint8_t[:, ::1] col, Py_ssize_t row, const uint8_t* digits, Py_ssize_t n)
+
+
+cdef inline void inherit(EventTable t, Py_ssize_t row, Py_ssize_t child) noexcept:
+    """A message carried inside another (NAS in S1AP, ESM in EMM) shares its carrier's frame,
+    time, addresses, ports and UE IDs."""
+    t.frame[child] = t.frame[row]
+    t.ts_ns[child] = t.ts_ns[row]
+    t.src_offset[child] = t.src_offset[row]
+    t.mme_ue_s1ap_id[child] = t.mme_ue_s1ap_id[row]
+    t.enb_ue_s1ap_id[child] = t.enb_ue_s1ap_id[row]
+    t.eci[child] = t.eci[row]
+    t.plmn[child] = t.plmn[row]
+    t.tac[child] = t.tac[row]
+    t.sport[child] = t.sport[row]
+    t.dport[child] = t.dport[row]
+    t.ppid[child] = t.ppid[row]
+    t.stream[child] = t.stream[row]
+    t.ip_version[child] = t.ip_version[row]
+    memcpy(&t.src[child, 0], &t.src[row, 0], 16)
+    memcpy(&t.dst[child, 0], &t.dst[row, 0], 16)

@@ -49,7 +49,8 @@ from libc.stdlib cimport calloc, free
 from libc.string cimport memcmp, memcpy, memset
 from chrtool._fast.events cimport (EventTable, P_NAS_EPS, P_S1AP, F_MALFORMED, F_CIPHERED,
                                    F_INTEGRITY, F_EEA0, F_UNKNOWN_MSG, C_EMM, C_ESM, I_CAUSE,
-                                   I_GUTI, I_STR, I_NAS, I_BEARER, I_INFO, S_APN, S_PDN_ADDRESS)
+                                   I_GUTI, I_STR, I_NAS, I_BEARER, I_INFO, S_APN, S_PDN_ADDRESS,
+                                   inherit)
 from chrtool._fast.info cimport *
 from chrtool._fast.bytes cimport be16, be24, be32
 from chrtool._fast.tbcd cimport tbcd
@@ -394,21 +395,7 @@ cdef Py_ssize_t add_child(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t 
     t.parent[child] = row
     t.payload_off[child] = off
     t.payload_len[child] = <int>n
-    t.frame[child] = t.frame[row]
-    t.ts_ns[child] = t.ts_ns[row]
-    t.src_offset[child] = t.src_offset[row]
-    t.mme_ue_s1ap_id[child] = t.mme_ue_s1ap_id[row]
-    t.enb_ue_s1ap_id[child] = t.enb_ue_s1ap_id[row]
-    t.eci[child] = t.eci[row]
-    t.plmn[child] = t.plmn[row]
-    t.tac[child] = t.tac[row]
-    t.sport[child] = t.sport[row]
-    t.dport[child] = t.dport[row]
-    t.ppid[child] = t.ppid[row]
-    t.stream[child] = t.stream[row]
-    t.ip_version[child] = t.ip_version[row]
-    t.src[child, :] = t.src[row, :]
-    t.dst[child, :] = t.dst[row, :]
+    inherit(t, row, child)
     t.flags[child] = t.flags[row] & (F_INTEGRITY | F_EEA0)
     t.add_item(row, I_NAS, child, -1, -1, -1)
     return child

@@ -15,7 +15,7 @@ from libc.string cimport memcpy
 from chrtool._fast.events cimport (EventTable, P_S1AP, P_NAS_EPS, F_MALFORMED, F_UNKNOWN_MSG,
                                    C_S1AP, I_S1AP_IDS, I_CAUSE, I_CELL, I_NODE, I_STR, I_ERAB,
                                    I_FTEID, I_IE, I_ENUM, K_TAI, K_ECGI, K_NR_CGI, K_TARGET_ECGI,
-                                   N_MME, S_NODE_NAME)
+                                   N_MME, S_NODE_NAME, inherit)
 from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, skip_bytes,
                                  get_length, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
@@ -511,23 +511,6 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
     for child in range(first_child, t.n):
         inherit(t, row, child)
     return 0
-
-
-cdef inline void inherit(EventTable t, Py_ssize_t row, Py_ssize_t child) noexcept:
-    """A carried NAS message shares its carrier's frame, time, addresses and UE IDs."""
-    t.frame[child] = t.frame[row]
-    t.ts_ns[child] = t.ts_ns[row]
-    t.src_offset[child] = t.src_offset[row]
-    t.mme_ue_s1ap_id[child] = t.mme_ue_s1ap_id[row]
-    t.enb_ue_s1ap_id[child] = t.enb_ue_s1ap_id[row]
-    t.eci[child] = t.eci[row]
-    t.plmn[child] = t.plmn[row]
-    t.tac[child] = t.tac[row]
-    t.sport[child] = t.sport[row]
-    t.dport[child] = t.dport[row]
-    t.ip_version[child] = t.ip_version[row]
-    memcpy(&t.src[child, 0], &t.src[row, 0], 16)
-    memcpy(&t.dst[child, 0], &t.dst[row, 0], 16)
 
 
 def decode(EventTable t, Py_ssize_t start=0):
