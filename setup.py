@@ -47,7 +47,8 @@ PACKAGES = ["chrtool." + os.path.relpath(d, "chrtool").replace(os.sep, ".")
 setup(
     packages=["chrtool", *PACKAGES, "chrtool.decoders"],
     package_dir={"chrtool.decoders": "decoders"},
-    package_data={"chrtool._fast": ["*.pxd", "*.pyi"], "chrtool.decoders": ["*.json", "*.toml", "maps/*"]},
+    package_data={"chrtool": ["rules.toml"], "chrtool._fast": ["*.pxd", "*.pyi"],
+                  "chrtool.decoders": ["*.json", "*.toml", "maps/*"]},
     ext_modules=cythonize(list(extensions()), compiler_directives=DIRECTIVES,
                           include_path=["."], annotate=DEBUG),
     zip_safe=False,
