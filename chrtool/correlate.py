@@ -80,16 +80,19 @@ def correlate(ev):
     uf = _UnionFind()                       # one node per connection / GTPv2 or Diameter exchange
     imsi_node, tmsi_owner, teid_node, seq_node, chr_node = {}, {}, {}, {}, {}
     x2_ids, x2_legs, chr_menb = {}, [], {}
-    imsis = ev.digits_column("imsi")
-    msisdns = ev.digits_column("msisdn")
     fteids = _fteids_by_row(ev)
-    proto = cols["proto"]
-    msg = cols["msg"]
-    parent = cols["parent"]
-    mme, enb = cols["mme_ue_s1ap_id"], cols["enb_ue_s1ap_id"]
+    # plain lists: indexing them in the loop is several times cheaper than numpy scalars
+    imsis = ev.digits_column("imsi").tolist()
+    msisdns = ev.digits_column("msisdn").tolist()
+    proto, msg, parent = (cols[k].tolist() for k in ("proto", "msg", "parent"))
+    mme, enb, menb_id = (cols[k].tolist() for k in ("mme_ue_s1ap_id", "enb_ue_s1ap_id",
+                                                    "menb_ue_x2ap_id"))
+    m_tmsi, header_teid, seq, e2e, ts_ns, file_id = (cols[k].tolist() for k in (
+        "m_tmsi", "teid", "seq", "e2e", "ts_ns", "file_id"))
+    assoc = _associations(ev).tolist()
     order = np.lexsort((np.arange(n), cols["frame"], cols["file_id"], cols["ts_ns"]))
     s1_ids = {}                             # (assoc, 'm'|'e', id) -> connection node
-    node_imsi, node_msisdn = {}, {}
+    node_msisdn = {}
 
     def name(node, imsi):
         if not imsi:
@@ -100,48 +103,48 @@ def correlate(ev):
     for r in order.tolist():
         p = proto[r]
         if p == S1AP or (p == NAS and parent[r] < 0):
-            assoc = _assoc(ev, r)
-            m, e = int(mme[r]), int(enb[r])
+            a = assoc[r]
+            m, e = mme[r], enb[r]
             node = None
             if msg[r] == MSG_INITIAL_UE and e >= 0:
                 node = uf.add()
             else:
-                node = s1_ids.get((assoc, "m", m)) if m >= 0 else None
+                node = s1_ids.get((a, "m", m)) if m >= 0 else None
                 if node is None and e >= 0:
-                    node = s1_ids.get((assoc, "e", e))
+                    node = s1_ids.get((a, "e", e))
                 if node is None and (m >= 0 or e >= 0):
                     node = uf.add()         # capture started mid-connection
             if node is None:
                 continue                    # non-UE-associated (S1 Setup, Reset, ...)
             if e >= 0:
-                s1_ids[(assoc, "e", e)] = node
+                s1_ids[(a, "e", e)] = node
             if m >= 0:
-                s1_ids[(assoc, "m", m)] = node
+                s1_ids[(a, "m", m)] = node
             conn_of_row[r] = node
-            if cols["m_tmsi"][r] >= 0 and p == S1AP:
-                owner = tmsi_owner.get(int(cols["m_tmsi"][r]))
+            if m_tmsi[r] >= 0 and p == S1AP:
+                owner = tmsi_owner.get(m_tmsi[r])
                 if owner is not None:
                     uf.union(owner, node)
             if msg[r] == MSG_RELEASE_COMPLETE:
-                s1_ids.pop((assoc, "e", e), None)
-                s1_ids.pop((assoc, "m", m), None)
+                s1_ids.pop((a, "e", e), None)
+                s1_ids.pop((a, "m", m), None)
         elif p == NAS:
             node = conn_of_row[parent[r]]
             if node < 0:
                 continue
             conn_of_row[r] = node
             name(node, imsis[r].decode())
-            t = int(cols["m_tmsi"][r])
+            t = m_tmsi[r]
             if t >= 0:
                 if msg[r] in NAS_ASSIGNS_GUTI:
                     tmsi_owner[t] = uf.find(node)
                 elif t in tmsi_owner:
                     uf.union(tmsi_owner[t], node)
         elif p in (GTPV2, DIAMETER):
-            key = _exchange_key(ev, r)
+            key = (p, seq[r], e2e[r], assoc[r])   # a request and its response/answer
             node = seq_node.get(key)
             if node is None:
-                node = teid_node.get(int(cols["teid"][r])) if cols["teid"][r] > 0 else None
+                node = teid_node.get(header_teid[r]) if header_teid[r] > 0 else None
             if node is None:
                 node = uf.add()
             seq_node[key] = node
@@ -152,8 +155,8 @@ def correlate(ev):
             for teid in fteids.get(r, ()):
                 teid_node[teid] = node
         elif p == X2AP:
-            menb = int(cols["menb_ue_x2ap_id"][r])
-            key = (_assoc(ev, r), menb)
+            menb = menb_id[r]
+            key = (assoc[r], menb)
             node = x2_ids.get(key) if menb >= 0 else None
             if node is None or msg[r] == MSG_SGNB_ADDITION_REQUEST:
                 node = uf.add()             # a new NR leg, even if the MeNB reuses the ID
@@ -162,11 +165,11 @@ def correlate(ev):
             conn_of_row[r] = node
             name(node, imsis[r].decode())   # trace files name the UE of their X2AP copies
             if menb >= 0:
-                x2_legs.append((int(cols["ts_ns"][r]), menb, node))
+                x2_legs.append((ts_ns[r], menb, node))
         elif p == CHR:
             imsi = imsis[r].decode()
             if imsi:                        # one CHR story per subscriber and file
-                key = (int(cols["file_id"][r]), imsi)
+                key = (file_id[r], imsi)
                 node = chr_node.get(key)
                 if node is None:
                     node = chr_node[key] = uf.add()
@@ -174,9 +177,8 @@ def correlate(ev):
                 name(node, imsi)
                 if msisdns[r]:
                     node_msisdn[uf.find(node)] = msisdns[r].decode()
-                if cols["menb_ue_x2ap_id"][r] >= 0:
-                    chr_menb.setdefault(int(cols["menb_ue_x2ap_id"][r]), []).append(
-                        (int(cols["ts_ns"][r]), node))
+                if menb_id[r] >= 0:
+                    chr_menb.setdefault(menb_id[r], []).append((ts_ns[r], node))
 
     # X2AP carries no subscriber identity: the eNB's CHR, which records the MeNB UE X2AP ID next
     # to the IMSI, names the UE of an NR leg (the nearest record in time with that ID)
@@ -186,38 +188,43 @@ def correlate(ev):
             uf.union(min(near)[1], node)
 
     # connections -> UEs: each union-find root with an identity becomes a UE
-    roots = np.array([uf.find(c) if c >= 0 else -1 for c in conn_of_row.tolist()], np.int64)
-    root_imsi = {uf.find(node): imsi for imsi, node in imsi_node.items()}
+    find = uf.find
+    root_of = np.array([find(x) for x in range(len(uf.parent))] + [-1], np.int64)
+    roots = root_of[conn_of_row]            # conn -1 picks the trailing -1
+    root_imsi = {find(node): imsi for imsi, node in imsi_node.items()}
     for node, value in list(node_msisdn.items()):
-        node_msisdn[uf.find(node)] = value
+        node_msisdn[find(node)] = value
     # a UE needs an identity or an S1 connection: watchdogs and peer set-up stay unlinked
-    s1_roots = set(roots[(proto == S1AP) & (roots >= 0)].tolist())
-    ues, ue_of_root = [], {}
-    for root in sorted(set(roots.tolist()) - {-1}):
+    s1_roots = set(np.unique(roots[(cols["proto"] == S1AP) & (roots >= 0)]).tolist())
+    ues, ue_of_root = [], np.full(len(root_of), -1, np.int64)
+    for root in np.unique(roots[roots >= 0]).tolist():
         if root not in root_imsi and root not in s1_roots:
             continue
         ue = UE(len(ues), imsi=root_imsi.get(root, ""), msisdn=node_msisdn.get(root, ""))
         ue_of_root[root] = ue.index
         ues.append(ue)
-    ue_of_row = np.array([ue_of_root.get(x, -1) for x in roots.tolist()], np.int64)
-    for ue in ues:
-        rows = ue_of_row == ue.index
-        ue.connections = len(set(conn_of_row[rows].tolist()))
-        ue.m_tmsis = set(cols["m_tmsi"][rows & (cols["m_tmsi"] >= 0)].tolist())
+    ue_of_row = np.where(roots >= 0, ue_of_root[roots], -1)
+    linked = ue_of_row >= 0
+    pairs = np.unique(np.stack([ue_of_row[linked], conn_of_row[linked]]), axis=1)
+    for ue_index, count in zip(*np.unique(pairs[0], return_counts=True)):
+        ues[ue_index].connections = int(count)
+    with_tmsi = linked & (cols["m_tmsi"] >= 0)
+    for ue_index, t in zip(ue_of_row[with_tmsi].tolist(), cols["m_tmsi"][with_tmsi].tolist()):
+        ues[ue_index].m_tmsis.add(t)
     return Sessions(ue_of_row, conn_of_row, ues)
 
 
-def _assoc(ev, r):
-    """The S1 association of a row: its file and the unordered pair of addresses."""
-    a, b = bytes(ev.cols["src"][r]), bytes(ev.cols["dst"][r])
-    return (int(ev.cols["file_id"][r]),) + ((a, b) if a <= b else (b, a))
-
-
-def _exchange_key(ev, r):
-    """Key shared by a GTPv2 request and its response, or a Diameter request and its answer."""
-    a, b = bytes(ev.cols["src"][r]), bytes(ev.cols["dst"][r])
-    pair = (a, b) if a <= b else (b, a)
-    return (int(ev.cols["proto"][r]), int(ev.cols["seq"][r]), int(ev.cols["e2e"][r])) + pair
+def _associations(ev):
+    """Per row, an integer naming its file and unordered pair of addresses (its association)."""
+    n = ev.n
+    if n == 0:
+        return np.zeros(0, np.int64)
+    src = np.ascontiguousarray(ev.cols["src"]).view("S16").ravel()
+    dst = np.ascontiguousarray(ev.cols["dst"]).view("S16").ravel()
+    lo, hi = np.where(src <= dst, src, dst), np.where(src <= dst, dst, src)
+    key = np.empty(n, dtype=[("file", np.int32), ("lo", "S16"), ("hi", "S16")])
+    key["file"], key["lo"], key["hi"] = ev.cols["file_id"], lo, hi
+    return np.unique(key, return_inverse=True)[1].ravel().astype(np.int64)
 
 
 def _fteids_by_row(ev):
