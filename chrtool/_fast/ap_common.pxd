@@ -1,7 +1,7 @@
-# What the S1AP and X2AP walkers share: the per-message context, item writes, the PDU header walk
+# What the S1AP and X2AP walkers share: the per-message context, causes, the PDU header walk
 # and the ProtocolIE-Container loop. Each protocol module keeps only its IE dispatch (decode_ie).
 from libc.stdint cimport int64_t, uint8_t
-from chrtool._fast.events cimport EventTable, F_MALFORMED, F_UNKNOWN_MSG, I_IE, I_CAUSE
+from chrtool._fast.events cimport EventTable, F_MALFORMED, F_UNKNOWN_MSG, I_IE, I_CAUSE, put_item
 from chrtool._fast.aper cimport Bits, bits_init, get_bits, align, get_count, get_open, FRAG_UNIT
 
 cdef struct Ctx:
@@ -16,22 +16,6 @@ cdef struct Ctx:
     int ho_type           # S1AP: HandoverType seen so far in this message (-1 none)
 
 ctypedef int (*IeDecoder)(EventTable t, Ctx* c, int ie_id, Bits* b) except -1
-
-
-cdef inline int put_item(EventTable t, Py_ssize_t row, int key, int64_t a, int64_t b, int64_t c,
-                         int64_t d) except -1:
-    """EventTable.add_item written in place (no method call) while the item table has room."""
-    cdef Py_ssize_t i = t.n_items
-    if i >= t.it_row.shape[0]:
-        return t.add_item(row, key, a, b, c, d)      # grows the table
-    t.it_row[i] = row
-    t.it_key[i] = key
-    t.it_a[i] = a
-    t.it_b[i] = b
-    t.it_c[i] = c
-    t.it_d[i] = d
-    t.n_items = i + 1
-    return 0
 
 
 cdef inline int set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, int64_t context,

@@ -23,7 +23,8 @@ from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t,
 from libc.string cimport memcpy, memmove, memset
 from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORMED,
                                    F_UNKNOWN_MSG, C_CHR, I_CAUSE, I_CELL, I_ERAB, I_MEAS, I_STR,
-                                   I_GUTI, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR)
+                                   I_GUTI, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR,
+                                   put_item)
 from chrtool._fast.bytes cimport be24, le16, le32
 
 from chrtool._fast.events import COLUMNS as ev_COLUMNS, ITEM_COLUMNS as ev_ITEM_COLUMNS
@@ -162,22 +163,6 @@ def new_table(Py_ssize_t rows, Py_ssize_t data_capacity, Py_ssize_t item_capacit
     if ROW_INIT:
         init_rows(t, 0, t.frame.shape[0])
     return t
-
-
-cdef inline int put_item(EventTable t, Py_ssize_t row, int key, int64_t a, int64_t b, int64_t c,
-                         int64_t d) except -1:
-    """EventTable.add_item without the call into events.so (it still grows a full table)."""
-    cdef Py_ssize_t i = t.n_items
-    if i >= t.it_row.shape[0]:
-        return t.add_item(row, key, a, b, c, d)
-    t.it_row[i] = row
-    t.it_key[i] = key
-    t.it_a[i] = a
-    t.it_b[i] = b
-    t.it_c[i] = c
-    t.it_d[i] = d
-    t.n_items = i + 1
-    return 0
 
 
 cdef inline Py_ssize_t put_data(EventTable t, const uint8_t* p, Py_ssize_t length) except -1:

@@ -150,3 +150,19 @@ cdef inline void inherit(EventTable t, Py_ssize_t row, Py_ssize_t child) noexcep
     t.ip_version[child] = t.ip_version[row]
     memcpy(&t.src[child, 0], &t.src[row, 0], 16)
     memcpy(&t.dst[child, 0], &t.dst[row, 0], 16)
+
+
+cdef inline int put_item(EventTable t, Py_ssize_t row, int key, int64_t a, int64_t b, int64_t c,
+                         int64_t d) except -1:
+    """EventTable.add_item written in place (no method call) while the item table has room."""
+    cdef Py_ssize_t i = t.n_items
+    if i >= t.it_row.shape[0]:
+        return t.add_item(row, key, a, b, c, d)      # grows the table
+    t.it_row[i] = row
+    t.it_key[i] = key
+    t.it_a[i] = a
+    t.it_b[i] = b
+    t.it_c[i] = c
+    t.it_d[i] = d
+    t.n_items = i + 1
+    return 0

@@ -21,7 +21,8 @@ from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, ski
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
                                  get_cause, get_erab_id, seq_end,
                                  get_open)
-from chrtool._fast.ap_common cimport Ctx, put_item, set_cause, get_field, walk_ies, pdu_begin
+from chrtool._fast.ap_common cimport Ctx, set_cause, get_field, walk_ies, pdu_begin
+from chrtool._fast.events cimport put_item
 from chrtool._fast.s1ap_ids cimport *
 
 from chrtool.decoders import s1ap_tables as _tables

@@ -20,7 +20,8 @@ from chrtool._fast.aper cimport (Bits, get_bits, get_constrained_int, get_enum, 
                                  get_global_gnb_id, get_cause, get_erab_id, get_int_ext,
                                  seq_end, skip_bits_sized,
                                  skip_octets_sized)
-from chrtool._fast.ap_common cimport Ctx, put_item, set_cause, get_field, walk_ies, pdu_begin
+from chrtool._fast.ap_common cimport Ctx, set_cause, get_field, walk_ies, pdu_begin
+from chrtool._fast.events cimport put_item
 from chrtool._fast.x2ap_ids cimport *
 
 from chrtool.decoders import x2ap_tables as _tables
