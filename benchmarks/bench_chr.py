@@ -5,7 +5,7 @@
 
 Generates benchmarks/data/chr_bench.chr (a realistic mix: measurement reports with neighbours,
 RRC/E-RAB/handover/EN-DC events, S1AP/X2AP message copies of 60-400 bytes), decodes it with
-chrtool.chr.ChrV1Reader into EventTable batches (best of --repeat, file in the page cache), and
+chrtool._fast.chr_v1.ChrV1Reader into EventTable batches (best of --repeat, file in the page cache), and
 parses a prefix with the construct declaration. Writes benchmarks/results/chr.json and prints a
 markdown table. Targets: >= 1.5 GB/s, >= 500x construct.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from chrtool.chr import ChrV1Reader  # noqa: E402
+from chrtool._fast.chr_v1 import ChrV1Reader  # noqa: E402
 from chrtool.decoders import chr_v1 as spec  # noqa: E402
 
 T0 = 1_795_770_000 * 10**9

@@ -18,7 +18,7 @@ def _warn(problem):
 
 def _run(inputs, quiet=False):
     """Decode all inputs into one Events table, with a progress bar on a terminal."""
-    from chrtool.pipeline import Run
+    from chrtool.inputs.pipeline import Run
     try:
         run = Run(inputs, on_problem=_warn)
     except InputError as exc:
@@ -103,7 +103,7 @@ def decode(inputs, fmt, output):
 
     NAS-EPS messages appear inside their S1AP message's "nas" list.
     """
-    from chrtool.rows import iter_rows, to_jsonable
+    from chrtool.output.rows import iter_rows, to_jsonable
     run = _run(inputs)
     if fmt == "parquet" and not output:
         raise click.UsageError("--format parquet needs -o FILE")
@@ -111,11 +111,11 @@ def decode(inputs, fmt, output):
     if fmt == "jsonl":
         with _out(output) as out:
             for _, table in run.batches():
-                from chrtool.events import Events
+                from chrtool.table.events import Events
                 for row in iter_rows(Events.concat([table], run.files)):
                     out.write(json.dumps(row, ensure_ascii=False, default=to_jsonable) + "\n")
     else:
-        from chrtool.export import write_table
+        from chrtool.output.tables import write_table
         rows = list(iter_rows(_events(run)))
         write_table(rows, fmt, output)
     _exit(run)
@@ -131,7 +131,7 @@ def stats(inputs, as_json):
     the end-to-end decode benchmark: `time chrtool stats big.pcap`.
     """
     import time
-    from chrtool.stats import Counts
+    from chrtool.output.stats import Counts
     run = _run(inputs)
     counts = Counts()
     bar, step = _progress(run)
@@ -163,7 +163,7 @@ def _who(imsi, msisdn):
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
 def timeline(imsi, msisdn, inputs, fmt, output):
     """Every message of one subscriber across interfaces, in time order."""
-    from chrtool import report
+    from chrtool.output import report
     _who(imsi, msisdn)
     run = _run(inputs)
     _, _, ue, own = _subscriber(run, imsi, msisdn)
@@ -182,7 +182,7 @@ def timeline(imsi, msisdn, inputs, fmt, output):
 
 
 def _ticket(complaint, tickets):
-    from chrtool.tickets import read_tickets
+    from chrtool.inputs.tickets import read_tickets
     if not tickets:
         raise click.UsageError("--complaint needs --tickets FILE")
     try:
@@ -197,7 +197,7 @@ def _ticket(complaint, tickets):
 def _subscriber(run, imsi, msisdn):
     """(all events, sessions, the subscriber's UE or None, the subscriber's own events)."""
     import numpy as np
-    from chrtool.correlate import correlate
+    from chrtool.link.correlate import correlate
     ev = _events(run)
     sessions = correlate(ev)
     found = sessions.find(imsi=imsi, msisdn=msisdn)
@@ -228,10 +228,10 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, 
     to 1 hour after). A healthy subscriber gets no findings; every finding names its evidence
     frames.
     """
-    from chrtool import report
-    from chrtool.diagnose import diagnose_ue
-    from chrtool.rows import iso
-    from chrtool.tickets import parse_time
+    from chrtool.output import report
+    from chrtool.diagnose.engine import diagnose_ue
+    from chrtool.table.names import iso
+    from chrtool.inputs.tickets import parse_time
     if complaint:
         ticket = _ticket(complaint, tickets)
         imsi, msisdn = imsi or ticket.imsi or None, msisdn or ticket.msisdn or None

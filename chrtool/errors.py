@@ -46,3 +46,18 @@ class Problem:
     def as_dict(self):
         return {"file": self.file, "offset": self.offset, "layer": self.layer,
                 "message": self.message}
+
+
+class ProblemLog:
+    """A reader's problems, capped (a hostile file must not fill memory with warnings), and the
+    count of everything reported."""
+
+    def __init__(self, limit=1000):
+        self.items, self.limit, self.count = [], limit, 0
+
+    def add(self, where, layer, message):
+        self.count += 1
+        if len(self.items) < self.limit:
+            self.items.append((where, layer, message))
+        elif len(self.items) == self.limit:
+            self.items.append((where, layer, "further problems not listed"))

@@ -1,6 +1,6 @@
 """Build small event tables by hand for tests of the stages after decoding."""
 from chrtool._fast.events import EventTable
-from chrtool.events import Events
+from chrtool.table.events import Events
 
 DIGITS = ("imsi", "msisdn", "imei")
 

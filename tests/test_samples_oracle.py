@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from chrtool.cli import main
-from chrtool.events import PROTO
-from chrtool.pipeline import Run
+from chrtool.table.events import PROTO
+from chrtool.inputs.pipeline import Run
 from oracle import SAMPLES, tshark_fields
 
 CAPTURES = sorted(p for p in SAMPLES.glob("*.pcap*") if not p.name.endswith(".json"))

@@ -3,10 +3,10 @@ pycrate_diameter, and chrtool's own decoder reads the IMSI, MSISDN and result co
 import pytest
 from pycrate_diameter.Diameter import DiameterGeneric
 
-from chrtool import names
+from chrtool.table import names
 from chrtool._fast.events import FLAGS
-from chrtool.events import PROTO
-from chrtool.pipeline import Run
+from chrtool.table.events import PROTO
+from chrtool.inputs.pipeline import Run
 from chrtool.simulate import diameter_build as d
 from chrtool.simulate import pcap_writer as pw
 

@@ -4,8 +4,8 @@ import pytest
 from pycrate_mobile.TS29274_GTPC import parse_GTPC
 
 from chrtool._fast.events import FLAGS
-from chrtool.events import PROTO
-from chrtool.pipeline import Run
+from chrtool.table.events import PROTO
+from chrtool.inputs.pipeline import Run
 from chrtool.simulate import gtpv2_build as g
 from chrtool.simulate import pcap_writer as pw
 

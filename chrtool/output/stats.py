@@ -3,8 +3,8 @@ from collections import Counter
 
 import numpy as np
 
-from chrtool import names
-from chrtool.events import FLAGS, PROTO_NAMES
+from chrtool.table import names
+from chrtool.table.events import FLAGS, PROTO_NAMES
 
 
 class Counts:

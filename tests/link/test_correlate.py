@@ -1,6 +1,6 @@
 """Linking messages to subscribers: S1AP ID pairs with reuse, IMSI, GUTI, GTPv2/Diameter."""
-from chrtool.correlate import correlate
-from chrtool.events import PROTO
+from chrtool.link.correlate import correlate
+from chrtool.table.events import PROTO
 from eventsutil import events
 
 S1AP, NAS, GTP, DIA = PROTO["S1AP"], PROTO["NAS-EPS"], PROTO["GTPv2"], PROTO["Diameter"]
@@ -64,7 +64,7 @@ def test_guti_links_a_later_connection_to_the_subscriber():
 
 
 def test_gtpv2_response_follows_its_request_and_teids_link_later_messages():
-    from chrtool.events import ITEM_KEYS
+    from chrtool.table.events import ITEM_KEYS
     rows = [
         dict(frame=1, proto=GTP, msg=32, seq=100, src=MME, dst=SGW, imsi="001010000000005",
              msisdn="8613800000005"),

@@ -1,5 +1,5 @@
-from chrtool import names
-from chrtool.events import CAUSE_CODES, PROTO
+from chrtool.table import names
+from chrtool.table.events import CAUSE_CODES, PROTO
 
 
 def test_plmn_two_and_three_digit_mnc():

@@ -3,28 +3,21 @@
 NAS-EPS messages carried inside an S1AP message are folded into that row's `nas` list; values a
 message holds more than once stay under the same key as a list.
 """
-import datetime as dt
 import ipaddress
 from collections import defaultdict
 
 import numpy as np
 
-from chrtool import names
+from chrtool.table import names
+from chrtool.table.names import iso
 from chrtool._fast.events import MEAS_KINDS, MEAS_NEIGHBOUR, MEAS_SCALE
 from chrtool._fast.nas_eps import INFO_KINDS
 from chrtool.decoders import s1ap_tables, x2ap_tables
-from chrtool.events import (CELL_KINDS, FLAGS, ITEM_KEYS, NODE_KINDS, PROTO, PROTO_NAMES,
+from chrtool.table.events import (CELL_KINDS, FLAGS, ITEM_KEYS, NODE_KINDS, PROTO, PROTO_NAMES,
                             STR_KINDS, X2AP_ID_KINDS)
 
 ID_COLUMNS = ("mme_ue_s1ap_id", "enb_ue_s1ap_id", "old_enb_ue_x2ap_id", "new_enb_ue_x2ap_id",
               "menb_ue_x2ap_id", "sgnb_ue_x2ap_id")
-EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-def iso(ts_ns):
-    """ISO-8601 UTC with microseconds, e.g. '2026-11-27T09:00:00.123456Z'."""
-    t = EPOCH + dt.timedelta(microseconds=int(ts_ns) // 1000)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def ip(raw, version):

@@ -109,10 +109,7 @@ def classify(paths):
 def _known_csv_layout(path, compressed):
     """Whether a CSV's header holds the columns of a vendor column map (tickets CSVs do not)."""
     import csv
-    try:
-        from chrtool.chr import known_layouts
-    except ImportError:
-        return False
+    from chrtool.inputs.vendor_csv import known_layouts
     opener = gzip.open if compressed else open
     with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
         try:
@@ -135,12 +132,14 @@ def reader(source, fh, chunk_bytes=None):
     if source.kind == "capture":
         from chrtool._fast.capture import CaptureReader
         return CaptureReader(fh, source.path, source.file_id, **kwargs)
-    from chrtool import chr as chr_readers   # CHR formats live in chrtool/chr.py
     if source.kind == "chr-v1":
-        return chr_readers.ChrV1Reader(fh, source.path, source.file_id, **kwargs)
+        from chrtool._fast.chr_v1 import ChrV1Reader
+        return ChrV1Reader(fh, source.path, source.file_id, **kwargs)
     if source.kind == "xml":
-        return chr_readers.TraceXmlReader(fh, source.path, source.file_id)
+        from chrtool.inputs.trace_xml import TraceXmlReader
+        return TraceXmlReader(fh, source.path, source.file_id)
     if source.kind == "csv":
-        return chr_readers.VendorCsvReader(fh, source.path, source.file_id)
+        from chrtool.inputs.vendor_csv import VendorCsvReader
+        return VendorCsvReader(fh, source.path, source.file_id)
     raise InputError(f"{source.path}: unknown format {source.kind!r}")
 

@@ -1,13 +1,7 @@
-"""CHR inputs: chr-v1 binary files, vendor CSV exports, 3GPP TS 32.423 trace XML.
+"""Vendor CSV exports of CHR, read through a column-mapping file (decoders/maps/*.toml).
 
-Each reader is iterable, yields EventTable batches, and keeps `problems` (a list of
-(offset_or_line, layer, message)) and `counters` (a dict). sources.py picks the reader by content.
-
-- ChrV1Reader: the Cython bulk decoder (chrtool/_fast/chr_v1.pyx); offsets are bytes.
-- VendorCsvReader: pyarrow's CSV reader plus a column-mapping file (decoders/maps/*.toml);
-  conversion is column-wise (no Python object per row); positions are line numbers.
-- TraceXmlReader: an expat stream with DTD entities and external references refused (billion
-  laughs, XXE) and bounded memory; positions are line numbers (with the column in the text).
+pyarrow reads the CSV; conversion is column-wise (no Python object per row); positions are line
+numbers. A new vendor layout is a new mapping file, not code (docs/formats/vendor-csv.md).
 """
 from __future__ import annotations
 
@@ -16,43 +10,21 @@ import io
 import os
 import re
 import tomllib
-from datetime import datetime, timezone
 from pathlib import Path
-from xml.parsers import expat
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from chrtool._fast.chr_v1 import ChrV1Reader, decode_bytes  # noqa: F401  (the public reader)
-from chrtool._fast.events import (CAUSE_CODES, CELL_KINDS, FLAGS, ITEM_KEYS, PROTO, STR_KINDS,
-                                  EventTable)
 from chrtool.decoders import chr_v1 as spec
-from chrtool.errors import DecodeError, InputError
-
-__all__ = ["ChrV1Reader", "VendorCsvReader", "TraceXmlReader", "load_mapping", "known_layouts",
-           "MAPS_DIR"]
+from chrtool.errors import DecodeError, InputError, ProblemLog
+from chrtool.table.events import CAUSE_CODES, CELL_KINDS, FLAGS, ITEM_KEYS, PROTO, EventTable
 
 MAPS_DIR = Path(spec.__file__).resolve().parent / "maps"
 MAX_LISTED = 20            # bad values listed per column and batch; the rest are counted
 
-_STR_IDS = {v: k for k, v in STR_KINDS.items()}
 _CELL_IDS = {v: k for k, v in CELL_KINDS.items()}
-
-
-class _Problems:
-    """problems list with a cap, and the count of everything reported."""
-
-    def __init__(self, limit=1000):
-        self.items, self.limit, self.count = [], limit, 0
-
-    def add(self, where, layer, message):
-        self.count += 1
-        if len(self.items) < self.limit:
-            self.items.append((where, layer, message))
-        elif len(self.items) == self.limit:
-            self.items.append((where, layer, "further problems not listed"))
 
 
 def _item_arrays(parts):
@@ -74,7 +46,6 @@ def _set_items(t, arrays):
     t.n_items = n
 
 
-# ============================================================================== vendor CSV
 def known_layouts(maps_dir=None):
     """{layout name: mapping dict} of the shipped mapping files (and those in maps_dir)."""
     out = {}
@@ -209,7 +180,7 @@ class VendorCsvReader:
         self.name = name or (str(path_or_fh) if isinstance(path_or_fh, (str, os.PathLike))
                              else getattr(path_or_fh, "name", "<csv>"))
         self.file_id = file_id
-        self._problems = _Problems()
+        self._problems = ProblemLog()
         self.problems = self._problems.items
         self.counters = {"rows": 0, "bad_rows": 0, "bad_values": 0, "unknown_events": 0,
                          "unknown_causes": 0, "unmapped_columns": 0, "missing_columns": 0}
@@ -648,355 +619,3 @@ def _utc_offset_ns(text, where):
         raise InputError(f"{where}: utc_offset {text!r} is not +HH:MM")
     sign = 1 if mt.group(1) == "+" else -1
     return sign * (int(mt.group(2)) * 3600 + int(mt.group(3)) * 60) * 10**9
-
-
-# ============================================================================== 32.423 XML
-class _Forbidden(Exception):
-    pass
-
-
-_RAW_PROTOS = {"s1ap": "S1AP", "x2ap": "X2AP", "nas": "NAS-EPS", "nas-eps": "NAS-EPS",
-               "gtpv2": "GTPv2", "gtpv2-c": "GTPv2", "diameter": "Diameter", "ngap": "NGAP"}
-_RRC_PROTOS = {"rrc", "lte-rrc", "lte_rrc", "nr-rrc", "nr_rrc", "rrc-lte", "rrc-nr"}
-
-
-def _iso_ns(text):
-    dt = datetime.fromisoformat(text.strip())
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
-    return (delta.days * 86400 + delta.seconds) * 10**9 + delta.microseconds * 1000
-
-
-class TraceXmlReader:
-    """Iterate EventTable batches from a 3GPP TS 32.423 trace file (traceCollecFile).
-
-    Streaming (expat, fed in chunks); DTD entity declarations and external references are
-    refused (the file is reported and reading stops there); text is kept only inside elements
-    this reader uses, and a rawMsg longer than `max_raw_bytes` is reported and skipped.
-    Each <msg> with a <rawMsg> becomes a row: S1AP/X2AP (and NAS, GTPv2, Diameter) with the
-    PDU in the data buffer for the protocol decoders; RRC as a CHR RRC_MESSAGE row holding the
-    bytes as an I_STR raw item. The session's <ue idType=... idValue=...> sets imsi/imei/msisdn
-    on every row of its traceRecSession.
-    """
-
-    def __init__(self, fh, name="<xml>", file_id=0, chunk_bytes=1 << 20, max_raw_bytes=1 << 20,
-                 batch_rows=65536):
-        self.fh = fh
-        self.name = name
-        self.file_id = file_id
-        self._problems = _Problems()
-        self.problems = self._problems.items
-        self.counters = {"messages": 0, "sessions": 0, "raw_bytes": 0, "rrc": 0,
-                         "unknown_protocols": 0, "bad_messages": 0}
-        self.chunk_bytes = chunk_bytes
-        self.max_raw_bytes = max_raw_bytes
-        self.batch_rows = batch_rows
-        self.header = {}
-
-    def problem(self, message, line=None, col=None):
-        p = self._parser
-        line = p.CurrentLineNumber if line is None else line
-        col = p.CurrentColumnNumber if col is None else col
-        self._problems.add(line, "32.423", f"line {line} column {col + 1}: {message}")
-
-    def _new_table(self):
-        return EventTable(capacity=1024, data_capacity=1 << 16, file=self.name,
-                          file_id=self.file_id)
-
-    def __iter__(self):
-        p = expat.ParserCreate(namespace_separator="}")
-        self._parser = p
-        p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-
-        def forbid_entity(name, *args):
-            raise _Forbidden(f"the document declares entity {name!r}: entity declarations are "
-                             "refused (entity expansion / external entity attacks)")
-
-        def forbid_external(context, base, sysid, pubid):
-            raise _Forbidden(f"the document references an external entity ({sysid or pubid}): "
-                             "refused")
-
-        p.EntityDeclHandler = forbid_entity
-        p.UnparsedEntityDeclHandler = forbid_entity
-        p.ExternalEntityRefHandler = forbid_external
-        p.StartElementHandler = self._start
-        p.EndElementHandler = self._end
-        p.CharacterDataHandler = self._text
-        self._t = self._new_table()
-        self._stack = []
-        self._text_parts = None
-        self._text_len = 0
-        self._session = None
-        self._msg = None
-        self._begin_ns = 0
-        self._frame = 0
-        self._rows_yielded = 0
-        self._ready = []
-        ok = True
-        while ok:
-            chunk = self.fh.read(self.chunk_bytes)
-            final = not chunk
-            try:
-                p.Parse(chunk, final)
-            except _Forbidden as exc:
-                self.problem(str(exc))
-                ok = False
-            except expat.ExpatError as exc:
-                self.problem(f"not well-formed XML ({expat.ErrorString(exc.code)}): reading "
-                             "stopped here", exc.lineno, exc.offset)
-                ok = False
-            except (LookupError, ValueError) as exc:   # e.g. an XML declaration's unknown encoding
-                self.problem(f"unreadable XML ({exc}): reading stopped here", p.CurrentLineNumber,
-                             p.CurrentColumnNumber)
-                ok = False
-            while self._ready:
-                self._rows_yielded += self._ready[0].n
-                yield self._ready.pop(0)
-            if final:
-                break
-        yield from self._flush()
-        if not ok and self._rows_yielded == 0:
-            line, _, msg = self.problems[-1]
-            raise DecodeError(msg, file=self.name, layer="32.423")
-
-    def _flush(self):
-        t = self._t
-        if t.n:
-            self._rows_yielded += t.n
-            self._t = self._new_table()
-            yield t
-
-    # -- expat handlers -----------------------------------------------------------------------
-    def _start(self, tag, attrs):
-        local = tag.rpartition("}")[2]
-        self._stack.append(local)
-        if local == "traceCollec" and "beginTime" in attrs:
-            try:
-                self._begin_ns = _iso_ns(attrs["beginTime"])
-                self.header["begin_time_ns"] = self._begin_ns
-            except ValueError:
-                self.problem(f"beginTime {attrs['beginTime']!r} is not an ISO time")
-        elif local == "fileHeader":
-            self.header.update({k: v for k, v in attrs.items()})
-        elif local == "fileSender":
-            self.header["sender"] = dict(attrs)
-        elif local == "traceRecSession":
-            self.counters["sessions"] += 1
-            stime = self._begin_ns
-            if "stime" in attrs:
-                try:
-                    stime = _iso_ns(attrs["stime"])
-                except ValueError:
-                    self.problem(f"stime {attrs['stime']!r} is not an ISO time")
-            self._session = {"stime": stime, "ids": {}, "first_row": self._t.n}
-        elif local == "ue" and self._session is not None:
-            kind = attrs.get("idType", "").strip().lower()
-            value = attrs.get("idValue", "").strip()
-            col = {"imsi": "imsi", "imei": "imei", "imeisv": "imei", "msisdn": "msisdn"}.get(kind)
-            if col and value.isdigit() and len(value) <= 16:
-                self._session["ids"][col] = value
-            elif col:
-                self.problem(f"ue idValue {value!r} is not a {kind.upper()}")
-        elif local == "msg":
-            self._msg = {"attrs": dict(attrs), "line": self._parser.CurrentLineNumber,
-                         "col": self._parser.CurrentColumnNumber, "raw": None}
-        elif local == "rawMsg" and self._msg is not None:
-            self._msg["proto"] = attrs.get("protocol", "")
-            self._text_parts, self._text_len = [], 0
-        elif local in ("MCC", "MNC", "TRACE_ID", "TRSR") and self._session is not None:
-            self._text_parts, self._text_len = [], 0
-
-    def _text(self, data):
-        if self._text_parts is None:
-            return
-        self._text_len += len(data)
-        if self._text_len <= 2 * self.max_raw_bytes + 64:
-            self._text_parts.append(data)
-
-    def _end(self, tag):
-        local = self._stack.pop() if self._stack else tag.rpartition("}")[2]
-        if local == "rawMsg" and self._msg is not None:
-            text, n = "".join(self._text_parts or ()), self._text_len
-            self._text_parts = None
-            if n > 2 * self.max_raw_bytes + 64:
-                self.problem(f"rawMsg of {n // 2} bytes is beyond the limit of "
-                             f"{self.max_raw_bytes}: skipped")
-                self._msg["bad"] = True
-                return
-            try:
-                self._msg["raw"] = bytes.fromhex("".join(text.split()))
-            except ValueError:
-                self.problem(f"rawMsg is not hex ({text.strip()[:24]!r}...): message skipped")
-                self._msg["bad"] = True
-        elif local in ("MCC", "MNC", "TRACE_ID", "TRSR") and self._session is not None:
-            self._session[local] = "".join(self._text_parts or ()).strip()
-            self._text_parts = None
-        elif local == "msg" and self._msg is not None:
-            self._emit(self._msg)
-            self._msg = None
-        elif local == "traceRecSession" and self._session is not None:
-            self._apply_ids(self._session)
-            self._session = None
-            if self._t.n >= self.batch_rows:      # a whole session ends the batch
-                self._ready.append(self._t)
-                self._t = self._new_table()
-
-    def _emit(self, msg):
-        self._frame += 1
-        attrs = msg["attrs"]
-        if msg.get("bad") or msg["raw"] is None:
-            self.counters["bad_messages"] += 1
-            if msg["raw"] is None and not msg.get("bad"):
-                self.problem(f"msg {attrs.get('name', '?')!r} has no rawMsg: skipped",
-                             msg["line"], msg["col"])
-            return
-        t = self._t
-        base = self._session["stime"] if self._session else self._begin_ns
-        ts = base
-        ct = attrs.get("changeTime")
-        if ct:
-            try:
-                ts = base + int(round(float(ct) * 1e9))
-            except ValueError:
-                self.problem(f"changeTime {ct!r} is not seconds.milliseconds",
-                             msg["line"], msg["col"])
-        raw = msg["raw"]
-        proto = msg.get("proto", "").strip().lower()
-        name = attrs.get("name", "")
-        self.counters["messages"] += 1
-        self.counters["raw_bytes"] += len(raw)
-        if proto in _RAW_PROTOS:
-            off = t.add_python_data(np.frombuffer(raw, np.uint8)) if raw else t.n_data
-            row = t.add_python_row(proto=PROTO[_RAW_PROTOS[proto]], frame=self._frame,
-                                   ts_ns=ts, payload_off=off, payload_len=len(raw))
-        else:
-            if proto in _RRC_PROTOS:
-                self.counters["rrc"] += 1
-            else:
-                self.counters["unknown_protocols"] += 1
-            row = t.add_python_row(proto=PROTO["CHR"], frame=self._frame, ts_ns=ts,
-                                   msg=spec.EVENT_IDS["RRC_MESSAGE"] if proto in _RRC_PROTOS
-                                   else -1)
-            if proto not in _RRC_PROTOS:
-                t.cols["flags"][row] |= FLAGS["unknown_msg"]
-            off = t.add_python_data(np.frombuffer(raw, np.uint8)) if raw else t.n_data
-            t.add_python_item(row, ITEM_KEYS["str"], _STR_IDS["raw"], off, len(raw), -1)
-        if name:
-            nb = name.encode("utf-8")[:255]
-            off = t.add_python_data(np.frombuffer(nb, np.uint8))
-            t.add_python_item(row, ITEM_KEYS["str"], _STR_IDS["msg_name"], off, len(nb), -1)
-        if self._session:
-            for col, value in self._session["ids"].items():
-                _set_digits(t, col, row, value)
-
-    def _apply_ids(self, session):
-        """A <ue> seen after some of its session's messages still labels them."""
-        t = self._t
-        lo = min(session["first_row"], t.n)
-        for col, value in session["ids"].items():
-            digits = np.zeros(16, np.uint8)
-            digits[:len(value)] = np.frombuffer(value.encode(), np.uint8)
-            empty = ~t.cols[col][lo:t.n].any(axis=1)
-            t.cols[col][lo:t.n][empty] = digits
-
-
-def _set_digits(t, col, row, value):
-    arr = t.cols[col][row]
-    arr[:] = 0
-    arr[:len(value)] = np.frombuffer(value.encode(), np.uint8)
-
-
-# ============================================================================== canonical rows
-def table_rows(tables):
-    """Rows of EventTable batches as plain dicts (what the samples' .expected.jsonl hold).
-
-    For tests and golden files, not the hot path: keys only where the row has a value; cells as
-    {"plmn": "00101", "eci"|"nci": int}; causes as cause objects (CHR groups by name);
-    measurements in natural units (dBm, dB, CQI, TA index)."""
-    from chrtool._fast.events import CAUSE_PROTO, PROTO_NAMES
-    if isinstance(tables, EventTable):
-        tables = [tables]
-    meas_names = spec.MEAS_KINDS
-    out = []
-    for t in tables:
-        c = {k: t.column(k) for k in t.cols}
-        it = t.items()
-        by_row = {}
-        for i in range(t.n_items):
-            by_row.setdefault(int(it["row"][i]), []).append(
-                (int(it["key"][i]), int(it["a"][i]), int(it["b"][i]), int(it["c"][i]),
-                 int(it["d"][i])))
-        for r in range(t.n):
-            row = {"frame": int(c["frame"][r]), "ts": _iso(int(c["ts_ns"][r])),
-                   "proto": PROTO_NAMES.get(int(c["proto"][r]), str(int(c["proto"][r])))}
-            msg = int(c["msg"][r])
-            if msg >= 0:
-                row["msg"] = spec.EVENTS.get(msg, msg) if row["proto"] == "CHR" else msg
-            for name in ("imsi", "msisdn", "imei"):
-                v = bytes(c[name][r]).rstrip(b"\0").decode("ascii", "replace")
-                if v:
-                    row[name] = v
-            for name in ("m_tmsi", "mme_ue_s1ap_id", "enb_ue_s1ap_id", "menb_ue_x2ap_id",
-                         "sgnb_ue_x2ap_id", "crnti", "tac"):
-                if c[name][r] >= 0:
-                    row[name] = int(c[name][r])
-            if c["eci"][r] >= 0:
-                row["ecgi"] = {"plmn": _plmn_str(c["plmn"][r]), "eci": int(c["eci"][r])}
-            if c["nci"][r] >= 0:
-                row["nr_cgi"] = {"plmn": _plmn_str(c["nr_plmn"][r]), "nci": int(c["nci"][r])}
-            if c["cause_proto"][r]:
-                row["cause"] = _cause_obj(int(c["cause_proto"][r]), int(c["cause_group"][r]),
-                                          int(c["cause_value"][r]), CAUSE_PROTO)
-            if c["flags"][r]:
-                row["flags"] = sorted(k for k, bit in FLAGS.items() if c["flags"][r] & bit)
-            if c["payload_len"][r] > 0:
-                row["payload"] = t.bytes_at(c["payload_off"][r], c["payload_len"][r]).hex()
-            for key, a, b, cc, d in by_row.get(r, ()):
-                if key == ITEM_KEYS["cause"]:
-                    obj = _cause_obj(a, b, cc, CAUSE_PROTO)
-                    if d >= 0:
-                        obj["context"] = d
-                    row.setdefault("causes", []).append(obj)
-                elif key == ITEM_KEYS["meas"]:
-                    kind = meas_names.get(a & 0xFF, str(a & 0xFF))
-                    m = {"kind": kind, "value": b / spec.MEAS_SCALE.get(kind, 1)}
-                    if a & spec.MEAS_NEIGHBOUR:
-                        m["neighbour"] = True
-                    if d >= 0:
-                        m["pci"], m["arfcn"] = d & 1023, d >> 10
-                    row.setdefault("meas", []).append(m)
-                elif key == ITEM_KEYS["cell"] and a in (_CELL_IDS["target_ecgi"],
-                                                        _CELL_IDS["target_nr_cgi"]):
-                    row["target_cell"] = {"plmn": _plmn_str(b), (
-                        "nci" if a == _CELL_IDS["target_nr_cgi"] else "eci"): cc}
-                elif key == ITEM_KEYS["erab"]:
-                    e = {"erab_id": a}
-                    if cc >= 0:
-                        e["qci"] = cc
-                    row.setdefault("erabs", []).append(e)
-                elif key == ITEM_KEYS["str"]:
-                    raw = t.bytes_at(b, cc)
-                    if a == _STR_IDS["msg_name"]:
-                        row["msg_name"] = raw.decode("utf-8", "replace")
-                    else:
-                        row["raw"] = raw.hex()
-            out.append(row)
-    return out
-
-
-def _iso(ns):
-    s, rem = divmod(ns, 10**9)
-    return datetime.fromtimestamp(s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S") + \
-        f".{rem // 1000:06d}Z"
-
-
-def _plmn_str(value):
-    return spec.plmn_decode(int(value).to_bytes(3, "big")) if value >= 0 else ""
-
-
-def _cause_obj(proto, group, value, names):
-    if proto == CAUSE_CODES["CHR"]:
-        return {"proto": "CHR", "group": spec.CAUSE_KINDS.get(group, group), "value": value,
-                "name": spec.cause_name(group, value)}
-    return {"proto": names.get(proto, str(proto)), "group": group, "value": value}

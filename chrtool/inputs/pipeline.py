@@ -5,8 +5,8 @@ Each batch is fully decoded before it is handed on, so later stages never look a
 from importlib import import_module
 
 from chrtool.errors import DecodeError, InputError, Problem
-from chrtool.events import Events
-from chrtool.sources import classify, expand, open_binary, reader
+from chrtool.table.events import Events
+from chrtool.inputs.sources import classify, expand, open_binary, reader
 
 # Protocol decoders in the order they must run: S1AP/X2AP add the NAS-EPS rows NAS then decodes.
 DECODER_MODULES = ("s1ap", "x2ap", "nas_eps", "gtpv2", "diameter")

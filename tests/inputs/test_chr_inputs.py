@@ -6,7 +6,9 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from chrtool import chr as C
+import chr_rows
+from chrtool._fast.chr_v1 import ChrV1Reader
+from chrtool.inputs import trace_xml, vendor_csv
 from chrtool._fast import events as ev
 from chrtool.decoders import chr_v1 as spec
 from chrtool.errors import DecodeError, InputError
@@ -17,19 +19,19 @@ def golden(samples_dir, name):
 
 
 def rows(reader):
-    return C.table_rows(list(reader))
+    return chr_rows.table_rows(list(reader))
 
 
 # --------------------------------------------------------------------------------- samples
 def test_chr_v1_sample(samples_dir):
-    r = C.ChrV1Reader(open(samples_dir / "chr_nsa_radio.chr", "rb"), "chr_nsa_radio.chr")
+    r = ChrV1Reader(open(samples_dir / "chr_nsa_radio.chr", "rb"), "chr_nsa_radio.chr")
     assert rows(r) == golden(samples_dir, "chr_nsa_radio.chr")
     assert not r.problems
 
 
 def test_chr_v1_broken_sample(samples_dir):
     want = json.loads((samples_dir / "chr_broken.chr.expected.json").read_text())
-    r = C.ChrV1Reader(open(samples_dir / "chr_broken.chr", "rb"), "chr_broken.chr")
+    r = ChrV1Reader(open(samples_dir / "chr_broken.chr", "rb"), "chr_broken.chr")
     assert sum(t.n for t in r) == want["records_decoded"]
     assert len(r.problems) == len(want["problems"])
     for (off, layer, msg), w in zip(r.problems, want["problems"]):
@@ -39,22 +41,22 @@ def test_chr_v1_broken_sample(samples_dir):
 @pytest.mark.parametrize("name, layout", [("vendor_huawei_chr.csv", "huawei-chr"),
                                           ("vendor_ericsson_ctr.csv", "ericsson-ctr")])
 def test_vendor_csv_samples(samples_dir, name, layout):
-    r = C.VendorCsvReader(samples_dir / name, name)
+    r = vendor_csv.VendorCsvReader(samples_dir / name, name)
     assert r.layout == layout                       # picked from the header alone
     assert rows(r) == golden(samples_dir, name)
     assert r.counters["bad_values"] == 0 and r.counters["bad_rows"] == 0
 
 
 def test_trace_xml_sample(samples_dir):
-    r = C.TraceXmlReader(open(samples_dir / "trace_enb_0421.xml", "rb"), "trace_enb_0421.xml")
+    r = trace_xml.TraceXmlReader(open(samples_dir / "trace_enb_0421.xml", "rb"), "trace_enb_0421.xml")
     assert rows(r) == golden(samples_dir, "trace_enb_0421.xml")
     assert not r.problems and r.counters["sessions"] == 2
 
 
 def test_raw_copies_go_through_the_s1ap_decoder(samples_dir):
     from chrtool._fast import s1ap
-    for reader in (C.ChrV1Reader(open(samples_dir / "chr_nsa_radio.chr", "rb"), "c"),
-                   C.TraceXmlReader(open(samples_dir / "trace_enb_0421.xml", "rb"), "x")):
+    for reader in (ChrV1Reader(open(samples_dir / "chr_nsa_radio.chr", "rb"), "c"),
+                   trace_xml.TraceXmlReader(open(samples_dir / "trace_enb_0421.xml", "rb"), "x")):
         t = list(reader)[0]
         s1ap.decode(t)
         i = int(np.flatnonzero(t.column("proto") == ev.PROTO["S1AP"])[0])
@@ -74,7 +76,7 @@ def hw(body, header=HW_HEADER):
 
 def test_csv_no_matching_layout_lists_known():
     with pytest.raises(InputError) as exc:
-        C.VendorCsvReader(io.BytesIO(b"a,b,c\n1,2,3\n"), "odd.csv")
+        vendor_csv.VendorCsvReader(io.BytesIO(b"a,b,c\n1,2,3\n"), "odd.csv")
     msg = str(exc.value)
     assert "odd.csv" in msg and "line 1" in msg
     assert "huawei-chr" in msg and "ericsson-ctr" in msg and "vendor-csv.md" in msg
@@ -82,14 +84,14 @@ def test_csv_no_matching_layout_lists_known():
 
 def test_csv_named_layout_with_missing_required_column():
     with pytest.raises(InputError, match="Local Cell ID"):
-        C.VendorCsvReader(io.BytesIO(b"Time,Event Name,eNodeB ID,MME UE S1AP ID\n"), "x.csv",
+        vendor_csv.VendorCsvReader(io.BytesIO(b"Time,Event Name,eNodeB ID,MME UE S1AP ID\n"), "x.csv",
                           mapping="huawei-chr")
     with pytest.raises(InputError, match="no column mapping called 'nokia'"):
-        C.VendorCsvReader(hw(""), "x.csv", mapping="nokia")
+        vendor_csv.VendorCsvReader(hw(""), "x.csv", mapping="nokia")
 
 
 def test_csv_missing_optional_and_extra_columns_are_reported():
-    r = C.VendorCsvReader(hw("2026-11-27 17:00:01.250,Radio Link Failure,001010000000005,"
+    r = vendor_csv.VendorCsvReader(hw("2026-11-27 17:00:01.250,Radio Link Failure,001010000000005,"
                              "105000,2,5005,T310 Expiry,-124,x\n",
                              HW_HEADER.rstrip("\n") + ",Mystery\n"), "x.csv")
     out = rows(r)
@@ -108,7 +110,7 @@ def test_csv_bad_values_keep_the_rest_of_the_row():
             "Success,-95\n"
             "2026-11-27 17:00:02.000,Measurement Report,001010000000001,105000,1,abc,,-9x5\n"
             "not a time,Measurement Report,001010000000001,105000,1,5001,,-96.5\n")
-    r = C.VendorCsvReader(hw(body), "bad.csv")
+    r = vendor_csv.VendorCsvReader(hw(body), "bad.csv")
     out = rows(r)
     assert len(out) == 3
     assert "imsi" not in out[0] and out[0]["mme_ue_s1ap_id"] == 5001
@@ -128,7 +130,7 @@ def test_csv_ragged_rows_are_skipped_with_their_line():
             "2026-11-27 17:00:02.000,too,few\n"
             "2026-11-27 17:00:03.000,RRC Connection Release,001010000000001,105000,1,5001,"
             "Normal Release,\n")
-    r = C.VendorCsvReader(hw(body), "ragged.csv")
+    r = vendor_csv.VendorCsvReader(hw(body), "ragged.csv")
     out = rows(r)
     assert [o["msg"] for o in out] == ["RRC_CONN_SETUP", "RRC_CONN_RELEASE"]
     assert r.counters["bad_rows"] == 1
@@ -138,7 +140,7 @@ def test_csv_ragged_rows_are_skipped_with_their_line():
 def test_csv_unknown_event_and_cause_texts():
     body = ("2026-11-27 17:00:01.000,Something New,001010000000001,105000,1,5001,Weird,\n"
             "2026-11-27 17:00:02.000,Something New,001010000000001,105000,1,5001,,\n")
-    r = C.VendorCsvReader(hw(body), "u.csv")
+    r = vendor_csv.VendorCsvReader(hw(body), "u.csv")
     t = list(r)[0]
     assert (t.column("flags") & ev.FLAGS["unknown_msg"]).all()
     assert r.counters["unknown_events"] == 2 and r.counters["unknown_causes"] == 1
@@ -177,14 +179,14 @@ def test_a_third_layout_without_code(tmp_path):
     path.write_text(THIRD)
     data = b"ts,what,subscriber,nr_cell,why,ssrsrp_idx\n1795770067310,scg_fail,001010000000004,"\
            b"11807609873,T310,33\n"
-    r = C.VendorCsvReader(io.BytesIO(data), "acme.csv", mapping=path)
+    r = vendor_csv.VendorCsvReader(io.BytesIO(data), "acme.csv", mapping=path)
     (out,) = rows(r)
     assert out["msg"] == "SCG_FAILURE" and out["ts"] == "2026-11-27T09:01:07.310000Z"
     assert out["cause"]["name"] == "t310-Expiry"
     assert out["meas"] == [{"kind": "ss_rsrp", "value": -124.0}]
     assert out["nr_cgi"] == {"plmn": "00101", "nci": 11807609873}
     # and picked automatically once it sits in a maps directory
-    r2 = C.VendorCsvReader(io.BytesIO(data), "acme.csv", maps_dir=tmp_path)
+    r2 = vendor_csv.VendorCsvReader(io.BytesIO(data), "acme.csv", maps_dir=tmp_path)
     assert r2.layout == "acme-trace"
 
 
@@ -192,16 +194,16 @@ def test_mapping_errors_name_the_file(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(THIRD.replace('"SCG_FAILURE"', '"NOT_AN_EVENT"'))
     with pytest.raises(InputError, match="bad.toml.*NOT_AN_EVENT"):
-        C.load_mapping(bad)
+        vendor_csv.load_mapping(bad)
     bad.write_text("[layout\n")
     with pytest.raises(InputError, match="bad.toml"):
-        C.load_mapping(bad)
+        vendor_csv.load_mapping(bad)
 
 
 def test_csv_batches_are_bounded():
     line = ("2026-11-27 17:00:01.000,Measurement Report,001010000000001,105000,1,5001,,-95\n")
     data = (HW_HEADER + line * 60000).encode()
-    r = C.VendorCsvReader(io.BytesIO(data), "big.csv", block_size=1 << 20)
+    r = vendor_csv.VendorCsvReader(io.BytesIO(data), "big.csv", block_size=1 << 20)
     tables = list(r)
     assert len(tables) > 1 and sum(t.n for t in tables) == 60000
     assert tables[-1].column("frame")[-1] == 60000
@@ -209,7 +211,7 @@ def test_csv_batches_are_bounded():
 
 # ------------------------------------------------------------------------------ 32.423 XML
 def xml_reader(text, **kw):
-    return C.TraceXmlReader(io.BytesIO(text.encode() if isinstance(text, str) else text),
+    return trace_xml.TraceXmlReader(io.BytesIO(text.encode() if isinstance(text, str) else text),
                             "t.xml", **kw)
 
 
@@ -302,7 +304,7 @@ class _Stream(io.RawIOBase):
 def test_huge_xml_streams_in_bounded_memory():
     n = 60_000                       # ~16 MB of XML
     tracemalloc.start()
-    r = C.TraceXmlReader(_Stream(n), "huge.xml", batch_rows=5_000)
+    r = trace_xml.TraceXmlReader(_Stream(n), "huge.xml", batch_rows=5_000)
     batches = 0
     total = 0
     for t in r:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from chrtool.events import ITEM_KEYS, PROTO, STR_KINDS, EventTable, Events
+from chrtool.table.events import ITEM_KEYS, PROTO, STR_KINDS, EventTable, Events
 from eventsutil import table
 
 S1AP, NAS = PROTO["S1AP"], PROTO["NAS-EPS"]

@@ -9,9 +9,9 @@ from importlib import resources
 
 import numpy as np
 
-from chrtool import names
+from chrtool.table import names
 from chrtool.errors import ChrtoolError
-from chrtool.rows import iso
+from chrtool.table.names import iso
 
 VOCABULARY = {
     "failure_node": {"UE", "eNB", "gNB", "MME", "SGW", "PGW", "HSS", "transport", "unknown"},
@@ -82,10 +82,10 @@ def _as_list(value):
 
 
 def load_rules(text=None):
-    """The rule catalogue (chrtool/rules.toml unless `text` is given), checked against DESIGN's
+    """The rule catalogue (chrtool/diagnose/rules.toml unless `text` is given), checked against DESIGN's
     vocabularies so a typo fails at load time, not in a ticket."""
     if text is None:
-        text = resources.files("chrtool").joinpath("rules.toml").read_text(encoding="utf-8")
+        text = resources.files("chrtool.diagnose").joinpath("rules.toml").read_text(encoding="utf-8")
     rules = []
     for entry in tomllib.loads(text)["rule"]:
         rule = Rule(**entry)
@@ -185,7 +185,7 @@ def _merge_evidence(into, other):
 
 
 def _ns(text):
-    from chrtool.tickets import parse_time
+    from chrtool.inputs.tickets import parse_time
     return parse_time(text)
 
 

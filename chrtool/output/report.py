@@ -3,7 +3,7 @@ import html
 import json
 
 from chrtool.errors import DecodeError
-from chrtool.rows import iter_rows, to_jsonable
+from chrtool.output.rows import iter_rows, to_jsonable
 
 TEXT_LABELS = {"en": {"none": "No signalling failure found for this subscriber in the window.",
                       "finding": "Finding"},

@@ -3,7 +3,7 @@ import csv
 import json
 import sys
 
-from chrtool.rows import to_jsonable
+from chrtool.output.rows import to_jsonable
 
 SCALAR_FIRST = ("file", "frame", "ts", "proto", "msg", "procedure_code", "imsi", "m_tmsi",
                 "mme_ue_s1ap_id", "enb_ue_s1ap_id", "old_enb_ue_x2ap_id", "new_enb_ue_x2ap_id",

@@ -3,7 +3,7 @@ import gzip
 import pytest
 
 from chrtool.errors import InputError
-from chrtool.sources import CHR_V1_MAGIC, classify, expand, sniff, sniff_bytes
+from chrtool.inputs.sources import CHR_V1_MAGIC, classify, expand, sniff, sniff_bytes
 
 PCAP_LE = b"\xd4\xc3\xb2\xa1" + b"\x02\x00\x04\x00" + bytes(16)
 

@@ -5,10 +5,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chrtool.correlate import correlate
-from chrtool.diagnose import diagnose_ue
-from chrtool.pipeline import Run
-from chrtool.rows import iter_rows
+from chrtool.link.correlate import correlate
+from chrtool.diagnose.engine import diagnose_ue
+from chrtool.inputs.pipeline import Run
+from chrtool.output.rows import iter_rows
 from oracle import SAMPLES
 
 SAMPLE_FILES = ["attach_reject.pcap", "chr_nsa_radio.chr", "trace_enb_0421.xml",

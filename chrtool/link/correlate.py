@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chrtool.events import PROTO
+from chrtool.table.events import PROTO
 
 S1AP, X2AP, NAS, GTPV2, DIAMETER, CHR = (PROTO[p] for p in ("S1AP", "X2AP", "NAS-EPS", "GTPv2",
                                                               "Diameter", "CHR"))

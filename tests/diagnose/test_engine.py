@@ -1,10 +1,10 @@
 """The rule catalogue and the diagnosis engine."""
 import pytest
 
-from chrtool.correlate import correlate
-from chrtool.diagnose import VOCABULARY, load_rules, rules, diagnose_ue
+from chrtool.link.correlate import correlate
+from chrtool.diagnose.engine import VOCABULARY, load_rules, rules, diagnose_ue
 from chrtool.errors import ChrtoolError
-from chrtool.events import CAUSE_CODES, PROTO
+from chrtool.table.events import CAUSE_CODES, PROTO
 from eventsutil import events
 
 S1AP, NAS = PROTO["S1AP"], PROTO["NAS-EPS"]
@@ -109,7 +109,7 @@ def test_window_excludes_failures_outside_it():
 
 
 # --- radio rules on CHR records and X2AP -----------------------------------------------------
-from chrtool.events import ITEM_KEYS  # noqa: E402
+from chrtool.table.events import ITEM_KEYS  # noqa: E402
 
 CHR, X2AP = PROTO["CHR"], PROTO["X2AP"]
 MEAS_REPORT, RLF, SGNB_ATTEMPT, SGNB_RESULT, SCG_FAILURE = 0x120, 0x110, 0x150, 0x151, 0x153
@@ -172,7 +172,7 @@ def test_successful_sgnb_addition_is_no_finding_and_a_failed_one_is():
 
 
 def test_the_same_failure_in_two_inputs_is_one_finding_with_both_evidence():
-    from chrtool.events import Events
+    from chrtool.table.events import Events
     from eventsutil import table
     a = table([chr_row(5, 10, SCG_FAILURE, ("scg-failure", 0), [("ss_rsrp", -124)])], "a.chr", 0)
     b = table([chr_row(9, 10, SCG_FAILURE, ("scg-failure", 0), [("ss_rsrp", -124)])], "b.csv", 1)

@@ -3,6 +3,7 @@
 The hot path stores numbers only; these lookups run when a person or a program reads the result.
 All names come from the tables generated from the 3GPP specs (chrtool.decoders.*_tables).
 """
+import datetime as dt
 from functools import lru_cache
 
 from chrtool._fast import events as ev
@@ -107,3 +108,12 @@ def nr_cgi(plmn_raw, nci):
 
 
 PROTO_NAMES_BY_CODE = dict(ev.PROTO_NAMES)
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def iso(ts_ns):
+    """ISO-8601 UTC with microseconds, e.g. '2026-11-27T09:00:00.123456Z'."""
+    t = EPOCH + dt.timedelta(microseconds=int(ts_ns) // 1000)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,0 +1,1 @@
+"""Stage 2, event table -> subscribers: which messages belong to which subscriber."""
