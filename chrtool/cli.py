@@ -1,5 +1,6 @@
 """The chrtool command line (click). Exit status: 0 the run worked (faults found or not),
 1 an input could not be read at all, 2 usage error."""
+import functools
 import json
 import sys
 
@@ -16,13 +17,41 @@ def _warn(problem):
     click.echo(f"chrtool: warning: {problem}", err=True)
 
 
-def _run(inputs, quiet=False):
-    """Decode all inputs into one Events table, with a progress bar on a terminal."""
+def reading(command):
+    """The options every command that reads inputs takes (DESIGN: --strict, --maps,
+    --nas-null-cipher), handed to _run as `read`."""
+    options = [
+        click.option("--strict", is_flag=True, help="Exit with status 1 if any input has a "
+                     "problem (damaged bytes, bad CSV rows, ...), not only when one cannot be "
+                     "read at all. Problems are reported on stderr either way."),
+        click.option("--maps", "maps", multiple=True, type=click.Path(file_okay=False,
+                     exists=True), help="Directory of extra vendor CSV column layouts (*.toml; "
+                     "repeatable; also $CHRTOOL_MAPS). A layout there overrides a shipped one "
+                     "of the same name; see docs/formats/vendor-csv.md."),
+        click.option("--nas-null-cipher", is_flag=True, help="Decode NAS marked ciphered whose "
+                     "Security Mode Command is not in the inputs when its plaintext parses as "
+                     "valid NAS (as tshark's nas-eps.null_decipher); otherwise such NAS stays "
+                     "marked ciphered."),
+    ]
+
+    @functools.wraps(command)
+    def collect(*args, strict, maps, nas_null_cipher, **kwargs):
+        return command(*args, read={"strict": strict, "maps": maps,
+                                    "nas_null_cipher": nas_null_cipher}, **kwargs)
+    for option in reversed(options):
+        collect = option(collect)
+    return collect
+
+
+def _run(inputs, read):
+    """The decoding run over all inputs (read: the `reading` options)."""
     from chrtool.inputs.pipeline import Run
     try:
-        run = Run(inputs, on_problem=_warn)
+        run = Run(inputs, on_problem=_warn, maps=read["maps"],
+                  nas_null_cipher=read["nas_null_cipher"])
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
+    run.strict = read["strict"]
     for path, reason in run.skipped:
         if path in inputs:                       # named explicitly: say why it is not used
             click.echo(f"chrtool: error: {path}: {reason}", err=True)
@@ -58,7 +87,9 @@ def _events(run):
 
 
 def _exit(run):
-    sys.exit(1 if run.failed else 0)
+    """0 when the run worked; 1 when an input could not be read at all, or (--strict) had any
+    problem."""
+    sys.exit(1 if run.failed or (run.strict and run.problems) else 0)
 
 
 def _out(path):
@@ -98,13 +129,14 @@ def main():
               "parquet: one row per message, nested values as JSON text.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here instead of stdout "
               "(required for parquet).")
-def decode(inputs, fmt, output):
+@reading
+def decode(inputs, fmt, output, read):
     """Decode inputs into one row per message (a packet with three S1AP chunks gives three rows).
 
     NAS-EPS messages appear inside their S1AP message's "nas" list.
     """
     from chrtool.output.rows import iter_rows, to_jsonable
-    run = _run(inputs)
+    run = _run(inputs, read)
     if fmt == "parquet" and not output:
         raise click.UsageError("--format parquet needs -o FILE")
     rows = None
@@ -124,7 +156,8 @@ def decode(inputs, fmt, output):
 @main.command(context_settings=CONTEXT)
 @INPUTS
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
-def stats(inputs, as_json):
+@reading
+def stats(inputs, as_json, read):
     """Decode everything and count messages per protocol, message and cause.
 
     This runs the whole decode path into the event table without serialising rows, so it is also
@@ -132,7 +165,7 @@ def stats(inputs, as_json):
     """
     import time
     from chrtool.output.stats import Counts
-    run = _run(inputs)
+    run = _run(inputs, read)
     counts = Counts()
     bar, step = _progress(run)
     started = time.perf_counter()
@@ -161,11 +194,12 @@ def _who(imsi, msisdn):
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
-def timeline(imsi, msisdn, inputs, fmt, output):
+@reading
+def timeline(imsi, msisdn, inputs, fmt, output, read):
     """Every message of one subscriber across interfaces, in time order."""
     from chrtool.output import report
     _who(imsi, msisdn)
-    run = _run(inputs)
+    run = _run(inputs, read)
     _, _, ue, own = _subscriber(run, imsi, msisdn)
     rows = report.timeline_rows(own)
     with _out(output) as out:
@@ -220,7 +254,8 @@ def _subscriber(run, imsi, msisdn):
               help="Language of the reply text for the ticket.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
 @INPUTS
-def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, inputs):
+@reading
+def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, inputs, read):
     """Find which node broke one subscriber's signalling, with which cause, and what to do.
 
     Name the subscriber by --imsi, --msisdn, or --complaint with --tickets (the ticket's IMSI or
@@ -246,7 +281,7 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, 
         until_ns = parse_time(until) if until else None
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
-    run = _run(inputs)
+    run = _run(inputs, read)
     ev, sessions, ue, own = _subscriber(run, imsi, None if imsi else msisdn)
     findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang) if ue else []
     if ue is None:

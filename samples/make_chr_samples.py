@@ -29,7 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-from decoders import chr_v1 as spec  # noqa: E402
+from chrtool.decoders import chr_v1 as spec  # noqa: E402
 
 PLMN = "00101"
 ENBS = {0: 0x19A21, 1: 0x19A22}

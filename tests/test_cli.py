@@ -165,3 +165,62 @@ def test_diagnose_the_chr_radio_stories_of_the_samples(samples_dir, imsi, expect
         assert f["category"] == "coverage" and f["specialty"] == "ran-opt"
         # the same story is in the chr-v1, both vendor CSVs: one finding cites all of them
         assert len({e["file"] for e in f["evidence"]}) >= 3
+
+
+# ----------------------------------------------------------------- options of every reading command
+def test_strict_turns_any_input_problem_into_exit_1(samples_dir):
+    broken = samples_dir / "chr_broken.chr"
+    lenient = CliRunner().invoke(main, ["stats", "--json", str(broken)])
+    assert lenient.exit_code == 0                 # damaged, but most records were read
+    assert json.loads(lenient.stdout)["problems"] == 2
+    strict = CliRunner().invoke(main, ["stats", "--strict", str(broken)])
+    assert strict.exit_code == 1
+    assert "chr_broken.chr at byte 310 [chr-v1]" in strict.stderr
+    clean = CliRunner().invoke(main, ["stats", "--strict", str(samples_dir / "attach_reject.pcap")])
+    assert clean.exit_code == 0
+
+
+def _renamed_layout(tmp_path, samples_dir):
+    """A user's own layout: the shipped Huawei map with the time column renamed."""
+    from chrtool.inputs.vendor_csv import MAPS_DIR
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    text = (MAPS_DIR / "huawei_chr.toml").read_text()
+    text = text.replace('name = "huawei-chr"', 'name = "site-chr"').replace('"Time"', '"Event Time"')
+    (maps / "site_chr.toml").write_text(text)
+    csv_text = (samples_dir / "vendor_huawei_chr.csv").read_text()
+    export = tmp_path / "site.csv"
+    export.write_text(csv_text.replace("Time,Event Name", "Event Time,Event Name", 1))
+    return maps, export, len(csv_text.splitlines()) - 1
+
+
+def test_maps_adds_a_vendor_layout_without_touching_the_package(tmp_path, samples_dir, monkeypatch):
+    monkeypatch.delenv("CHRTOOL_MAPS", raising=False)
+    maps, export, rows = _renamed_layout(tmp_path, samples_dir)
+    unknown = CliRunner().invoke(main, ["decode", str(export)])
+    assert unknown.exit_code == 1 and "without a known CHR column layout" in unknown.stderr
+    known = CliRunner().invoke(main, ["decode", "--maps", str(maps), str(export)])
+    assert known.exit_code == 0, known.stderr
+    decoded = [json.loads(line) for line in known.stdout.splitlines()]
+    assert len(decoded) == rows and decoded[0]["msg"] == "RRC_CONN_SETUP"
+    monkeypatch.setenv("CHRTOOL_MAPS", str(maps))            # the same through the environment
+    assert CliRunner().invoke(main, ["decode", str(export)]).stdout == known.stdout
+
+
+def test_maps_overrides_a_shipped_layout_of_the_same_name(tmp_path, samples_dir):
+    from chrtool.inputs.vendor_csv import MAPS_DIR, known_layouts
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    text = (MAPS_DIR / "huawei_chr.toml").read_text().replace('utc_offset = "+08:00"',
+                                                                'utc_offset = "+00:00"')
+    (maps / "mine.toml").write_text(text)
+    assert known_layouts(maps)["huawei-chr"]["time"]["utc_offset"] == "+00:00"
+    sample = str(samples_dir / "vendor_huawei_chr.csv")
+    shipped = json.loads(run("decode", sample).stdout.splitlines()[0])
+    mine = json.loads(run("decode", "--maps", maps, sample).stdout.splitlines()[0])
+    assert shipped["ts"] == "2026-11-27T09:00:30.000000Z" and mine["ts"] == "2026-11-27T17:00:30.000000Z"
+
+
+def test_maps_must_be_a_directory(tmp_path):
+    result = CliRunner().invoke(main, ["stats", "--maps", str(tmp_path / "nope"), str(tmp_path)])
+    assert result.exit_code == 2 and "does not exist" in result.stderr

@@ -1,113 +1,14 @@
-"""Sessions -> findings: apply the rule catalogue (rules.toml) to one subscriber's messages.
+"""Sessions -> findings: apply the rule catalogue (catalogue.py, rules.toml) to one subscriber's
+messages.
 
 A finding says when, which node broke the signalling, with which cause, where, how the ticket
 process classifies it, which frames show it, and a reply a person can paste into the ticket.
 """
-import tomllib
-from dataclasses import dataclass, field
-from importlib import resources
-
 import numpy as np
 
+from chrtool.diagnose.catalogue import rules
 from chrtool.table import names
-from chrtool.errors import ChrtoolError
 from chrtool.table.names import iso
-
-VOCABULARY = {
-    "failure_node": {"UE", "eNB", "gNB", "MME", "SGW", "PGW", "HSS", "transport", "unknown"},
-    "interface": {"Uu", "S1-MME", "X2", "S11", "S5", "S6a"},
-    "category": {"coverage", "interference", "hardware-link", "congestion", "configuration",
-                 "core-reject", "subscription", "user-terminal", "transport", "unknown"},
-    "specialty": {"ran", "ran-core", "switching", "ran-opt", "data-core"},
-    "disposition": {"self-handle", "dispatch", "field-test"},
-}
-
-
-@dataclass
-class Rule:
-    id: str
-    when: dict
-    procedure: str
-    failure_node: str
-    interface: str
-    category: str
-    specialty: str
-    disposition: str
-    summary: str
-    reply: dict
-    cite: list = field(default_factory=list)
-
-    def matches(self, proto, msg, cause, meas):
-        w = self.when
-        if w.get("proto") not in (None, proto):
-            return False
-        allowed = w.get("msg")
-        if isinstance(allowed, str):
-            allowed = [allowed]
-        if allowed and msg not in allowed:
-            return False
-        want = w.get("cause")
-        if want:
-            if cause is None:
-                return False
-            for key in ("proto", "group"):
-                if key in want and cause.get(key) != want[key]:
-                    return False
-            if "values" in want and cause["value"] not in want["values"]:
-                return False
-            if cause["value"] in want.get("except", ()):
-                return False
-        for cond in _as_list(w.get("meas")):
-            value = meas.get(cond["kind"])
-            if value is None:
-                return False
-            if "at_most" in cond and value > cond["at_most"]:
-                return False
-            if "at_least" in cond and value < cond["at_least"]:
-                return False
-        return True
-
-
-    def specificity(self):
-        """How much a rule asks beyond message and protocol (specific rules explain more)."""
-        cause = self.when.get("cause", {})
-        return (("values" in cause) + ("except" in cause) + ("group" in cause)
-                + len(_as_list(self.when.get("meas"))))
-
-
-def _as_list(value):
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def load_rules(text=None):
-    """The rule catalogue (chrtool/diagnose/rules.toml unless `text` is given), checked against DESIGN's
-    vocabularies so a typo fails at load time, not in a ticket."""
-    if text is None:
-        text = resources.files("chrtool.diagnose").joinpath("rules.toml").read_text(encoding="utf-8")
-    rules = []
-    for entry in tomllib.loads(text)["rule"]:
-        rule = Rule(**entry)
-        for key, allowed in VOCABULARY.items():
-            if getattr(rule, key) not in allowed:
-                raise ChrtoolError(f"rule {rule.id}: {key} {getattr(rule, key)!r} is not one of "
-                                   f"{sorted(allowed)}")
-        if set(rule.reply) != {"en", "zh"}:
-            raise ChrtoolError(f"rule {rule.id}: needs reply.en and reply.zh")
-        rules.append(rule)
-    return rules
-
-
-RULES = None
-
-
-def rules():
-    global RULES
-    if RULES is None:
-        RULES = load_rules()
-    return RULES
-
 
 MEAS_MAX_AGE_NS = 60 * 10**9       # a measurement older than this says nothing about a failure
 
@@ -142,7 +43,7 @@ def diagnose_ue(ev, sessions, ue, since_ns=None, until_ns=None, lang="en", catal
         if (since_ns is not None and ts < since_ns) or (until_ns is not None and ts > until_ns):
             continue
         cause = names.cause(cols["cause_proto"][r], cols["cause_group"][r], cols["cause_value"][r])
-        proto = names.PROTO_NAMES_BY_CODE.get(int(proto_of[r]))
+        proto = names.proto_name(proto_of[r])
         for rule in catalogue:
             if rule.matches(proto, msg, cause, meas):
                 key = (rule.id, ts // 10**6, cause["value"] if cause else None)

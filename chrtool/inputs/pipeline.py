@@ -2,46 +2,42 @@
 
 Each batch is fully decoded before it is handed on, so later stages never look at raw bytes.
 """
-from importlib import import_module
-
 from chrtool.errors import DecodeError, InputError, Problem
-from chrtool.table.events import Events
 from chrtool.inputs.sources import classify, expand, open_binary, reader
-
-# Protocol decoders in the order they must run: S1AP/X2AP add the NAS-EPS rows NAS then decodes.
-DECODER_MODULES = ("s1ap", "x2ap", "nas_eps", "gtpv2", "diameter")
-
-
-def _load_decoders():
-    mods = []
-    for name in DECODER_MODULES:
-        try:
-            mods.append((name, import_module(f"chrtool._fast.{name}")))
-        except ModuleNotFoundError as exc:
-            if exc.name != f"chrtool._fast.{name}":
-                raise
-    return mods
+from chrtool.protocols import DECODERS
+from chrtool.table.events import Events
 
 
-DECODERS = _load_decoders()
+def decode_batch(table, states):
+    """Run every protocol decoder over one EventTable batch, in place, in registry order."""
+    for record in DECODERS:
+        record.decode(table, states.get(record.name))
 
 
-def decode_batch(table, nas_state):
-    """Run every protocol decoder over one EventTable batch, in place."""
-    for name, mod in DECODERS:
-        if name == "nas_eps":
-            mod.decode(table, nas_state)
-        else:
-            mod.decode(table)
+def new_states(**options):
+    """Per-file decoder state (NAS security contexts), one per stateful protocol; `options` are
+    the run's decoder options (nas_null_cipher=...), each handed to the records that take it."""
+    return {p.name: p.new_state(**options) for p in DECODERS if p.state}
+
+
+def as_problem(problem, path):
+    """A reader's problem as a Problem: the compiled readers (capture, chr-v1) report plain
+    (byte offset, layer, message) tuples, the Python ones Problem objects."""
+    if isinstance(problem, Problem):
+        return problem
+    offset, layer, message = problem
+    return Problem(path, layer, message, offset=offset)
 
 
 class Run:
     """One decoding run over many inputs: sources, skipped files, problems, counters."""
 
-    def __init__(self, inputs, chunk_bytes=None, on_problem=None):
+    def __init__(self, inputs, chunk_bytes=None, on_problem=None, maps=(), nas_null_cipher=False):
         self.paths = expand(inputs)
-        self.sources, self.skipped = classify(self.paths)
+        self.maps = tuple(maps)
+        self.sources, self.skipped = classify(self.paths, self.maps)
         self.chunk_bytes = chunk_bytes
+        self.nas_null_cipher = nas_null_cipher
         self.problems = []
         self.failed = []            # sources that could not be read at all
         self.counters = {}
@@ -58,16 +54,15 @@ class Run:
 
     def batches(self, progress=None):
         """Yield (source, decoded EventTable) for every chunk of every input."""
-        from chrtool._fast.nas_eps import NasState
         for source in self.sources:
             rdr = None
             used = 0
             try:
                 with open_binary(source) as fh:
-                    rdr = reader(source, fh, self.chunk_bytes)
-                    nas_state = NasState()
+                    rdr = reader(source, fh, self.chunk_bytes, self.maps)
+                    states = new_states(nas_null_cipher=self.nas_null_cipher)
                     for table in rdr:
-                        decode_batch(table, nas_state)
+                        decode_batch(table, states)
                         if progress:
                             progress(source, table)
                         used += table.n
@@ -75,15 +70,15 @@ class Run:
             except DecodeError as exc:          # the reader had to stop: keep what came before
                 if not used:
                     self.failed.append(source)
-                self._problem(Problem(source.path, exc.offset, exc.layer or source.kind,
-                                      exc.message + ("" if used else "; nothing could be read")))
+                self._problem(exc.problem(source.path, source.kind, exc.message + (
+                    "" if used else "; nothing could be read")))
             except (InputError, ValueError, OSError, EOFError) as exc:
                 self.failed.append(source)
-                self._problem(Problem(source.path, 0, source.kind, f"cannot be read: {exc}"))
+                self._problem(Problem(source.path, source.kind, f"cannot be read: {exc}", offset=0))
             finally:
                 if rdr is not None:
-                    for offset, layer, message in getattr(rdr, "problems", ()):
-                        self._problem(Problem(source.path, offset, layer, message))
+                    for problem in getattr(rdr, "problems", ()):
+                        self._problem(as_problem(problem, source.path))
                     for k, v in getattr(rdr, "counters", {}).items():
                         self.counters[k] = self.counters.get(k, 0) + v
 

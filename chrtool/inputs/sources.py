@@ -87,9 +87,21 @@ def sniff(path):
     return sniff_bytes(head), compressed
 
 
-def classify(paths):
+def maps_dirs(maps=()):
+    """Directories of extra vendor CSV layouts: --maps DIR options, then $CHRTOOL_MAPS
+    (os.pathsep-separated). A layout there overrides a shipped one of the same name."""
+    env = [d for d in os.environ.get("CHRTOOL_MAPS", "").split(os.pathsep) if d]
+    dirs = [*maps, *env]
+    for d in dirs:
+        if not os.path.isdir(d):
+            raise InputError(f"{d}: --maps/CHRTOOL_MAPS names no directory of layout files")
+    return tuple(dirs)
+
+
+def classify(paths, maps=()):
     """Sources for the files chrtool can read, and the paths it cannot (with the reason)."""
     sources, skipped = [], []
+    maps = maps_dirs(maps)
     for path in paths:
         try:
             kind, compressed = sniff(path)
@@ -98,15 +110,15 @@ def classify(paths):
             continue
         if kind is None:
             skipped.append((path, "not a capture, CHR, trace XML or CSV export"))
-        elif kind == "csv" and not _known_csv_layout(path, compressed):
+        elif kind == "csv" and not _known_csv_layout(path, compressed, maps):
             skipped.append((path, "a CSV file without a known CHR column layout "
-                                  "(see docs/formats/vendor-csv.md to add one)"))
+                                  "(add one with --maps DIR; see docs/formats/vendor-csv.md)"))
         else:
             sources.append(Source(path, kind, len(sources), compressed))
     return sources, skipped
 
 
-def _known_csv_layout(path, compressed):
+def _known_csv_layout(path, compressed, maps):
     """Whether a CSV's header holds the columns of a vendor column map (tickets CSVs do not)."""
     import csv
     from chrtool.inputs.vendor_csv import known_layouts
@@ -116,7 +128,7 @@ def _known_csv_layout(path, compressed):
             header = set(next(csv.reader([fh.readline()]), []))
         except csv.Error:
             return False
-    return any(set(m["layout"]["required"]) <= header for m in known_layouts().values())
+    return any(set(m["layout"]["required"]) <= header for m in known_layouts(maps).values())
 
 
 def open_binary(source):
@@ -126,20 +138,38 @@ def open_binary(source):
     return open(source.path, "rb", buffering=1 << 20)
 
 
-def reader(source, fh, chunk_bytes=None):
-    """The reader object for a source: iterable of EventTable, with .problems and .counters."""
-    kwargs = {} if chunk_bytes is None else {"chunk_bytes": chunk_bytes}
-    if source.kind == "capture":
-        from chrtool._fast.capture import CaptureReader
-        return CaptureReader(fh, source.path, source.file_id, **kwargs)
-    if source.kind == "chr-v1":
-        from chrtool._fast.chr_v1 import ChrV1Reader
-        return ChrV1Reader(fh, source.path, source.file_id, **kwargs)
-    if source.kind == "xml":
-        from chrtool.inputs.trace_xml import TraceXmlReader
-        return TraceXmlReader(fh, source.path, source.file_id)
-    if source.kind == "csv":
-        from chrtool.inputs.vendor_csv import VendorCsvReader
-        return VendorCsvReader(fh, source.path, source.file_id)
-    raise InputError(f"{source.path}: unknown format {source.kind!r}")
+def _capture(source, fh, chunk_bytes, maps):
+    from chrtool._fast.capture import CaptureReader
+    from chrtool.protocols import capture_routes
+    ppids, ports = capture_routes()
+    return CaptureReader(fh, source.path, source.file_id, ppids=ppids, ports=ports,
+                         **({} if chunk_bytes is None else {"chunk_bytes": chunk_bytes}))
 
+
+def _chr_v1(source, fh, chunk_bytes, maps):
+    from chrtool._fast.chr_v1 import ChrV1Reader
+    return ChrV1Reader(fh, source.path, source.file_id,
+                       **({} if chunk_bytes is None else {"chunk_bytes": chunk_bytes}))
+
+
+def _trace_xml(source, fh, chunk_bytes, maps):
+    from chrtool.inputs.trace_xml import TraceXmlReader
+    return TraceXmlReader(fh, source.path, source.file_id)
+
+
+def _vendor_csv(source, fh, chunk_bytes, maps):
+    from chrtool.inputs.vendor_csv import VendorCsvReader
+    return VendorCsvReader(fh, source.path, source.file_id, maps_dir=maps)
+
+
+# format (as sniff names it) -> reader factory; each reader yields EventTable batches and keeps
+# .problems and .counters
+READERS = {"capture": _capture, "chr-v1": _chr_v1, "xml": _trace_xml, "csv": _vendor_csv}
+
+
+def reader(source, fh, chunk_bytes=None, maps=()):
+    """The reader object for a source: iterable of EventTable, with .problems and .counters."""
+    make = READERS.get(source.kind)
+    if make is None:
+        raise InputError(f"{source.path}: unknown format {source.kind!r}")
+    return make(source, fh, chunk_bytes, maps_dirs(maps))

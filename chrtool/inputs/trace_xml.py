@@ -50,7 +50,7 @@ class TraceXmlReader:
         self.fh = fh
         self.name = name
         self.file_id = file_id
-        self._problems = ProblemLog()
+        self._problems = ProblemLog(name)
         self.problems = self._problems.items
         self.counters = {"messages": 0, "sessions": 0, "raw_bytes": 0, "rrc": 0,
                          "unknown_protocols": 0, "bad_messages": 0}
@@ -63,7 +63,7 @@ class TraceXmlReader:
         p = self._parser
         line = p.CurrentLineNumber if line is None else line
         col = p.CurrentColumnNumber if col is None else col
-        self._problems.add(line, "32.423", f"line {line} column {col + 1}: {message}")
+        self._problems.add("32.423", message, line=line, column=col + 1)
 
     def _new_table(self):
         return EventTable(capacity=1024, data_capacity=1 << 16, file=self.name,
@@ -122,8 +122,9 @@ class TraceXmlReader:
                 break
         yield from self._flush()
         if not ok and self._rows_yielded == 0:
-            line, _, msg = self.problems[-1]
-            raise DecodeError(msg, file=self.name, layer="32.423")
+            last = self.problems[-1]
+            raise DecodeError(last.message, file=self.name, layer="32.423", line=last.line,
+                              column=last.column)
 
     def _flush(self):
         t = self._t

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from chrtool.decoders import chr_v1 as spec
-from chrtool.errors import DecodeError, InputError, ProblemLog
+from chrtool.errors import InputError, ProblemLog
 from chrtool.table.events import CAUSE_CODES, CELL_KINDS, FLAGS, ITEM_KEYS, PROTO, EventTable
 
 MAPS_DIR = Path(spec.__file__).resolve().parent / "maps"
@@ -47,10 +47,11 @@ def _set_items(t, arrays):
 
 
 def known_layouts(maps_dir=None):
-    """{layout name: mapping dict} of the shipped mapping files (and those in maps_dir)."""
+    """{layout name: mapping dict} of the shipped mapping files and those in `maps_dir` (a
+    directory or a sequence of them); a later directory's layout overrides one of the same name."""
     out = {}
-    dirs = [MAPS_DIR] + ([Path(maps_dir)] if maps_dir else [])
-    for d in dirs:
+    extra = [maps_dir] if isinstance(maps_dir, (str, os.PathLike)) else list(maps_dir or ())
+    for d in [MAPS_DIR, *extra]:
         for path in sorted(Path(d).glob("*.toml")):
             m = load_mapping(path)
             out[m["layout"]["name"]] = m
@@ -180,7 +181,7 @@ class VendorCsvReader:
         self.name = name or (str(path_or_fh) if isinstance(path_or_fh, (str, os.PathLike))
                              else getattr(path_or_fh, "name", "<csv>"))
         self.file_id = file_id
-        self._problems = ProblemLog()
+        self._problems = ProblemLog(self.name)
         self.problems = self._problems.items
         self.counters = {"rows": 0, "bad_rows": 0, "bad_values": 0, "unknown_events": 0,
                          "unknown_causes": 0, "unmapped_columns": 0, "missing_columns": 0}
@@ -235,8 +236,8 @@ class VendorCsvReader:
                              f"layout {chosen['layout']['name']!r} are missing")
         return chosen
 
-    def problem(self, where, message):
-        self._problems.add(where, "csv", message)
+    def problem(self, line, message):
+        self._problems.add("csv", message, line=line)
 
     # -- reading ------------------------------------------------------------------------------
     def __iter__(self):

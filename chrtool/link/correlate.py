@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from chrtool.table.events import PROTO
+from chrtool.protocols import REGISTRY
 
-S1AP, X2AP, NAS, GTPV2, DIAMETER, CHR = (PROTO[p] for p in ("S1AP", "X2AP", "NAS-EPS", "GTPv2",
-                                                              "Diameter", "CHR"))
+# how each protocol's rows are joined (the registry's `link` kinds): UE-associated connections
+# ("s1"), messages carried on them ("nas"), request/answer exchanges naming an IMSI ("exchange"),
+# NR legs ("x2") and CHR records ("chr")
+LINK_OF_PROTO = {p.code: p.link for p in REGISTRY}
 MSG_INITIAL_UE = (0 << 8) | 12
 MSG_RELEASE_COMPLETE = (1 << 8) | 23
 NAS_ASSIGNS_GUTI = {0x42, 0x49, 0x50}   # AttachAccept, TAU Accept, GUTI Reallocation Command
@@ -100,9 +102,10 @@ def correlate(ev):
         other = imsi_node.get(imsi)
         imsi_node[imsi] = uf.union(other, node) if other is not None else node
 
+    link = [LINK_OF_PROTO.get(p, "") for p in proto]
     for r in order.tolist():
-        p = proto[r]
-        if p == S1AP or (p == NAS and parent[r] < 0):
+        kind = link[r]
+        if kind == "s1" or (kind == "nas" and parent[r] < 0):
             a = assoc[r]
             m, e = mme[r], enb[r]
             node = None
@@ -121,14 +124,14 @@ def correlate(ev):
             if m >= 0:
                 s1_ids[(a, "m", m)] = node
             conn_of_row[r] = node
-            if m_tmsi[r] >= 0 and p == S1AP:
+            if m_tmsi[r] >= 0 and kind == "s1":
                 owner = tmsi_owner.get(m_tmsi[r])
                 if owner is not None:
                     uf.union(owner, node)
             if msg[r] == MSG_RELEASE_COMPLETE:
                 s1_ids.pop((a, "e", e), None)
                 s1_ids.pop((a, "m", m), None)
-        elif p == NAS:
+        elif kind == "nas":
             node = conn_of_row[parent[r]]
             if node < 0:
                 continue
@@ -140,8 +143,8 @@ def correlate(ev):
                     tmsi_owner[t] = uf.find(node)
                 elif t in tmsi_owner:
                     uf.union(tmsi_owner[t], node)
-        elif p in (GTPV2, DIAMETER):
-            key = (p, seq[r], e2e[r], assoc[r])   # a request and its response/answer
+        elif kind == "exchange":
+            key = (proto[r], seq[r], e2e[r], assoc[r])   # a request and its response/answer
             node = seq_node.get(key)
             if node is None:
                 node = teid_node.get(header_teid[r]) if header_teid[r] > 0 else None
@@ -154,7 +157,7 @@ def correlate(ev):
                 node_msisdn[uf.find(node)] = msisdns[r].decode()
             for teid in fteids.get(r, ()):
                 teid_node[teid] = node
-        elif p == X2AP:
+        elif kind == "x2":
             menb = menb_id[r]
             key = (assoc[r], menb)
             node = x2_ids.get(key) if menb >= 0 else None
@@ -166,7 +169,7 @@ def correlate(ev):
             name(node, imsis[r].decode())   # trace files name the UE of their X2AP copies
             if menb >= 0:
                 x2_legs.append((ts_ns[r], menb, node))
-        elif p == CHR:
+        elif kind == "chr":
             imsi = imsis[r].decode()
             if imsi:                        # one CHR story per subscriber and file
                 key = (file_id[r], imsi)
@@ -195,7 +198,8 @@ def correlate(ev):
     for node, value in list(node_msisdn.items()):
         node_msisdn[find(node)] = value
     # a UE needs an identity or an S1 connection: watchdogs and peer set-up stay unlinked
-    s1_roots = set(np.unique(roots[(cols["proto"] == S1AP) & (roots >= 0)]).tolist())
+    is_s1 = np.array([k == "s1" for k in link], bool)
+    s1_roots = set(np.unique(roots[is_s1 & (roots >= 0)]).tolist())
     ues, ue_of_root = [], np.full(len(root_of), -1, np.int64)
     for root in np.unique(roots[roots >= 0]).tolist():
         if root not in root_imsi and root not in s1_roots:

@@ -2,7 +2,8 @@
 import html
 import json
 
-from chrtool.errors import DecodeError
+from chrtool.errors import Problem
+from chrtool.protocols import BY_NAME
 from chrtool.output.rows import iter_rows, to_jsonable
 
 TEXT_LABELS = {"en": {"none": "No signalling failure found for this subscriber in the window.",
@@ -55,7 +56,8 @@ def diagnosis_text(doc, lang="en"):
             f"  summary      {f['summary']}",
             f"  reply        {f['reply']}", ""]
     for p in doc.get("problems", ()):
-        head.append(f"input problem: {DecodeError(p['message'], p['file'], p['offset'], p['layer'])}")
+        where = {k: p[k] for k in ("offset", "line", "column") if k in p}
+        head.append(f"input problem: {Problem(p['file'], p['layer'], p['message'], **where)}")
     return "\n".join(head).rstrip() + "\n"
 
 
@@ -87,23 +89,16 @@ ROLE_ORDER = ("eNB", "gNB", "MME", "SGW", "HSS", "peer")
 
 
 def _lanes(rows):
-    """Address -> role, guessed from which side of each protocol an address sits on."""
+    """Address -> role, from the messages that reveal which side of a protocol an address sits
+    on (the registry's `roles`)."""
     role = {}
     for r in rows:
-        src, dst, proto = r.get("src"), r.get("dst"), r["proto"]
-        if not src:
-            continue
-        if proto == "S1AP":
-            mme, enb = (dst, src) if r.get("msg", "").startswith(("InitialUE", "Uplink")) else (None, None)
-            if mme:
-                role.setdefault(mme, "MME")
-                role.setdefault(enb, "eNB")
-        elif proto == "Diameter" and r.get("msg", "").endswith("-Request"):
-            role.setdefault(src, "MME")
-            role.setdefault(dst, "HSS")
-        elif proto == "GTPv2" and r.get("msg", "").startswith("CreateSessionRequest"):
-            role.setdefault(src, "MME")
-            role.setdefault(dst, "SGW")
+        src, dst = r.get("src"), r.get("dst")
+        record = BY_NAME.get(r["proto"])
+        sides = record.role_of(r.get("msg")) if src and record else None
+        if sides:
+            role.setdefault(src, sides[0])
+            role.setdefault(dst, sides[1])
     for r in rows:
         for a in (r.get("src"), r.get("dst")):
             if a:

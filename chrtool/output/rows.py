@@ -8,13 +8,13 @@ from collections import defaultdict
 
 import numpy as np
 
-from chrtool.table import names
-from chrtool.table.names import iso
 from chrtool._fast.events import MEAS_KINDS, MEAS_NEIGHBOUR, MEAS_SCALE
 from chrtool._fast.nas_eps import INFO_KINDS
-from chrtool.decoders import s1ap_tables, x2ap_tables
-from chrtool.table.events import (CELL_KINDS, FLAGS, ITEM_KEYS, NODE_KINDS, PROTO, PROTO_NAMES,
-                            STR_KINDS, X2AP_ID_KINDS)
+from chrtool.protocols import BY_NAME
+from chrtool.table import names
+from chrtool.table.events import (CELL_KINDS, FLAGS, ITEM_KEYS, NODE_KINDS, PROTO, STR_KINDS,
+                                  X2AP_ID_KINDS)
+from chrtool.table.names import iso
 
 ID_COLUMNS = ("mme_ue_s1ap_id", "enb_ue_s1ap_id", "old_enb_ue_x2ap_id", "new_enb_ue_x2ap_id",
               "menb_ue_x2ap_id", "sgnb_ue_x2ap_id")
@@ -92,7 +92,7 @@ def iter_rows(ev, by_time=False):
 def row_dict(ev, r, cols, items, children):
     proto = cols["proto"][r]
     row = {"file": ev.files.get(cols["file_id"][r]), "frame": cols["frame"][r],
-           "ts": iso(cols["ts_ns"][r]), "proto": PROTO_NAMES.get(proto, "unknown")}
+           "ts": iso(cols["ts_ns"][r]), "proto": names.proto_name(proto) or "unknown"}
     msg = names.msg_name(proto, cols["msg"][r])
     if msg:
         row["msg"] = msg
@@ -189,7 +189,7 @@ def _add_items(ev, row, items):
             value = b if c < 0 and d < 0 else [v for v in (b, c, d)]
             _add(info, name, value)
         elif key == K["enum"]:
-            _add(row.setdefault("enums", {}), s1ap_ie_name(row.get("proto"), a), b)
+            _add(row.setdefault("enums", {}), ie_name(row["proto"], a), b)
 
 
 def _meas(kind, value, cell, arfcn_pci):
@@ -206,9 +206,9 @@ def _meas(kind, value, cell, arfcn_pci):
     return out
 
 
-def s1ap_ie_name(proto, ie_id):
-    table = x2ap_tables if proto == "X2AP" else s1ap_tables
-    return table.IES.get(ie_id, str(ie_id))
+def ie_name(proto, ie_id):
+    """The ASN.1 name of an IE id of an S1AP/X2AP-like protocol (DESIGN proto string)."""
+    return BY_NAME[proto].table.IES.get(ie_id, str(ie_id))
 
 
 def _text(raw, kind):

@@ -4,7 +4,7 @@ from collections import Counter
 import numpy as np
 
 from chrtool.table import names
-from chrtool.table.events import FLAGS, PROTO_NAMES
+from chrtool.table.events import FLAGS
 
 
 class Counts:
@@ -46,8 +46,8 @@ class Counts:
             "inputs": len(run.sources), "bytes": size, "seconds": round(elapsed, 6),
             "mb_per_s": round(size / 1e6 / elapsed, 1) if elapsed > 0 else None,
             "capture": dict(run.counters), "messages": self.rows,
-            "protocols": {PROTO_NAMES.get(p, str(p)): c for p, c in sorted(self.protocols.items())},
-            "by_message": {f"{PROTO_NAMES.get(p, p)} {names.msg_name(p, m) or '-'}": c
+            "protocols": {names.proto_name(p) or str(p): c for p, c in sorted(self.protocols.items())},
+            "by_message": {f"{names.proto_name(p) or p} {names.msg_name(p, m) or '-'}": c
                            for (p, m), c in sorted(self.messages.items())},
             "by_cause": {_cause_label(k): c for k, c in sorted(self.causes.items())},
             "flags": dict(self.flags), "problems": len(run.problems),

@@ -6,80 +6,29 @@ All names come from the tables generated from the 3GPP specs (chrtool.decoders.*
 import datetime as dt
 from functools import lru_cache
 
-from chrtool._fast import events as ev
-from chrtool.decoders import (chr_v1, diameter_tables, gtpv2_tables, nas_eps_tables,
-                              s1ap_tables, x2ap_tables)
-
-P = ev.PROTO
-PDU_TYPES = ("initiatingMessage", "successfulOutcome", "unsuccessfulOutcome")
-
-
+from chrtool.protocols import BY_CODE, cause_object
 
 
 @lru_cache(maxsize=None)
 def msg_name(proto, msg):
     """The spec's name of message `msg` of protocol code `proto` (e.g. 'InitialUEMessage')."""
-    proto, msg = int(proto), int(msg)
-    if msg < 0:
-        return None
-    if proto in (P["S1AP"], P["X2AP"]):
-        table = s1ap_tables if proto == P["S1AP"] else x2ap_tables
-        name = table.MESSAGES.get((msg >> 8, msg & 0xFF))
-        return name or f"unknown({PDU_TYPES[msg >> 8] if msg >> 8 < 3 else msg >> 8}, {msg & 0xFF})"
-    if proto == P["NAS-EPS"]:
-        if msg >= 0x100:                 # no message type octet: named by security header type
-            return nas_eps_tables.EMM_SPECIAL.get(msg >> 8) or f"unknown(0x{msg:x})"
-        name = nas_eps_tables.EMM_MESSAGES.get(msg) or nas_eps_tables.ESM_MESSAGES.get(msg)
-        return name or f"unknown(0x{msg:02x})"
-    if proto == P["GTPv2"]:
-        return gtpv2_tables.MESSAGES.get(msg) or f"unknown({msg})"
-    if proto == P["Diameter"]:
-        code, request = msg >> 1, msg & 1
-        base = diameter_tables.COMMANDS.get(code)
-        if base is None:
-            return f"unknown({code}, {'request' if request else 'answer'})"
-        return f"{base}-{'Request' if request else 'Answer'}"
-    if proto == P["CHR"]:
-        return chr_v1.EVENTS.get(msg) or f"unknown({msg})"
-    return None
-
-
-_CAUSE_NAMES = {
-    ev.CAUSE_CODES["EMM"]: ("emm", nas_eps_tables.EMM_CAUSES),
-    ev.CAUSE_CODES["ESM"]: ("esm", nas_eps_tables.ESM_CAUSES),
-    ev.CAUSE_CODES["GTPv2"]: (None, gtpv2_tables.CAUSES),
-    ev.CAUSE_CODES["DIAMETER"]: ("result-code", diameter_tables.RESULT_CODES),
-    ev.CAUSE_CODES["DIAMETER_EXP"]: ("experimental-result", diameter_tables.EXPERIMENTAL_RESULT_CODES),
-}
+    record = BY_CODE.get(int(proto))
+    return record.msg_name(int(msg)) if record else None
 
 
 @lru_cache(maxsize=None)
+def _cause(cause_proto, group, value):
+    return cause_object(cause_proto, group, value)
+
+
 def cause(cause_proto, group, value):
-    """The DESIGN.md cause object for a (cause proto, group, value) triple, or None."""
-    cause_proto, group, value = int(cause_proto), int(group), int(value)
+    """The DESIGN.md cause object for a (cause proto, group, value) triple, or None.
+
+    A fresh dict each call: callers may add keys (context) without touching a shared one."""
+    cause_proto = int(cause_proto)
     if cause_proto == 0:
         return None
-    proto = ev.CAUSE_PROTO.get(cause_proto, "unknown")
-    if cause_proto in (ev.CAUSE_CODES["S1AP"], ev.CAUSE_CODES["X2AP"]):
-        table = s1ap_tables if cause_proto == ev.CAUSE_CODES["S1AP"] else x2ap_tables
-        gname = table.CAUSE_GROUPS[group] if 0 <= group < len(table.CAUSE_GROUPS) else f"unknown({group})"
-        names = table.CAUSES.get(gname, [])
-        name = names[value] if 0 <= value < len(names) else f"unknown({value})"
-        return {"proto": proto, "group": gname, "value": value, "name": name}
-    if cause_proto == ev.CAUSE_CODES["CHR"]:
-        return _chr_cause(group, value)
-    gname, names = _CAUSE_NAMES.get(cause_proto, (None, {}))
-    obj = {"proto": proto}
-    if gname:
-        obj["group"] = gname
-    obj["value"] = value
-    obj["name"] = names.get(value, f"unknown({value})")
-    return obj
-
-
-def _chr_cause(kind, value):
-    group = chr_v1.CAUSE_KINDS.get(kind, f"unknown({kind})")
-    return {"proto": "CHR", "group": group, "value": value, "name": chr_v1.cause_name(kind, value)}
+    return dict(_cause(cause_proto, int(group), int(value)))
 
 
 def plmn(raw):
@@ -107,8 +56,6 @@ def nr_cgi(plmn_raw, nci):
     return f"{plmn(plmn_raw)}-{int(nci)}"
 
 
-PROTO_NAMES_BY_CODE = dict(ev.PROTO_NAMES)
-
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -117,3 +64,9 @@ def iso(ts_ns):
     """ISO-8601 UTC with microseconds, e.g. '2026-11-27T09:00:00.123456Z'."""
     t = EPOCH + dt.timedelta(microseconds=int(ts_ns) // 1000)
     return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def proto_name(proto):
+    """DESIGN's proto string of a protocol code ('S1AP'), or None."""
+    record = BY_CODE.get(int(proto))
+    return record.name if record else None

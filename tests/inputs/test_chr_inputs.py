@@ -100,7 +100,7 @@ def test_csv_missing_optional_and_extra_columns_are_reported():
     assert out[0]["cause"]["name"] == "t310-Expiry"
     assert out[0]["meas"] == [{"kind": "rsrp", "value": -124.0}]
     assert out[0]["ecgi"] == {"plmn": "00101", "eci": 105000 << 8 | 2}
-    texts = " ".join(p[2] for p in r.problems)
+    texts = " ".join(p.message for p in r.problems)
     assert "Mystery" in texts and "'eNB UE S1AP ID'" in texts
     assert r.counters["missing_columns"] > 0 and r.counters["unmapped_columns"] == 1
 
@@ -117,7 +117,7 @@ def test_csv_bad_values_keep_the_rest_of_the_row():
     assert "mme_ue_s1ap_id" not in out[1] and out[1]["imsi"] == "001010000000001"
     assert "meas" not in out[1]
     assert out[2]["meas"] == [{"kind": "rsrp", "value": -96.5}]
-    probs = {p[0]: p[2] for p in r.problems}
+    probs = {p.line: p.message for p in r.problems}
     assert "imsi" in probs[2] and "line 2" in probs[2]
     assert "line 3" in probs[3]
     assert "time" in probs[4] and "not a time" in probs[4]
@@ -134,7 +134,7 @@ def test_csv_ragged_rows_are_skipped_with_their_line():
     out = rows(r)
     assert [o["msg"] for o in out] == ["RRC_CONN_SETUP", "RRC_CONN_RELEASE"]
     assert r.counters["bad_rows"] == 1
-    assert r.problems[-1][0] == 3 and "skipped" in r.problems[-1][2]
+    assert r.problems[-1].line == 3 and "skipped" in r.problems[-1].message
 
 
 def test_csv_unknown_event_and_cause_texts():
@@ -144,7 +144,7 @@ def test_csv_unknown_event_and_cause_texts():
     t = list(r)[0]
     assert (t.column("flags") & ev.FLAGS["unknown_msg"]).all()
     assert r.counters["unknown_events"] == 2 and r.counters["unknown_causes"] == 1
-    assert sum("Something New" in p[2] for p in r.problems) == 1      # reported once
+    assert sum("Something New" in p.message for p in r.problems) == 1      # reported once
 
 
 THIRD = """
@@ -251,7 +251,7 @@ def test_entities_after_good_sessions_keep_what_was_read():
     r = xml_reader(text)
     out = rows(r)
     assert len(out) == 1 and out[0]["imsi"] == "001010000000005"
-    assert r.problems and "not well-formed" in r.problems[-1][2]
+    assert r.problems and "not well-formed" in r.problems[-1].message
 
 
 def test_xml_bad_hex_and_missing_raw_and_bad_time():
@@ -261,15 +261,16 @@ def test_xml_bad_hex_and_missing_raw_and_bad_time():
     r = xml_reader(wrap(body))
     out = rows(r)
     assert len(out) == 1 and out[0]["ts"] == "2026-11-27T09:01:00.000000Z"
-    msgs = " | ".join(p[2] for p in r.problems)
+    msgs = " | ".join(p.message for p in r.problems)
     assert "not hex" in msgs and "no rawMsg" in msgs and "changeTime" in msgs
-    assert all(p[2].startswith("line ") for p in r.problems)
+    assert all(p.line >= 1 and p.column >= 1 and str(p).startswith(f"t.xml at line {p.line}:{p.column} [32.423]")
+               for p in r.problems)
 
 
 def test_xml_raw_size_limit():
     big = "00" * 5000
     r = xml_reader(wrap(SESSION.replace(">0012<", f">{big}<")), max_raw_bytes=1000)
-    assert rows(r) == [] and "beyond the limit" in r.problems[0][2]
+    assert rows(r) == [] and "beyond the limit" in r.problems[0].message
 
 
 def test_xml_ue_after_messages_still_labels_them():

@@ -37,3 +37,11 @@ def test_cause_objects_follow_the_design_shape():
         "proto": "GTPv2", "value": 16, "name": "Request accepted"}
     assert names.cause(CAUSE_CODES["DIAMETER_EXP"], -1, 5001)["name"] == "DIAMETER_ERROR_USER_UNKNOWN"
     assert names.cause(0, -1, -1) is None
+
+
+def test_cause_objects_are_not_shared_between_rows():
+    """Rows add keys (context) to their cause objects: one row's change must not leak."""
+    first = names.cause(CAUSE_CODES["S1AP"], 0, 21)
+    first["context"] = 5
+    again = names.cause(CAUSE_CODES["S1AP"], 0, 21)
+    assert "context" not in again and again["name"] == "radio-connection-with-ue-lost"
