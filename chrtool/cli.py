@@ -315,14 +315,41 @@ def batch(inputs, outdir, workers, engine, scheduler):
 
 
 @main.command(context_settings=CONTEXT)
-@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False))
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False),
+              help="Directory to write (required unless --list).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--ues", type=int, default=10, show_default=True)
-@click.option("--cells", type=int, default=3, show_default=True)
-@click.option("--scenario", "scenarios", multiple=True, help="Scenario name (repeatable).")
-def simulate(outdir, seed, ues, cells, scenarios):
+@click.option("--ues", type=int, default=50, show_default=True, help="Subscribers (ignored with --size).")
+@click.option("--cells", type=int, default=6, show_default=True, help="LTE cells (3 per eNB).")
+@click.option("--scenario", "scenarios", multiple=True, help="Scenario name (repeatable; default all).")
+@click.option("--hours", type=float, default=1.0, show_default=True, help="Length of the day the starts spread over.")
+@click.option("--size", "size_mb", type=float, default=None, help="Write about this many MB instead of --ues.")
+@click.option("--files", type=int, default=1, show_default=True, help="Rotate each probe's capture into K files.")
+@click.option("--no-noise", is_flag=True, help="No second probe, retransmissions or M-TMSI reuse.")
+@click.option("--list", "list_", is_flag=True, help="Name the scenarios and exit.")
+def simulate(outdir, seed, ues, cells, scenarios, hours, size_mb, files, no_noise, list_):
     """Write simulated captures and CHR with a ground truth (DIR/truth.json)."""
-    _not_yet("simulate")
+    try:
+        import pycrate_asn1rt  # noqa: F401  (the simulate extra)
+    except ImportError:
+        click.echo("chrtool simulate needs pycrate: pip install 'chrtool[simulate]'", err=True)
+        sys.exit(1)
+    from chrtool.simulate import catalogue, world
+    if list_:
+        for sc in catalogue.SCENARIOS.values():
+            click.echo(f"{sc.name:30} {sc.doc}")
+        return
+    if not outdir:
+        raise click.UsageError("-o/--output DIR is required")
+    unknown = [n for n in scenarios if n not in catalogue.SCENARIOS]
+    if unknown:
+        raise click.BadParameter(f"unknown scenario(s) {', '.join(unknown)} (see --list)",
+                                 param_hint="--scenario")
+    if files < 1 or ues < 1 or cells < 1 or hours <= 0:
+        raise click.UsageError("--files, --ues, --cells and --hours must be positive")
+    counts = world.run(outdir, seed=seed, ues=ues, cells=cells, scenarios=scenarios, hours=hours,
+                       size_mb=size_mb, files=files, noise=not no_noise)
+    click.echo(f"chrtool simulate: {counts['ues']} subscribers, {counts['packets']} packets, "
+               f"{counts['chr_records']} CHR records, {counts['bytes'] / 1e6:.1f} MB in {outdir}", err=True)
 
 
 def _not_yet(name):

@@ -28,6 +28,7 @@ from chrtool.simulate import x2ap_build as x2ap
 from chrtool.simulate.scenarios import HSS, MME_, RADIO, SGW, UE, Finding, _Script, _Step
 
 S = 1000                      # ms per second, for delays given in ms
+NS = 1_000_000_000            # ns per second, for moving a life's clock (Life.t)
 
 
 def chr_cause(kind: str, name: str) -> dict:
@@ -271,9 +272,9 @@ def busy_day(s: Life, cycles: int | None = None) -> None:
             s.x2_handover(*s.neighbour())
         s.go_idle()
         if rng.random() < 0.3:
-            s.t += rng.randint(20, 60) * S * 1000
+            s.t += rng.randint(20, 60) * NS
             s.tau()
-        s.t += rng.randint(5, 40) * S * 1000
+        s.t += rng.randint(5, 40) * NS
         s.service_request()
     if rng.random() < 0.5:
         s.detach()
@@ -416,7 +417,7 @@ def _service_reject(cause):
     def life(s, e):
         s.attach()
         s.go_idle()
-        s.t += s.rng.randint(5, 30) * S * 1000
+        s.t += s.rng.randint(5, 30) * NS
         s.chr((0, 0), "RRC_CONN_SETUP", [spec.p_cause("rrc-setup-result", "success"), ("est_cause", 4)])
         count, s.ul_count = s.ul_count, s.ul_count + 1
         s.step((0, 0), "InitialUEMessage", nas=nas.service_request(seq=count), args={"s_tmsi": True})
@@ -429,7 +430,7 @@ def _service_reject(cause):
 def _tau_reject(s, e):
     s.attach()
     s.go_idle()
-    s.t += s.rng.randint(20, 60) * S * 1000
+    s.t += s.rng.randint(20, 60) * NS
     s.chr((0, 0), "RRC_CONN_SETUP", [spec.p_cause("rrc-setup-result", "success"), ("est_cause", 3)])
     req = nas.tracking_area_update_request(guti=s.guti, update_type=3)
     s.step((0, 0), "InitialUEMessage", nas=s.protected(req, True, nas.INTEGRITY), args={"s_tmsi": True})
@@ -442,7 +443,7 @@ def _ics_failure(s, e):
     """Service Request; the eNB cannot set the bearers up and answers Initial Context Setup Failure."""
     s.attach()
     s.go_idle()
-    s.t += s.rng.randint(5, 30) * S * 1000
+    s.t += s.rng.randint(5, 30) * NS
     s.chr((0, 0), "RRC_CONN_SETUP", [spec.p_cause("rrc-setup-result", "success"), ("est_cause", 4)])
     count, s.ul_count = s.ul_count, s.ul_count + 1
     s.step((0, 0), "InitialUEMessage", nas=nas.service_request(seq=count), args={"s_tmsi": True})
@@ -480,7 +481,7 @@ def _ping_pong(s, e):
     s.attach()
     home = s.at
     s.x2_handover(*s.neighbour())
-    s.t += s.rng.randint(1, 3) * S * 1000
+    s.t += s.rng.randint(1, 3) * NS
     s.x2_handover(*home)
     # the second handover's request is the finding (back to the cell just left)
     step = next(x for x in reversed(s.steps) if x.msg == "HandoverRequest")

@@ -209,6 +209,21 @@ class ChrFiles:
 
 # ---------------------------------------------------------------------------------- the engine
 
+class _Increasing:
+    """MMEs hand MME UE S1AP IDs out from a running 32-bit counter: an ID comes back only after
+    a wrap, unlike the eNB's lowest-free pool (where reuse after release is the rule)."""
+
+    def __init__(self, first: int):
+        self.next = first
+
+    def alloc(self) -> int:
+        i, self.next = self.next, (self.next + 1) & 0xFFFFFFFF
+        return i
+
+    def free(self, i) -> None:
+        pass
+
+
 class _Link:
     def __init__(self, assoc: Association):
         self.assoc = assoc
@@ -261,7 +276,7 @@ class World:
         self.core = [_Core(m, seed) for m in self.topo.mmes]
         self.s5_ident = random.Random(f"{seed}:s5").getrandbits(16)
         self.enb_pools = [_IdPool(random.Random(f"{seed}:enb:{e.name}").randrange(1, 4000)) for e in self.topo.enbs]
-        self.mme_pools = [_IdPool(0x0D000001 + (k << 20)) for k in range(len(self.topo.mmes))]
+        self.mme_pools = [_Increasing(0x0D000001 + (k << 24)) for k in range(len(self.topo.mmes))]
         self.x2_pools = [_IdPool(random.Random(f"{seed}:x2:{e.name}").randrange(1, 3000))   # UE-X2AP-ID is 12 bits
                          for e in self.topo.enbs]
         self.sgnb_pools = [_IdPool(7000 + 1000 * j) for j in range(len(self.topo.gnbs))]

@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from pycrate_asn1dir import X2AP as _X2AP
 
+from chrtool.simulate import s1ap_build
 from chrtool.simulate.s1ap_build import plmn_id, transport_address
 
 _PDU = _X2AP.X2AP_PDU_Descriptions.X2AP_PDU
@@ -114,8 +115,27 @@ def _tunnel(addr: str, teid: int) -> dict:
 _ARP = {"priorityLevel": 9, "pre-emptionCapability": "shall-not-trigger-pre-emption",
         "pre-emptionVulnerability": "not-pre-emptable"}
 _AMBR = {"uEaggregateMaximumBitRateDownlink": 100_000_000, "uEaggregateMaximumBitRateUplink": 50_000_000}
-# an RRC HandoverPreparationInformation / CG-ConfigInfo is opaque to X2AP: a few fixed octets
-_RRC = bytes.fromhex("0a10000000")
+@lru_cache(maxsize=None)
+def _rrc(which: str) -> bytes:
+    """Minimal valid RRC containers (Wireshark dissects them, so they must be real UPER):
+    HandoverPreparationInformation (RRC-Context), HandoverCommand with an empty RRC Connection
+    Reconfiguration inside, NR CG-ConfigInfo (MeNB to SgNB) and CG-Config (SgNB to MeNB)."""
+    from pycrate_asn1dir import RRCLTE, RRCNR    # 0.3-1 s to load: only when X2 is used
+    if which == "hpi":
+        return s1ap_build._rrc_handover_preparation_information()
+    if which == "hocmd":
+        dcch = RRCLTE.EUTRA_RRC_Definitions.DL_DCCH_Message
+        dcch.set_val({"message": ("c1", ("rrcConnectionReconfiguration", {
+            "rrc-TransactionIdentifier": 0,
+            "criticalExtensions": ("c1", ("rrcConnectionReconfiguration-r8", {}))}))})
+        cmd = RRCLTE.EUTRA_InterNodeDefinitions.HandoverCommand
+        cmd.set_val({"criticalExtensions": ("c1", ("handoverCommand-r8", {
+            "handoverCommandMessage": dcch.to_uper()}))})
+        return cmd.to_uper()
+    node = RRCNR.NR_InterNodeDefinitions
+    obj = node.CG_ConfigInfo if which == "cg-info" else node.CG_Config
+    obj.set_val({"criticalExtensions": ("c1", ("cg-ConfigInfo" if which == "cg-info" else "cg-Config", {}))})
+    return obj.to_uper()
 
 
 # --------------------------------------------------------------------------------------- handover
@@ -131,7 +151,7 @@ def handover_request(old_id: int, cause: tuple, target: tuple[str, int], mmegi: 
            "e-RABs-ToBeSetup-List": _items("E-RABs-ToBeSetup-List", [{
                "e-RAB-ID": 5, "e-RAB-Level-QoS-Parameters": {"qCI": 9, "allocationAndRetentionPriority": _ARP},
                "uL-GTPtunnelEndpoint": _tunnel(ul_sgw, ul_teid)}]),
-           "rRC-Context": _RRC}
+           "rRC-Context": _rrc("hpi")}
     history = [("e-UTRAN-Cell", {"global-Cell-ID": ecgi(*source), "cellType": {"cell-Size": "medium"},
                                  "time-UE-StayedInCell": 30})]
     return encode("HandoverRequest", [
@@ -146,7 +166,7 @@ def handover_request_acknowledge(old_id: int, new_id: int) -> bytes:
     return encode("HandoverRequestAcknowledge", [
         (10, old_id), (9, new_id),
         ("E-RABs-Admitted-List", _items("E-RABs-Admitted-List", [{"e-RAB-ID": 5}])),
-        ("TargeteNBtoSource-eNBTransparentContainer", _RRC)])
+        ("TargeteNBtoSource-eNBTransparentContainer", _rrc("hocmd"))])
 
 
 def handover_preparation_failure(old_id: int, cause: tuple) -> bytes:
@@ -173,7 +193,7 @@ def sgnb_addition_request(menb_id: int, ecgi_: tuple[str, int], s1u_sgw: str, s1
         ("SgNBSecurityKey", (int.from_bytes(bytes(range(1, 33)), "big"), 256)),
         ("UEAggregateMaximumBitRate", _AMBR),
         ("E-RABs-ToBeAdded-SgNBAddReqList", _items("E-RABs-ToBeAdded-SgNBAddReqList", [item])),
-        ("MeNBtoSgNBContainer", _RRC), ("ECGI", ecgi(*ecgi_))])
+        ("MeNBtoSgNBContainer", _rrc("cg-info")), ("ECGI", ecgi(*ecgi_))])
 
 
 def sgnb_addition_request_acknowledge(menb_id: int, sgnb_id: int, gnb_ip: str, teid: int) -> bytes:
@@ -186,7 +206,7 @@ def sgnb_addition_request_acknowledge(menb_id: int, sgnb_id: int, gnb_ip: str, t
         (111, menb_id), ("SgNB-UE-X2AP-ID", sgnb_id),
         ("E-RABs-Admitted-ToBeAdded-SgNBAddReqAckList",
          _items("E-RABs-Admitted-ToBeAdded-SgNBAddReqAckList", [item])),
-        ("SgNBtoMeNBContainer", _RRC)])
+        ("SgNBtoMeNBContainer", _rrc("cg-config"))])
 
 
 def sgnb_addition_request_reject(menb_id: int, cause: tuple) -> bytes:
