@@ -29,7 +29,7 @@ def test_every_command_has_help(command):
     assert "Usage:" in result.output and len(result.output) > 200
 
 
-@pytest.mark.parametrize("command", [["batch", "x", "-o", "out"], ["simulate", "-o", "out"]])
+@pytest.mark.parametrize("command", [["batch", "x", "-o", "out"]])
 def test_commands_not_built_yet_exit_2_with_one_line(command):
     result = CliRunner().invoke(main, command)
     assert result.exit_code == 2
