@@ -274,6 +274,9 @@ class World:
         self.last_ts = self.start
         self.links: dict = {}
         self.core = [_Core(m, seed) for m in self.topo.mmes]
+        for c in self.core:     # each MME's GTPv2 sequence numbers start anywhere in 24 bits
+            c.seq = self.rng.randrange(1, 0xFFFFFF)
+        self.sgw_seq = self.rng.randrange(1, 0xFFFFFF)   # the SGW's own, for its S5 requests
         self.s5_ident = random.Random(f"{seed}:s5").getrandbits(16)
         self.enb_pools = [_IdPool(random.Random(f"{seed}:enb:{e.name}").randrange(1, 4000)) for e in self.topo.enbs]
         self.mme_pools = [_Increasing(0x0D000001 + (k << 24)) for k in range(len(self.topo.mmes))]
@@ -538,7 +541,8 @@ class World:
         """The SGW's Create Session towards the PGW (S5) and the PGW's answer."""
         F, ue = gtp.Fteid, st.ue
         if step.msg == "CreateSessionRequest":
-            st.s5_seq = self.core[st.mme_i].next_seq()
+            self.sgw_seq = (self.sgw_seq + 1) & 0xFFFFFF
+            st.s5_seq = self.sgw_seq
             return gtp.create_session_request(
                 seq=st.s5_seq, imsi_=ue.imsi, msisdn_=ue.msisdn, imeisv=None, tai=enb.tai,
                 ecgi=enb.ecgi(ue.cell), serving_plmn=enb.plmn,
