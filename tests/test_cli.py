@@ -72,6 +72,40 @@ def test_stats_counts_messages_and_causes(captures_dir):
     assert s["by_cause"]["S1AP nas #2 detach"] == 6
 
 
+# tshark fields of every cause value stats counts: (proto, group as stats names it)
+CAUSE_FIELDS = {**{f"s1ap.{g}": ("S1AP", g)
+                   for g in ("radioNetwork", "transport", "nas", "protocol", "misc")},
+                "nas_eps.emm.cause": ("NAS-EPS", "emm"), "nas_eps.esm.cause": ("NAS-EPS", "esm"),
+                "gtpv2.cause": ("GTPv2", None),
+                "diameter.Result-Code": ("Diameter", "result-code"),
+                "diameter.Experimental-Result-Code": ("Diameter", "experimental-result")}
+
+
+@pytest.mark.tshark
+@pytest.mark.parametrize("rel", ["open5gs/testcups_19b93606.pcapng",
+                                 "open5gs/testepc_48bfe83c.pcapng",
+                                 "magma/gx_gy_combined_03_210505_132953-1.pcapng"])
+def test_stats_counts_every_cause_as_tshark_does(captures_dir, tshark, rel):
+    """by_cause counts each cause a message carries once: the message's own and the nested ones
+    (per E-RAB, per bearer context, per Multiple-Services-Credit-Control), as tshark lists them."""
+    cmd = [tshark, "-n", "-r", str(captures_dir / rel), "-T", "fields", "-E", "occurrence=a",
+           "-E", "aggregator=|"] + [a for f in CAUSE_FIELDS for a in ("-e", f)]
+    want = {}
+    for line in subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines():
+        for (proto, group), values in zip(CAUSE_FIELDS.values(), line.split("\t")):
+            for v in filter(None, values.split("|")):
+                key = (proto, group, int(v))
+                want[key] = want.get(key, 0) + 1
+    result = run("stats", "--json", captures_dir / rel)
+    assert result.exit_code == 0
+    got = {}
+    for label, n in json.loads(result.stdout)["by_cause"].items():
+        head, value = label.split(" #")
+        proto, _, group = head.partition(" ")
+        got[(proto, group or None, int(value.split()[0]))] = n
+    assert got == want
+
+
 def test_diagnose_json_finds_the_sample_attach_reject(samples_dir):
     result = run("diagnose", "--imsi", "001010000000002", "--format", "json", samples_dir)
     assert result.exit_code == 0

@@ -12,7 +12,6 @@ cdef struct Ctx:
     const uint8_t* d0     # &t.data[0]: offsets in data are pointer - d0 (reassembled runs too)
     Py_ssize_t budget     # octets of t.data reserved for reassembling fragmented runs
     int cause_proto       # C_S1AP / C_X2AP
-    bint have_cause       # the message's own Cause IE was seen
     int ho_type           # S1AP: HandoverType seen so far in this message (-1 none)
 
 ctypedef int (*IeDecoder)(EventTable t, Ctx* c, int ie_id, Bits* b) except -1
@@ -20,14 +19,11 @@ ctypedef int (*IeDecoder)(EventTable t, Ctx* c, int ie_id, Bits* b) except -1
 
 cdef inline int set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, int64_t context,
                           bint top) except -1:
-    """The message-level cause goes to the columns; per-E-RAB causes are items (d=E-RAB id); the
-    first per-E-RAB cause also fills the columns when the message carries no Cause IE of its own."""
+    """The message-level Cause IE goes to the columns; per-E-RAB causes are items only (d=E-RAB
+    id), so each Cause IE is one cause and a row's columns never repeat an E-RAB's."""
     if not top:
         put_item(t, c.row, I_CAUSE, c.cause_proto, group, value, context)
-        if c.have_cause or t.cause_proto[c.row] != 0:
-            return 0
-    else:
-        c.have_cause = True
+        return 0
     t.cause_proto[c.row] = c.cause_proto
     t.cause_group[c.row] = <short>group
     t.cause_value[c.row] = <int>value
@@ -91,7 +87,6 @@ cdef inline bint pdu_begin(EventTable t, Ctx* c, Py_ssize_t row, int cause_proto
     c.d0 = &t.data[0]
     c.p = c.d0 + c.base
     c.cause_proto = cause_proto
-    c.have_cause = False
     c.ho_type = -1
     bits_init(&b, c.p, c.n)
     b.lim = c.d0 + t.data.shape[0]                    # get_bits may load past the PDU, not t.data

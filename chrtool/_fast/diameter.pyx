@@ -13,10 +13,11 @@ What a row gets (no Python object per message):
 - Session-Id, Origin-Host, Origin-Realm, Destination-Host, Destination-Realm (message level)
   -> I_STR S_SESSION_ID / S_ORIGIN_HOST / ... (b = data offset, c = length, UTF-8 as on the wire).
 - User-Name (IMSI in S6a) -> imsi when it is 5 to 15 digits.
-- Result-Code -> cause_proto C_DIAMETER, cause_value; Experimental-Result (Vendor-Id,
-  Experimental-Result-Code) -> C_DIAMETER_EXP; a second cause, and a Result-Code inside a
-  grouped AVP (Gy's Multiple-Services-Credit-Control), go to I_CAUSE items
-  (a = C_DIAMETER / C_DIAMETER_EXP, b = -1, c = code, d = Vendor-Id or -1).
+- Result-Code -> cause_proto C_DIAMETER, cause_value; Experimental-Result (its
+  Experimental-Result-Code) -> C_DIAMETER_EXP; a second message-level cause, and every
+  Result-Code / Experimental-Result inside another grouped AVP (each Multiple-Services-Credit-
+  Control of a Gy answer), is an I_CAUSE item of its own (a = C_DIAMETER / C_DIAMETER_EXP,
+  b = -1, c = code, d = -1: a Diameter result has no E-RAB or bearer context).
 - Visited-PLMN-Id -> plmn (3 raw octets as int); RAT-Type -> I_INFO V_RAT_TYPE; ULR-Flags ->
   I_INFO V_ULR_FLAGS; Auth-Application-Id -> I_INFO V_AUTH_APP_ID.
 - Subscription-Data: MSISDN -> msisdn (TBCD); each APN-Configuration's Service-Selection ->
@@ -46,7 +47,6 @@ cdef enum:
     AVP_AUTH_APP_ID = 258
     AVP_SESSION_ID = 263
     AVP_ORIGIN_HOST = 264
-    AVP_VENDOR_ID = 266
     AVP_RESULT_CODE = 268
     AVP_DEST_REALM = 283
     AVP_DEST_HOST = 293
@@ -85,7 +85,6 @@ cdef struct Walk:
     Py_ssize_t row
     const uint8_t* p
     int64_t base
-    int64_t exp_vendor
     int64_t exp_code
     int napn
     int64_t apn_off[MAX_APN]
@@ -100,12 +99,13 @@ cdef inline uint32_t u32(const uint8_t* v, Py_ssize_t l) noexcept:
     return be32(v) if l >= 4 else 0
 
 
-cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int64_t code, int64_t vendor) except -1:
-    if t.cause_proto[row] == 0:
+cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int64_t code, bint top) except -1:
+    """The first message-level result fills the columns; any other is an item of its own."""
+    if top and t.cause_proto[row] == 0:
         t.cause_proto[row] = proto
         t.cause_value[row] = <int>code
     else:
-        t.add_item(row, I_CAUSE, proto, -1, code, vendor)
+        t.add_item(row, I_CAUSE, proto, -1, code, -1)
     return 0
 
 
@@ -138,20 +138,15 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
                 if depth < MAX_DEPTH:
                     avps(t, w, pos + hdr, pos + alen, depth + 1, code)
                     if code == AVP_EXPERIMENTAL_RESULT and w.exp_code >= 0:
-                        set_cause(t, row, C_DIAMETER_EXP, w.exp_code, w.exp_vendor)
+                        set_cause(t, row, C_DIAMETER_EXP, w.exp_code, depth == 0)
                         w.exp_code = -1
-                        w.exp_vendor = -1
             elif code == AVP_RESULT_CODE:
                 if dlen < 4:
                     malformed(t, row)
-                elif depth == 0:
-                    set_cause(t, row, C_DIAMETER, be32(v), -1)
-                else:                              # e.g. per Multiple-Services-Credit-Control
-                    t.add_item(row, I_CAUSE, C_DIAMETER, -1, be32(v), -1)
+                else:                              # nested: e.g. per Multiple-Services-Credit-Control
+                    set_cause(t, row, C_DIAMETER, be32(v), depth == 0)
             elif code == AVP_EXPERIMENTAL_RESULT_CODE and parent == AVP_EXPERIMENTAL_RESULT:
                 w.exp_code = u32(v, dlen)
-            elif code == AVP_VENDOR_ID and parent == AVP_EXPERIMENTAL_RESULT:
-                w.exp_vendor = u32(v, dlen)
             elif code == AVP_USER_NAME and depth == 0:
                 digit = 5 <= dlen <= 15
                 for i in range(dlen):
@@ -247,7 +242,6 @@ cdef int decode_msg(EventTable t, Py_ssize_t row) except -1:
     w.row = row
     w.p = p
     w.base = off
-    w.exp_vendor = -1
     w.exp_code = -1
     w.napn = 0
     avps(t, &w, 20, length, 0, 0)

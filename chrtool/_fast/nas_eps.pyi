@@ -7,8 +7,11 @@ INFO_KINDS: dict[int, str]          # I_INFO item kinds (info.pxd) -> name
 MSG_SERVICE_REQUEST_CODE: int       # msg of SERVICE REQUEST (security header type 12): 0xC00
 
 class NasState:
-    """Bounded NAS security state (EEA per connection / MME ID / UE), carried across batches."""
-    def __init__(self, capacity: int = ...) -> None: ...
+    """Bounded NAS security state (EEA per connection / MME ID / UE), carried across batches.
+    null_cipher=True (tshark's nas-eps.null_decipher): a ciphered message whose algorithm no SMC
+    in the inputs gives is read as if EEA0 (F_EEA0) when its plaintext parses as NAS."""
+    null_cipher: bool
+    def __init__(self, capacity: int = ..., null_cipher: bool = ...) -> None: ...
     def __len__(self) -> int: ...
     @property
     def capacity(self) -> int: ...

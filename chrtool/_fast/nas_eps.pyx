@@ -20,6 +20,11 @@ chosen algorithm is also remembered per M-TMSI and IMSI of the UE (from any deco
 whose algorithm is known) and a new connection takes it over when its first message names that
 M-TMSI (or IMSI): the S-TMSI of the InitialUEMessage, or the GUTI or IMSI of a readable
 (integrity protected only) initial NAS message. Both live in one fixed-size table (LRU within a probe window): bounded.
+Without an SMC in the inputs for a connection or its UE, nothing is adopted: its ciphered
+messages stay F_CIPHERED. NasState(null_cipher=True) is the opt-in exception, tshark's
+nas-eps.null_decipher: such a message (header type 2 or 4, no known algorithm) is read as if EEA0
+and kept, with F_EEA0, only when the plaintext parses as NAS (see null_decipher); else it stays
+F_CIPHERED. An algorithm is only ever learnt from an SMC that was read, never from a guess.
 
 What a row gets:
 - msg: the message type octet (EMM 0x41.., ESM 0xC1..); 0xC00 for SERVICE REQUEST (no type octet).
@@ -54,6 +59,7 @@ from chrtool._fast.events cimport (EventTable, P_NAS_EPS, P_S1AP, F_MALFORMED, F
 from chrtool._fast.info cimport *
 from chrtool._fast.bytes cimport be16, be24, be32
 from chrtool._fast.tbcd cimport tbcd
+from chrtool._fast.events import COLUMNS
 
 # Protocol discriminators (24.007 11.2.3.1.1) and EMM/ESM message types (24.301 9.8)
 cdef enum:
@@ -205,13 +211,15 @@ cdef class NasState:
     cdef SecEntry* tab
     cdef Py_ssize_t cap
     cdef uint64_t clock
+    cdef readonly bint null_cipher     # opt-in: read ciphered NAS of unknown algorithm as EEA0
 
-    def __cinit__(self, Py_ssize_t capacity=1 << 14):
+    def __cinit__(self, Py_ssize_t capacity=1 << 14, bint null_cipher=False):
         cdef Py_ssize_t c = 64
         while c < capacity:
             c <<= 1
         self.cap = c
         self.clock = 0
+        self.null_cipher = null_cipher
         self.tab = <SecEntry*>calloc(c, sizeof(SecEntry))
         if self.tab == NULL:
             raise MemoryError()
@@ -792,12 +800,17 @@ cdef int decode_row(EventTable t, Py_ssize_t row, NasState state) except -1:
         e = NULL
         if state is not None and t.enb_ue_s1ap_id[row] >= 0:
             e = conn_entry(t, row, state, False)
-        if e == NULL or e.eea != 0:
+        if e != NULL and e.eea == 0:
+            t.flags[row] |= F_EEA0
+        elif (sht != 5 and (e == NULL or e.eea < 0) and state is not None and state.null_cipher
+              and null_decipher(t, row, off + 6, n - 6)):
+            if t.enb_ue_s1ap_id[row] >= 0:
+                adopt(t, row, state, t.m_tmsi[row], True)
+            return 0                             # read as EEA0 (opt-in), decoded just now
+        else:
             t.flags[row] |= F_CIPHERED
             if sht != 5:
                 return 0                         # opaque: never guessed
-        else:
-            t.flags[row] |= F_EEA0
     decode_plain(t, row, off + 6, n - 6, state)
     if state is not None and t.enb_ue_s1ap_id[row] >= 0:
         adopt(t, row, state, t.m_tmsi[row], True)
@@ -857,6 +870,57 @@ cdef int adopt(EventTable t, Py_ssize_t row, NasState state, int64_t tmsi,
         c.eea = u.eea
         mirror(t, row, state, c)
     return 0
+
+
+cdef bint null_decipher(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t n) except -1:
+    """The opt-in null-cipher reading of the ciphered message at data[off:off+n] (past the
+    security header). Kept (True) only when it parses as NAS: a plain EMM header (0x07) or an ESM
+    header with a valid EPS bearer identity (0 or 5..15, 24.301 9.3.2), a message type 24.301
+    names, no malformed or unknown-message flag, and every ESM container it carries starting
+    with a known ESM message. Otherwise everything the attempt wrote is undone (False)."""
+    cdef const uint8_t* p = &t.data[off]
+    cdef Py_ssize_t n0 = t.n, i0 = t.n_items, child
+    cdef int64_t coff
+    cdef uint16_t flags = t.flags[row]
+    cdef int msg = t.msg[row], cp = t.cause_proto[row], cv = t.cause_value[row]
+    cdef int64_t tmsi = t.m_tmsi[row]
+    cdef uint8_t imsi[16]
+    cdef uint8_t imei[16]
+    cdef bint ok
+    if n < 2:
+        return False
+    if p[0] == PD_EMM:
+        ok = KNOWN[p[1]] == 1
+    else:
+        ok = ((p[0] & 0xF) == PD_ESM and not 1 <= (p[0] >> 4) <= 4 and n >= 3
+              and KNOWN[p[2]] == 2)
+    if not ok:
+        return False
+    memcpy(imsi, &t.imsi[row, 0], 16)
+    memcpy(imei, &t.imei[row, 0], 16)
+    t.flags[row] = flags | F_EEA0                # before decoding: ESM containers copy it
+    decode_plain(t, row, off, n, None)           # no state: a guessed reading teaches nothing
+    ok = not t.flags[row] & (F_MALFORMED | F_UNKNOWN_MSG)
+    for child in range(n0, t.n):
+        coff = t.payload_off[child]
+        if t.payload_len[child] < 3 or (t.data[coff] & 0xF) != PD_ESM \
+                or KNOWN[t.data[coff + 2]] != 2:
+            ok = False
+    if ok:
+        return True
+    t.flags[row] = flags
+    t.msg[row] = msg
+    t.cause_proto[row] = cp
+    t.cause_value[row] = cv
+    t.m_tmsi[row] = tmsi
+    memcpy(&t.imsi[row, 0], imsi, 16)
+    memcpy(&t.imei[row, 0], imei, 16)
+    t.n_items = i0
+    if t.n > n0:                                 # ESM container rows: back to the defaults
+        for name, _dtype, _width, fill in COLUMNS:
+            t.cols[name][n0:t.n] = fill
+        t.n = n0
+    return False
 
 
 def decode(EventTable t, NasState state=None, Py_ssize_t start=0):

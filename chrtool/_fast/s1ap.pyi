@@ -4,7 +4,7 @@ For every row with proto S1AP from `start` on, `decode` fills:
 - columns: msg (pdu_type << 8 | procedure code), procedure_code, flags (F_MALFORMED on bad bytes,
   F_UNKNOWN_MSG for a (pdu type, code) the generated tables do not name, never an error),
   mme_ue_s1ap_id / enb_ue_s1ap_id (IEs 0, 8 and UE-S1AP-IDs 99), cause_proto/group/value (the
-  Cause IE; without one, the first per-E-RAB cause), plmn+eci (EUTRAN-CGI, UserLocationInformation),
+  message's Cause IE only; per-E-RAB causes are I_CAUSE items), plmn+eci (EUTRAN-CGI, UserLocationInformation),
   tac (TAI), nr_plmn+nci (PSCellInformation, UserLocationInformation), m_tmsi (S-TMSI, UEPagingID),
   imsi (UEPagingID);
 - items (row, key, a, b, c, d):

@@ -4,7 +4,7 @@ For every row with proto X2AP from `start` on, `decode` fills:
 - columns: msg (pdu_type << 8 | procedure code), procedure_code, flags (F_MALFORMED,
   F_UNKNOWN_MSG), old_enb_ue_x2ap_id (10), new_enb_ue_x2ap_id (9), menb_ue_x2ap_id (111),
   sgnb_ue_x2ap_id (207), mme_ue_s1ap_id (from UE-ContextInformation 14 of a Handover Request),
-  cause_* (Cause 5; without one, the first per-E-RAB cause), plmn+eci (MeNBCell-ID 279, ECGI 316),
+  cause_* (Cause 5 only; per-E-RAB causes are I_CAUSE items), plmn+eci (MeNBCell-ID 279, ECGI 316),
   nr_plmn+nci (NRCGI 322);
 - messages and IEs of 16K octets or more (fragmented lengths, X.691 11.9.3.8) are reassembled:
   the fragments of a value are copied, contiguous, to the end of `data` (EventTable.add_data) and

@@ -50,6 +50,17 @@ def _add(row, key, value):
         row[key] = [row[key], value]
 
 
+def _append(row, key, value):
+    """Like _add, but keeps repeats: each cause item is a cause the message carries (five
+    Multiple-Services-Credit-Control results of 2001 are five causes, as tshark lists them)."""
+    if key not in row:
+        row[key] = value
+    elif isinstance(row[key], list):
+        row[key].append(value)
+    else:
+        row[key] = [row[key], value]
+
+
 def nas_summary(ev, r, cols, children):
     out = []
     stack = [r]
@@ -148,7 +159,7 @@ def _add_items(ev, row, items):
             if obj is not None:
                 if d >= 0:
                     obj = dict(obj, context=d)
-                _add(row, "cause", obj)
+                _append(row, "cause", obj)
         elif key == K["s1ap_ids"]:
             if a >= 0:
                 _add(row, "mme_ue_s1ap_id", a)

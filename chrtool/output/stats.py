@@ -4,7 +4,7 @@ from collections import Counter
 import numpy as np
 
 from chrtool.table import names
-from chrtool.table.events import FLAGS
+from chrtool.table.events import FLAGS, ITEM_KEYS
 
 
 class Counts:
@@ -24,11 +24,18 @@ class Counts:
         for (p, m), c in _unique_counts(proto << 32 | (msg & 0xFFFFFFFF)):
             self.messages[(p, m)] += c
             self.protocols[p] += c
+        # every cause a message carries: the row's own (columns) and the rest (I_CAUSE items:
+        # per E-RAB, per bearer context, per Multiple-Services-Credit-Control), as tshark counts
         cp = table.column("cause_proto").astype(np.int64)
         has = cp > 0
-        if has.any():
-            key = (cp[has] << 48) | ((table.column("cause_group")[has].astype(np.int64) & 0xFFFF) << 32) \
-                | (table.column("cause_value")[has].astype(np.int64) & 0xFFFFFFFF)
+        it = table.items()
+        is_cause = it["key"] == ITEM_KEYS["cause"]
+        groups = np.concatenate([table.column("cause_group")[has], it["b"][is_cause]])
+        values = np.concatenate([table.column("cause_value")[has], it["c"][is_cause]])
+        cp = np.concatenate([cp[has], it["a"][is_cause]]).astype(np.int64)
+        if len(cp):
+            key = (cp << 48) | ((groups.astype(np.int64) & 0xFFFF) << 32) \
+                | (values.astype(np.int64) & 0xFFFFFFFF)
             for k, c in zip(*np.unique(key, return_counts=True)):
                 k = int(k)
                 group = (k >> 32) & 0xFFFF

@@ -13,6 +13,9 @@ from capture_rows import capture, messages, need_tshark, raw_table, table_of
 from chrtool._fast import diameter
 from chrtool._fast.events import CAUSE_CODES, FLAGS, ITEM_KEYS
 from chrtool.decoders import diameter_tables as DT
+from chrtool.inputs.pipeline import Run
+from chrtool.output.rows import iter_rows
+from oracle import SAMPLES
 from test_nas_eps import apn_text, items_by_row, tshark_frames
 
 K = ITEM_KEYS
@@ -20,7 +23,10 @@ RC, ERC = CAUSE_CODES["DIAMETER"], CAUSE_CODES["DIAMETER_EXP"]
 CAPTURES = ["open5gs/testcups_19b93606.pcapng", "open5gs/testattach.pcapng",
             "open5gs/testepc_48bfe83c.pcapng", "magma/nsa_connection.pcap",
             "magma/inbound_roaming_05_210504_215514-1.pcapng",
-            "magma/gx_gy_combined_03_210505_132953-1.pcapng", "open5gs/volte.pcapng"]
+            "magma/gx_gy_combined_03_210505_132953-1.pcapng", "open5gs/volte.pcapng",
+            "open5gs/srsenb.pcapng"]
+# Diameter too, but Cx (NAI User-Names, which the check below does not take for IMSIs)
+ROW_CAPTURES = CAPTURES + ["open5gs/nonipsec_reg.pcapng"]
 
 
 def our_view(t, r, items):
@@ -143,6 +149,52 @@ def test_capture_against_tshark_and_pycrate(rel):
             if sorted(cv(x) for x in d[field]) != sorted(ours[f].get(key, [])):
                 bad.append((f, key, d[field], ours[f].get(key)))
     assert not bad, bad[:10]
+
+
+def test_nested_results_are_items_and_vendor_is_no_context():
+    """The message-level result fills the columns whatever the AVP order; a result inside another
+    grouped AVP (Multiple-Services-Credit-Control) is an item of its own; the Experimental-Result's
+    Vendor-Id is not stored as the cause's context (d is an E-RAB id / EBI)."""
+    exp = lambda code: C.avp(297, C.avp(266, C.u32(10415)) + C.avp(298, C.u32(code)))  # noqa: E731
+    mscc = lambda inner: C.avp(456, C.avp(432, C.u32(1)) + inner)  # noqa: E731
+    msgs = [C.diameter(272, C.COMMON + [mscc(exp(5030)), mscc(C.avp(268, C.u32(4012))),
+                                        C.avp(268, C.u32(2001))], app=4),
+            C.diameter(318, C.COMMON + [C.avp(268, C.u32(2001)), exp(5001)])]
+    t = raw_table(msgs, "Diameter")
+    diameter.decode(t)
+    items = items_by_row(t)
+    causes = lambda r: sorted((a, c, d) for k, a, b, c, d in items[r] if k == K["cause"])  # noqa: E731
+    c = t.cols
+    assert (c["cause_proto"][0], c["cause_value"][0]) == (RC, 2001)
+    assert causes(0) == sorted([(ERC, 5030, -1), (RC, 4012, -1)])
+    assert (c["cause_proto"][1], c["cause_value"][1]) == (RC, 2001)
+    assert causes(1) == [(ERC, 5001, -1)]
+
+
+@pytest.mark.tshark
+@pytest.mark.parametrize("rel", ROW_CAPTURES + ["samples/attach_reject.pcap"])
+def test_decode_rows_keep_every_result_tshark_shows(rel):
+    """`chrtool decode` rows: per frame, every Result-Code and Experimental-Result-Code tshark
+    lists (occurrence=a, nested ones included) is a cause of the frame's Diameter rows, none with
+    a context."""
+    need_tshark()
+    path = SAMPLES / "attach_reject.pcap" if rel.startswith("samples/") else capture(rel)
+    ref = tshark_frames(path, "diameter", ["frame.number", "diameter.Result-Code",
+                                           "diameter.Experimental-Result-Code"])
+    ours = collections.defaultdict(collections.Counter)
+    for row in iter_rows(Run([str(path)]).events()):
+        if row["proto"] != "Diameter":
+            continue
+        causes = row.get("cause", [])
+        for cause in causes if isinstance(causes, list) else [causes]:
+            assert "context" not in cause, (row["frame"], cause)
+            ours[row["frame"]][(cause["group"], cause["value"])] += 1
+    assert ref
+    for frame, f in ref.items():
+        want = collections.Counter([("result-code", int(x)) for x in f["diameter.Result-Code"]]
+                                   + [("experimental-result", int(x))
+                                      for x in f["diameter.Experimental-Result-Code"]])
+        assert ours[frame] == want, frame
 
 
 def test_trailing_bytes_truncation_and_depth_limit():

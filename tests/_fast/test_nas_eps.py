@@ -25,8 +25,10 @@ CAPTURES = ["open5gs/testattach.pcapng", "open5gs/testcups_19b93606.pcapng",
             "magma/inbound_roaming_05_210504_215514-1.pcapng",
             "magma/gx_gy_combined_03_210505_132953-1.pcapng"]
 # Captures that start after the Security Mode Command of some connections: their ciphered
-# messages stay opaque here, tshark guesses them (docs/reference-bugs-core.md).
+# messages stay opaque here unless NasState(null_cipher=True); tshark 4.0 reads them with its
+# default nas-eps.null_decipher:TRUE (docs/reference-bugs-core.md).
 NO_SMC = {"open5gs/volte.pcapng", "open5gs/nonipsec_reg.pcapng"}
+NULL_DECIPHER = ("-o", "nas-eps.null_decipher:TRUE")
 
 
 def plmn_text(v: int) -> str:
@@ -159,9 +161,9 @@ TSHARK_FIELDS = ["frame.number", "nas_eps.nas_msg_emm_type", "nas_eps.nas_msg_es
                  "nas_eps.emm.eps_att_type", "nas_eps.emm.update_type_value"]
 
 
-def tshark_frames(path, dfilter, fields):
-    out = subprocess.run(["tshark", "-r", str(path), "-Y", dfilter, "-T", "fields", "-E",
-                          "occurrence=a", "-E", "aggregator=|"]
+def tshark_frames(path, dfilter, fields, options=()):
+    out = subprocess.run(["tshark", "-r", str(path), *options, "-Y", dfilter, "-T", "fields",
+                          "-E", "occurrence=a", "-E", "aggregator=|"]
                          + [a for f in fields for a in ("-e", f)],
                          capture_output=True, text=True, check=True).stdout
     res = {}
@@ -171,10 +173,10 @@ def tshark_frames(path, dfilter, fields):
     return res
 
 
-def decoded_capture(path):
+def decoded_capture(path, null_cipher=False):
     t = table_of(messages(path), {"S1AP"})
     s1ap.decode(t)
-    state = nas_eps.decode(t)
+    state = nas_eps.decode(t, nas_eps.NasState(null_cipher=null_cipher))
     return t, state
 
 
@@ -182,9 +184,51 @@ def decoded_capture(path):
 @pytest.mark.parametrize("rel", CAPTURES)
 def test_capture_against_tshark(rel):
     need_tshark()
-    path = capture(rel)
-    ref = tshark_frames(path, "nas-eps", TSHARK_FIELDS)
-    t, _ = decoded_capture(path)
+    against_tshark(capture(rel), rel in NO_SMC, False)
+
+
+@pytest.fixture(scope="module")
+def without_smc(tmp_path_factory):
+    """open5gs/testattach.pcapng without its Security Mode Command frames (editcap): every
+    connection's EEA0 context is then unknown to the inputs."""
+    need_tshark()
+    src = capture("open5gs/testattach.pcapng")
+    smc = tshark_frames(src, "nas_eps.nas_msg_emm_type == 0x5d", ["frame.number"])
+    assert len(smc) == 10
+    path = tmp_path_factory.mktemp("nosmc") / "testattach-no-smc.pcapng"
+    subprocess.run(["editcap", str(src), str(path)] + [str(f) for f in smc], check=True)
+    return path
+
+
+@pytest.mark.tshark
+def test_without_smc_everything_ciphered_stays_ciphered(without_smc):
+    """No SMC in the inputs: no algorithm is adopted, not even by M-TMSI or IMSI; exactly the
+    frames tshark calls ciphered without its null-decipher preference stay opaque."""
+    t, state = decoded_capture(without_smc)
+    c = t.cols
+    ours = {int(c["frame"][r]) for r in range(t.n)
+            if c["proto"][r] == NAS and c["flags"][r] & FLAGS["ciphered"]}
+    assert not any(c["flags"][r] & FLAGS["eea0"] for r in range(t.n))
+    ref = tshark_frames(without_smc, "nas_eps.ciphered_msg", ["frame.number"],
+                        ("-o", "nas-eps.null_decipher:FALSE"))
+    assert len(ref) > 50 and ours == set(ref)
+
+
+@pytest.mark.tshark
+@pytest.mark.parametrize("rel", sorted(NO_SMC) + ["testattach without SMC"])
+def test_null_cipher_against_tshark(rel, request):
+    """NasState(null_cipher=True) reads what tshark's nas-eps.null_decipher reads, field by
+    field, where no SMC gives the algorithm."""
+    need_tshark()
+    path = request.getfixturevalue("without_smc") if rel.startswith("testattach") else capture(rel)
+    against_tshark(path, False, True)
+
+
+def against_tshark(path, no_smc, null_cipher):
+    """Every NAS field of the capture against tshark (null-decipher on); frames left ciphered
+    are allowed only when no_smc says the capture lacks some connection's SMC."""
+    ref = tshark_frames(path, "nas-eps", TSHARK_FIELDS, NULL_DECIPHER)
+    t, _ = decoded_capture(path, null_cipher)
     c = t.cols
     items = items_by_row(t)
     ours = collections.defaultdict(lambda: collections.defaultdict(list))
@@ -232,7 +276,7 @@ def test_capture_against_tshark(rel):
         if f not in carried:
             continue                                  # SCTP-fragmented: the helper skips it
         if f in ciphered:
-            assert rel in NO_SMC, f"frame {f} left ciphered although its SMC chose EEA0"
+            assert no_smc, f"frame {f} left ciphered although its SMC chose EEA0"
             assert set(d["nas_eps.security_header_type"]) & {"2", "4"}
             continue
         for key, field, conv in checks:
@@ -242,7 +286,7 @@ def test_capture_against_tshark(rel):
                 bad.append((f, key, want, got))
     assert not bad, bad[:10]
     assert set(ours) <= set(ref)
-    if rel not in NO_SMC:
+    if not no_smc:
         assert not ciphered
 
 
@@ -366,6 +410,57 @@ def test_returning_ue_by_s_tmsi_and_handover_by_mme_id():
     assert t.cols["msg"][1] == 0x42 and t.cols["m_tmsi"][1] == 0xC0FFEE01
     assert t.cols["msg"][r] == 0x48 and t.cols["flags"][r] & FLAGS["eea0"]
     assert t.cols["msg"][h] == 0x61
+
+
+def test_null_cipher_reads_plaintext_that_parses_and_nothing_else():
+    attach_request = bytes.fromhex("074171" "080910100000000010" "02e0e0"   # IMSI 001010000000001
+                                   "0004" "0201d011")                        # PDN Connectivity
+    garbage_esm = attach_request[:-6] + bytes.fromhex("0004ffffffff")
+    cases = [(ATTACH_REJECT, 0x44), (attach_request, 0x41),
+             (bytes.fromhex("52" "01d9"), 0xD9),           # ESM Information Request, EBI 5
+             (bytes.fromhex("12" "01d9"), None),           # EBI 1 is reserved (24.301 9.3.2)
+             (bytes.fromhex("0742"), None),                # Attach Accept cut short: malformed
+             (bytes.fromhex("07ee00"), None),              # no such EMM message
+             (bytes.fromhex("174400"), None),              # security header inside: not plain
+             (garbage_esm, None),                          # its ESM container is no ESM
+             (bytes.fromhex("9c3e51a7f0"), None)]          # what real ciphertext looks like
+    for null_cipher in (False, True):
+        t = EventTable()
+        rows = [_row(t, protect(2, raw), enb=i, mme=i, uplink=False) for i, (raw, _) in
+                enumerate(cases)]
+        state = nas_eps.NasState(null_cipher=null_cipher)
+        assert state.null_cipher is null_cipher and not nas_eps.NasState().null_cipher
+        nas_eps.decode(t, state)
+        c = t.cols
+        for r, (raw, mt) in zip(rows, cases):
+            if null_cipher and mt is not None:
+                assert c["msg"][r] == mt and c["flags"][r] & FLAGS["eea0"], raw.hex()
+                assert not c["flags"][r] & FLAGS["ciphered"]
+            else:
+                assert c["flags"][r] & FLAGS["ciphered"] and c["msg"][r] == -1, raw.hex()
+                assert not c["flags"][r] & (FLAGS["eea0"] | FLAGS["malformed"])
+                assert not [x for x in items_by_row(t).get(r, [])]
+        read = null_cipher
+        assert c["cause_value"][rows[0]] == (0x11 if read else -1)
+        assert digits(t, "imsi", rows[1]) == ("001010000000001" if read else "")
+        # the Attach Request's ESM container is a row; the rejected attempt left none behind
+        children = [r for r in range(t.n) if c["parent"][r] >= 0]
+        assert [(int(c["parent"][r]), int(c["msg"][r])) for r in children] == \
+            ([(rows[1], 0xD0)] if read else [])
+        assert t.n == len(cases) + len(children)
+        assert c["proto"][t.n] == 0 and c["parent"][t.n] == -1     # a dropped row: defaults
+
+
+def test_null_cipher_never_overrides_a_known_algorithm():
+    """An SMC that chose EEA2 says the connection is really ciphered: null_cipher reads nothing,
+    and a guessed reading never teaches an algorithm to the connection or the UE."""
+    t = EventTable()
+    _row(t, protect(3, SMC_EEA2), enb=5, mme=9, uplink=False)
+    r = _row(t, protect(2, ATTACH_REJECT), enb=5, mme=9, uplink=False)
+    g = _row(t, protect(2, ATTACH_REJECT), enb=6, mme=10, uplink=False)
+    state = nas_eps.decode(t, nas_eps.NasState(null_cipher=True))
+    assert t.cols["flags"][r] & FLAGS["ciphered"] and t.cols["msg"][r] == -1
+    assert t.cols["msg"][g] == 0x44 and state.algorithm(t, g) == -1
 
 
 def test_state_is_bounded():

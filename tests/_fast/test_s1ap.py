@@ -88,9 +88,8 @@ def test_every_cause_value():
         else:
             assert g["erab_causes"] == exp["erab_causes"] and len(g["erab_causes"]) == 1
             seen_erab.add(g["erab_causes"][0][1:])
-            # no message-level Cause: the per-E-RAB cause also fills the columns
-            r = g["row"]
-            assert t.column("cause_group")[r] == exp["erab_causes"][0][1]
+            # no message-level Cause: the per-E-RAB cause is an item only, not the row's cause
+            assert t.column("cause_proto")[g["row"]] == 0
     every = {(gi, v) for gi, g in enumerate(s1ap_tables.CAUSE_GROUPS)
              for v in range(len(s1ap_tables.CAUSES[g]))}
     assert seen_top == every and seen_erab == every
@@ -207,7 +206,7 @@ def our_frame_facts(t):
                     f["teid"].append(b)
                     if c >= 0:
                         f["ipv4"].append(c)
-            if 2 in ies and cols["cause_proto"][r]:
+            if cols["cause_proto"][r]:          # the columns hold the Cause IE (id 2) only
                 f["cause"].append((int(cols["cause_group"][r]), int(cols["cause_value"][r])))
             if cols["eci"][r] >= 0:
                 f["eci"].append(int(cols["eci"][r]))

@@ -72,6 +72,8 @@ def test_every_cause_value():
         else:
             assert g["erab_causes"] == exp["erab_causes"] and len(g["erab_causes"]) == 1
             per_erab.add(g["erab_causes"][0][1:])
+            # no message-level Cause: the per-E-RAB cause is an item only, not the row's cause
+            assert t.column("cause_proto")[g["row"]] == 0
     every = {(gi, v) for gi, grp in enumerate(x2ap_tables.CAUSE_GROUPS)
              for v in range(len(x2ap_tables.CAUSES[grp]))}
     assert top == every and per_erab == every
