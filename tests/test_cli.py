@@ -258,3 +258,19 @@ def test_maps_overrides_a_shipped_layout_of_the_same_name(tmp_path, samples_dir)
 def test_maps_must_be_a_directory(tmp_path):
     result = CliRunner().invoke(main, ["stats", "--maps", str(tmp_path / "nope"), str(tmp_path)])
     assert result.exit_code == 2 and "does not exist" in result.stderr
+
+
+def test_nas_null_cipher_reads_nas_whose_security_mode_command_is_missing(captures_dir):
+    """volte.pcapng starts inside security contexts whose SMC it never shows: that NAS stays
+    marked ciphered, unless --nas-null-cipher reads what parses as valid NAS (tshark's
+    nas-eps.null_decipher)."""
+    path = captures_dir / "open5gs" / "volte.pcapng"
+
+    def nas(*flags):
+        out = run("decode", *flags, path)
+        assert out.exit_code == 0
+        return [n for line in out.stdout.splitlines() for n in json.loads(line).get("nas", [])]
+    plain, null = nas(), nas("--nas-null-cipher")
+    assert sum(n["ciphered"] for n in plain) == 4 and all(n["msg"] is None for n in plain if n["ciphered"])
+    assert not any(n["ciphered"] for n in null) and len(null) == len(plain)
+    assert all(n["msg"] for n in null)
