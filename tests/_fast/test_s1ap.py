@@ -346,6 +346,8 @@ def test_random_bytes_never_crash(blobs):
     for blob, fl in zip(blobs, flags):
         if len(blob) < 4:
             assert fl & (MALFORMED | events.FLAGS["unknown_msg"])
+    problems, _ = C.fuzz_check("s1ap", blobs, t)
+    assert not problems, problems
 
 
 @pytest.fixture(scope="module")
@@ -380,6 +382,16 @@ def test_mutations_never_crash(seeds, data):
         src[i:i] = data.draw(st.binary(max_size=16))
     t = _decode_bytes([bytes(src)])
     assert t.column("proto")[0] == C.PROTO["s1ap"]
+    problems, _ = C.fuzz_check("s1ap", [bytes(src)], t)
+    assert not problems, problems
+
+
+def test_mutated_corpus_agrees_with_pycrate(seeds):
+    """Mutations of valid PDUs: flagged, or read as pycrate reads them (C.fuzz_check)."""
+    muts = C.mutations(seeds, 4000, seed=7)
+    problems, confirmed = C.fuzz_check("s1ap", muts, _decode_bytes(muts))
+    assert not problems, problems[:5]
+    assert confirmed > 300, confirmed
 
 
 def test_bad_payload_pointer_is_flagged():
