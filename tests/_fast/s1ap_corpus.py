@@ -13,9 +13,7 @@
 from __future__ import annotations
 
 import json
-import os
 import random
-import shutil
 import struct
 import subprocess
 from collections import Counter
@@ -25,6 +23,7 @@ import numpy as np
 
 from chrtool._fast import events
 from chrtool.decoders import s1ap_tables, x2ap_tables
+from oracle import tshark_path
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPTURE_DIRS = [ROOT / "tests" / "data" / "captures", ROOT.parent / "shared" / "captures"]
@@ -555,7 +554,7 @@ def mutations(seeds, n, seed):
 # --- captures through tshark -------------------------------------------------------------------
 def capture_pdus(path, proto):
     """[(frame number, PDU bytes)] for every S1AP/X2AP PDU tshark sees in `path`."""
-    out = subprocess.run([shutil.which("tshark"), "-n", "-r", str(path), "-Y", proto, "-T", "json",
+    out = subprocess.run([tshark_path(), "-n", "-r", str(path), "-Y", proto, "-T", "json",
                           "-x", "-j", "frame"], capture_output=True, text=True, check=True).stdout
     pdus = []
 
@@ -588,7 +587,7 @@ INNER = ["--disable-protocol", "nas-eps", "--disable-protocol", "lte_rrc",
 
 def tshark_fields(path, fields, proto, extra=()):
     """{frame: {field: [values]}} for frames carrying `proto`."""
-    cmd = [shutil.which("tshark"), "-n", "-r", str(path), *extra, "-Y", proto, "-T", "fields",
+    cmd = [tshark_path(), "-n", "-r", str(path), *extra, "-Y", proto, "-T", "fields",
            "-E", "separator=\t", "-E", "occurrence=a", "-E", "aggregator=|", "-e", "frame.number"]
     for fld in fields:
         cmd += ["-e", fld]

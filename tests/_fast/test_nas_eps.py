@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nas_corpus as C
-from capture_rows import capture, messages, need_tshark, raw_table, table_of
+from capture_rows import capture, messages, raw_table, table_of
 from chrtool._fast import nas_eps, s1ap
 from chrtool._fast.events import CAUSE_CODES, FLAGS, ITEM_KEYS, PROTO, STR_KINDS, EventTable
 from chrtool.decoders import nas_eps_tables as T
+from oracle import tshark_path
 
 NAS = PROTO["NAS-EPS"]
 EMM, ESM = CAUSE_CODES["EMM"], CAUSE_CODES["ESM"]
@@ -160,7 +161,7 @@ TSHARK_FIELDS = ["frame.number", "nas_eps.nas_msg_emm_type", "nas_eps.nas_msg_es
 
 
 def tshark_frames(path, dfilter, fields):
-    out = subprocess.run(["tshark", "-r", str(path), "-Y", dfilter, "-T", "fields", "-E",
+    out = subprocess.run([tshark_path(), "-r", str(path), "-Y", dfilter, "-T", "fields", "-E",
                           "occurrence=a", "-E", "aggregator=|"]
                          + [a for f in fields for a in ("-e", f)],
                          capture_output=True, text=True, check=True).stdout
@@ -180,8 +181,7 @@ def decoded_capture(path):
 
 @pytest.mark.tshark
 @pytest.mark.parametrize("rel", CAPTURES)
-def test_capture_against_tshark(rel):
-    need_tshark()
+def test_capture_against_tshark(tshark, rel):
     path = capture(rel)
     ref = tshark_frames(path, "nas-eps", TSHARK_FIELDS)
     t, _ = decoded_capture(path)

@@ -1,8 +1,6 @@
 """X2AP decoder (chrtool/_fast/x2ap.pyx, every EN-DC procedure) against pycrate and tshark."""
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 from collections import Counter
 from pathlib import Path
@@ -21,13 +19,6 @@ K = events.ITEM_KEYS
 MALFORMED = events.FLAGS["malformed"]
 UNKNOWN = events.FLAGS["unknown_msg"]
 GROUPS = ["radioNetwork", "transport", "protocol", "misc"]
-
-
-def need_tshark():
-    if shutil.which("tshark") is None:
-        if os.environ.get("CI"):
-            pytest.fail("tshark is required under CI")
-        pytest.skip("tshark not installed")
 
 
 @pytest.fixture(scope="module")
@@ -145,8 +136,7 @@ def test_served_cells_agree_with_pycrate(cell_pdus):
     assert {c[3] for c in upd} == {253, 261, 262} and len(upd) == 3 + 5 + 2
 
 
-def test_served_cells_agree_with_tshark(cell_pdus, tmp_path):
-    need_tshark()
+def test_served_cells_agree_with_tshark(tshark, cell_pdus, tmp_path):
     path = tmp_path / "x2ap_cells.pcap"
     C.write_pcap(path, [d for _, d in cell_pdus], "x2ap")
     ts = C.tshark_fields(path, ["x2ap.eUTRANcellIdentifier", "x2ap.nRcellIdentifier",
@@ -219,8 +209,7 @@ def test_fragmented_ue_context_spans(ue_pdus):
     assert cause.get_val() == ("radioNetwork", "handover-desirable-for-radio-reasons")
 
 
-def test_ue_context_agrees_with_tshark(ue_pdus, tmp_path):
-    need_tshark()
+def test_ue_context_agrees_with_tshark(tshark, ue_pdus, tmp_path):
     path = tmp_path / "x2ap_ue.pcap"
     C.write_pcap(path, [d for _, d in ue_pdus], "x2ap")
     ts = C.tshark_fields(path, ["x2ap.e_RAB_ID", "x2ap.id", "x2ap.mME_UE_S1AP_ID",
@@ -315,8 +304,7 @@ def our_frames(t):
     return per
 
 
-def test_oran_capture_agrees_with_tshark():
-    need_tshark()
+def test_oran_capture_agrees_with_tshark(tshark):
     path = C.find_capture("oran-sc/x2ap_sgnb_per_vectors.REBUILT.pcap")
     if path is None:
         pytest.skip("capture not available")
@@ -326,8 +314,7 @@ def test_oran_capture_agrees_with_tshark():
     _compare(t, C.tshark_fields(path, TSHARK_FIELDS, "x2ap"), strict_erab=True)
 
 
-def test_generated_corpus_agrees_with_tshark(generated, tmp_path):
-    need_tshark()
+def test_generated_corpus_agrees_with_tshark(tshark, generated, tmp_path):
     pdus, _ = generated
     path = tmp_path / "x2ap_corpus.pcap"
     C.write_pcap(path, pdus, "x2ap")
