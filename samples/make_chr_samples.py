@@ -15,8 +15,13 @@ PLMN 001/01, eNBs ENB-SH-PD-0421 (0x19A21) and ENB-SH-PD-0422 (0x19A22), MME gro
   re-establishment (otherFailure), release; S1AP UEContextReleaseRequest copy with
   radioNetwork radio-connection-with-ue-lost.
 
-Each output `X` has `X.expected.jsonl` beside it: the rows chrtool.chr.table_rows() must give,
-written here from the story (not by running the decoder).
+Each output `X` has `X.expected.jsonl` beside it: the rows `chrtool decode --format jsonl samples/X`
+prints (DESIGN.md's decode rows, `file` as that command names the sample, run from the repository
+root). They are written here from this script's own sources of truth, never by running chrtool:
+the construct parse of the chr-v1 file (decoders/chr_v1.py), the CSV and XML rows it writes, and,
+for the S1AP/X2AP message copies, the values the story put into each PDU (message name, procedure
+code, IDs, cause; cause numbers from pycrate's ASN.1 enumerations). Tests compare them as JSON
+values, so key order does not matter.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NamedTuple
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -54,30 +60,63 @@ def nci(cell):
     return GNB << 12 | cell
 
 
+class Pdu(NamedTuple):
+    """An S1AP/X2AP message copy: its APER bytes (pycrate) and the decode-row fields the protocol
+    decoder must give for it, stated from the same values the PDU was built from."""
+    raw: bytes
+    row: dict
+
+
+def _asn1_cause_module(proto):
+    from pycrate_asn1dir import S1AP, X2AP
+    return (S1AP.S1AP_IEs if proto == "S1AP" else X2AP.X2AP_IEs).Cause
+
+
+def asn1_cause(proto, group, name):
+    """The cause object of an S1AP/X2AP Cause CHOICE (group, enumeration name): `value` is the
+    enumeration index within its group, taken from pycrate's ASN.1."""
+    enum = _asn1_cause_module(proto)._cont[group]
+    return {"proto": proto, "group": group, "value": enum._cont[name], "name": name}
+
+
+def asn1_cause_by_number(proto, group_index, value):
+    """The cause object of (CHOICE index, enumeration index), as CHR records log it."""
+    choice = _asn1_cause_module(proto)
+    group = list(choice._cont)[group_index]
+    return asn1_cause(proto, group, choice._cont[group]._cont_rev[value])
+
+
 def s1ap_ue_context_release_request(mme_id, enb_id, cause=("radioNetwork",
                                                           "radio-connection-with-ue-lost")):
     from pycrate_asn1dir import S1AP
+    name, code = "UEContextReleaseRequest", 18
     pdu = S1AP.S1AP_PDU_Descriptions.S1AP_PDU
     pdu.set_val(("initiatingMessage", {
-        "procedureCode": 18, "criticality": "ignore",
-        "value": ("UEContextReleaseRequest", {"protocolIEs": [
+        "procedureCode": code, "criticality": "ignore",
+        "value": (name, {"protocolIEs": [
             {"id": 0, "criticality": "reject", "value": ("MME-UE-S1AP-ID", mme_id)},
             {"id": 8, "criticality": "reject", "value": ("ENB-UE-S1AP-ID", enb_id)},
             {"id": 2, "criticality": "ignore", "value": ("Cause", cause)}]})}))
-    return pdu.to_aper()
+    return Pdu(pdu.to_aper(), {"proto": "S1AP", "msg": name, "procedure_code": code,
+                               "mme_ue_s1ap_id": mme_id, "enb_ue_s1ap_id": enb_id,
+                               "cause": asn1_cause("S1AP", *cause)})
 
 
 def x2ap_sgnb_release_required(menb_id, sgnb_id, cause=("radioNetwork",
                                                         "radio-connection-with-UE-lost")):
     from pycrate_asn1dir import X2AP
+    name, code = "SgNBReleaseRequired", 32
     pdu = X2AP.X2AP_PDU_Descriptions.X2AP_PDU
     pdu.set_val(("initiatingMessage", {
-        "procedureCode": 32, "criticality": "reject",
-        "value": ("SgNBReleaseRequired", {"protocolIEs": [
+        "procedureCode": code, "criticality": "reject",
+        "value": (name, {"protocolIEs": [
+            # id-MeNB-UE-X2AP-ID (111) and id-SgNB-UE-X2AP-ID (207), TS 36.423
             {"id": 111, "criticality": "reject", "value": ("UE-X2AP-ID", menb_id)},
             {"id": 207, "criticality": "reject", "value": ("SgNB-UE-X2AP-ID", sgnb_id)},
             {"id": 5, "criticality": "ignore", "value": ("Cause", cause)}]})}))
-    return pdu.to_aper()
+    return Pdu(pdu.to_aper(), {"proto": "X2AP", "msg": name, "procedure_code": code,
+                               "menb_ue_x2ap_id": menb_id, "sgnb_ue_x2ap_id": sgnb_id,
+                               "cause": asn1_cause("X2AP", *cause)})
 
 
 # An RRC message kept raw (the trace sample): UL-DCCH MeasurementReport bytes as a UE sent them.
@@ -125,7 +164,7 @@ def story():
     add(67.330, u4, "SGNB_RELEASE", nr=True, cause=("sgnb-release", "scg-failure"),
         proto_cause=("X2AP", 0, 43))
     add(67.330, u4, "X2AP_MESSAGE", nr=True,
-        raw=x2ap_sgnb_release_required(104, 7004))
+        pdu=x2ap_sgnb_release_required(104, 7004))
     add(70.000, u4, "SGNB_ADDITION_ATTEMPT", nr=True, meas=[("ss_rsrp", -117.0)])
     add(70.260, u4, "SGNB_ADDITION_RESULT", nr=True,
         cause=("sgnb-addition-result", "scg-random-access-failure"))
@@ -142,7 +181,7 @@ def story():
         meas=[("rsrp", -124.0), ("rsrq", -19.0), ("sinr", -7.0)])
     add(95.900, u5, "RRC_CONN_REESTABLISHMENT", cause=("rrc-reestablishment", "otherFailure"))
     add(96.900, u5, "RRC_CONN_RELEASE", cause=("release", "radio-link-failure"))
-    add(96.900, u5, "S1AP_MESSAGE", raw=s1ap_ue_context_release_request(5005, 305))
+    add(96.900, u5, "S1AP_MESSAGE", pdu=s1ap_ue_context_release_request(5005, 305))
     return sorted(ev, key=lambda e: e["t"])
 
 
@@ -174,22 +213,23 @@ def to_record(e):
         params.append(spec.p_cell("target_cell", "ecgi", PLMN, eci(*e["target"])))
     for erab_id, qci in e.get("erabs", ()):
         params.append(spec.p_erab(erab_id, qci))
-    if "raw" in e:
-        params.append(("raw_pdu", e["raw"]))
+    if "pdu" in e:
+        params.append(("raw_pdu", e["pdu"].raw))
     return spec.record(e["ev"], START + round(e["t"] * 1e9), params, **ids)
 
 
 def write_chr(out):
     hdr = spec.header(START, ne_name="ENB-SH-PD-0421", ne_type="eNB", ne_plmn=PLMN,
                       ne_id=ENBS[0])
-    data = spec.build_file(hdr, [to_record(e) for e in story()])
+    events = story()
+    data = spec.build_file(hdr, [to_record(e) for e in events])
     (out / "chr_nsa_radio.chr").write_bytes(data)
-    rows = []
-    for recno, (off, rec) in enumerate(spec.iter_records(data), 1):
-        rows.append(golden_from_record(rec, recno))
+    recs = list(spec.iter_records(data))
+    assert len(recs) == len(events)
+    rows = [chr_v1_row("samples/chr_nsa_radio.chr", recno, rec, e.get("pdu"))
+            for recno, ((off, rec), e) in enumerate(zip(recs, events), 1)]
     write_jsonl(out / "chr_nsa_radio.chr.expected.jsonl", rows)
     # the broken companion: damage in the middle, cut at the end (expected problems listed)
-    recs = list(spec.iter_records(data))
     bad = bytearray(data)
     off3 = recs[3][0]
     bad[off3:off3 + 2] = b"\x03\x00"             # record 4: length 3 (less than the fixed part)
@@ -209,65 +249,120 @@ def iso(ns):
         f".{rem // 1000:06d}Z"
 
 
-def golden_from_record(rec, recno):
-    """The canonical row (chrtool.chr.table_rows) of one record, from the construct parse."""
+# ------------------------------------------------------------------- decode rows (DESIGN.md)
+# The conventions of `chrtool decode` rows: keys only where the message carries a value; cells as
+# 'MCC-MNC-eNBID-CellID' (ECI = 20-bit eNB ID + 8-bit cell) and 'MCC-MNC-NCI'; cause objects;
+# a key a message holds several different values of becomes a list under the same key.
+ROW_ORDER = ("file", "frame", "ts", "proto", "msg", "procedure_code", "imsi", "msisdn", "m_tmsi",
+             "mme_ue_s1ap_id", "enb_ue_s1ap_id", "old_enb_ue_x2ap_id", "new_enb_ue_x2ap_id",
+             "menb_ue_x2ap_id", "sgnb_ue_x2ap_id", "teid", "ecgi", "nr_cgi", "tac", "crnti",
+             "cause", "nas", "src", "dst")
+
+
+def put(row, key, value):
+    """row[key] = value; a second, different value turns the key into a list."""
+    if key not in row:
+        row[key] = value
+    elif isinstance(row[key], list):
+        if value not in row[key]:
+            row[key].append(value)
+    elif row[key] != value:
+        row[key] = [row[key], value]
+
+
+def plmn_text(plmn):
+    return f"{plmn[:3]}-{plmn[3:]}"
+
+
+def cell_text(kind, plmn, cell_id):
+    if kind == "nr_cgi":
+        return f"{plmn_text(plmn)}-{cell_id}"
+    return f"{plmn_text(plmn)}-{cell_id >> 8}-{cell_id & 0xFF}"
+
+
+def chr_cause(kind, name_or_value):
+    """A CHR cause object from the chr-v1 cause tables (kind name or id, value name or index)."""
+    kid = spec.CAUSE_KIND_IDS[kind] if isinstance(kind, str) else int(kind)
+    names = spec.CAUSES[kid]
+    value = names.index(name_or_value) if isinstance(name_or_value, str) else name_or_value
+    return {"proto": "CHR", "group": spec.CAUSE_KINDS[kid], "value": value, "name": names[value]}
+
+
+def meas_item(kind, value, neighbour=False, pci=-1, arfcn=-1):
+    m = {"kind": kind, "value": float(value)}
+    if neighbour:
+        m["neighbour"] = True
+    if pci >= 0:
+        m["arfcn"], m["pci"] = max(arfcn, 0), pci
+    return m
+
+
+def ordered(row):
+    return {**{k: row[k] for k in ROW_ORDER if k in row},
+            **{k: v for k, v in row.items() if k not in ROW_ORDER}}
+
+
+def chr_v1_row(file, recno, rec, pdu):
+    """The decode row of one chr-v1 record, from its construct parse; for an S1AP/X2AP message
+    copy the protocol fields are those the story built the PDU from (`pdu.row`)."""
+    row = {"file": file, "frame": recno, "ts": iso(rec.ts_ns)}
     raw = spec.RAW_EVENTS.get(rec.event)
-    row = {"frame": recno, "ts": iso(rec.ts_ns), "proto": raw or "CHR"}
-    if not raw:
-        row["msg"] = spec.EVENTS[rec.event]
-    row["imsi"] = rec.imsi
-    row["m_tmsi"] = rec.s_tmsi.m_tmsi
-    for k in ("mme_ue_s1ap_id", "enb_ue_s1ap_id", "menb_ue_x2ap_id", "sgnb_ue_x2ap_id",
-              "crnti", "tac"):
+    if raw:
+        copies = [bytes(p.value) for p in rec.params if p.tag == "raw_pdu"]
+        assert pdu is not None and pdu.row["proto"] == raw and copies[:1] == [pdu.raw]
+        for k, v in pdu.row.items():
+            put(row, k, v)
+    else:
+        row.update(proto="CHR", msg=spec.EVENTS[rec.event])
+    if rec.imsi is not None:
+        put(row, "imsi", rec.imsi)
+    if rec.s_tmsi is not None:
+        put(row, "m_tmsi", rec.s_tmsi.m_tmsi)
+    for k in ("mme_ue_s1ap_id", "enb_ue_s1ap_id", "menb_ue_x2ap_id", "sgnb_ue_x2ap_id", "tac",
+              "crnti"):
         if rec[k] is not None:
-            row[k] = rec[k]
-    row["ecgi"] = {"plmn": rec.cell.plmn, "eci": rec.cell.cell_id}
+            put(row, k, rec[k])
+    if rec.cell is not None:
+        put(row, "nr_cgi" if rec.cell.kind == "nr_cgi" else "ecgi",
+            cell_text(str(rec.cell.kind), rec.cell.plmn, rec.cell.cell_id))
+    if rec.s_tmsi is not None:
+        put(row, "guti", {"mmec": rec.s_tmsi.mmec, "m_tmsi": rec.s_tmsi.m_tmsi})
+    main = next((p for p in rec.params if p.tag == "cause"), None)
+    if main is not None:                   # the record's cause first, the others after it
+        put(row, "cause", chr_cause(int(main.value.kind), main.value.value))
+    copies_seen = 0
     for p in rec.params:
-        if p.tag == "secondary_cell":
-            row["nr_cgi"] = {"plmn": p.value.plmn, "nci": p.value.cell_id}
-    causes, meas, erabs = [], [], []
-    for p in rec.params:
-        v = p.value
-        if p.tag == "cause":
-            c = {"proto": "CHR", "group": str(v.kind), "value": v.value,
-                 "name": spec.cause_name(int(v.kind), v.value)}
-            if "cause" not in row:
-                row["cause"] = c
-            else:
-                causes.append(c)
-        elif p.tag == "est_cause":
-            causes.append({"proto": "CHR", "group": "rrc-establishment", "value": v,
-                           "name": spec.cause_name(1, v)})
-        elif p.tag == "proto_cause":
-            causes.append({"proto": str(v.proto), "group": v.group, "value": v.value})
-        elif p.tag == "meas":
-            m = {"kind": str(v.kind), "value": v.value / spec.MEAS_SCALE[str(v.kind)]}
-            if v.neighbour:
-                m["neighbour"] = True
-            if v.pci >= 0:
-                m["pci"] = v.pci
-                m["arfcn"] = max(v.arfcn, 0)
-            meas.append(m)
-        elif p.tag == "target_cell":
-            row["target_cell"] = {"plmn": v.plmn, ("nci" if v.kind == "nr_cgi" else "eci"):
-                                  v.cell_id}
-        elif p.tag == "erab":
-            erabs.append({"erab_id": v.erab_id, **({"qci": v.qci} if v.qci else {})})
-        elif p.tag == "raw_pdu":
-            row["payload"] = bytes(v).hex()
-    if causes:
-        row["causes"] = causes
-    if meas:
-        row["meas"] = meas
-    if erabs:
-        row["erabs"] = erabs
-    return row
+        tag, v = str(p.tag), p.value
+        if tag == "cause" and p is not main:
+            put(row, "cause", chr_cause(int(v.kind), v.value))
+        elif tag == "est_cause":
+            put(row, "cause", chr_cause("rrc-establishment", v))
+        elif tag == "proto_cause":
+            put(row, "cause", asn1_cause_by_number(str(v.proto), v.group, v.value))
+        elif tag == "meas":
+            row.setdefault("meas", []).append(meas_item(
+                str(v.kind), v.value / spec.MEAS_SCALE[str(v.kind)], v.neighbour, v.pci, v.arfcn))
+        elif tag == "secondary_cell":
+            put(row, "nr_cgi" if v.kind == "nr_cgi" else "ecgi",
+                cell_text(str(v.kind), v.plmn, v.cell_id))
+        elif tag == "target_cell":
+            put(row, "target_nr_cgi" if v.kind == "nr_cgi" else "target_ecgi",
+                cell_text(str(v.kind), v.plmn, v.cell_id))
+        elif tag == "erab":
+            row.setdefault("erabs", []).append(v.erab_id)
+            if v.cause_kind:
+                put(row, "cause", dict(chr_cause(v.cause_kind, v.cause_value), context=v.erab_id))
+        elif tag == "raw_pdu" and raw and copies_seen == 0:
+            copies_seen = 1                # the message itself, decoded above
+        elif tag in ("raw_pdu", "rrc_raw"):
+            put(row, "raw", bytes(v).hex())
+    return ordered(row)
 
 
 def write_jsonl(path, rows):
     with open(path, "w") as fh:
         for r in rows:
-            fh.write(json.dumps(r, sort_keys=True) + "\n")
+            fh.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 # ------------------------------------------------------------------------------- vendor CSV
@@ -318,8 +413,10 @@ def write_huawei(out):
                   "Local Cell ID": u["cell"], "TAC": u["tac"], "MME UE S1AP ID": u["mme"],
                   "eNB UE S1AP ID": u["enb_id"], "C-RNTI": u["crnti"],
                   "M-TMSI": f"{u['tmsi']:08X}", "Vendor Extra": "x"})
-        g = _golden_base(i, ts, e, u)
+        g = _golden_base("samples/vendor_huawei_chr.csv", i, ts, e, u)
         g["msisdn"] = r["MSISDN"]
+        g["m_tmsi"] = int(r["M-TMSI"], 16)
+        g["tac"] = r["TAC"]
         if e.get("nr"):
             r.update({"MeNB UE X2AP ID": u["menb"], "SgNB UE X2AP ID": u["sgnb"],
                       "gNodeB ID": GNB, "NR Cell ID": u["nr_cell"]})
@@ -327,9 +424,7 @@ def write_huawei(out):
             r["Cause"] = texts[f"{e['cause'][0]}:{e['cause'][1]}"]
         if "proto_cause" in e:
             r["3GPP Cause Group"], r["3GPP Cause Value"] = e["proto_cause"][1:]
-            g.setdefault("causes", []).append(
-                {"proto": e["proto_cause"][0], "group": e["proto_cause"][1],
-                 "value": e["proto_cause"][2]})
+            put(g, "cause", asn1_cause_by_number(*e["proto_cause"]))
         hw = {("rsrp", False): "Serving RSRP(dBm)", ("rsrq", False): "Serving RSRQ(dB)",
               ("sinr", False): "Serving SINR(dB)", ("cqi", False): "CQI", ("ta", False): "TA",
               ("rsrp", True): "Neighbor RSRP(dBm)", ("ss_rsrp", False): "NR SS-RSRP(dBm)",
@@ -347,38 +442,34 @@ def write_huawei(out):
             val = r[ms["column"]]
             if val == "":
                 continue
-            item = {"kind": ms["kind"], "value": float(val)}
-            if ms.get("neighbour"):
-                item["neighbour"] = True
-            if "pci_column" in ms and r[ms["pci_column"]] != "":
-                item["pci"], item["arfcn"] = int(r[ms["pci_column"]]), int(r[ms["arfcn_column"]])
-            gm.append(item)
+            pci = "pci_column" in ms and r[ms["pci_column"]] != ""
+            gm.append(meas_item(ms["kind"], float(val), ms.get("neighbour", False),
+                                int(r[ms["pci_column"]]) if pci else -1,
+                                int(r[ms["arfcn_column"]]) if pci else -1))
         if gm:
             g["meas"] = gm
         if "target" in e:
             r["Target eNodeB ID"], r["Target Local Cell ID"] = ENBS[e["target"][0]], e["target"][1]
-            g["target_cell"] = {"plmn": PLMN, "eci": eci(*e["target"])}
+            g["target_ecgi"] = cell_text("ecgi", PLMN, eci(*e["target"]))
         for erab_id, qci in e.get("erabs", ()):
             r["E-RAB ID"], r["QCI"] = erab_id, qci
-            g["erabs"] = [{"erab_id": erab_id, "qci": qci}]
+            g.setdefault("erabs", []).append(erab_id)     # rows list E-RAB ids
         w.writerow([r[c] for c in cols])
-        golden.append(g)
+        golden.append(ordered(g))
     (out / "vendor_huawei_chr.csv").write_text(buf.getvalue())
     write_jsonl(out / "vendor_huawei_chr.csv.expected.jsonl", golden)
 
 
-def _golden_base(i, ts, e, u):
-    g = {"frame": i, "ts": iso(ts), "proto": "CHR", "msg": e["ev"], "imsi": e["ue"],
-         "mme_ue_s1ap_id": u["mme"], "enb_ue_s1ap_id": u["enb_id"], "crnti": u["crnti"],
-         "ecgi": {"plmn": PLMN, "eci": eci(u["enb"], u["cell"])}}
-    g["m_tmsi"] = u["tmsi"]
-    g["tac"] = u["tac"]
+def _golden_base(file, i, ts, e, u):
+    """The decode-row fields both CSV layouts carry for a story event."""
+    g = {"file": file, "frame": i, "ts": iso(ts), "proto": "CHR", "msg": e["ev"],
+         "imsi": e["ue"], "mme_ue_s1ap_id": u["mme"], "enb_ue_s1ap_id": u["enb_id"],
+         "crnti": u["crnti"], "ecgi": cell_text("ecgi", PLMN, eci(u["enb"], u["cell"]))}
     if e.get("nr"):
         g.update(menb_ue_x2ap_id=u["menb"], sgnb_ue_x2ap_id=u["sgnb"],
-                 nr_cgi={"plmn": PLMN, "nci": nci(u["nr_cell"])})
+                 nr_cgi=cell_text("nr_cgi", PLMN, nci(u["nr_cell"])))
     if "cause" in e:
-        k, v = spec.cause_value(*e["cause"])
-        g["cause"] = {"proto": "CHR", "group": e["cause"][0], "value": v, "name": e["cause"][1]}
+        g["cause"] = chr_cause(*e["cause"])
     return g
 
 
@@ -440,8 +531,7 @@ def write_ericsson(out):
                   "EVENT_PARAM_PLMN": "001-01", "EVENT_PARAM_ENBS1APID": u["enb_id"],
                   "EVENT_PARAM_MMES1APID": u["mme"], "EVENT_PARAM_RAC_UE_REF": 9000 + i,
                   "EVENT_PARAM_CRNTI": u["crnti"], "EVENT_PARAM_IMSI": e["ue"]})
-        g = _golden_base(i, ts, e, u)
-        del g["m_tmsi"], g["tac"]
+        g = _golden_base("samples/vendor_ericsson_ctr.csv", i, ts, e, u)
         if e.get("nr"):
             r.update({"EVENT_PARAM_MENB_UE_X2AP_ID": u["menb"],
                       "EVENT_PARAM_SGNB_UE_X2AP_ID": u["sgnb"],
@@ -450,9 +540,7 @@ def write_ericsson(out):
             r["EVENT_PARAM_RESULT_TEXT"] = texts[f"{e['cause'][0]}:{e['cause'][1]}"]
         if "proto_cause" in e:
             r["EVENT_PARAM_3GPP_CAUSE_GROUP"], r["EVENT_PARAM_3GPP_CAUSE"] = e["proto_cause"][1:]
-            g.setdefault("causes", []).append(
-                {"proto": e["proto_cause"][0], "group": e["proto_cause"][1],
-                 "value": e["proto_cause"][2]})
+            put(g, "cause", asn1_cause_by_number(*e["proto_cause"]))
         col = {("rsrp", False): "EVENT_PARAM_RSRP_SERVING",
                ("rsrq", False): "EVENT_PARAM_RSRQ_SERVING", ("cqi", False): "EVENT_PARAM_CQI",
                ("ta", False): "EVENT_PARAM_TA", ("rsrp", True): "EVENT_PARAM_RSRP_NEIGHBOR",
@@ -468,20 +556,17 @@ def write_ericsson(out):
             for mm in meas:
                 nb = len(mm) > 2 and mm[2]
                 if col[(mm[0], nb)] == ms["column"]:
-                    item = {"kind": mm[0], "value": float(mm[1])}
-                    if nb:
-                        item.update(neighbour=True, pci=mm[3], arfcn=mm[4])
-                    gm.append(item)
+                    gm.append(meas_item(mm[0], mm[1], nb, *(mm[3:5] if nb else ())))
         if gm:
             g["meas"] = gm
         if "target" in e:
             r["EVENT_PARAM_TARGET_GLOBAL_CELL_ID"] = eci(*e["target"])
-            g["target_cell"] = {"plmn": "00101", "eci": eci(*e["target"])}
+            g["target_ecgi"] = cell_text("ecgi", PLMN, eci(*e["target"]))
         for erab_id, qci in e.get("erabs", ()):
             r["EVENT_PARAM_ERAB_ID"], r["EVENT_PARAM_QCI"] = erab_id, qci
-            g["erabs"] = [{"erab_id": erab_id, "qci": qci}]
+            g.setdefault("erabs", []).append(erab_id)     # rows list E-RAB ids
         w.writerow([r[c] for c in cols])
-        golden.append(g)
+        golden.append(ordered(g))
     (out / "vendor_ericsson_ctr.csv").write_text(buf.getvalue())
     write_jsonl(out / "vendor_ericsson_ctr.csv.expected.jsonl", golden)
 
@@ -512,20 +597,24 @@ def write_trace(out):
                   f'    <traceRecSessionRef><TRSR>{trsr}</TRSR></traceRecSessionRef>',
                   f'    <ue idType="IMSI" idValue="{imsi}"/>',
                   '    <events>']
-        for ct, fn, name, proto, ini, tgt, raw in msgs:
+        for ct, fn, name, proto, ini, tgt, msg in msgs:
+            raw = msg.raw if isinstance(msg, Pdu) else msg
             frame += 1
             lines += [f'      <msg function="{fn}" name="{name}" changeTime="{ct:.3f}" '
                       'vendorSpecific="false">',
                       f'        <initiator type="{ini}"/>', f'        <target type="{tgt}"/>',
                       f'        <rawMsg protocol="{proto}" version="17">{raw.hex().upper()}'
                       '</rawMsg>', '      </msg>']
-            g = {"frame": frame, "ts": iso(begin + round(ct * 1e9)), "imsi": imsi,
-                 "msg_name": name}
-            if proto == "RRC":
+            g = {"file": "samples/trace_enb_0421.xml", "frame": frame,
+                 "ts": iso(begin + round(ct * 1e9))}
+            if proto == "RRC":             # kept raw: a CHR RRC_MESSAGE row with the bytes
                 g.update(proto="CHR", msg="RRC_MESSAGE", raw=raw.hex())
-            else:
-                g.update(proto=proto, payload=raw.hex())
-            golden.append(g)
+            else:                          # decoded by the S1AP/X2AP decoder
+                assert msg.row["proto"] == proto
+                g.update(msg.row)
+            g["imsi"] = imsi
+            g["msg_name"] = name           # the <msg name=...> attribute
+            golden.append(ordered(g))
         lines += ['    </events>', '  </traceRecSession>']
     lines += ['  <fileFooter><traceCollec endTime="%s"/></fileFooter>' % iso(begin + 60 * 10**9),
               '</traceCollecFile>', '']
@@ -540,6 +629,8 @@ def main(argv):
     write_huawei(out)
     write_ericsson(out)
     write_trace(out)
+    # the golden rows are this script's own: nothing of chrtool's may have been used
+    assert not [m for m in sys.modules if m == "chrtool" or m.startswith("chrtool.")]
 
 
 if __name__ == "__main__":

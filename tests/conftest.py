@@ -1,12 +1,13 @@
 """Shared fixtures (the helpers themselves live in tests/oracle.py, importable as `oracle`)."""
 import pytest
 
-from oracle import CAPTURES, SAMPLES, tshark_path
+from oracle import CAPTURES, SAMPLES, Tshark, tshark_path
 
 
-@pytest.fixture
-def tshark():
-    return tshark_path()
+@pytest.fixture(scope="session")
+def tshark() -> Tshark:
+    """tshark as an oracle; the test is skipped without it, and fails under CI (oracle.py)."""
+    return Tshark(tshark_path())
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,6 @@
 import csv
 import datetime as dt
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,23 +13,9 @@ SAMPLES = ROOT / "samples"
 GENERATED = ["attach_reject.pcap", "attach_reject.expected.json", "tickets.csv"]
 
 
-@pytest.fixture(scope="module")
-def tshark_bin():
-    path = shutil.which("tshark")
-    if path is None:
-        if os.environ.get("CI"):
-            pytest.fail("tshark is required under CI (apt-get install tshark)")
-        pytest.skip("tshark not installed")
-    return path
-
-
 def fields(tshark, capture, *names):
-    cmd = [tshark, "-n", "-r", str(capture), "-o", "sctp.checksum:CRC 32c", "-T", "fields",
-           "-E", "occurrence=a", "-E", "aggregator=,"]
-    for n in names:
-        cmd += ["-e", n]
-    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return [line.split("\t") for line in out.splitlines()]
+    """tshark fields with SCTP CRC-32C checksums verified (the tshark fixture of conftest.py)."""
+    return tshark.with_options("-o", "sctp.checksum:CRC 32c").fields(capture, *names)
 
 
 @pytest.fixture(scope="module")
@@ -55,16 +39,16 @@ def test_expected_findings(expected):
     assert causes["001010000000002"] == [("MME", 7)] and causes["001010000000003"] == [("MME", 15)]
 
 
-def test_tshark_dissects_the_sample_cleanly(tshark_bin):
-    rows = fields(tshark_bin, SAMPLES / "attach_reject.pcap", "frame.number", "_ws.malformed",
+def test_tshark_dissects_the_sample_cleanly(tshark):
+    rows = fields(tshark, SAMPLES / "attach_reject.pcap", "frame.number", "_ws.malformed",
                   "_ws.expert.severity")
     assert rows, "empty capture"
     bad = [r for r in rows if r[1] or str(0x00800000) in r[2].split(",")]   # malformed / error
     assert bad == []
 
 
-def test_evidence_frames_carry_the_attach_reject(tshark_bin, expected):
-    rows = fields(tshark_bin, SAMPLES / "attach_reject.pcap", "frame.time_epoch",
+def test_evidence_frames_carry_the_attach_reject(tshark, expected):
+    rows = fields(tshark, SAMPLES / "attach_reject.pcap", "frame.time_epoch",
                   "nas_eps.nas_msg_emm_type", "nas_eps.emm.cause", "s1ap.procedureCode")
     for ue in expected["ues"]:
         for f in ue["findings"]:
@@ -75,9 +59,9 @@ def test_evidence_frames_carry_the_attach_reject(tshark_bin, expected):
                 assert t.strftime("%Y-%m-%dT%H:%M:%S.%fZ") == f["time"]
 
 
-def test_s1ap_ids_are_reused_by_a_later_ue(tshark_bin):
+def test_s1ap_ids_are_reused_by_a_later_ue(tshark):
     """The healthy UE releases its IDs; the #7 UE that attaches later on the same eNB gets them."""
-    rows = fields(tshark_bin, SAMPLES / "attach_reject.pcap", "e212.imsi", "s1ap.ENB_UE_S1AP_ID",
+    rows = fields(tshark, SAMPLES / "attach_reject.pcap", "e212.imsi", "s1ap.ENB_UE_S1AP_ID",
                   "s1ap.MME_UE_S1AP_ID", "ip.src", "ip.dst")
     ids = {}
     current = {}
@@ -92,11 +76,11 @@ def test_s1ap_ids_are_reused_by_a_later_ue(tshark_bin):
     assert ids["001010000000003"].isdisjoint(ids["001010000000001"])
 
 
-def test_core_interfaces_in_the_sample(tshark_bin, expected):
+def test_core_interfaces_in_the_sample(tshark, expected):
     """S6a to the HSS and S11 to the SGW sit where the MME needs them: the MSISDN of every
     subscriber the HSS accepted comes in a ULA before its reject, the #7 subscriber's ULA refuses
     with DIAMETER_ERROR_UNKNOWN_EPS_SUBSCRIPTION, only the healthy one gets a GTPv2 session."""
-    rows = fields(tshark_bin, SAMPLES / "attach_reject.pcap", "frame.number", "diameter.cmd.code",
+    rows = fields(tshark, SAMPLES / "attach_reject.pcap", "frame.number", "diameter.cmd.code",
                   "diameter.flags.request", "diameter.User-Name", "e164.msisdn",
                   "diameter.Experimental-Result-Code", "gtpv2.message_type", "e212.imsi",
                   "sctp.data_payload_proto_id", "gtpv2.cause")

@@ -56,6 +56,9 @@ def read_tickets(path):
             return tickets
     except OSError as exc:
         raise InputError(f"{path}: cannot read tickets ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: tickets must be UTF-8 text (save the CSV as UTF-8): "
+                         f"{exc.reason}") from exc
 
 
 def _map_header(header, path):

@@ -8,7 +8,6 @@ by the Diameter length, as the capture layer does). Also where the shared captur
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import struct
 from pathlib import Path
@@ -32,13 +31,6 @@ def capture(rel: str) -> Path:
     if os.environ.get("CI"):
         pytest.fail(f"capture {rel} not found in {CAPTURE_DIRS}")
     pytest.skip(f"capture {rel} not available")
-
-
-def need_tshark():
-    if shutil.which("tshark") is None:
-        if os.environ.get("CI"):
-            pytest.fail("tshark is required in CI")
-        pytest.skip("tshark not installed")
 
 
 def _reader(fh):

@@ -168,13 +168,7 @@ def test_fragmented_messages_agree_with_pycrate(big):
     assert whole == 3
 
 
-def test_fragmented_messages_agree_with_tshark(big, tmp_path):
-    import os
-    import shutil
-    if shutil.which("tshark") is None:
-        if os.environ.get("CI"):
-            pytest.fail("tshark is required under CI")
-        pytest.skip("tshark not installed")
+def test_fragmented_messages_agree_with_tshark(tshark, big, tmp_path):
     fits = [(n, i, d) for n, i, d in big if len(d) < 65000]          # one IPv4 packet each
     path = tmp_path / "big.pcap"
     C.write_pcap(path, [d for _, _, d in fits], "s1ap")

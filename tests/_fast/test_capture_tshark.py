@@ -8,8 +8,6 @@ KNOWN_DIFFERENCES with the reason.
 from __future__ import annotations
 
 import collections
-import os
-import shutil
 import subprocess
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 
 from chrtool._fast.capture import CaptureReader
 from chrtool._fast.events import PROTO
+from oracle import tshark_path
 
 SHARED = [Path(__file__).resolve().parents[3] / "shared" / "captures", Path("/work/shared/captures"),
           Path(__file__).resolve().parents[1] / "data" / "captures"]
@@ -35,16 +34,9 @@ FIELDS = ["frame.number", "frame.time_epoch", "frame.len", "frame.cap_len",
           "gtpv2.msg_length", "tcp.srcport", "udp.srcport", "ip.src", "ipv6.src"]
 
 
-def need_tshark():
-    if shutil.which("tshark") is None:
-        if os.environ.get("CI"):
-            pytest.fail("tshark is required under CI")
-        pytest.skip("tshark not installed")
-
-
 def tshark_frames(path):
     out = subprocess.run(
-        ["tshark", "-n", "-r", str(path), "-T", "fields", "-E", "separator=\t",
+        [tshark_path(), "-n", "-r", str(path), "-T", "fields", "-E", "separator=\t",
          "-E", "occurrence=a", "-E", "aggregator=|", *sum((["-e", f] for f in FIELDS), [])],
         capture_output=True, text=True, check=True).stdout
     frames = {}
@@ -83,8 +75,7 @@ def ip_text(raw):
 
 
 @pytest.fixture(scope="module", params=FILES)
-def pair(request):
-    need_tshark()
+def pair(tshark, request):
     path = CAPTURE_ROOT / request.param
     return request.param, tshark_frames(path), *our_rows(path)
 

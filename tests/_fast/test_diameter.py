@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import core_corpus as C
-from capture_rows import capture, messages, need_tshark, raw_table, table_of
+from capture_rows import capture, messages, raw_table, table_of
 from chrtool._fast import diameter
 from chrtool._fast.events import CAUSE_CODES, FLAGS, ITEM_KEYS
 from chrtool.decoders import diameter_tables as DT
@@ -92,8 +92,7 @@ def test_s6a_update_location_against_pycrate():
 
 @pytest.mark.tshark
 @pytest.mark.parametrize("rel", CAPTURES)
-def test_capture_against_tshark_and_pycrate(rel):
-    need_tshark()
+def test_capture_against_tshark_and_pycrate(tshark, rel):
     path = capture(rel)
     fields = ["frame.number", "diameter.cmd.code", "diameter.flags.request",
               "diameter.applicationId", "diameter.hopbyhopid", "diameter.endtoendid",

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import core_corpus as C
-from capture_rows import capture, messages, need_tshark, raw_table, table_of
+from capture_rows import capture, messages, raw_table, table_of
 from chrtool._fast import gtpv2
 from chrtool._fast.events import CAUSE_CODES, FLAGS, ITEM_KEYS, PROTO
 from chrtool.decoders import gtpv2_tables as GT
@@ -113,8 +113,7 @@ def test_session_ies_and_piggybacking():
 
 @pytest.mark.tshark
 @pytest.mark.parametrize("rel", CAPTURES)
-def test_capture_against_tshark_and_pycrate(rel):
-    need_tshark()
+def test_capture_against_tshark_and_pycrate(tshark, rel):
     path = capture(rel)
     fields = ["frame.number", "gtpv2.message_type", "gtpv2.seq", "gtpv2.teid", "gtpv2.cause",
               "e212.imsi", "gtpv2.mei", "e164.msisdn", "gtpv2.f_teid_interface_type",

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import collections
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,10 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import nas_corpus as C
-from capture_rows import capture, messages, need_tshark, raw_table, table_of
+from capture_rows import capture, messages, raw_table, table_of
 from chrtool._fast import nas_eps, s1ap
 from chrtool._fast.events import CAUSE_CODES, FLAGS, ITEM_KEYS, PROTO, STR_KINDS, EventTable
 from chrtool.decoders import nas_eps_tables as T
+from oracle import tshark_path
 
 NAS = PROTO["NAS-EPS"]
 EMM, ESM = CAUSE_CODES["EMM"], CAUSE_CODES["ESM"]
@@ -162,7 +164,7 @@ TSHARK_FIELDS = ["frame.number", "nas_eps.nas_msg_emm_type", "nas_eps.nas_msg_es
 
 
 def tshark_frames(path, dfilter, fields, options=()):
-    out = subprocess.run(["tshark", "-r", str(path), *options, "-Y", dfilter, "-T", "fields",
+    out = subprocess.run([tshark_path(), "-r", str(path), *options, "-Y", dfilter, "-T", "fields",
                           "-E", "occurrence=a", "-E", "aggregator=|"]
                          + [a for f in fields for a in ("-e", f)],
                          capture_output=True, text=True, check=True).stdout
@@ -183,7 +185,7 @@ def decoded_capture(path, null_cipher=False):
 @pytest.mark.tshark
 @pytest.mark.parametrize("rel", CAPTURES)
 def test_capture_against_tshark(rel):
-    need_tshark()
+    tshark_path()
     against_tshark(capture(rel), rel in NO_SMC, False)
 
 
@@ -191,12 +193,12 @@ def test_capture_against_tshark(rel):
 def without_smc(tmp_path_factory):
     """open5gs/testattach.pcapng without its Security Mode Command frames (editcap): every
     connection's EEA0 context is then unknown to the inputs."""
-    need_tshark()
+    tshark_path()
     src = capture("open5gs/testattach.pcapng")
     smc = tshark_frames(src, "nas_eps.nas_msg_emm_type == 0x5d", ["frame.number"])
     assert len(smc) == 10
     path = tmp_path_factory.mktemp("nosmc") / "testattach-no-smc.pcapng"
-    subprocess.run(["editcap", str(src), str(path)] + [str(f) for f in smc], check=True)
+    subprocess.run([str(Path(tshark_path()).with_name("editcap")), str(src), str(path)] + [str(f) for f in smc], check=True)
     return path
 
 
@@ -219,7 +221,7 @@ def test_without_smc_everything_ciphered_stays_ciphered(without_smc):
 def test_null_cipher_against_tshark(rel, request):
     """NasState(null_cipher=True) reads what tshark's nas-eps.null_decipher reads, field by
     field, where no SMC gives the algorithm."""
-    need_tshark()
+    tshark_path()
     path = request.getfixturevalue("without_smc") if rel.startswith("testattach") else capture(rel)
     against_tshark(path, False, True)
 

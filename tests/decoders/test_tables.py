@@ -5,9 +5,7 @@ and a check that decoders/gen_tables.py reproduces the committed files byte for 
 """
 import importlib
 import importlib.metadata
-import os
 import re
-import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -212,15 +210,10 @@ def test_pxd_cythonize(tmp_path):
 # cross-check against Wireshark's own names
 # ---------------------------------------------------------------------------------------------
 
-def need_tshark():
-    if not shutil.which('tshark'):
-        (pytest.fail if os.environ.get('CI') else pytest.skip)('tshark not installed (the CI installs it)')
-
-
 @pytest.fixture(scope='module')
-def tshark():
-    need_tshark()
-    out = subprocess.run(['tshark', '-G', 'values'], capture_output=True, text=True, check=True).stdout
+def tshark_values(tshark):
+    """Wireshark's value strings ({field: {number: {names}}}) from `tshark -G values`."""
+    out = tshark.command('-G', 'values')
     values = defaultdict(lambda: defaultdict(set))
     for line in out.splitlines():
         p = line.split('\t')
@@ -235,29 +228,29 @@ def norm(text):
 
 @pytest.mark.tshark
 @pytest.mark.parametrize('mod, proto', [(s1ap, 's1ap'), (x2ap, 'x2ap')], ids=['s1ap', 'x2ap'])
-def test_asn1_against_tshark(tshark, mod, proto):
+def test_asn1_against_tshark(tshark_values, mod, proto):
     # Wireshark 4.0 follows Rel-17; Rel-18 retired X2AP code 58 (MIMOPRBusageInformation)
-    procs = tshark[f'{proto}.procedureCode']
+    procs = tshark_values[f'{proto}.procedureCode']
     assert procs
     for code, name in mod.PROCEDURES.items():
         if code in procs and 'not-to-be-used' not in name:
             assert 'id-' + name in procs[code], code
-    ies = tshark[f'{proto}.id']                       # ProtocolIE-IDs, mixed with other "id" fields
+    ies = tshark_values[f'{proto}.id']                       # ProtocolIE-IDs, mixed with other "id" fields
     known = [code for code in mod.IES if code in ies]
     assert len(known) > 300
     renamed = {code for code in known if f'id-{mod.IES[code]}' not in ies[code]}
     assert renamed == ({414} if proto == 'x2ap' else set())   # Rel-18: NRRACHReportInformation
     for group in mod.CAUSE_GROUPS:
-        theirs = tshark[f'{proto}.{group}']
+        theirs = tshark_values[f'{proto}.{group}']
         assert theirs, group
         for value, names in theirs.items():
             assert mod.CAUSES[group][value] in names, (group, value)
 
 
 @pytest.mark.tshark
-def test_nas_against_tshark(tshark):
+def test_nas_against_tshark(tshark_values):
     for table, field in ((nas.EMM_CAUSES, 'nas_eps.emm.cause'), (nas.ESM_CAUSES, 'nas_eps.esm.cause')):
-        theirs = tshark[field]
+        theirs = tshark_values[field]
         assert theirs
         for value, name in table.items():
             if value in theirs:
@@ -265,24 +258,24 @@ def test_nas_against_tshark(tshark):
 
 
 @pytest.mark.tshark
-def test_gtpv2_against_tshark(tshark):
+def test_gtpv2_against_tshark(tshark_values):
     def agree(ours, theirs):
         return any(norm(ours).startswith(norm(t)) or norm(t).startswith(norm(ours)) for t in theirs)
     for value, name in gtpv2.CAUSES.items():
-        if value in tshark['gtpv2.cause']:
-            assert agree(name, tshark['gtpv2.cause'][value]), value
+        if value in tshark_values['gtpv2.cause']:
+            assert agree(name, tshark_values['gtpv2.cause'][value]), value
     for value, name in gtpv2.MESSAGES.items():
-        if value >= 32 and value in tshark['gtpv2.message_type']:     # 4-7 are TS 29.276 names
-            assert agree(name, tshark['gtpv2.message_type'][value]), value
+        if value >= 32 and value in tshark_values['gtpv2.message_type']:     # 4-7 are TS 29.276 names
+            assert agree(name, tshark_values['gtpv2.message_type'][value]), value
 
 
 @pytest.mark.tshark
-def test_diameter_against_tshark(tshark):
-    theirs = tshark['diameter.Result-Code']
+def test_diameter_against_tshark(tshark_values):
+    theirs = tshark_values['diameter.Result-Code']
     differ = {code for code, name in diameter.RESULT_CODES.items()
               if code in theirs and name not in theirs[code]}
     assert differ == {4003}    # IANA data in pycrate: ELECTION_LOST, RFC 6733: DIAMETER_ELECTION_LOST
-    commands = tshark['diameter.cmd.code']
+    commands = tshark_values['diameter.cmd.code']
     for code in S6A_AND_BASE:
         assert any(re.sub('^3GPP-', '', n) == diameter.COMMANDS[code] for n in commands[code]), code
 
@@ -292,12 +285,11 @@ def test_diameter_against_tshark(tshark):
 # ---------------------------------------------------------------------------------------------
 
 @pytest.mark.tshark
-def test_generator_reproduces_committed_files(tmp_path):
+def test_generator_reproduces_committed_files(tshark, tmp_path):
     committed = (REPO / 'decoders/diameter_tables.py').read_text(encoding='utf-8')
     pycrate = re.search(r'pycrate (\S+)', committed)[1]
     wireshark = re.search(r'TShark \(Wireshark\) (\S+)', committed)[1]
-    need_tshark()
-    have_ws = subprocess.run(['tshark', '--version'], capture_output=True, text=True).stdout.split()[2]
+    have_ws = tshark.command('--version').split()[2]
     have_pycrate = importlib.metadata.version('pycrate')
     if (have_pycrate, have_ws) != (pycrate, wireshark):
         pytest.skip(f'tables come from pycrate {pycrate} + Wireshark {wireshark}, installed are '
