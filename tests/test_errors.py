@@ -23,10 +23,12 @@ def test_binary_positions_are_bytes_with_layer_and_snippet():
         raise e
 
 
-@pytest.mark.parametrize("layer", ["csv", "xml", "32.423", "tickets"])
-def test_text_positions_are_lines(layer):
-    assert str(DecodeError("bad value", file="f", offset=7, layer=layer)) == \
+@pytest.mark.parametrize("layer", ["csv", "32.423", "tickets"])
+def test_text_positions_are_lines_and_columns(layer):
+    assert str(DecodeError("bad value", file="f", line=7, layer=layer)) == \
         f"f at line 7 [{layer}]: bad value"
+    assert str(DecodeError("bad value", file="f", line=7, column=12, layer=layer)) == \
+        f"f at line 7:12 [{layer}]: bad value"
 
 
 def test_offset_zero_is_shown_and_missing_parts_are_left_out():
@@ -43,20 +45,26 @@ def test_the_snippet_is_a_short_look():
 
 
 def test_a_problem_renders_like_the_error_and_as_a_dict():
-    p = Problem("trace.xml", 12, "32.423", "rawMsg is not hex")
-    assert str(p) == "trace.xml at line 12 [32.423]: rawMsg is not hex"
-    assert p.as_dict() == {"file": "trace.xml", "offset": 12, "layer": "32.423",
+    p = Problem("trace.xml", "32.423", "rawMsg is not hex", line=12, column=5)
+    assert str(p) == "trace.xml at line 12:5 [32.423]: rawMsg is not hex"
+    assert p.as_dict() == {"file": "trace.xml", "line": 12, "column": 5, "layer": "32.423",
                            "message": "rawMsg is not hex"}
-    assert str(Problem("a.pcap", 88, "pcap", "cut")) == "a.pcap at byte 88 [pcap]: cut"
+    cut = Problem("a.pcap", "pcap", "cut", offset=88, snippet=b"\xde\xad")
+    assert str(cut) == "a.pcap at byte 88 [pcap]: cut (bytes: de ad)"
+    assert cut.as_dict() == {"file": "a.pcap", "offset": 88, "layer": "pcap", "message": "cut",
+                             "snippet": "dead"}
+    e = DecodeError("bad", offset=3, layer="sctp", snippet=b"\x01")
+    assert str(e.problem("x.pcap")) == "x.pcap at byte 3 [sctp]: bad (bytes: 01)"
 
 
 def test_the_problem_log_is_capped_but_counts_everything():
-    log = ProblemLog(limit=3)
+    log = ProblemLog("x.csv", limit=3)
     for i in range(10):
-        log.add(i, "csv", f"problem {i}")
+        log.add("csv", f"problem {i}", line=i)
     assert log.count == 10
-    assert log.items == [(0, "csv", "problem 0"), (1, "csv", "problem 1"),
-                         (2, "csv", "problem 2"), (3, "csv", "further problems not listed")]
+    assert [str(p) for p in log.items] == [
+        "x.csv at line 0 [csv]: problem 0", "x.csv at line 1 [csv]: problem 1",
+        "x.csv at line 2 [csv]: problem 2", "x.csv at line 3 [csv]: further problems not listed"]
 
 
 # ------------------------------------------------------------------------- real readers
@@ -106,5 +114,6 @@ def test_cli_reports_csv_and_trace_xml_problems_by_line(tmp_path):
     assert code == 0
     assert any(w.startswith(f"chrtool: warning: {csv_path} at line 3 [csv]: ") and "imsi" in w.lower()
                for w in warnings), warnings
-    assert any(w.startswith(f"chrtool: warning: {xml_path} at line 4 [32.423]: ") and "not hex" in w
+    assert any(w.startswith(f"chrtool: warning: {xml_path} at line 4:") and "[32.423]: " in w
+               and "not hex" in w
                for w in warnings), warnings

@@ -9,10 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from chrtool._fast.chr_v1 import ChrV1Reader
-from chrtool._fast.nas_eps import NasState
 from chrtool.cli import main
 from chrtool.inputs import trace_xml, vendor_csv
-from chrtool.inputs.pipeline import decode_batch
+from chrtool.inputs.pipeline import decode_batch, new_states
 from chrtool.output.rows import iter_rows
 from chrtool.table.events import Events
 from chrtool._fast import events as ev
@@ -41,9 +40,9 @@ def decode_cli(monkeypatch, *args):
 def rows(reader):
     """The decode rows of a reader's batches, through the protocol decoders as in a real run."""
     tables = list(reader)
-    state = NasState()
+    states = new_states()
     for t in tables:
-        decode_batch(t, state)
+        decode_batch(t, states)
     return list(iter_rows(Events.concat(tables, {0: reader.name})))
 
 

@@ -114,7 +114,7 @@ def test_reply_times_are_written_for_people(monkeypatch):
 def test_to_json_keeps_unicode_and_numpy_numbers_and_lists_problems():
     doc = report.diagnosis_document("T1", UE, "", "2026-11-27T00:00:00.000000Z", None,
                                     ["a.pcap"], np.int64(2), [],
-                                    [Problem("a.pcap", 120, "sctp", "chunk length 3 < 16")])
+                                    [Problem("a.pcap", "sctp", "chunk length 3 < 16", offset=120)])
     text = report.to_json(doc)
     assert text.endswith("}\n")
     back = json.loads(text)
@@ -163,7 +163,7 @@ def test_diagnosis_text_names_node_cause_and_each_evidence_frame():
 
 
 def test_diagnosis_text_without_findings_in_both_languages_and_problems():
-    problem = Problem("bad.pcap", 4242, "sctp", "DATA chunk cut")
+    problem = Problem("bad.pcap", "sctp", "DATA chunk cut", offset=4242)
     en = report.diagnosis_text(doc_with([], problems=[problem]))
     assert "No signalling failure found for this subscriber in the window." in en
     assert "input problem: bad.pcap at byte 4242 [sctp]: DATA chunk cut" in en

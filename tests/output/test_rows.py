@@ -160,13 +160,15 @@ def test_values_held_twice_become_lists_under_the_same_key():
                           items=[(K["s1ap_ids"], 7, 9), (K["s1ap_ids"], 8, 10),
                                  (K["s1ap_ids"], 8, 10),                     # the same pair again
                                  (K["cause"], *transport, 5), (K["cause"], *transport, 6),
-                                 (K["cause"], *radio_lost, -1)])])           # same as the column
+                                 (K["cause"], *radio_lost, -1)])])   # a second Cause IE of the same value
     assert row["mme_ue_s1ap_id"] == [7, 8] and row["enb_ue_s1ap_id"] == [9, 10]
     rnl = {"proto": "S1AP", "group": "radioNetwork", "value": 21,
            "name": "radio-connection-with-ue-lost"}
     tr = {"proto": "S1AP", "group": "transport", "value": 0,
           "name": "transport-resource-unavailable"}
-    assert row["cause"] == [rnl, dict(tr, context=5), dict(tr, context=6)]
+    # each cause item is a cause the message carries, so equal ones are all kept (as tshark
+    # lists five Result-Codes of 2001 in a Credit-Control-Answer)
+    assert row["cause"] == [rnl, dict(tr, context=5), dict(tr, context=6), rnl]
 
 
 def test_a_value_held_once_stays_a_scalar():
