@@ -97,7 +97,7 @@ CAUSE_FIELDS = {**{f"s1ap.{g}": ("S1AP", g)
 def test_stats_counts_every_cause_as_tshark_does(captures_dir, tshark, rel):
     """by_cause counts each cause a message carries once: the message's own and the nested ones
     (per E-RAB, per bearer context, per Multiple-Services-Credit-Control), as tshark lists them."""
-    cmd = [tshark, "-n", "-r", str(captures_dir / rel), "-T", "fields", "-E", "occurrence=a",
+    cmd = [tshark.path, "-n", "-r", str(captures_dir / rel), "-T", "fields", "-E", "occurrence=a",
            "-E", "aggregator=|"] + [a for f in CAUSE_FIELDS for a in ("-e", f)]
     want = {}
     for line in subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines():

@@ -15,7 +15,7 @@ from chrtool._fast.events import CAUSE_CODES, FLAGS, ITEM_KEYS
 from chrtool.decoders import diameter_tables as DT
 from chrtool.inputs.pipeline import Run
 from chrtool.output.rows import iter_rows
-from oracle import SAMPLES
+from oracle import SAMPLES, tshark_path
 from test_nas_eps import apn_text, items_by_row, tshark_frames
 
 K = ITEM_KEYS
@@ -176,7 +176,7 @@ def test_decode_rows_keep_every_result_tshark_shows(rel):
     """`chrtool decode` rows: per frame, every Result-Code and Experimental-Result-Code tshark
     lists (occurrence=a, nested ones included) is a cause of the frame's Diameter rows, none with
     a context."""
-    need_tshark()
+    tshark_path()
     path = SAMPLES / "attach_reject.pcap" if rel.startswith("samples/") else capture(rel)
     ref = tshark_frames(path, "diameter", ["frame.number", "diameter.Result-Code",
                                            "diameter.Experimental-Result-Code"])
