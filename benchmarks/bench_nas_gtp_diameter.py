@@ -23,6 +23,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "_fast"))
+sys.path.insert(0, str(ROOT / "tests"))         # oracle.py, which the corpora use for tshark
 logging.getLogger("pycrate_mobile.TS24301_EMM").setLevel(logging.ERROR)
 
 from capture_rows import CAPTURE_DIRS, messages, table_of  # noqa: E402

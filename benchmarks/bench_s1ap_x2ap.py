@@ -27,6 +27,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "_fast"))
+sys.path.insert(0, str(ROOT / "tests"))         # oracle.py, which the corpora use for tshark
 sys.path.insert(0, str(ROOT))
 
 import s1ap_corpus as C  # noqa: E402
