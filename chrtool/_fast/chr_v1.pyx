@@ -21,10 +21,10 @@ import numpy as np
 from cpython.ref cimport Py_REFCNT
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memmove, memset
-from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORMED,
-                                   F_UNKNOWN_MSG, C_CHR, I_CAUSE, I_CELL, I_ERAB, I_MEAS, I_STR,
-                                   I_GUTI, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR,
-                                   put_item)
+from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORMED, F_UNKNOWN_MSG,
+                                   C_CHR, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR,
+                                   init_row, put_cause, put_cell, put_erab, put_guti, put_meas,
+                                   put_str)
 from chrtool._fast.bytes cimport be24, le16, le32
 
 from chrtool._fast.events import COLUMNS as ev_COLUMNS, ITEM_COLUMNS as ev_ITEM_COLUMNS
@@ -97,36 +97,9 @@ def _init_tables():
 _init_tables()
 
 
-# The event-table schema init_row() writes defaults for, row by row (one pass over memory
-# instead of a fill pass plus a write pass). If events.pyx's COLUMNS ever differs from this,
-# tables are pre-filled the generic way instead and init_row is skipped.
-_KNOWN_COLUMNS = (
-    ("frame", 0), ("ts_ns", 0), ("parent", -1), ("payload_off", 0), ("src_offset", -1),
-    ("mme_ue_s1ap_id", -1), ("enb_ue_s1ap_id", -1), ("old_enb_ue_x2ap_id", -1),
-    ("new_enb_ue_x2ap_id", -1), ("menb_ue_x2ap_id", -1), ("sgnb_ue_x2ap_id", -1),
-    ("m_tmsi", -1), ("teid", -1), ("seq", -1), ("e2e", -1), ("eci", -1), ("nci", -1),
-    ("msg", -1), ("payload_len", 0), ("cause_value", -1), ("tac", -1), ("plmn", -1),
-    ("nr_plmn", -1), ("crnti", -1), ("procedure_code", -1), ("cause_group", -1), ("flags", 0),
-    ("sport", 0), ("dport", 0), ("stream", 0), ("ppid", 0), ("proto", 0), ("cause_proto", 0),
-    ("ip_version", 0), ("src", 0), ("dst", 0), ("imsi", 0), ("msisdn", 0), ("imei", 0))
-cdef bint ROW_INIT = tuple((c[0], c[3]) for c in ev_COLUMNS) == _KNOWN_COLUMNS
-
-
-cdef inline void init_row(EventTable t, Py_ssize_t r) noexcept:
-    t.frame[r] = 0; t.ts_ns[r] = 0; t.parent[r] = -1; t.payload_off[r] = 0
-    t.src_offset[r] = -1; t.mme_ue_s1ap_id[r] = -1; t.enb_ue_s1ap_id[r] = -1
-    t.old_enb_ue_x2ap_id[r] = -1; t.new_enb_ue_x2ap_id[r] = -1; t.menb_ue_x2ap_id[r] = -1
-    t.sgnb_ue_x2ap_id[r] = -1; t.m_tmsi[r] = -1; t.teid[r] = -1; t.seq[r] = -1; t.e2e[r] = -1
-    t.eci[r] = -1; t.nci[r] = -1; t.msg[r] = -1; t.payload_len[r] = 0; t.cause_value[r] = -1
-    t.tac[r] = -1; t.plmn[r] = -1; t.nr_plmn[r] = -1; t.crnti[r] = -1
-    t.procedure_code[r] = -1; t.cause_group[r] = -1; t.flags[r] = 0; t.sport[r] = 0
-    t.dport[r] = 0; t.stream[r] = 0; t.ppid[r] = 0; t.proto[r] = 0; t.cause_proto[r] = 0
-    t.ip_version[r] = 0
-    memset(&t.src[r, 0], 0, 16); memset(&t.dst[r, 0], 0, 16); memset(&t.imsi[r, 0], 0, 16)
-    memset(&t.msisdn[r, 0], 0, 16); memset(&t.imei[r, 0], 0, 16)
-
-
 cdef inline void init_rows(EventTable t, Py_ssize_t lo, Py_ssize_t hi) noexcept:
+    """Column defaults for rows lo..hi, row by row (init_row, events.pxd): one pass over memory
+    instead of np.full's fill pass plus the decoder's write pass."""
     cdef Py_ssize_t r
     for r in range(lo, hi):
         init_row(t, r)
@@ -134,18 +107,15 @@ cdef inline void init_rows(EventTable t, Py_ssize_t lo, Py_ssize_t hi) noexcept:
 
 cdef EventTable alloc_table(Py_ssize_t rows, Py_ssize_t data_capacity,
                             Py_ssize_t item_capacity, name, int file_id):
-    """A table with uninitialised columns (np.empty: no fill pass, no zeroed pages), unless the
-    schema is not the one init_row knows, when the columns are filled with their defaults."""
+    """A table with uninitialised columns (np.empty: no fill pass, no zeroed pages); rows get
+    their defaults from init_rows before use."""
     cdef EventTable t = EventTable.__new__(EventTable)
     t.file = name
     t.file_id = file_id
     rows = max(rows, 16)
     cols = {}
     for cname, dtype, width, fill in ev_COLUMNS:
-        arr = np.empty((rows, width) if width else (rows,), dtype=dtype)
-        if not ROW_INIT:
-            arr.fill(fill)
-        cols[cname] = arr
+        cols[cname] = np.empty((rows, width) if width else (rows,), dtype=dtype)
     t.cols = cols
     t._bind()
     t.item_cols = {k: np.empty(max(item_capacity, 16), dtype=dt) for k, dt in ev_ITEM_COLUMNS}
@@ -160,8 +130,7 @@ def new_table(Py_ssize_t rows, Py_ssize_t data_capacity, Py_ssize_t item_capacit
     """An empty EventTable for `rows` rows whose every row holds the column defaults (as
     EventTable.add_row promises), made without np.full's slow generic fill."""
     cdef EventTable t = alloc_table(rows, data_capacity, item_capacity, name, file_id)
-    if ROW_INIT:
-        init_rows(t, 0, t.frame.shape[0])
+    init_rows(t, 0, t.frame.shape[0])
     return t
 
 
@@ -447,46 +416,44 @@ cdef class ChrV1Reader:
             data = <Py_ssize_t>(self.chunk_bytes * self.raw_per_byte * 1.25) + 4096
         rows = min(rows, self.chunk_bytes // RECORD_FIXED + 16)
         items = <Py_ssize_t>(rows * (self.items_per_row * 1.25 + 1))
-        if ROW_INIT:
-            for i in range(len(pool)):
-                entry = pool[i]
-                cap = entry[4]
-                if cap * 4 < rows * 3 or cap > rows * 2:
-                    continue
-                # (compared with no local holding the table, as when the counts were taken)
-                if refcounts(<tuple>entry[1]) != entry[2]:
-                    continue
-                t = entry[0]
-                if not same_objects(table_objects(t), <tuple>entry[1]):
-                    t = None
-                    continue          # its arrays were swapped (grown): not ours to reuse
-                # Free: the rows the last user had are dirty, the rest still hold defaults.
-                entry[3] = min(t.n, cap)
-                t.n = 0
-                t.n_items = 0
-                t.n_data = 0
-                del pool[i]
-                pool.append(entry)
-                self.tables_reused += 1
-                return t
+        for i in range(len(pool)):
+            entry = pool[i]
+            cap = entry[4]
+            if cap * 4 < rows * 3 or cap > rows * 2:
+                continue
+            # (compared with no local holding the table, as when the counts were taken)
+            if refcounts(<tuple>entry[1]) != entry[2]:
+                continue
+            t = entry[0]
+            if not same_objects(table_objects(t), <tuple>entry[1]):
+                t = None
+                continue          # its arrays were swapped (grown): not ours to reuse
+            # Free: the rows the last user had are dirty, the rest still hold defaults.
+            entry[3] = min(t.n, cap)
+            t.n = 0
+            t.n_items = 0
+            t.n_data = 0
+            del pool[i]
+            pool.append(entry)
+            self.tables_reused += 1
+            return t
         t = alloc_table(rows, data, items, self.name, self.file_id)
         self.tables_made += 1
-        if ROW_INIT:
-            entry = [t, None, None, t.frame.shape[0], t.frame.shape[0]]
-            entry[1] = table_objects(t)
-            t = None
-            entry[2] = refcounts(<tuple>entry[1])
-            pool.append(entry)
-            if len(pool) > POOL_TABLES:
-                del pool[0]
-            t = entry[0]
+        entry = [t, None, None, t.frame.shape[0], t.frame.shape[0]]
+        entry[1] = table_objects(t)
+        t = None
+        entry[2] = refcounts(<tuple>entry[1])
+        pool.append(entry)
+        if len(pool) > POOL_TABLES:
+            del pool[0]
+        t = entry[0]
         return t
 
     cdef int _done(self, EventTable t, Py_ssize_t used, list pool) except -1:
         """After a batch: rows past the last decoded one get their defaults (EventTable.add_row
         promises them to decoders that append child rows), counters and size estimates."""
         cdef list entry
-        if ROW_INIT and pool and (<list>pool[len(pool) - 1])[0] is t:
+        if pool and (<list>pool[len(pool) - 1])[0] is t:
             entry = pool[len(pool) - 1]
             init_rows(t, t.n, entry[3])
             entry[3] = t.n
@@ -603,8 +570,7 @@ cdef class ChrV1Reader:
             t.n = row + 1
         else:
             row = t.add_row()
-        if ROW_INIT:
-            init_row(t, row)
+        init_row(t, row)
         t.frame[row] = self.recno
         t.ts_ns[row] = <int64_t>le64(p + 8)
         t.src_offset[row] = off
@@ -652,7 +618,7 @@ cdef class ChrV1Reader:
             q += 8
         if present & PRESENT_STMSI:
             t.m_tmsi[row] = le32(p + q + 1)
-            put_item(t, row, I_GUTI, -1, -1, p[q], le32(p + q + 1))
+            put_guti(t, row, -1, -1, p[q], le32(p + q + 1))
             q += 5
         if present & PRESENT_MME:
             t.mme_ue_s1ap_id[row] = le32(p + q)
@@ -695,7 +661,7 @@ cdef class ChrV1Reader:
                 if d >= 0:
                     i = <int32_t>le32(v + 6)
                     d |= (<int64_t>(i if i > 0 else 0)) << 10
-                put_item(t, row, I_MEAS, a, <int16_t>le16(v + 2), -1, d)
+                put_meas(t, row, a, <int16_t>le16(v + 2), -1, d)
             elif tag == TAG_CAUSE:
                 if plen < 3:
                     self.bad(t, row, off + q - plen, "cause parameter of %d bytes (needs 3)" % plen)
@@ -706,13 +672,13 @@ cdef class ChrV1Reader:
                     t.cause_value[row] = le16(v + 1)
                     have_cause = 1
                 else:
-                    put_item(t, row, I_CAUSE, C_CHR, v[0], le16(v + 1), -1)
+                    put_cause(t, row, C_CHR, v[0], le16(v + 1), -1)
             elif tag == TAG_PROTO_CAUSE:
                 if plen < 4:
                     self.bad(t, row, off + q - plen, "proto_cause parameter of %d bytes (needs 4)"
                              % plen)
                     continue
-                put_item(t, row, I_CAUSE, v[0], v[1], le16(v + 2), -1)
+                put_cause(t, row, v[0], v[1], le16(v + 2), -1)
             elif tag == TAG_TARGET_CELL or tag == TAG_SECONDARY_CELL:
                 if plen < 12:
                     self.bad(t, row, off + q - plen, "cell parameter of %d bytes (needs 12)" % plen)
@@ -722,8 +688,8 @@ cdef class ChrV1Reader:
                              % v[0])
                     continue
                 if tag == TAG_TARGET_CELL:
-                    put_item(t, row, I_CELL, K_TARGET_NR_CGI if v[0] == 2 else K_TARGET_ECGI,
-                               be24(v + 1), <int64_t>le64(v + 4), -1)
+                    put_cell(t, row, K_TARGET_NR_CGI if v[0] == 2 else K_TARGET_ECGI,
+                             be24(v + 1), <int64_t>le64(v + 4), -1)
                 elif v[0] == 2:
                     t.nr_plmn[row] = <int32_t>be24(v + 1)
                     t.nci[row] = <int64_t>le64(v + 4)
@@ -734,23 +700,23 @@ cdef class ChrV1Reader:
                 if plen < 5:
                     self.bad(t, row, off + q - plen, "erab parameter of %d bytes (needs 5)" % plen)
                     continue
-                put_item(t, row, I_ERAB, v[0], -1, v[1] if v[1] else -1, -1)
+                put_erab(t, row, v[0], -1, v[1] if v[1] else -1, -1)
                 if v[2]:
-                    put_item(t, row, I_CAUSE, C_CHR, v[2], le16(v + 3), v[0])
+                    put_cause(t, row, C_CHR, v[2], le16(v + 3), v[0])
             elif tag == TAG_RAW_PDU:
                 if kind >= 16 and not raw_done:
                     t.payload_off[row] = put_data(t, v, plen)
                     t.payload_len[row] = <int32_t>plen
                     raw_done = 1
                 else:
-                    put_item(t, row, I_STR, S_RAW, put_data(t, v, plen), plen, -1)
+                    put_str(t, row, S_RAW, put_data(t, v, plen), plen, -1)
             elif tag == TAG_EST_CAUSE:
                 if plen < 1:
                     self.bad(t, row, off + q - plen, "est_cause parameter is empty")
                     continue
-                put_item(t, row, I_CAUSE, C_CHR, CAUSE_KIND_EST, v[0], -1)
+                put_cause(t, row, C_CHR, CAUSE_KIND_EST, v[0], -1)
             elif tag == TAG_RRC_RAW:
-                put_item(t, row, I_STR, S_RAW, put_data(t, v, plen), plen, -1)
+                put_str(t, row, S_RAW, put_data(t, v, plen), plen, -1)
             else:
                 self.c_unknown_params += 1
         if kind >= 16 and not raw_done:

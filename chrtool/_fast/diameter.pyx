@@ -15,8 +15,8 @@ What a row gets (no Python object per message):
 - User-Name (IMSI in S6a) -> imsi when it is 5 to 15 digits.
 - Result-Code -> cause_proto C_DIAMETER, cause_value; Experimental-Result (Vendor-Id,
   Experimental-Result-Code) -> C_DIAMETER_EXP; a second cause, and a Result-Code inside a
-  grouped AVP (Gy's Multiple-Services-Credit-Control), go to I_CAUSE items
-  (a = C_DIAMETER / C_DIAMETER_EXP, b = -1, c = code, d = Vendor-Id or -1).
+  grouped AVP (Gy's Multiple-Services-Credit-Control), go to cause items (proto C_DIAMETER /
+  C_DIAMETER_EXP, group = the Experimental-Result's Vendor-Id or -1, value = code).
 - Visited-PLMN-Id -> plmn (3 raw octets as int); RAT-Type -> I_INFO V_RAT_TYPE; ULR-Flags ->
   I_INFO V_ULR_FLAGS; Auth-Application-Id -> I_INFO V_AUTH_APP_ID.
 - Subscription-Data: MSISDN -> msisdn (TBCD); each APN-Configuration's Service-Selection ->
@@ -30,8 +30,9 @@ match_requests(t) pairs answers with requests by Hop-by-Hop and End-to-End ident
 from libc.stdint cimport int64_t, uint8_t, uint32_t
 from libc.string cimport memset
 from chrtool._fast.events cimport (EventTable, P_DIAMETER, F_MALFORMED, F_REQUEST, C_DIAMETER,
-                                   C_DIAMETER_EXP, I_CAUSE, I_STR, I_INFO, S_APN, S_SESSION_ID,
-                                   S_ORIGIN_HOST, S_ORIGIN_REALM, S_DEST_HOST, S_DEST_REALM)
+                                   C_DIAMETER_EXP, S_APN, S_SESSION_ID, S_ORIGIN_HOST,
+                                   S_ORIGIN_REALM, S_DEST_HOST, S_DEST_REALM, put_cause, put_info,
+                                   put_str)
 from chrtool._fast.info cimport V_RAT_TYPE, V_ULR_FLAGS, V_DIAMETER_HDR, V_AUTH_APP_ID
 from chrtool._fast.bytes cimport be24, be32
 from chrtool._fast.tbcd cimport tbcd
@@ -105,7 +106,7 @@ cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int64_t code, int64_
         t.cause_proto[row] = proto
         t.cause_value[row] = <int>code
     else:
-        t.add_item(row, I_CAUSE, proto, -1, code, vendor)
+        put_cause(t, row, proto, vendor, code, -1)
     return 0
 
 
@@ -147,7 +148,7 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
                 elif depth == 0:
                     set_cause(t, row, C_DIAMETER, be32(v), -1)
                 else:                              # e.g. per Multiple-Services-Credit-Control
-                    t.add_item(row, I_CAUSE, C_DIAMETER, -1, be32(v), -1)
+                    put_cause(t, row, C_DIAMETER, -1, be32(v), -1)
             elif code == AVP_EXPERIMENTAL_RESULT_CODE and parent == AVP_EXPERIMENTAL_RESULT:
                 w.exp_code = u32(v, dlen)
             elif code == AVP_VENDOR_ID and parent == AVP_EXPERIMENTAL_RESULT:
@@ -161,7 +162,7 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
                 if digit:
                     t.set_digits(t.imsi, row, v, dlen)
             elif code == AVP_AUTH_APP_ID:
-                t.add_item(row, I_INFO, V_AUTH_APP_ID, u32(v, dlen), -1, -1)
+                put_info(t, row, V_AUTH_APP_ID, u32(v, dlen), -1, -1)
             elif code == AVP_SERVICE_SELECTION:
                 if w.napn < MAX_APN:
                     w.apn_off[w.napn] = w.base + pos + hdr
@@ -169,15 +170,15 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
                     w.napn += 1
             elif depth == 0:
                 if code == AVP_SESSION_ID:
-                    t.add_item(row, I_STR, S_SESSION_ID, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_SESSION_ID, w.base + pos + hdr, dlen, -1)
                 elif code == AVP_ORIGIN_HOST:
-                    t.add_item(row, I_STR, S_ORIGIN_HOST, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_ORIGIN_HOST, w.base + pos + hdr, dlen, -1)
                 elif code == AVP_ORIGIN_REALM:
-                    t.add_item(row, I_STR, S_ORIGIN_REALM, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_ORIGIN_REALM, w.base + pos + hdr, dlen, -1)
                 elif code == AVP_DEST_HOST:
-                    t.add_item(row, I_STR, S_DEST_HOST, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_DEST_HOST, w.base + pos + hdr, dlen, -1)
                 elif code == AVP_DEST_REALM:
-                    t.add_item(row, I_STR, S_DEST_REALM, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_DEST_REALM, w.base + pos + hdr, dlen, -1)
         elif vendor == VENDOR_3GPP:
             if code < 2048 and G_3GPP[code]:
                 if depth < MAX_DEPTH:
@@ -186,9 +187,9 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
                 if dlen >= 3:
                     t.plmn[row] = be24(v)
             elif code == AVP_RAT_TYPE:
-                t.add_item(row, I_INFO, V_RAT_TYPE, u32(v, dlen), -1, -1)
+                put_info(t, row, V_RAT_TYPE, u32(v, dlen), -1, -1)
             elif code == AVP_ULR_FLAGS:
-                t.add_item(row, I_INFO, V_ULR_FLAGS, u32(v, dlen), -1, -1)
+                put_info(t, row, V_ULR_FLAGS, u32(v, dlen), -1, -1)
             elif code == AVP_MSISDN:
                 nd = tbcd(v, dlen, digits)
                 t.set_digits(t.msisdn, row, digits, nd)
@@ -216,7 +217,7 @@ cdef int apn_items(EventTable t, Walk* w) except -1:
                 t.data[out + 1 + i] = t.data[src + i]
                 t.data[lab] += 1
         t.n_data += n + 1
-        t.add_item(w.row, I_STR, S_APN, out, n + 1, -1)
+        put_str(t, w.row, S_APN, out, n + 1, -1)
     return 0
 
 
@@ -238,7 +239,7 @@ cdef int decode_msg(EventTable t, Py_ssize_t row) except -1:
         t.flags[row] |= F_REQUEST
     t.seq[row] = be32(p + 12)
     t.e2e[row] = be32(p + 16)
-    t.add_item(row, I_INFO, V_DIAMETER_HDR, p[4], be32(p + 8), p[0])
+    put_info(t, row, V_DIAMETER_HDR, p[4], be32(p + 8), p[0])
     if length < 20 or length > n:
         malformed(t, row)
         if length < 20:

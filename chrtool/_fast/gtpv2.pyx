@@ -6,14 +6,14 @@ What a row gets (no Python object per message):
   decoders/gtpv2_tables.py REQUEST_RESPONSES), F_UNKNOWN_MSG for types 29.274 does not define;
   teid = header TEID when the T flag is set; seq = sequence number.
 - A piggybacked message (P flag, 5.5.1) becomes its own GTPv2 row (parent = the carrying row,
-  frame/time/addresses copied, decoded in the same call); the carrier gets an I_INFO
+  frame/time/addresses copied by inherit_packet, decoded in the same call); the carrier gets an I_INFO
   V_PIGGYBACKED item (b = that row).
 - IEs (8.x): IMSI -> imsi; MSISDN -> msisdn; MEI -> imei; Cause -> cause_proto C_GTPV2 and
   cause_value (cause_group stays -1), further causes as I_CAUSE items (a=C_GTPV2, b=-1,
   c=value, d=EBI of the enclosing Bearer Context or -1), and an I_INFO V_GTP_CAUSE item when the
-  cause carries PCE/BCE/CS bits or an offending IE; F-TEID -> I_FTEID (a=interface type,
-  b=TEID/GRE key, c=IPv4 as int or -1, d=instance + 256 * EBI of the enclosing Bearer Context,
-  0 for message-level F-TEIDs); EBI -> I_INFO V_EBI (b=EBI, c=instance); APN -> I_STR S_APN
+  cause carries PCE/BCE/CS bits or an offending IE; F-TEID -> put_fteid (interface type,
+  instance, TEID/GRE key, IPv4 as int or -1, EBI of the enclosing Bearer Context or -1 for
+  message-level F-TEIDs); EBI -> I_INFO V_EBI (b=EBI, c=instance); APN -> I_STR S_APN
   (label-encoded as on the wire); RAT Type -> I_INFO V_RAT_TYPE; ULI: TAI -> tac/plmn and
   I_CELL K_TAI, ECGI -> eci/plmn and I_CELL K_ECGI (d = 86); PDN Type -> I_INFO V_PDN_TYPE
   (c = 99); PAA -> I_STR S_PDN_ADDRESS (the value as on the wire: PDN type octet, then the
@@ -27,8 +27,8 @@ import numpy as np
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t
 from libc.string cimport memset
 from chrtool._fast.events cimport (EventTable, P_GTPV2, F_MALFORMED, F_REQUEST, F_UNKNOWN_MSG,
-                                   C_GTPV2, I_CAUSE, I_FTEID, I_STR, I_BEARER, I_CELL, I_INFO,
-                                   S_APN, S_PDN_ADDRESS, K_ECGI, K_TAI)
+                                   C_GTPV2, S_APN, S_PDN_ADDRESS, K_ECGI, K_TAI, inherit_packet,
+                                   put_bearer, put_cause, put_cell, put_fteid, put_info, put_str)
 from chrtool._fast.info cimport V_EBI, V_RAT_TYPE, V_PDN_TYPE, V_GTP_CAUSE, V_PIGGYBACKED
 from chrtool._fast.bytes cimport be16, be24, be32
 from chrtool._fast.tbcd cimport tbcd
@@ -82,14 +82,14 @@ cdef int cause(EventTable t, Py_ssize_t row, const uint8_t* v, Py_ssize_t l, int
         malformed(t, row)
         return 0
     if bearer or t.cause_proto[row] != 0:
-        t.add_item(row, I_CAUSE, C_GTPV2, -1, v[0], ebi)
+        put_cause(t, row, C_GTPV2, -1, v[0], ebi)
     else:
         t.cause_proto[row] = C_GTPV2
         t.cause_value[row] = v[0]
     if l >= 6:
         offending = v[2] | ((v[5] & 0xF) << 8)
     if (v[1] & 7) or offending >= 0:
-        t.add_item(row, I_INFO, V_GTP_CAUSE, v[1] & 7, offending, ebi)
+        put_info(t, row, V_GTP_CAUSE, v[1] & 7, offending, ebi)
     return 0
 
 
@@ -113,7 +113,7 @@ cdef int uli(EventTable t, Py_ssize_t row, const uint8_t* v, Py_ssize_t l) excep
             return 0
         t.plmn[row] = be24(v + pos)
         t.tac[row] = be16(v + pos + 3)
-        t.add_item(row, I_CELL, K_TAI, be24(v + pos), be16(v + pos + 3), IE_ULI)
+        put_cell(t, row, K_TAI, be24(v + pos), be16(v + pos + 3), IE_ULI)
         pos += 5
     if fl & 16:
         if pos + 7 > l:
@@ -121,7 +121,7 @@ cdef int uli(EventTable t, Py_ssize_t row, const uint8_t* v, Py_ssize_t l) excep
             return 0
         t.plmn[row] = be24(v + pos)
         t.eci[row] = be32(v + pos + 3) & 0x0FFFFFFF
-        t.add_item(row, I_CELL, K_ECGI, be24(v + pos), be32(v + pos + 3) & 0x0FFFFFFF, IE_ULI)
+        put_cell(t, row, K_ECGI, be24(v + pos), be32(v + pos + 3) & 0x0FFFFFFF, IE_ULI)
         pos += 7
     if pos > l:
         malformed(t, row)
@@ -139,7 +139,7 @@ cdef int fteid(EventTable t, Py_ssize_t row, const uint8_t* v, Py_ssize_t l, int
             malformed(t, row)
             return 0
         ipv4 = be32(v + 5)
-    t.add_item(row, I_FTEID, v[0] & 0x3F, be32(v + 1), ipv4, inst + 256 * (ebi if ebi > 0 else 0))
+    put_fteid(t, row, v[0] & 0x3F, inst, be32(v + 1), ipv4, ebi)
     return 0
 
 
@@ -161,7 +161,7 @@ cdef int bearer_context(EventTable t, Py_ssize_t row, const uint8_t* p, int64_t 
         elif typ == IE_BEARER_QOS and l >= 2 and qci < 0:
             qci = p[q + 5]
         q += 4 + l
-    t.add_item(row, I_BEARER, ebi, bcause, qci, -1)
+    put_bearer(t, row, ebi, bcause, qci)
     return walk(t, row, p, base, pos, end, 1, ebi)
 
 
@@ -199,22 +199,22 @@ cdef int walk(EventTable t, Py_ssize_t row, const uint8_t* p, int64_t base, Py_s
                 else:
                     t.set_digits(t.imei, row, digits, nd)
             elif typ == IE_APN:
-                t.add_item(row, I_STR, S_APN, base + v, l, -1)
+                put_str(t, row, S_APN, base + v, l, -1)
             elif typ == IE_EBI:
                 if l >= 1:
-                    t.add_item(row, I_INFO, V_EBI, q[0] & 0xF, inst, -1)
+                    put_info(t, row, V_EBI, q[0] & 0xF, inst, -1)
             elif typ == IE_RAT_TYPE:
                 if l >= 1:
-                    t.add_item(row, I_INFO, V_RAT_TYPE, q[0], -1, -1)
+                    put_info(t, row, V_RAT_TYPE, q[0], -1, -1)
             elif typ == IE_ULI:
                 uli(t, row, q, l)
             elif typ == IE_PDN_TYPE:
                 if l >= 1:
-                    t.add_item(row, I_INFO, V_PDN_TYPE, q[0] & 7, IE_PDN_TYPE, -1)
+                    put_info(t, row, V_PDN_TYPE, q[0] & 7, IE_PDN_TYPE, -1)
             elif typ == IE_PAA:
                 if l >= 1:
-                    t.add_item(row, I_INFO, V_PDN_TYPE, q[0] & 7, IE_PAA, -1)
-                    t.add_item(row, I_STR, S_PDN_ADDRESS, base + v, l, -1)
+                    put_info(t, row, V_PDN_TYPE, q[0] & 7, IE_PAA, -1)
+                    put_str(t, row, S_PDN_ADDRESS, base + v, l, -1)
         pos = v + l
     if pos != end:
         malformed(t, row)
@@ -260,16 +260,9 @@ cdef int decode_msg(EventTable t, Py_ssize_t row) except -1:
         t.parent[child] = row
         t.payload_off[child] = off + total
         t.payload_len[child] = <int>(n - total)
-        t.frame[child] = t.frame[row]
-        t.ts_ns[child] = t.ts_ns[row]
-        t.src_offset[child] = t.src_offset[row]
-        t.sport[child] = t.sport[row]
-        t.dport[child] = t.dport[row]
-        t.ip_version[child] = t.ip_version[row]
-        t.src[child, :] = t.src[row, :]
-        t.dst[child, :] = t.dst[row, :]
+        inherit_packet(t, row, child)
         t.flags[child] = t.flags[row] & 0x22      # F_TRUNCATED | F_REASSEMBLED of the packet
-        t.add_item(row, I_INFO, V_PIGGYBACKED, child, -1, -1)
+        put_info(t, row, V_PIGGYBACKED, child, -1, -1)
     elif (fl & 0x10):
         malformed(t, row)                          # P flag set, nothing (whole) follows
     return 0

@@ -48,9 +48,9 @@ from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcmp, memcpy, memset
 from chrtool._fast.events cimport (EventTable, P_NAS_EPS, P_S1AP, F_MALFORMED, F_CIPHERED,
-                                   F_INTEGRITY, F_EEA0, F_UNKNOWN_MSG, C_EMM, C_ESM, I_CAUSE,
-                                   I_GUTI, I_STR, I_NAS, I_BEARER, I_INFO, S_APN, S_PDN_ADDRESS,
-                                   inherit)
+                                   F_INTEGRITY, F_EEA0, F_UNKNOWN_MSG, C_EMM, C_ESM, S_APN,
+                                   S_PDN_ADDRESS, inherit, put_bearer, put_cause, put_guti,
+                                   put_info, put_nas, put_str)
 from chrtool._fast.info cimport *
 from chrtool._fast.bytes cimport be16, be24, be32
 from chrtool._fast.tbcd cimport tbcd
@@ -174,15 +174,8 @@ for _iei, _len in ((0x32, 2), (0x58, 2)):
 
 cdef const char* TBCD = b"0123456789*#abc"
 
-# Names of the I_INFO kinds (info.pxd), for the Python layer.
-INFO_KINDS = {V_ATTACH_TYPE: "attach_type", V_EPS_UPDATE_TYPE: "eps_update_type",
-              V_DETACH_TYPE: "detach_type", V_IDENTITY_TYPE: "identity_type",
-              V_NAS_ALGS: "nas_algorithms", V_SERVICE_TYPE: "service_type",
-              V_ESM_HEADER: "esm_header", V_PDN_TYPE: "pdn_type", V_RAT_TYPE: "rat_type",
-              V_ULR_FLAGS: "ulr_flags", V_EBI: "ebi", V_DIAMETER_HDR: "diameter_header",
-              V_GTP_CAUSE: "gtpv2_cause_detail", V_ATTACH_RESULT: "attach_result",
-              V_UPDATE_RESULT: "update_result", V_REQUEST_TYPE: "request_type",
-              V_AUTH_APP_ID: "auth_application_id", V_PIGGYBACKED: "piggybacked"}
+# Names of the info item kinds (info.pxd), for the Python layer.
+from chrtool._fast.events import INFO_KINDS  # noqa: F401
 MSG_SERVICE_REQUEST_CODE = MSG_SERVICE_REQUEST
 
 
@@ -345,7 +338,7 @@ cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int value, int64_t c
         t.cause_proto[row] = proto
         t.cause_value[row] = value
     else:
-        t.add_item(row, I_CAUSE, proto, -1, value, ctx)
+        put_cause(t, row, proto, -1, value, ctx)
     return 0
 
 
@@ -364,7 +357,7 @@ cdef int identity(EventTable t, Py_ssize_t row, const uint8_t* p, Py_ssize_t n,
             malformed(t, row)
             return 0
         tmsi = be32(p + 7)
-        t.add_item(row, I_GUTI, be24(p + 1), be16(p + 4), p[6], tmsi)
+        put_guti(t, row, be24(p + 1), be16(p + 4), p[6], tmsi)
         if (use & USE_PRIMARY) or t.m_tmsi[row] < 0:
             t.m_tmsi[row] = tmsi
     elif kind == ID_TMSI:
@@ -385,7 +378,7 @@ cdef int identity(EventTable t, Py_ssize_t row, const uint8_t* p, Py_ssize_t n,
 
 cdef inline int info(EventTable t, Py_ssize_t row, int kind, int64_t b, int64_t c,
                      int64_t d) except -1:
-    return t.add_item(row, I_INFO, kind, b, c, d)
+    return put_info(t, row, kind, b, c, d)
 
 
 cdef Py_ssize_t add_child(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t n) except -1:
@@ -397,7 +390,7 @@ cdef Py_ssize_t add_child(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t 
     t.payload_len[child] = <int>n
     inherit(t, row, child)
     t.flags[child] = t.flags[row] & (F_INTEGRITY | F_EEA0)
-    t.add_item(row, I_NAS, child, -1, -1, -1)
+    put_nas(t, row, child)
     return child
 
 
@@ -430,7 +423,7 @@ cdef Py_ssize_t lve(Msg* m, Py_ssize_t pos, Py_ssize_t* vlen) noexcept:
 
 
 cdef int apn(EventTable t, Msg* m, Py_ssize_t v, Py_ssize_t l) except -1:
-    t.add_item(m.row, I_STR, S_APN, m.off + v, l, -1)
+    put_str(t, m.row, S_APN, m.off + v, l, -1)
     return 0
 
 
@@ -671,7 +664,7 @@ cdef int decode_esm(EventTable t, Msg* m) except -1:
         if v < 0:
             malformed(t, row)
             return 0
-        t.add_item(row, I_BEARER, m.ebi, -1, p[v] if l >= 1 else -1, -1)
+        put_bearer(t, row, m.ebi, -1, p[v] if l >= 1 else -1)
         v = lv(m, v + l, &l)                     # APN / TFT
         if v < 0:
             malformed(t, row)
@@ -685,7 +678,7 @@ cdef int decode_esm(EventTable t, Msg* m) except -1:
             return 0
         if l >= 1:
             info(t, row, V_PDN_TYPE, p[v] & 7, 0, -1)
-        t.add_item(row, I_STR, S_PDN_ADDRESS, m.off + v, l, -1)
+        put_str(t, row, S_PDN_ADDRESS, m.off + v, l, -1)
         return optional(t, m, v + l, True)
     if mt == PDN_CONN_REQUEST:
         if n < 4:                                # PDN type (high half) + request type (low half)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chrtool.table.events import PROTO
+from chrtool.table.schema import ITEM_KINDS
 
 S1AP, X2AP, NAS, GTPV2, DIAMETER, CHR = (PROTO[p] for p in ("S1AP", "X2AP", "NAS-EPS", "GTPv2",
                                                               "Diameter", "CHR"))
@@ -230,7 +231,7 @@ def _associations(ev):
 def _fteids_by_row(ev):
     it = ev.items_of("fteid")
     out = {}
-    for r, teid in zip(it["row"].tolist(), it["b"].tolist()):
+    for r, teid in zip(it["row"].tolist(), ITEM_KINDS["fteid"].get(it, "teid").tolist()):
         out.setdefault(r, []).append(teid)
     return out
 
