@@ -3,9 +3,10 @@
 
 The format is declared in decoders/chr_v1.py (construct; the reference reader and writer) and
 described in docs/formats/chr-v1.md. This decoder must agree with the declaration on every
-record (tests/_fast/test_chr_v1.py). Every length is checked against the record before a read,
-and the record against the buffer; damage is reported in `problems` as (byte offset, layer,
-message) and decoding resumes at the next record marker.
+record (tests/_fast/test_chr_v1.py). Bytes are read through checked cursors (bytes.pxd) over
+the buffer and over each record, and a length is checked against the record before its fields
+are used; damage is reported in `problems` as (byte offset, layer, message) and decoding resumes
+at the next record marker.
 
 Rows: CHR events get proto P_CHR, msg = event id, frame = 1-based record number; copies of
 S1AP/X2AP messages get proto P_S1AP/P_X2AP with the PDU in the data buffer (msg left for the
@@ -23,9 +24,11 @@ from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t,
 from libc.string cimport memcpy, memmove, memset
 from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORMED, F_UNKNOWN_MSG,
                                    C_CHR, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR,
-                                   init_row, put_cause, put_cell, put_erab, put_guti, put_meas,
-                                   put_str)
-from chrtool._fast.bytes cimport be24, le16, le32
+                                   init_row, malformed, put_cause, put_cell, put_erab, put_guti,
+                                   put_meas, put_str)
+from chrtool._fast.bytes cimport (Cursor, cursor, sub_at, u8_at, be24_at, le16_at, le32_at,
+                                  le64_at)
+from chrtool._fast.tbcd cimport tbcd
 
 from chrtool._fast.events import COLUMNS as ev_COLUMNS, ITEM_COLUMNS as ev_ITEM_COLUMNS
 from chrtool.errors import DecodeError
@@ -72,7 +75,6 @@ cdef enum:
 cdef uint8_t EVENT_KIND[65536]
 # Size of the identity block for each combination of the 9 `present` bits.
 cdef uint8_t IDENT_SIZE[512]
-cdef const char* TBCD_CHARS = b"0123456789*#abc?"
 cdef int[9] _SIZES = [12, 8, 5, 4, 4, 4, 4, 2, 4]
 
 
@@ -171,15 +173,10 @@ def map_window(fd, Py_ssize_t length, int64_t offset):
     return mmap.mmap(fd, length, access=mmap.ACCESS_READ, offset=offset)
 
 
-cdef inline uint64_t le64(const uint8_t* p) noexcept nogil:
-    return (<uint64_t>le32(p + 4) << 32) | le32(p)
-
-
-cdef inline bint plausible(const uint8_t* p, Py_ssize_t avail) noexcept nogil:
-    """A record could start at p (avail bytes readable from p, >= 8)."""
-    cdef Py_ssize_t length = le16(p)
-    return (p[2] == SYNC0 and p[3] == SYNC1 and length >= RECORD_FIXED
-            and (le16(p + 6) & PRESENT_RESERVED) == 0)
+cdef inline bint plausible(Cursor* b, Py_ssize_t at) noexcept nogil:
+    """A record could start at b[at] (the caller saw 8 bytes there)."""
+    return (u8_at(b, at + 2) == SYNC0 and u8_at(b, at + 3) == SYNC1
+            and le16_at(b, at) >= RECORD_FIXED and (le16_at(b, at + 6) & PRESENT_RESERVED) == 0)
 
 
 cdef class ChrV1Reader:
@@ -397,16 +394,17 @@ cdef class ChrV1Reader:
         the pool refers to it or to any of its arrays), else a new one sized from what earlier
         batches held (the first batch from a hop over its records)."""
         cdef Py_ssize_t rows, items, data, cap, i, pos = 0, length
+        cdef Cursor b = cursor(buf, n)
         cdef EventTable t
         cdef list entry
         if not self.have_stats:
             rows = data = 0
             while pos + 4 <= n and pos < self.chunk_bytes:
-                length = le16(buf + pos)
+                length = le16_at(&b, pos)
                 if length < RECORD_FIXED or pos + length > n:
                     break
                 rows += 1
-                if EVENT_KIND[le16(buf + pos + 4)] >= 16:
+                if EVENT_KIND[le16_at(&b, pos + 4)] >= 16:
                     data += length
                 pos += length
             rows += 16
@@ -475,6 +473,7 @@ cdef class ChrV1Reader:
         it starts with a marker too (or it ends the file). Returns where to go on from; while
         `resyncing` stays set the caller keeps buf[returned:] for the next chunk."""
         cdef Py_ssize_t i = start, nxt
+        cdef Cursor b = cursor(buf, n)
         cdef bint found = False
         while True:
             if i + 8 > n:
@@ -482,10 +481,10 @@ cdef class ChrV1Reader:
                     break
                 i = n
                 break
-            if plausible(buf + i, n - i):
-                nxt = i + le16(buf + i)
+            if plausible(&b, i):
+                nxt = i + le16_at(&b, i)
                 if nxt + 8 <= n:
-                    if plausible(buf + nxt, n - nxt):
+                    if plausible(&b, nxt):
                         found = True
                         break
                 elif eof:
@@ -506,19 +505,21 @@ cdef class ChrV1Reader:
         """Decode the complete records in buf[:n] that start before `limit`, while the table has
         rows free; returns the bytes consumed. `eof`: buf[n] is the end of the file."""
         cdef Py_ssize_t pos = 0, length, cap = t.frame.shape[0]
+        cdef Cursor b = cursor(buf, n), record
         while pos + 4 <= n and pos < limit and t.n < cap:
             if self.resyncing:
                 pos = self.resync(buf, n, pos, eof)
                 if self.resyncing:
                     break
                 continue
-            length = le16(buf + pos)
-            if length < RECORD_FIXED or buf[pos + 2] != SYNC0 or buf[pos + 3] != SYNC1:
+            length = le16_at(&b, pos)
+            if length < RECORD_FIXED or u8_at(&b, pos + 2) != SYNC0 or u8_at(&b, pos + 3) != SYNC1:
                 if length < RECORD_FIXED:
                     what = "record length %d is less than the fixed %d bytes" % (length,
                                                                                  RECORD_FIXED)
                 else:
-                    what = "record marker %02x %02x is not a5 5a" % (buf[pos + 2], buf[pos + 3])
+                    what = "record marker %02x %02x is not a5 5a" % (u8_at(&b, pos + 2),
+                                                                     u8_at(&b, pos + 3))
                 self.problem(self.file_pos + pos, LAYER,
                              what + ": skipped to the next record marker")
                 self.resyncing = True
@@ -536,7 +537,8 @@ cdef class ChrV1Reader:
                 pos += 1
                 continue
             self.recno += 1
-            self.decode_record(t, buf + pos, length, self.file_pos + pos)
+            record = sub_at(&b, pos, length)
+            self.decode_record(t, &record, self.file_pos + pos)
             pos += length
         if eof and pos < n and pos + 4 > n:
             if not self.resyncing:
@@ -550,19 +552,19 @@ cdef class ChrV1Reader:
     cdef int bad(self, EventTable t, Py_ssize_t row, int64_t off, str message) except -1:
         if not (t.flags[row] & F_MALFORMED):
             self.c_malformed += 1
-        t.flags[row] |= F_MALFORMED
+        malformed(t, row)
         self.problem(off, LAYER, "record %d: %s" % (self.recno, message))
         return 0
 
-    cdef int decode_record(self, EventTable t, const uint8_t* p, Py_ssize_t n,
-                           int64_t off) except -1:
-        """One record of n bytes at p (length and marker already checked)."""
-        cdef int ev = le16(p + 4)
-        cdef int present = le16(p + 6)
+    cdef int decode_record(self, EventTable t, Cursor* r, int64_t off) except -1:
+        """One record, the view r (length and marker already checked)."""
+        cdef Py_ssize_t n = r.n
+        cdef int ev = le16_at(r, 4)
+        cdef int present = le16_at(r, 6)
         cdef int kind = EVENT_KIND[ev]
         cdef int tag, ck, nd, i, have_cause = 0, raw_done = 0
         cdef Py_ssize_t q = RECORD_FIXED, plen, row
-        cdef const uint8_t* v
+        cdef Cursor v
         cdef int64_t a, d
         cdef uint8_t[16] digits
         if t.n < t.frame.shape[0]:
@@ -572,7 +574,7 @@ cdef class ChrV1Reader:
             row = t.add_row()
         init_row(t, row)
         t.frame[row] = self.recno
-        t.ts_ns[row] = <int64_t>le64(p + 8)
+        t.ts_ns[row] = <int64_t>le64_at(r, 8)
         t.src_offset[row] = off
         if kind >= 16:
             t.proto[row] = kind - 16
@@ -592,131 +594,122 @@ cdef class ChrV1Reader:
                             % (IDENT_SIZE[present], n))
         # --- identities, in bit order
         if present & PRESENT_CELL:
-            ck = p[q]
+            ck = u8_at(r, q)
             if ck == 2:
-                t.nr_plmn[row] = <int32_t>be24(p + q + 1)
-                t.nci[row] = <int64_t>le64(p + q + 4)
+                t.nr_plmn[row] = <int32_t>be24_at(r, q + 1)
+                t.nci[row] = <int64_t>le64_at(r, q + 4)
             elif ck == 1:
-                t.plmn[row] = <int32_t>be24(p + q + 1)
-                t.eci[row] = <int64_t>le64(p + q + 4)
+                t.plmn[row] = <int32_t>be24_at(r, q + 1)
+                t.eci[row] = <int64_t>le64_at(r, q + 4)
             else:
                 self.bad(t, row, off + q, "cell kind %d is neither ECGI (1) nor NR-CGI (2)" % ck)
             q += 12
         if present & PRESENT_IMSI:
-            memset(digits, 0, 16)
-            nd = 0
-            for i in range(8):
-                if (p[q + i] & 0xF) == 0xF:
-                    break
-                digits[nd] = TBCD_CHARS[p[q + i] & 0xF]
-                nd += 1
-                if (p[q + i] >> 4) == 0xF:
-                    break
-                digits[nd] = TBCD_CHARS[p[q + i] >> 4]
-                nd += 1
-            memcpy(&t.imsi[row, 0], digits, 16)
+            v = sub_at(r, q, 8)
+            nd = tbcd(v.p, v.n, digits)
+            t.set_digits(t.imsi, row, digits, nd)
             q += 8
         if present & PRESENT_STMSI:
-            t.m_tmsi[row] = le32(p + q + 1)
-            put_guti(t, row, -1, -1, p[q], le32(p + q + 1))
+            t.m_tmsi[row] = le32_at(r, q + 1)
+            put_guti(t, row, -1, -1, u8_at(r, q), le32_at(r, q + 1))
             q += 5
         if present & PRESENT_MME:
-            t.mme_ue_s1ap_id[row] = le32(p + q)
+            t.mme_ue_s1ap_id[row] = le32_at(r, q)
             q += 4
         if present & PRESENT_ENB:
-            t.enb_ue_s1ap_id[row] = le32(p + q)
+            t.enb_ue_s1ap_id[row] = le32_at(r, q)
             q += 4
         if present & PRESENT_MENB:
-            t.menb_ue_x2ap_id[row] = le32(p + q)
+            t.menb_ue_x2ap_id[row] = le32_at(r, q)
             q += 4
         if present & PRESENT_SGNB:
-            t.sgnb_ue_x2ap_id[row] = le32(p + q)
+            t.sgnb_ue_x2ap_id[row] = le32_at(r, q)
             q += 4
         if present & PRESENT_CRNTI:
-            t.crnti[row] = le16(p + q)
+            t.crnti[row] = le16_at(r, q)
             q += 2
         if present & PRESENT_TAC:
-            t.tac[row] = <int32_t>le32(p + q)
+            t.tac[row] = <int32_t>le32_at(r, q)
             q += 4
         # --- parameters
         while q < n:
             if q + 3 > n:
                 self.bad(t, row, off + q, "parameter header cut by the record end")
                 break
-            tag = p[q]
-            plen = le16(p + q + 1)
+            tag = u8_at(r, q)
+            plen = le16_at(r, q + 1)
             q += 3
             if q + plen > n:
                 self.bad(t, row, off + q - 3, "parameter %d of %d bytes overruns the record"
                          % (tag, plen))
                 break
-            v = p + q
+            v = sub_at(r, q, plen)
             q += plen
             if tag == TAG_MEAS:
                 if plen < 10:
                     self.bad(t, row, off + q - plen, "meas parameter of %d bytes (needs 10)" % plen)
                     continue
-                a = v[0] | (M_NEIGHBOUR if v[1] else 0)
-                d = <int16_t>le16(v + 4)
+                a = u8_at(&v, 0) | (M_NEIGHBOUR if u8_at(&v, 1) else 0)
+                d = <int16_t>le16_at(&v, 4)
                 if d >= 0:
-                    i = <int32_t>le32(v + 6)
+                    i = <int32_t>le32_at(&v, 6)
                     d |= (<int64_t>(i if i > 0 else 0)) << 10
-                put_meas(t, row, a, <int16_t>le16(v + 2), -1, d)
+                put_meas(t, row, a, <int16_t>le16_at(&v, 2), -1, d)
             elif tag == TAG_CAUSE:
                 if plen < 3:
                     self.bad(t, row, off + q - plen, "cause parameter of %d bytes (needs 3)" % plen)
                     continue
                 if not have_cause:
                     t.cause_proto[row] = C_CHR
-                    t.cause_group[row] = v[0]
-                    t.cause_value[row] = le16(v + 1)
+                    t.cause_group[row] = u8_at(&v, 0)
+                    t.cause_value[row] = le16_at(&v, 1)
                     have_cause = 1
                 else:
-                    put_cause(t, row, C_CHR, v[0], le16(v + 1), -1)
+                    put_cause(t, row, C_CHR, u8_at(&v, 0), le16_at(&v, 1), -1)
             elif tag == TAG_PROTO_CAUSE:
                 if plen < 4:
                     self.bad(t, row, off + q - plen, "proto_cause parameter of %d bytes (needs 4)"
                              % plen)
                     continue
-                put_cause(t, row, v[0], v[1], le16(v + 2), -1)
+                put_cause(t, row, u8_at(&v, 0), u8_at(&v, 1), le16_at(&v, 2), -1)
             elif tag == TAG_TARGET_CELL or tag == TAG_SECONDARY_CELL:
                 if plen < 12:
                     self.bad(t, row, off + q - plen, "cell parameter of %d bytes (needs 12)" % plen)
                     continue
-                if v[0] != 1 and v[0] != 2:
+                if u8_at(&v, 0) != 1 and u8_at(&v, 0) != 2:
                     self.bad(t, row, off + q - plen, "cell kind %d is neither ECGI (1) nor NR-CGI (2)"
-                             % v[0])
+                             % u8_at(&v, 0))
                     continue
                 if tag == TAG_TARGET_CELL:
-                    put_cell(t, row, K_TARGET_NR_CGI if v[0] == 2 else K_TARGET_ECGI,
-                             be24(v + 1), <int64_t>le64(v + 4), -1)
-                elif v[0] == 2:
-                    t.nr_plmn[row] = <int32_t>be24(v + 1)
-                    t.nci[row] = <int64_t>le64(v + 4)
+                    put_cell(t, row, K_TARGET_NR_CGI if u8_at(&v, 0) == 2 else K_TARGET_ECGI,
+                             be24_at(&v, 1), <int64_t>le64_at(&v, 4), -1)
+                elif u8_at(&v, 0) == 2:
+                    t.nr_plmn[row] = <int32_t>be24_at(&v, 1)
+                    t.nci[row] = <int64_t>le64_at(&v, 4)
                 else:
-                    t.plmn[row] = <int32_t>be24(v + 1)
-                    t.eci[row] = <int64_t>le64(v + 4)
+                    t.plmn[row] = <int32_t>be24_at(&v, 1)
+                    t.eci[row] = <int64_t>le64_at(&v, 4)
             elif tag == TAG_ERAB:
                 if plen < 5:
                     self.bad(t, row, off + q - plen, "erab parameter of %d bytes (needs 5)" % plen)
                     continue
-                put_erab(t, row, v[0], -1, v[1] if v[1] else -1, -1)
-                if v[2]:
-                    put_cause(t, row, C_CHR, v[2], le16(v + 3), v[0])
+                put_erab(t, row, u8_at(&v, 0), -1, u8_at(&v, 1) if u8_at(&v, 1) else -1, -1)
+                if u8_at(&v, 2):
+                    put_cause(t, row, C_CHR, u8_at(&v, 2), le16_at(&v, 3), u8_at(&v, 0))
             elif tag == TAG_RAW_PDU:
                 if kind >= 16 and not raw_done:
-                    t.payload_off[row] = put_data(t, v, plen)
+                    t.payload_off[row] = put_data(t, v.p, v.n)
                     t.payload_len[row] = <int32_t>plen
                     raw_done = 1
                 else:
-                    put_str(t, row, S_RAW, put_data(t, v, plen), plen, -1)
+                    put_str(t, row, S_RAW, put_data(t, v.p, v.n), plen, -1)
             elif tag == TAG_EST_CAUSE:
                 if plen < 1:
                     self.bad(t, row, off + q - plen, "est_cause parameter is empty")
                     continue
-                put_cause(t, row, C_CHR, CAUSE_KIND_EST, v[0], -1)
+                put_cause(t, row, C_CHR, CAUSE_KIND_EST, u8_at(&v, 0), -1)
             elif tag == TAG_RRC_RAW:
-                put_str(t, row, S_RAW, put_data(t, v, plen), plen, -1)
+                put_str(t, row, S_RAW, put_data(t, v.p, v.n), plen, -1)
             else:
                 self.c_unknown_params += 1
         if kind >= 16 and not raw_done:

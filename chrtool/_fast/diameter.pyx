@@ -31,10 +31,10 @@ from libc.stdint cimport int64_t, uint8_t, uint32_t
 from libc.string cimport memset
 from chrtool._fast.events cimport (EventTable, P_DIAMETER, F_MALFORMED, F_REQUEST, C_DIAMETER,
                                    C_DIAMETER_EXP, S_APN, S_SESSION_ID, S_ORIGIN_HOST,
-                                   S_ORIGIN_REALM, S_DEST_HOST, S_DEST_REALM, put_cause, put_info,
-                                   put_str)
+                                   S_ORIGIN_REALM, S_DEST_HOST, S_DEST_REALM, malformed,
+                                   payload_cursor, put_cause, put_info, put_str)
 from chrtool._fast.info cimport V_RAT_TYPE, V_ULR_FLAGS, V_DIAMETER_HDR, V_AUTH_APP_ID
-from chrtool._fast.bytes cimport be24, be32
+from chrtool._fast.bytes cimport Cursor, sub_at, u8_at, be24_at, be32_at
 from chrtool._fast.tbcd cimport tbcd
 from chrtool._fast.gtpv2 import match_rows
 
@@ -84,21 +84,13 @@ for _c in GROUPED_3GPP:
 
 cdef struct Walk:
     Py_ssize_t row
-    const uint8_t* p
+    Cursor p                  # the message (a checked view)
     int64_t base
     int64_t exp_vendor
     int64_t exp_code
     int napn
     int64_t apn_off[MAX_APN]
     int64_t apn_len[MAX_APN]
-
-
-cdef inline void malformed(EventTable t, Py_ssize_t row) noexcept:
-    t.flags[row] |= F_MALFORMED
-
-
-cdef inline uint32_t u32(const uint8_t* v, Py_ssize_t l) noexcept:
-    return be32(v) if l >= 4 else 0
 
 
 cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int64_t code, int64_t vendor) except -1:
@@ -116,24 +108,24 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
     cdef Py_ssize_t row = w.row, alen, hdr, dlen, nd, i
     cdef uint32_t code, vendor
     cdef int fl
-    cdef const uint8_t* p = w.p
-    cdef const uint8_t* v
+    cdef Cursor* p = &w.p
+    cdef Cursor v
     cdef uint8_t digits[16]
     cdef bint digit
     while pos < end:
         if pos + 8 > end:
             malformed(t, row)
             return 0
-        code = be32(p + pos)
-        fl = p[pos + 4]
-        alen = be24(p + pos + 5)
+        code = be32_at(p, pos)
+        fl = u8_at(p, pos + 4)
+        alen = be24_at(p, pos + 5)
         hdr = 12 if fl & 0x80 else 8
-        vendor = be32(p + pos + 8) if (fl & 0x80) and pos + 12 <= end else 0
+        vendor = be32_at(p, pos + 8) if (fl & 0x80) and pos + 12 <= end else 0
         if alen < hdr or pos + alen > end:
             malformed(t, row)
             return 0
-        v = p + pos + hdr
         dlen = alen - hdr
+        v = sub_at(p, pos + hdr, dlen)
         if vendor == 0:
             if code < 2048 and G_BASE[code]:
                 if depth < MAX_DEPTH:
@@ -146,23 +138,23 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
                 if dlen < 4:
                     malformed(t, row)
                 elif depth == 0:
-                    set_cause(t, row, C_DIAMETER, be32(v), -1)
+                    set_cause(t, row, C_DIAMETER, be32_at(&v, 0), -1)
                 else:                              # e.g. per Multiple-Services-Credit-Control
-                    put_cause(t, row, C_DIAMETER, -1, be32(v), -1)
+                    put_cause(t, row, C_DIAMETER, -1, be32_at(&v, 0), -1)
             elif code == AVP_EXPERIMENTAL_RESULT_CODE and parent == AVP_EXPERIMENTAL_RESULT:
-                w.exp_code = u32(v, dlen)
+                w.exp_code = be32_at(&v, 0)
             elif code == AVP_VENDOR_ID and parent == AVP_EXPERIMENTAL_RESULT:
-                w.exp_vendor = u32(v, dlen)
+                w.exp_vendor = be32_at(&v, 0)
             elif code == AVP_USER_NAME and depth == 0:
                 digit = 5 <= dlen <= 15
                 for i in range(dlen):
-                    if v[i] < 48 or v[i] > 57:
+                    if u8_at(&v, i) < 48 or u8_at(&v, i) > 57:
                         digit = False
                         break
                 if digit:
-                    t.set_digits(t.imsi, row, v, dlen)
+                    t.set_digits(t.imsi, row, v.p, dlen)
             elif code == AVP_AUTH_APP_ID:
-                put_info(t, row, V_AUTH_APP_ID, u32(v, dlen), -1, -1)
+                put_info(t, row, V_AUTH_APP_ID, be32_at(&v, 0), -1, -1)
             elif code == AVP_SERVICE_SELECTION:
                 if w.napn < MAX_APN:
                     w.apn_off[w.napn] = w.base + pos + hdr
@@ -185,13 +177,13 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
                     avps(t, w, pos + hdr, pos + alen, depth + 1, code)
             elif code == AVP_VISITED_PLMN_ID:
                 if dlen >= 3:
-                    t.plmn[row] = be24(v)
+                    t.plmn[row] = be24_at(&v, 0)
             elif code == AVP_RAT_TYPE:
-                put_info(t, row, V_RAT_TYPE, u32(v, dlen), -1, -1)
+                put_info(t, row, V_RAT_TYPE, be32_at(&v, 0), -1, -1)
             elif code == AVP_ULR_FLAGS:
-                put_info(t, row, V_ULR_FLAGS, u32(v, dlen), -1, -1)
+                put_info(t, row, V_ULR_FLAGS, be32_at(&v, 0), -1, -1)
             elif code == AVP_MSISDN:
-                nd = tbcd(v, dlen, digits)
+                nd = tbcd(v.p, v.n, digits)
                 t.set_digits(t.msisdn, row, digits, nd)
         pos += (alen + 3) & ~3
     return 0
@@ -224,22 +216,21 @@ cdef int apn_items(EventTable t, Walk* w) except -1:
 cdef int decode_msg(EventTable t, Py_ssize_t row) except -1:
     cdef int64_t off = t.payload_off[row]
     cdef Py_ssize_t n = t.payload_len[row], length
-    cdef const uint8_t* p
+    cdef Cursor p = payload_cursor(t, row)
     cdef Walk w
-    if n < 20 or off < 0 or off + n > t.n_data:
+    if n < 20 or p.err:
         malformed(t, row)
         return 0
-    p = &t.data[off]
-    if p[0] != 1:
+    if u8_at(&p, 0) != 1:
         malformed(t, row)
         return 0
-    length = be24(p + 1)
-    t.msg[row] = <int>((be24(p + 5) << 1) | (1 if p[4] & 0x80 else 0))
-    if p[4] & 0x80:
+    length = be24_at(&p, 1)
+    t.msg[row] = <int>((be24_at(&p, 5) << 1) | (1 if u8_at(&p, 4) & 0x80 else 0))
+    if u8_at(&p, 4) & 0x80:
         t.flags[row] |= F_REQUEST
-    t.seq[row] = be32(p + 12)
-    t.e2e[row] = be32(p + 16)
-    put_info(t, row, V_DIAMETER_HDR, p[4], be32(p + 8), p[0])
+    t.seq[row] = be32_at(&p, 12)
+    t.e2e[row] = be32_at(&p, 16)
+    put_info(t, row, V_DIAMETER_HDR, u8_at(&p, 4), be32_at(&p, 8), u8_at(&p, 0))
     if length < 20 or length > n:
         malformed(t, row)
         if length < 20:

@@ -4,6 +4,7 @@
 # chrtool/table/gen_schema.py writes the schema_*.pxi files included here from it.
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t
 from libc.string cimport memcpy, memset
+from chrtool._fast.bytes cimport Cursor, cursor
 
 include "schema_decl.pxi"       # enums, and EventColumns: the typed column views
 
@@ -41,6 +42,26 @@ cdef inline int put_item(EventTable t, Py_ssize_t row, int key, int64_t a, int64
     t.it_d[i] = d
     t.n_items = i + 1
     return 0
+
+
+cdef inline int malformed(EventTable t, Py_ssize_t row) noexcept:
+    """Mark a row F_MALFORMED: the decoder hit bad bytes, the row keeps what came before.
+    Returns 0, so a decoder can `return malformed(t, row)`."""
+    t.flags[row] |= F_MALFORMED
+    return 0
+
+
+cdef inline Cursor payload_cursor(EventTable t, Py_ssize_t row) noexcept:
+    """The row's message bytes (payload_off, payload_len) as a checked view; an empty one with
+    err set when they do not lie inside the data in use."""
+    cdef int64_t off = t.payload_off[row]
+    cdef Py_ssize_t n = t.payload_len[row]
+    cdef Cursor c
+    if off < 0 or n < 0 or off + n > t.n_data:
+        c = cursor(NULL, 0)
+        c.err = True
+        return c
+    return cursor(&t.data[0] + off, n)
 
 
 include "schema_inline.pxi"     # bind_columns, init_row, inherit, put_<kind>()
