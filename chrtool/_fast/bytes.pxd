@@ -1,10 +1,11 @@
 # Reading bytes. Decoders read through a Cursor: a checked view of n bytes with a sticky error
-# flag (what Bits in aper.pxd is for APER). A read that does not fit returns 0 and sets `err`, so
-# a wrong length can never read outside the view; callers check `err` once after a group of
-# reads. Reads come in two forms: at an offset from the start of the view (<type>_at), and at
-# the cursor's position, moving it on (next_<type>).
-# The raw loads (be16, ...) take a pointer the caller has already checked: the cursor uses them,
-# and so may a loop over a span the cursor handed out (span_at / next_span).
+# flag (what Bits in aper.pxd is for APER). A read that does not fit returns 0 (NULL, an empty
+# view) and sets `err`, so a wrong length can never read outside the view; callers check once
+# after a group of reads. Reads come at an offset from the start of the view (<type>_at) or at
+# the cursor's position, which moves on (next_<type>).
+# A fixed-size header is taken with one check: h = span_at(c, off, SIZE) (NULL when it does not
+# fit), then the raw loads below on h[0:SIZE] only. The raw loads are for that and for the
+# cursor itself; nothing else reads through a bare pointer.
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 
 cdef inline uint16_t be16(const uint8_t* p) noexcept nogil:
@@ -35,7 +36,7 @@ cdef inline uint16_t rd16(const uint8_t* p, bint big) noexcept nogil:
 cdef struct Cursor:
     const uint8_t* p      # first byte of the view
     Py_ssize_t n          # bytes in the view
-    Py_ssize_t pos        # where next_* reads
+    Py_ssize_t pos        # where next_* reads; always within 0..n
     bint err              # some read did not fit (sticky)
 
 
@@ -58,7 +59,7 @@ cdef inline bint fits(Cursor* c, Py_ssize_t off, Py_ssize_t k) noexcept nogil:
 
 cdef inline Py_ssize_t left(Cursor* c) noexcept nogil:
     """Bytes from the position to the end of the view."""
-    return c.n - c.pos if c.pos < c.n else 0
+    return c.n - c.pos
 
 
 # --- at an offset from the start of the view (the position does not move)
@@ -93,23 +94,34 @@ cdef inline const uint8_t* span_at(Cursor* c, Py_ssize_t off, Py_ssize_t k) noex
     """The k bytes at off (a pointer into the view), or NULL when they do not fit."""
     return c.p + off if fits(c, off, k) else NULL
 
-cdef inline Cursor sub_at(Cursor* c, Py_ssize_t off, Py_ssize_t k) noexcept nogil:
-    """A view of the k bytes at off; an empty view with err set (here too) when they do not fit."""
+cdef inline Cursor _view(const uint8_t* p, Py_ssize_t n) noexcept nogil:
+    """cursor() for an n already checked (>= 0)."""
     cdef Cursor s
-    if fits(c, off, k):
-        return cursor(c.p + off, k)
-    s = cursor(c.p, 0)
+    s.p = p
+    s.n = n
+    s.pos = 0
+    s.err = False
+    return s
+
+cdef inline Cursor _empty(const uint8_t* p) noexcept nogil:
+    cdef Cursor s = _view(p, 0)
     s.err = True
     return s
+
+cdef inline Cursor sub_at(Cursor* c, Py_ssize_t off, Py_ssize_t k) noexcept nogil:
+    """A view of the k bytes at off; an empty view with err set (here too) when they do not fit."""
+    return _view(c.p + off, k) if fits(c, off, k) else _empty(c.p)
 
 
 # --- at the position, which moves on (to the end of the view when a read does not fit)
 cdef inline bint _take(Cursor* c, Py_ssize_t k) noexcept nogil:
-    if fits(c, c.pos, k):
-        c.pos += k
-        return True
-    c.pos = c.n
-    return False
+    # n - pos >= 0 always, so one unsigned compare also turns away a negative k
+    if <size_t>k > <size_t>(c.n - c.pos):
+        c.err = True
+        c.pos = c.n
+        return False
+    c.pos += k
+    return True
 
 cdef inline uint8_t next_u8(Cursor* c) noexcept nogil:
     return c.p[c.pos - 1] if _take(c, 1) else 0
@@ -135,9 +147,7 @@ cdef inline const uint8_t* next_span(Cursor* c, Py_ssize_t k) noexcept nogil:
 
 cdef inline Cursor next_sub(Cursor* c, Py_ssize_t k) noexcept nogil:
     """A view of the next k bytes (empty, err set here too, when they do not fit)."""
-    cdef Cursor s = sub_at(c, c.pos, k)
-    _take(c, k)
-    return s
+    return _view(c.p + c.pos - k, k) if _take(c, k) else _empty(c.p)
 
 cdef inline void skip(Cursor* c, Py_ssize_t k) noexcept nogil:
     _take(c, k)

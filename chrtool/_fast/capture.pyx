@@ -21,7 +21,7 @@ from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyBy
 from chrtool._fast.events cimport (EventTable, P_NONE, P_S1AP, P_X2AP, P_DIAMETER, P_GTPV2,
                                    P_NGAP, F_TRUNCATED, F_REASSEMBLED, F_MALFORMED)
 from chrtool._fast.bytes cimport (Cursor, cursor, span_at, sub_at, u8_at, be16_at, be24_at,
-                                  be32_at, le32_at, rd16_at, rd32_at)
+                                  be32_at, le32_at, rd16_at, rd32_at, be16, be32, rd32)
 
 from chrtool.errors import InputError
 
@@ -617,9 +617,10 @@ cdef class CaptureReader:
 
     cdef int _walk_pcap(self, EventTable t) except -1:
         cdef Py_ssize_t pos = self.pos, end = self.end, hl = self.rec_hdr, nxt
-        cdef uint32_t caplen, origlen, sec
+        cdef uint32_t caplen, origlen, sec, frac
         cdef int r
         cdef Cursor buf = self._buffer(), packet
+        cdef const uint8_t* h
         if self.finished:
             self.pos = end
             return 0
@@ -628,11 +629,14 @@ cdef class CaptureReader:
                 r = self._scan_pcap(&pos)
                 if r == 0:          # need more data
                     break
-            if end - pos < hl:
+            h = span_at(&buf, pos, hl)          # the record header
+            if h == NULL:
                 self.need = hl
                 break
-            caplen = rd32_at(&buf, pos + 8, self.big)
-            origlen = rd32_at(&buf, pos + 12, self.big)
+            sec = rd32(h, self.big)
+            frac = rd32(h + 4, self.big)
+            caplen = rd32(h + 8, self.big)
+            origlen = rd32(h + 12, self.big)
             if caplen > MAX_RECORD:
                 self._start_damage(pos, "pcap", "record length %d is beyond any snaplen" % caplen)
                 pos += 1
@@ -667,16 +671,15 @@ cdef class CaptureReader:
                     self.problem(self.base_off + pos, "pcap",
                                  "frame %d: record length %d exceeds the snaplen %d"
                                  % (self.frame_no + 1, caplen, self.snaplen))
-            sec = rd32_at(&buf, pos, self.big)
             if caplen > 0 and caplen <= origlen and \
-                    rd32_at(&buf, pos + 4, self.big) < (1000000 if self.ts_scale == 1000 else 1000000000):
+                    frac < (1000000 if self.ts_scale == 1000 else 1000000000):
                 self.have_good = True
                 self.good_sec = sec
             self.frame_no += 1
             self.ctr[C_PACKETS] += 1
             self.ctr[C_BYTES] += caplen
             self.cur_frame = self.frame_no
-            self.cur_ts = <int64_t>sec * 1000000000 + <int64_t>rd32_at(&buf, pos + 4, self.big) * self.ts_scale
+            self.cur_ts = <int64_t>sec * 1000000000 + <int64_t>frac * self.ts_scale
             self.cur_off = self.base_off + pos
             self.cur_trunc = caplen < origlen
             if self.cur_trunc:
@@ -1099,12 +1102,13 @@ cdef class CaptureReader:
         cdef Py_ssize_t ihl, total, n = c.n
         cdef uint16_t frag
         cdef Cursor payload
-        if n < 20 or (u8_at(c, 0) >> 4) != 4:
+        cdef const uint8_t* h = span_at(c, 0, 20)      # the fixed header
+        if h == NULL or (h[0] >> 4) != 4:
             if n >= 1 and (u8_at(c, 0) >> 4) == 6:
                 return self.ipv6(t, c)
-            return self._short(n, "ipv4") if n < 20 else 0
-        ihl = (u8_at(c, 0) & 0x0F) * 4
-        total = be16_at(c, 2)
+            return self._short(n, "ipv4") if h == NULL else 0
+        ihl = (h[0] & 0x0F) * 4
+        total = be16(h + 2)
         if ihl < 20 or ihl > n or total < ihl:
             if self.cur_trunc and ihl >= 20 and ihl > n:
                 return 0
@@ -1120,14 +1124,14 @@ cdef class CaptureReader:
                 self.cur_trunc = True
             total = n          # cut by the snaplen: use what is there, the row is marked
         self.cur_ipver = 4
-        self.cur_src = span_at(c, 12, 4)
-        self.cur_dst = span_at(c, 16, 4)
-        frag = be16_at(c, 6)
+        self.cur_src = h + 12
+        self.cur_dst = h + 16
+        frag = be16(h + 6)
         payload = sub_at(c, ihl, total - ihl)
         if (frag & 0x3FFF) != 0:
-            return self.ip_fragment(t, 4, u8_at(c, 9), be16_at(c, 4), (frag & 0x1FFF) * 8,
+            return self.ip_fragment(t, 4, h[9], be16(h + 4), (frag & 0x1FFF) * 8,
                                     (frag & 0x2000) != 0, &payload)
-        return self.transport(t, u8_at(c, 9), &payload)
+        return self.transport(t, h[9], &payload)
 
     cdef int ipv6(self, EventTable t, Cursor* c) except -1:
         cdef Py_ssize_t plen, n = c.n
@@ -1295,15 +1299,17 @@ cdef class CaptureReader:
         cdef uint16_t sport, dport
         cdef Py_ssize_t ulen, n = c.n
         cdef Cursor payload
+        cdef const uint8_t* h
         if ipproto == 132:
             return self.sctp(t, c)
         if ipproto == 17:
-            if n < 8:
+            h = span_at(c, 0, 8)                        # the UDP header
+            if h == NULL:
                 return self._short(n, "udp")
             self.ctr[C_UDP] += 1
-            sport = be16_at(c, 0)
-            dport = be16_at(c, 2)
-            ulen = be16_at(c, 4)
+            sport = be16(h)
+            dport = be16(h + 2)
+            ulen = be16(h + 4)
             if ulen >= 8 and ulen < n:
                 n = ulen
             if sport == self.port_gtpv2 or dport == self.port_gtpv2:
@@ -1341,16 +1347,20 @@ cdef class CaptureReader:
         cdef int ctype, cflags, proto, rowflags
         cdef uint64_t key
         cdef Cursor data
-        if n < 12:
+        cdef const uint8_t* h = span_at(c, 0, 12)      # the common header
+        if h == NULL:
             return self._short(n, "sctp")
-        sport = be16_at(c, 0)
-        dport = be16_at(c, 2)
-        vtag = be32_at(c, 4)
+        sport = be16(h)
+        dport = be16(h + 2)
+        vtag = be32(h + 4)
         key = (<uint64_t>sport << 48) | (<uint64_t>dport << 32) | vtag
-        while off + 4 <= n:
-            ctype = u8_at(c, off)
-            cflags = u8_at(c, off + 1)
-            clen = be16_at(c, off + 2)
+        while True:
+            h = span_at(c, off, 4)                      # the chunk header
+            if h == NULL:
+                break
+            ctype = h[0]
+            cflags = h[1]
+            clen = be16(h + 2)
             rowflags = 0
             if clen < 4:
                 self.ctr[C_MALFORMED] += 1
@@ -1365,15 +1375,16 @@ cdef class CaptureReader:
                 clen = n - off
                 rowflags |= F_TRUNCATED
             if ctype == 0:
-                if clen < 16:
+                h = span_at(c, off, 16)                 # the DATA chunk header
+                if clen < 16 or h == NULL:
                     if not (rowflags & F_TRUNCATED):
                         self.ctr[C_MALFORMED] += 1
                     off += (clen + 3) & ~3
                     continue
                 self.ctr[C_SCTP_DATA] += 1
-                tsn = be32_at(c, off + 4)
-                stream = be16_at(c, off + 8)
-                ppid = be32_at(c, off + 12)
+                tsn = be32(h + 4)
+                stream = be16(h + 8)
+                ppid = be32(h + 12)
                 proto = self.route_sctp(ppid, sport, dport)
                 plen = clen - 16
                 data = sub_at(c, off + 16, plen)
@@ -1387,7 +1398,7 @@ cdef class CaptureReader:
                     elif (cflags & 3) == 3:
                         self.emit(t, proto, &data, sport, dport, ppid, stream, 0)
                     else:
-                        self.sctp_fragment(t, key, tsn, cflags, stream, be16_at(c, off + 10), ppid,
+                        self.sctp_fragment(t, key, tsn, cflags, stream, be16(h + 10), ppid,
                                            proto, &data, sport, dport)
             off += (clen + 3) & ~3
         return 0
@@ -1497,22 +1508,23 @@ cdef class CaptureReader:
         cdef Py_ssize_t alen, before
         cdef _TcpStream st
         cdef Cursor data
-        if n < 20:
+        cdef const uint8_t* h = span_at(c, 0, 20)      # the fixed header
+        if h == NULL:
             return self._short(n, "tcp")
         self.ctr[C_TCP] += 1
-        sport = be16_at(c, 0)
-        dport = be16_at(c, 2)
+        sport = be16(h)
+        dport = be16(h + 2)
         if sport != self.port_diameter and dport != self.port_diameter:
             return 0
-        doff = (u8_at(c, 12) >> 4) * 4
+        doff = (h[12] >> 4) * 4
         if doff < 20 or doff > n:
             if not self.cur_trunc:
                 self.ctr[C_MALFORMED] += 1
                 self.problem(self.cur_off, "tcp", "frame %d: bad header length %d"
                              % (self.cur_frame, doff))
             return 0
-        seq = be32_at(c, 4)
-        flags = u8_at(c, 13)
+        seq = be32(h + 4)
+        flags = h[13]
         self.ctr[C_TCP_SEGMENTS] += 1
         alen = 4 if self.cur_ipver == 4 else 16
         key = flow_key(self.cur_src, self.cur_dst, alen, sport, dport, 0)

@@ -34,7 +34,7 @@ from chrtool._fast.events cimport (EventTable, P_DIAMETER, F_MALFORMED, F_REQUES
                                    S_ORIGIN_REALM, S_DEST_HOST, S_DEST_REALM, malformed,
                                    payload_cursor, put_cause, put_info, put_str)
 from chrtool._fast.info cimport V_RAT_TYPE, V_ULR_FLAGS, V_DIAMETER_HDR, V_AUTH_APP_ID
-from chrtool._fast.bytes cimport Cursor, sub_at, u8_at, be24_at, be32_at
+from chrtool._fast.bytes cimport Cursor, be24, be32, span_at, sub_at, u8_at, be24_at, be32_at
 from chrtool._fast.tbcd cimport tbcd
 from chrtool._fast.gtpv2 import match_rows
 
@@ -110,15 +110,17 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
     cdef int fl
     cdef Cursor* p = &w.p
     cdef Cursor v
+    cdef const uint8_t* h
     cdef uint8_t digits[16]
     cdef bint digit
     while pos < end:
-        if pos + 8 > end:
+        h = span_at(p, pos, 8)                     # the AVP header
+        if h == NULL or pos + 8 > end:
             malformed(t, row)
             return 0
-        code = be32_at(p, pos)
-        fl = u8_at(p, pos + 4)
-        alen = be24_at(p, pos + 5)
+        code = be32(h)
+        fl = h[4]
+        alen = be24(h + 5)
         hdr = 12 if fl & 0x80 else 8
         vendor = be32_at(p, pos + 8) if (fl & 0x80) and pos + 12 <= end else 0
         if alen < hdr or pos + alen > end:

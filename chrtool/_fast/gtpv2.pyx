@@ -32,8 +32,9 @@ from chrtool._fast.events cimport (EventTable, P_GTPV2, F_REQUEST, F_UNKNOWN_MSG
                                    payload_cursor, put_bearer, put_cause, put_cell, put_fteid,
                                    put_info, put_str)
 from chrtool._fast.info cimport V_EBI, V_RAT_TYPE, V_PDN_TYPE, V_GTP_CAUSE, V_PIGGYBACKED
-from chrtool._fast.bytes cimport (Cursor, cursor, left, skip, sub_at, u8_at, be16_at, be24_at,
-                                  be32_at, next_u8, next_be16, next_be24, next_be32, next_sub)
+from chrtool._fast.bytes cimport (Cursor, cursor, be16, be32, left, skip, span_at, sub_at, u8_at,
+                                  be16_at, be24_at, be32_at, next_u8, next_be16, next_be24,
+                                  next_be32, next_span, next_sub)
 from chrtool._fast.tbcd cimport tbcd
 
 # IE types (29.274 8.1, Table 8.1-1)
@@ -76,11 +77,13 @@ for _t in MESSAGE_TYPES:
 
 cdef int cause(EventTable t, Py_ssize_t row, Cursor* v, int64_t ebi, bint bearer) except -1:
     """Cause (8.4): value, PCE/BCE/CS bits, and the offending IE when the value carries one."""
-    cdef int value = u8_at(v, 0)
-    cdef int bits = u8_at(v, 1) & 7
+    cdef const uint8_t* h = span_at(v, 0, 2)
     cdef int64_t offending = -1
-    if v.err:
+    cdef int value, bits
+    if h == NULL:
         return malformed(t, row)
+    value = h[0]
+    bits = h[1] & 7
     if bearer or t.cause_proto[row] != 0:
         put_cause(t, row, C_GTPV2, -1, value, ebi)
     else:
@@ -121,12 +124,14 @@ cdef int uli(EventTable t, Py_ssize_t row, Cursor* v) except -1:
 
 cdef int fteid(EventTable t, Py_ssize_t row, Cursor* v, int inst, int64_t ebi) except -1:
     """F-TEID (8.22): flags and interface type, TEID/GRE key, the IPv4 address if V4 is set."""
-    cdef int fl = next_u8(v)
-    cdef int64_t teid = next_be32(v)
-    cdef int64_t ipv4 = next_be32(v) if fl & 0x80 else -1
+    cdef const uint8_t* h = span_at(v, 0, 5)
+    cdef int64_t ipv4
+    if h == NULL:
+        return malformed(t, row)
+    ipv4 = be32_at(v, 5) if h[0] & 0x80 else -1
     if v.err:
         return malformed(t, row)
-    put_fteid(t, row, fl & 0x3F, inst, teid, ipv4, ebi)
+    put_fteid(t, row, h[0] & 0x3F, inst, be32(h + 1), ipv4, ebi)
     return 0
 
 
@@ -151,20 +156,23 @@ cdef int bearer_context(EventTable t, Py_ssize_t row, Cursor* v, int64_t base) e
     return walk(t, row, v, base, 1, ebi)
 
 
-cdef int walk(EventTable t, Py_ssize_t row, Cursor* ies, int64_t base, int depth,
+cdef int walk(EventTable t, Py_ssize_t row, Cursor* view, int64_t base, int depth,
               int64_t ebi) except -1:
     """The IEs of a view starting at t.data[base] (8.2.1: type, length, spare+instance, value)."""
     cdef int typ, inst
     cdef Py_ssize_t l, at
     cdef uint8_t digits[16]
     cdef Py_ssize_t nd
+    cdef const uint8_t* h
     cdef Cursor v
-    while left(ies) >= 4:
-        typ = next_u8(ies)
-        l = next_be16(ies)
-        inst = next_u8(ies) & 0xF
+    cdef Cursor ies = view[0]             # a local copy: the compiler keeps it in registers
+    while left(&ies) >= 4:
+        h = next_span(&ies, 4)                     # the IE header, there in full
+        typ = h[0]
+        l = be16(h + 1)
+        inst = h[3] & 0xF
         at = ies.pos
-        v = next_sub(ies, l)
+        v = next_sub(&ies, l)
         if ies.err:
             return malformed(t, row)
         if typ == IE_CAUSE:
@@ -200,7 +208,7 @@ cdef int walk(EventTable t, Py_ssize_t row, Cursor* ies, int64_t base, int depth
                 if l >= 1:
                     put_info(t, row, V_PDN_TYPE, u8_at(&v, 0) & 7, IE_PAA, -1)
                     put_str(t, row, S_PDN_ADDRESS, base + at, l, -1)
-    if left(ies):
+    if left(&ies):
         malformed(t, row)                          # 1 to 3 bytes that are no IE header
     return 0
 
@@ -209,11 +217,13 @@ cdef int decode_msg(EventTable t, Py_ssize_t row) except -1:
     cdef Cursor m = payload_cursor(t, row), ies
     cdef int64_t off = t.payload_off[row]
     cdef Py_ssize_t n = m.n, total, hdr, child
-    cdef int fl = u8_at(&m, 0)
-    cdef int mt = u8_at(&m, 1)
-    total = be16_at(&m, 2) + 4
-    if m.err or (fl >> 5) != 2:
+    cdef const uint8_t* h = span_at(&m, 0, 4)
+    cdef int fl, mt
+    if h == NULL or (h[0] >> 5) != 2:
         return malformed(t, row)
+    fl = h[0]
+    mt = h[1]
+    total = be16(h + 2) + 4
     t.msg[row] = mt
     if IS_REQUEST[mt]:
         t.flags[row] |= F_REQUEST

@@ -9,14 +9,25 @@ cdef inline Py_ssize_t tbcd_from(const uint8_t* p, Py_ssize_t n, Py_ssize_t firs
     its high nibble, as in a mobile identity, 24.008 10.5.1.4, whose low nibble is the type),
     written to out: up to 16, stopping at the 0xF filler. Returns how many."""
     cdef const char* alphabet = b"0123456789*#abc"
-    cdef Py_ssize_t i, k = 0
+    cdef Py_ssize_t i = 0, k = 0
     cdef int d
-    for i in range(first, 2 * n):
-        d = (p[i >> 1] >> (4 * (i & 1))) & 0xF
+    if first:
+        if n < 1 or (p[0] >> 4) == 0xF:
+            return 0
+        out[0] = alphabet[p[0] >> 4]
+        k = i = 1
+    while i < n:
+        d = p[i] & 0xF
         if d == 0xF or k >= 16:
             break
         out[k] = alphabet[d]
         k += 1
+        d = p[i] >> 4
+        if d == 0xF or k >= 16:
+            break
+        out[k] = alphabet[d]
+        k += 1
+        i += 1
     return k
 
 
