@@ -4,8 +4,9 @@
 # after a group of reads. Reads come at an offset from the start of the view (<type>_at) or at
 # the cursor's position, which moves on (next_<type>).
 # A fixed-size header is taken with one check: h = span_at(c, off, SIZE) (NULL when it does not
-# fit), then the raw loads below on h[0:SIZE] only. The raw loads are for that and for the
-# cursor itself; nothing else reads through a bare pointer.
+# fit), then the raw loads below on h[0:SIZE] only: the span check is the length check. The raw
+# loads are for that and for the cursor itself; whole spans (a view's p and n) may go to memcpy
+# and tbcd. Nothing else reads through a bare pointer.
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t
 
 cdef inline uint16_t be16(const uint8_t* p) noexcept nogil:

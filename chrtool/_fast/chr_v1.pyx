@@ -26,8 +26,8 @@ from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORME
                                    C_CHR, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR,
                                    init_row, malformed, put_cause, put_cell, put_erab, put_guti,
                                    put_meas, put_str)
-from chrtool._fast.bytes cimport (Cursor, cursor, sub_at, u8_at, be24_at, le16_at, le32_at,
-                                  le64_at)
+from chrtool._fast.bytes cimport (Cursor, cursor, span_at, sub_at, u8_at, le16_at, be24, le16,
+                                  le32, le64)
 from chrtool._fast.tbcd cimport tbcd
 
 from chrtool._fast.events import COLUMNS as ev_COLUMNS, ITEM_COLUMNS as ev_ITEM_COLUMNS
@@ -559,10 +559,11 @@ cdef class ChrV1Reader:
     cdef int decode_record(self, EventTable t, Cursor* r, int64_t off) except -1:
         """One record, the view r (length and marker already checked)."""
         cdef Py_ssize_t n = r.n
-        cdef int ev = le16_at(r, 4)
-        cdef int present = le16_at(r, 6)
+        cdef const uint8_t* h = span_at(r, 0, RECORD_FIXED)
+        cdef int ev = le16(h + 4)
+        cdef int present = le16(h + 6)
         cdef int kind = EVENT_KIND[ev]
-        cdef int tag, ck, nd, i, have_cause = 0, raw_done = 0
+        cdef int tag, ck, i, have_cause = 0, raw_done = 0
         cdef Py_ssize_t q = RECORD_FIXED, plen, row
         cdef Cursor v
         cdef int64_t a, d
@@ -574,7 +575,7 @@ cdef class ChrV1Reader:
             row = t.add_row()
         init_row(t, row)
         t.frame[row] = self.recno
-        t.ts_ns[row] = <int64_t>le64_at(r, 8)
+        t.ts_ns[row] = <int64_t>le64(h + 8)
         t.src_offset[row] = off
         if kind >= 16:
             t.proto[row] = kind - 16
@@ -589,113 +590,120 @@ cdef class ChrV1Reader:
             self.bad(t, row, off + 6, "reserved identity bits %04x set" % (present & PRESENT_RESERVED))
             present &= ~PRESENT_RESERVED
         self.c_records += 1
-        if q + IDENT_SIZE[present] > n:
+        # --- identities, in bit order: one span of their summed size, read in order
+        h = span_at(r, q, IDENT_SIZE[present])
+        if h == NULL:
             return self.bad(t, row, off + q, "identities (%d bytes) overrun the record of %d bytes"
                             % (IDENT_SIZE[present], n))
-        # --- identities, in bit order
         if present & PRESENT_CELL:
-            ck = u8_at(r, q)
+            ck = h[0]
             if ck == 2:
-                t.nr_plmn[row] = <int32_t>be24_at(r, q + 1)
-                t.nci[row] = <int64_t>le64_at(r, q + 4)
+                t.nr_plmn[row] = <int32_t>be24(h + 1)
+                t.nci[row] = <int64_t>le64(h + 4)
             elif ck == 1:
-                t.plmn[row] = <int32_t>be24_at(r, q + 1)
-                t.eci[row] = <int64_t>le64_at(r, q + 4)
+                t.plmn[row] = <int32_t>be24(h + 1)
+                t.eci[row] = <int64_t>le64(h + 4)
             else:
                 self.bad(t, row, off + q, "cell kind %d is neither ECGI (1) nor NR-CGI (2)" % ck)
-            q += 12
+            h += 12
         if present & PRESENT_IMSI:
-            v = sub_at(r, q, 8)
-            nd = tbcd(v.p, v.n, digits)
-            t.set_digits(t.imsi, row, digits, nd)
-            q += 8
+            memset(digits, 0, 16)
+            tbcd(h, 8, digits)
+            memcpy(&t.imsi[row, 0], digits, 16)
+            h += 8
         if present & PRESENT_STMSI:
-            t.m_tmsi[row] = le32_at(r, q + 1)
-            put_guti(t, row, -1, -1, u8_at(r, q), le32_at(r, q + 1))
-            q += 5
+            t.m_tmsi[row] = le32(h + 1)
+            put_guti(t, row, -1, -1, h[0], le32(h + 1))
+            h += 5
         if present & PRESENT_MME:
-            t.mme_ue_s1ap_id[row] = le32_at(r, q)
-            q += 4
+            t.mme_ue_s1ap_id[row] = le32(h)
+            h += 4
         if present & PRESENT_ENB:
-            t.enb_ue_s1ap_id[row] = le32_at(r, q)
-            q += 4
+            t.enb_ue_s1ap_id[row] = le32(h)
+            h += 4
         if present & PRESENT_MENB:
-            t.menb_ue_x2ap_id[row] = le32_at(r, q)
-            q += 4
+            t.menb_ue_x2ap_id[row] = le32(h)
+            h += 4
         if present & PRESENT_SGNB:
-            t.sgnb_ue_x2ap_id[row] = le32_at(r, q)
-            q += 4
+            t.sgnb_ue_x2ap_id[row] = le32(h)
+            h += 4
         if present & PRESENT_CRNTI:
-            t.crnti[row] = le16_at(r, q)
-            q += 2
+            t.crnti[row] = le16(h)
+            h += 2
         if present & PRESENT_TAC:
-            t.tac[row] = <int32_t>le32_at(r, q)
-            q += 4
-        # --- parameters
+            t.tac[row] = <int32_t>le32(h)
+        q += IDENT_SIZE[present]
+        # --- parameters: each field group is one span, whose check is the length check
         while q < n:
-            if q + 3 > n:
+            h = span_at(r, q, 3)
+            if h == NULL:
                 self.bad(t, row, off + q, "parameter header cut by the record end")
                 break
-            tag = u8_at(r, q)
-            plen = le16_at(r, q + 1)
+            tag = h[0]
+            plen = le16(h + 1)
             q += 3
-            if q + plen > n:
+            v = sub_at(r, q, plen)
+            if v.err:
                 self.bad(t, row, off + q - 3, "parameter %d of %d bytes overruns the record"
                          % (tag, plen))
                 break
-            v = sub_at(r, q, plen)
             q += plen
             if tag == TAG_MEAS:
-                if plen < 10:
+                h = span_at(&v, 0, 10)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "meas parameter of %d bytes (needs 10)" % plen)
                     continue
-                a = u8_at(&v, 0) | (M_NEIGHBOUR if u8_at(&v, 1) else 0)
-                d = <int16_t>le16_at(&v, 4)
+                a = h[0] | (M_NEIGHBOUR if h[1] else 0)
+                d = <int16_t>le16(h + 4)
                 if d >= 0:
-                    i = <int32_t>le32_at(&v, 6)
+                    i = <int32_t>le32(h + 6)
                     d |= (<int64_t>(i if i > 0 else 0)) << 10
-                put_meas(t, row, a, <int16_t>le16_at(&v, 2), -1, d)
+                put_meas(t, row, a, <int16_t>le16(h + 2), -1, d)
             elif tag == TAG_CAUSE:
-                if plen < 3:
+                h = span_at(&v, 0, 3)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "cause parameter of %d bytes (needs 3)" % plen)
                     continue
                 if not have_cause:
                     t.cause_proto[row] = C_CHR
-                    t.cause_group[row] = u8_at(&v, 0)
-                    t.cause_value[row] = le16_at(&v, 1)
+                    t.cause_group[row] = h[0]
+                    t.cause_value[row] = le16(h + 1)
                     have_cause = 1
                 else:
-                    put_cause(t, row, C_CHR, u8_at(&v, 0), le16_at(&v, 1), -1)
+                    put_cause(t, row, C_CHR, h[0], le16(h + 1), -1)
             elif tag == TAG_PROTO_CAUSE:
-                if plen < 4:
+                h = span_at(&v, 0, 4)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "proto_cause parameter of %d bytes (needs 4)"
                              % plen)
                     continue
-                put_cause(t, row, u8_at(&v, 0), u8_at(&v, 1), le16_at(&v, 2), -1)
+                put_cause(t, row, h[0], h[1], le16(h + 2), -1)
             elif tag == TAG_TARGET_CELL or tag == TAG_SECONDARY_CELL:
-                if plen < 12:
+                h = span_at(&v, 0, 12)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "cell parameter of %d bytes (needs 12)" % plen)
                     continue
-                if u8_at(&v, 0) != 1 and u8_at(&v, 0) != 2:
+                if h[0] != 1 and h[0] != 2:
                     self.bad(t, row, off + q - plen, "cell kind %d is neither ECGI (1) nor NR-CGI (2)"
-                             % u8_at(&v, 0))
+                             % h[0])
                     continue
                 if tag == TAG_TARGET_CELL:
-                    put_cell(t, row, K_TARGET_NR_CGI if u8_at(&v, 0) == 2 else K_TARGET_ECGI,
-                             be24_at(&v, 1), <int64_t>le64_at(&v, 4), -1)
-                elif u8_at(&v, 0) == 2:
-                    t.nr_plmn[row] = <int32_t>be24_at(&v, 1)
-                    t.nci[row] = <int64_t>le64_at(&v, 4)
+                    put_cell(t, row, K_TARGET_NR_CGI if h[0] == 2 else K_TARGET_ECGI,
+                             be24(h + 1), <int64_t>le64(h + 4), -1)
+                elif h[0] == 2:
+                    t.nr_plmn[row] = <int32_t>be24(h + 1)
+                    t.nci[row] = <int64_t>le64(h + 4)
                 else:
-                    t.plmn[row] = <int32_t>be24_at(&v, 1)
-                    t.eci[row] = <int64_t>le64_at(&v, 4)
+                    t.plmn[row] = <int32_t>be24(h + 1)
+                    t.eci[row] = <int64_t>le64(h + 4)
             elif tag == TAG_ERAB:
-                if plen < 5:
+                h = span_at(&v, 0, 5)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "erab parameter of %d bytes (needs 5)" % plen)
                     continue
-                put_erab(t, row, u8_at(&v, 0), -1, u8_at(&v, 1) if u8_at(&v, 1) else -1, -1)
-                if u8_at(&v, 2):
-                    put_cause(t, row, C_CHR, u8_at(&v, 2), le16_at(&v, 3), u8_at(&v, 0))
+                put_erab(t, row, h[0], -1, h[1] if h[1] else -1, -1)
+                if h[2]:
+                    put_cause(t, row, C_CHR, h[2], le16(h + 3), h[0])
             elif tag == TAG_RAW_PDU:
                 if kind >= 16 and not raw_done:
                     t.payload_off[row] = put_data(t, v.p, v.n)
@@ -704,10 +712,11 @@ cdef class ChrV1Reader:
                 else:
                     put_str(t, row, S_RAW, put_data(t, v.p, v.n), plen, -1)
             elif tag == TAG_EST_CAUSE:
-                if plen < 1:
+                h = span_at(&v, 0, 1)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "est_cause parameter is empty")
                     continue
-                put_cause(t, row, C_CHR, CAUSE_KIND_EST, u8_at(&v, 0), -1)
+                put_cause(t, row, C_CHR, CAUSE_KIND_EST, h[0], -1)
             elif tag == TAG_RRC_RAW:
                 put_str(t, row, S_RAW, put_data(t, v.p, v.n), plen, -1)
             else:
