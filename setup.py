@@ -47,7 +47,7 @@ PACKAGES = ["chrtool." + os.path.relpath(d, "chrtool").replace(os.sep, ".")
 setup(
     packages=["chrtool", *PACKAGES, "chrtool.decoders"],
     package_dir={"chrtool.decoders": "decoders"},
-    package_data={"chrtool.diagnose": ["rules.toml"], "chrtool._fast": ["*.pxd", "*.pyi"],
+    package_data={"chrtool.diagnose": ["rules.toml"], "chrtool._fast": ["*.pxd", "*.pxi", "*.pyi"],
                   "chrtool.decoders": ["*.json", "*.toml", "maps/*"]},
     ext_modules=cythonize(list(extensions()), compiler_directives=DIRECTIVES,
                           include_path=["."], annotate=DEBUG),

@@ -108,7 +108,8 @@ def cause_value(kind, name):
     return k, CAUSES[k].index(name)
 
 
-# Measurement kinds (MeasKind in chrtool/_fast/events.pxd, same numbers). Values are scaled
+# Measurement kinds (the event table's, chrtool/table/schema.py: same numbers, checked by
+# tests/table/test_schema.py). Values are scaled
 # integers: dB/dBm quantities x100 (-11250 = -112.50 dBm); CQI and TA (TA index, 36.213) raw.
 MEAS_KINDS = {1: "rsrp", 2: "rsrq", 3: "sinr", 4: "cqi", 5: "ta",
               6: "ss_rsrp", 7: "ss_rsrq", 8: "ss_sinr"}

@@ -1,7 +1,7 @@
 # What the S1AP and X2AP walkers share: the per-message context, causes, the PDU header walk
 # and the ProtocolIE-Container loop. Each protocol module keeps only its IE dispatch (decode_ie).
 from libc.stdint cimport int64_t, uint8_t
-from chrtool._fast.events cimport EventTable, F_MALFORMED, F_UNKNOWN_MSG, I_IE, I_CAUSE, put_item
+from chrtool._fast.events cimport EventTable, F_MALFORMED, F_UNKNOWN_MSG, put_cause, put_ie
 from chrtool._fast.aper cimport Bits, bits_init, get_bits, align, get_count, get_open, FRAG_UNIT
 
 cdef struct Ctx:
@@ -22,7 +22,7 @@ cdef inline int set_cause(EventTable t, Ctx* c, int64_t group, int64_t value, in
     """The message-level Cause IE goes to the columns; per-E-RAB causes are items only (d=E-RAB
     id), so each Cause IE is one cause and a row's columns never repeat an E-RAB's."""
     if not top:
-        put_item(t, c.row, I_CAUSE, c.cause_proto, group, value, context)
+        put_cause(t, c.row, c.cause_proto, group, value, context)
         return 0
     t.cause_proto[c.row] = c.cause_proto
     t.cause_group[c.row] = <short>group
@@ -53,7 +53,7 @@ cdef inline int walk_ies(EventTable t, Ctx* c, Bits* v, IeDecoder decode_ie) exc
         if ie_id < 0:
             t.flags[c.row] |= F_MALFORMED
             return 0
-        put_item(t, c.row, I_IE, ie_id, w.p - c.d0, w.nbits >> 3, crit)
+        put_ie(t, c.row, ie_id, w.p - c.d0, w.nbits >> 3, crit)
         decode_ie(t, c, ie_id, &w)
         if w.err:
             t.flags[c.row] |= F_MALFORMED
@@ -118,7 +118,7 @@ cdef inline bint pdu_begin(EventTable t, Ctx* c, Py_ssize_t row, int cause_proto
         t.flags[row] |= F_UNKNOWN_MSG
     if trunc:
         t.flags[row] |= F_MALFORMED
-    put_item(t, row, I_IE, -1, v.p - c.d0, v.nbits >> 3, crit)
+    put_ie(t, row, -1, v.p - c.d0, v.nbits >> 3, crit)
     if pc == private_pc:
         return False                                  # PrivateIE-Container: nothing to read
     get_bits(v, 1)                                    # SEQUENCE extension bit

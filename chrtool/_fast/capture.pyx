@@ -6,8 +6,9 @@ chunk; no Python object is made per packet on the common path (complete SCTP DAT
 GTPv2-C, TCP segments holding whole Diameter messages). Payloads are copied into the batch's data
 buffer, so a batch stays valid after the chunk it came from is gone.
 
-Reassembly (IPv4/IPv6 fragments, fragmented SCTP user messages, TCP streams for Diameter) keeps
-bounded state (see docs/capture.md). Damaged input is reported in `problems` as
+Every header is read through a checked cursor (bytes.pxd) over the bytes of its own record,
+packet or layer, so a wrong length can never read past them. Reassembly (IPv4/IPv6 fragments,
+fragmented SCTP user messages, TCP streams for Diameter) keeps bounded state (see docs/capture.md). Damaged input is reported in `problems` as
 (byte offset, layer, message) and decoding resumes at the next plausible record.
 """
 import numpy as np
@@ -19,7 +20,8 @@ from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
 from chrtool._fast.events cimport (EventTable, P_NONE, P_S1AP, P_X2AP, P_DIAMETER, P_GTPV2,
                                    P_NGAP, F_TRUNCATED, F_REASSEMBLED, F_MALFORMED)
-from chrtool._fast.bytes cimport be16, be24, be32, rd16, rd32
+from chrtool._fast.bytes cimport (Cursor, cursor, span_at, sub_at, u8_at, be16_at, be24_at,
+                                  be32_at, le32_at, rd16_at, rd32_at, be16, be32, rd32)
 
 from chrtool.errors import InputError
 
@@ -179,14 +181,15 @@ cdef inline bint known_block(uint32_t bt) noexcept nogil:
             bt == BT_ISB or bt == BT_EPB or bt == BT_JOURNAL or bt == BT_DSB or
             bt == BT_CUSTOM or bt == BT_CUSTOM_NC)
 
-cdef inline bint diameter_plausible(const uint8_t* p, Py_ssize_t n) noexcept nogil:
-    """A Diameter header at p: version 1, length a multiple of 4 in [20, MAX], reserved flags 0."""
+cdef inline bint diameter_plausible(Cursor* c, Py_ssize_t at) noexcept nogil:
+    """A Diameter header at c[at]: version 1, length a multiple of 4 in [20, MAX], reserved
+    flags 0 (as far as the view goes)."""
     cdef uint32_t mlen
-    if n < 5:
-        return n >= 1 and p[0] == 1
-    mlen = be24(p + 1)
-    return p[0] == 1 and mlen >= 20 and mlen <= MAX_DIAMETER and (mlen & 3) == 0 and \
-        (p[4] & 0x0F) == 0
+    if c.n - at < 5:
+        return c.n - at >= 1 and u8_at(c, at) == 1
+    mlen = be24_at(c, at + 1)
+    return u8_at(c, at) == 1 and mlen >= 20 and mlen <= MAX_DIAMETER and (mlen & 3) == 0 and \
+        (u8_at(c, at + 4) & 0x0F) == 0
 
 
 # ------------------------------------------------------------------------- SCTP duplicate TSNs
@@ -441,6 +444,10 @@ cdef class CaptureReader:
         cdef uint8_t[::1] v = self.buf_arr
         self.bp = &v[0]
 
+    cdef inline Cursor _buffer(self) noexcept:
+        """The bytes read and not yet dropped, bp[:end], as a checked view."""
+        return cursor(self.bp, self.end)
+
     cdef int _fill(self) except -1:
         """Move unread bytes to the front and read until `need` bytes (and a chunk) are there."""
         cdef Py_ssize_t keep = self.end - self.pos, target
@@ -508,12 +515,12 @@ cdef class CaptureReader:
 
     def _read_file_header(self):
         cdef Py_ssize_t avail = self.end - self.pos
-        cdef const uint8_t* h = self.bp + self.pos
+        cdef Cursor h = cursor(self.bp + self.pos, avail)
         cdef uint32_t magic_le
         if avail < 4:
             raise InputError("%s: %s" % (self.name, "empty file" if avail == 0 else
                                          "too short for a capture file (%d bytes)" % avail))
-        magic_le = (<uint32_t>h[0]) | (<uint32_t>h[1] << 8) | (<uint32_t>h[2] << 16) | (<uint32_t>h[3] << 24)
+        magic_le = le32_at(&h, 0)
         self.rec_hdr = 16
         if magic_le == BT_SHB:
             self.fmt = FMT_PCAPNG
@@ -544,8 +551,8 @@ cdef class CaptureReader:
             self.pos = self.end
             self.finished = True
             return
-        self.snaplen = rd32(h + 16, self.big)
-        self.linktype = rd32(h + 20, self.big) & 0xFFFF
+        self.snaplen = rd32_at(&h, 16, self.big)
+        self.linktype = rd32_at(&h, 20, self.big) & 0xFFFF
         self.linktypes = [self.linktype]
         self.cur_link = self.linktype
         if not link_supported(self.linktype):
@@ -557,9 +564,10 @@ cdef class CaptureReader:
     # ------------------------------------------------------------------ classic pcap
     cdef inline bint _pcap_plausible(self, Py_ssize_t at, bint strict, bint allow_empty=False) noexcept:
         """Is there a believable record header at bp[at]? (caller checked rec_hdr bytes exist)"""
-        cdef const uint8_t* h = self.bp + at
-        cdef uint32_t frac = rd32(h + 4, self.big)
-        cdef uint32_t caplen = rd32(h + 8, self.big), origlen = rd32(h + 12, self.big)
+        cdef Cursor buf = self._buffer()
+        cdef uint32_t frac = rd32_at(&buf, at + 4, self.big)
+        cdef uint32_t caplen = rd32_at(&buf, at + 8, self.big)
+        cdef uint32_t origlen = rd32_at(&buf, at + 12, self.big)
         cdef int64_t lim = MAX_RECORD
         if caplen > MAX_RECORD:
             return False
@@ -578,6 +586,7 @@ cdef class CaptureReader:
         their timestamps within a day of each other; 0: not; -1: more data needed (self.need)."""
         cdef Py_ssize_t pos = cand, end = self.end, hl = self.rec_hdr, nxt
         cdef uint32_t sec, sec0 = 0, caplen
+        cdef Cursor buf = self._buffer()
         cdef int k
         for k in range(depth):
             if end - pos < hl:
@@ -592,11 +601,11 @@ cdef class CaptureReader:
                 return -1
             if not self._pcap_plausible(pos, True):
                 return 0
-            sec = rd32(self.bp + pos, self.big)
+            sec = rd32_at(&buf, pos, self.big)
             if k > 0 and (sec > sec0 + 86400 or sec + 86400 < sec0):
                 return 0
             sec0 = sec
-            caplen = rd32(self.bp + pos + 8, self.big)
+            caplen = rd32_at(&buf, pos + 8, self.big)
             nxt = pos + hl + caplen
             if nxt > end:
                 if self.eof:
@@ -608,8 +617,9 @@ cdef class CaptureReader:
 
     cdef int _walk_pcap(self, EventTable t) except -1:
         cdef Py_ssize_t pos = self.pos, end = self.end, hl = self.rec_hdr, nxt
-        cdef uint32_t caplen, origlen, sec
+        cdef uint32_t caplen, origlen, sec, frac
         cdef int r
+        cdef Cursor buf = self._buffer(), packet
         cdef const uint8_t* h
         if self.finished:
             self.pos = end
@@ -619,10 +629,12 @@ cdef class CaptureReader:
                 r = self._scan_pcap(&pos)
                 if r == 0:          # need more data
                     break
-            if end - pos < hl:
+            h = span_at(&buf, pos, hl)          # the record header
+            if h == NULL:
                 self.need = hl
                 break
-            h = self.bp + pos
+            sec = rd32(h, self.big)
+            frac = rd32(h + 4, self.big)
             caplen = rd32(h + 8, self.big)
             origlen = rd32(h + 12, self.big)
             if caplen > MAX_RECORD:
@@ -659,21 +671,21 @@ cdef class CaptureReader:
                     self.problem(self.base_off + pos, "pcap",
                                  "frame %d: record length %d exceeds the snaplen %d"
                                  % (self.frame_no + 1, caplen, self.snaplen))
-            sec = rd32(h, self.big)
             if caplen > 0 and caplen <= origlen and \
-                    rd32(h + 4, self.big) < (1000000 if self.ts_scale == 1000 else 1000000000):
+                    frac < (1000000 if self.ts_scale == 1000 else 1000000000):
                 self.have_good = True
                 self.good_sec = sec
             self.frame_no += 1
             self.ctr[C_PACKETS] += 1
             self.ctr[C_BYTES] += caplen
             self.cur_frame = self.frame_no
-            self.cur_ts = <int64_t>sec * 1000000000 + <int64_t>rd32(h + 4, self.big) * self.ts_scale
+            self.cur_ts = <int64_t>sec * 1000000000 + <int64_t>frac * self.ts_scale
             self.cur_off = self.base_off + pos
             self.cur_trunc = caplen < origlen
             if self.cur_trunc:
                 self.ctr[C_TRUNCATED] += 1
-            self.link(t, self.bp + pos + hl, caplen)
+            packet = sub_at(&buf, pos + hl, caplen)
+            self.link(t, &packet)
             pos += hl + caplen
         self.pos = pos
         return 0
@@ -730,6 +742,7 @@ cdef class CaptureReader:
         cdef uint32_t btype, blen, bom
         cdef bint big
         cdef int r
+        cdef Cursor buf = self._buffer()
         if self.finished:
             self.pos = end
             return 0
@@ -741,10 +754,10 @@ cdef class CaptureReader:
             if end - pos < 12:
                 self.need = 12
                 break
-            btype = rd32(self.bp + pos, self.big)
+            btype = rd32_at(&buf, pos, self.big)
             big = self.big
             if btype == BT_SHB:
-                bom = be32(self.bp + pos + 8)
+                bom = be32_at(&buf, pos + 8)
                 if bom == 0x1A2B3C4D:
                     big = True
                 elif bom == 0x4D3C2B1A:
@@ -753,7 +766,7 @@ cdef class CaptureReader:
                     self._start_damage(pos, "pcapng", "section header with a bad byte-order magic")
                     pos += 1
                     continue
-            blen = rd32(self.bp + pos + 4, big)
+            blen = rd32_at(&buf, pos + 4, big)
             if blen < 12 or (blen & 3) or blen > MAX_BLOCK:
                 self._start_damage(pos, "pcapng", "block of type 0x%x with implausible length %d"
                                    % (btype, blen))
@@ -767,7 +780,7 @@ cdef class CaptureReader:
                     continue
                 self.need = blen
                 break
-            if rd32(self.bp + pos + blen - 4, big) != blen:
+            if rd32_at(&buf, pos + blen - 4, big) != blen:
                 self._start_damage(pos, "pcapng", "block of type 0x%x: trailing length does not "
                                    "match %d" % (btype, blen))
                 pos += 1
@@ -782,13 +795,14 @@ cdef class CaptureReader:
         cdef Py_ssize_t end = self.end
         cdef uint32_t btype, blen, bom
         cdef bint big = self.big
+        cdef Cursor buf = self._buffer()
         need[0] = 0
         if end - pos < 12:
             need[0] = 12
             return False
-        btype = rd32(self.bp + pos, big)
+        btype = rd32_at(&buf, pos, big)
         if btype == BT_SHB:
-            bom = be32(self.bp + pos + 8)
+            bom = be32_at(&buf, pos + 8)
             if bom == 0x1A2B3C4D:
                 big = True
             elif bom == 0x4D3C2B1A:
@@ -797,15 +811,15 @@ cdef class CaptureReader:
                 return False
         elif not known_block(btype):
             return False
-        blen = rd32(self.bp + pos + 4, big)
+        blen = rd32_at(&buf, pos + 4, big)
         if blen < 12 or (blen & 3) or blen > MAX_BLOCK:
             return False
-        if btype == BT_EPB and (blen < 32 or rd32(self.bp + pos + 8, big) >= len(self.if_link)):
+        if btype == BT_EPB and (blen < 32 or rd32_at(&buf, pos + 8, big) >= len(self.if_link)):
             return False
         if end - pos < blen:
             need[0] = blen
             return False
-        return rd32(self.bp + pos + blen - 4, big) == blen
+        return rd32_at(&buf, pos + blen - 4, big) == blen
 
     cdef int _scan_pcapng(self, Py_ssize_t* ppos) except -1:
         cdef Py_ssize_t pos = ppos[0], end = self.end, need
@@ -831,7 +845,8 @@ cdef class CaptureReader:
 
     cdef int _block(self, EventTable t, Py_ssize_t pos, uint32_t btype, uint32_t blen,
                     bint big) except -1:
-        cdef const uint8_t* b = self.bp + pos
+        cdef Cursor buf = self._buffer(), packet
+        cdef Cursor b = sub_at(&buf, pos, blen)
         cdef uint32_t iface, caplen, origlen, ts_hi, ts_lo
         cdef uint64_t ts, units
         cdef int64_t off = self.base_off + pos
@@ -841,27 +856,27 @@ cdef class CaptureReader:
                 self.problem(off, "pcapng", "section header block too short (%d bytes)" % blen)
                 return 0
             self.big = big
-            if rd16(b + 12, big) != 1:
+            if rd16_at(&b, 12, big) != 1:
                 self.problem(off, "pcapng", "section version %d.%d is not 1.x; read as 1.0"
-                             % (rd16(b + 12, big), rd16(b + 14, big)))
+                             % (rd16_at(&b, 12, big), rd16_at(&b, 14, big)))
             self.byte_order = "big" if big else "little"
             self.if_link = []; self.if_units = []; self.if_offset = []; self.if_snap = []
             return 0
         if btype == BT_IDB:
-            self._idb(b, blen, off)
+            self._idb(&b, off)
             return 0
         if btype == BT_EPB or btype == BT_OPB:
             if blen < 32:
                 self.problem(off, "pcapng", "packet block too short (%d bytes)" % blen)
                 return 0
             if btype == BT_EPB:
-                iface = rd32(b + 8, big)
+                iface = rd32_at(&b, 8, big)
             else:
-                iface = rd16(b + 8, big)
-            ts_hi = rd32(b + 12, big)
-            ts_lo = rd32(b + 16, big)
-            caplen = rd32(b + 20, big)
-            origlen = rd32(b + 24, big)
+                iface = rd16_at(&b, 8, big)
+            ts_hi = rd32_at(&b, 12, big)
+            ts_lo = rd32_at(&b, 16, big)
+            caplen = rd32_at(&b, 20, big)
+            origlen = rd32_at(&b, 24, big)
             data_at = 28
             if caplen > blen - 32:
                 self.problem(off, "pcapng", "frame %d: captured length %d is longer than its block"
@@ -873,7 +888,7 @@ cdef class CaptureReader:
                 self.problem(off, "pcapng", "simple packet block too short (%d bytes)" % blen)
                 return 0
             iface = 0
-            origlen = rd32(b + 8, big)
+            origlen = rd32_at(&b, 8, big)
             caplen = blen - 16
             if origlen < caplen:
                 caplen = origlen
@@ -918,13 +933,14 @@ cdef class CaptureReader:
         if not link_supported(self.cur_link):
             self.ctr[C_UNDECODED_LINK] += 1
             return 0
-        self.link(t, b + data_at, caplen)
+        packet = sub_at(&b, data_at, caplen)
+        self.link(t, &packet)
         return 0
 
-    cdef int _idb(self, const uint8_t* b, uint32_t blen, int64_t off) except -1:
+    cdef int _idb(self, Cursor* b, int64_t off) except -1:
         cdef bint big = self.big
         cdef int lt
-        cdef Py_ssize_t o = 16, end = blen - 4
+        cdef Py_ssize_t blen = b.n, o = 16, end = blen - 4
         cdef uint16_t code, olen
         cdef uint64_t units = 1000000
         cdef int64_t tsoffset = 0
@@ -933,14 +949,14 @@ cdef class CaptureReader:
             self.problem(off, "pcapng", "interface description block too short (%d bytes)" % blen)
             lt = -1
         else:
-            lt = rd16(b + 8, big)
+            lt = rd16_at(b, 8, big)
             while o + 4 <= end:
-                code = rd16(b + o, big)
-                olen = rd16(b + o + 2, big)
+                code = rd16_at(b, o, big)
+                olen = rd16_at(b, o + 2, big)
                 if code == 0 or o + 4 + olen > end:
                     break
                 if code == 9 and olen >= 1:       # if_tsresol
-                    v = b[o + 4]
+                    v = u8_at(b, o + 4)
                     if v & 0x80:
                         if (v & 0x7F) > 63:
                             self.problem(off, "pcapng", "if_tsresol 2^-%d is not supported" % (v & 0x7F))
@@ -955,9 +971,9 @@ cdef class CaptureReader:
                                 units *= 10
                 elif code == 14 and olen >= 8:    # if_tsoffset (seconds)
                     if big:
-                        tsoffset = <int64_t>((<uint64_t>be32(b + o + 4) << 32) | be32(b + o + 8))
+                        tsoffset = <int64_t>((<uint64_t>be32_at(b, o + 4) << 32) | be32_at(b, o + 8))
                     else:
-                        tsoffset = <int64_t>((<uint64_t>rd32(b + o + 8, False) << 32) | rd32(b + o + 4, False))
+                        tsoffset = <int64_t>((<uint64_t>le32_at(b, o + 8) << 32) | le32_at(b, o + 4))
                 o += 4 + ((olen + 3) & ~3)
             if units == 0:
                 units = 1000000
@@ -967,7 +983,7 @@ cdef class CaptureReader:
         self.if_link.append(lt)
         self.if_units.append(units)
         self.if_offset.append(tsoffset)
-        self.if_snap.append(rd32(b + 12, big) if blen >= 20 else 0)
+        self.if_snap.append(rd32_at(b, 12, big) if blen >= 20 else 0)
         self.linktypes.append(lt)
         if self.linktype < 0:
             self.linktype = lt
@@ -1019,42 +1035,43 @@ cdef class CaptureReader:
         return 0
 
     # ------------------------------------------------------------------ link layer
-    cdef int link(self, EventTable t, const uint8_t* p, Py_ssize_t n) except -1:
+    cdef int link(self, EventTable t, Cursor* c) except -1:
         cdef uint16_t ethertype
         cdef uint32_t af
-        cdef Py_ssize_t off
+        cdef Py_ssize_t off, n = c.n
         cdef int lt = self.cur_link
+        cdef Cursor ip
         self.cur_extra_flags = 0
         if lt == LINK_ETHERNET:
             if n < 14:
                 return self._short(n, "ethernet")
-            ethertype = be16(p + 12)
+            ethertype = be16_at(c, 12)
             off = 14
             while (ethertype == 0x8100 or ethertype == 0x88A8 or ethertype == 0x9100 or
                    ethertype == 0x9200) and off + 4 <= n:
-                ethertype = be16(p + off + 2)
+                ethertype = be16_at(c, off + 2)
                 off += 4
         elif lt == LINK_SLL:
             if n < 16:
                 return self._short(n, "linux-sll")
-            ethertype = be16(p + 14)
+            ethertype = be16_at(c, 14)
             off = 16
         elif lt == LINK_SLL2:
             if n < 20:
                 return self._short(n, "linux-sll2")
-            ethertype = be16(p)
+            ethertype = be16_at(c, 0)
             off = 20
         elif lt == LINK_RAW or lt == LINK_IPV4 or lt == LINK_IPV6 or lt == LINK_RAW_12 or lt == LINK_RAW_14:
             if n < 1:
                 return 0
-            ethertype = 0x0800 if (p[0] >> 4) == 4 else (0x86DD if (p[0] >> 4) == 6 else 0)
+            ethertype = 0x0800 if (u8_at(c, 0) >> 4) == 4 else (0x86DD if (u8_at(c, 0) >> 4) == 6 else 0)
             off = 0
         elif lt == LINK_NULL or lt == LINK_LOOP:
             if n < 4:
                 return self._short(n, "null")
-            af = be32(p) if lt == LINK_LOOP else rd32(p, False)
+            af = be32_at(c, 0) if lt == LINK_LOOP else le32_at(c, 0)
             if lt == LINK_NULL and af > 0xFFFF:
-                af = be32(p)
+                af = be32_at(c, 0)
             off = 4
             if af == 2:
                 ethertype = 0x0800
@@ -1065,10 +1082,11 @@ cdef class CaptureReader:
         else:
             self.ctr[C_UNDECODED_LINK] += 1
             return 0
+        ip = sub_at(c, off, n - off)
         if ethertype == 0x0800:
-            return self.ipv4(t, p + off, n - off)
+            return self.ipv4(t, &ip)
         if ethertype == 0x86DD:
-            return self.ipv6(t, p + off, n - off)
+            return self.ipv6(t, &ip)
         self.ctr[C_OTHER] += 1
         return 0
 
@@ -1080,15 +1098,17 @@ cdef class CaptureReader:
         return 0
 
     # ------------------------------------------------------------------ IP
-    cdef int ipv4(self, EventTable t, const uint8_t* p, Py_ssize_t n) except -1:
-        cdef Py_ssize_t ihl, total
+    cdef int ipv4(self, EventTable t, Cursor* c) except -1:
+        cdef Py_ssize_t ihl, total, n = c.n
         cdef uint16_t frag
-        if n < 20 or (p[0] >> 4) != 4:
-            if n >= 1 and (p[0] >> 4) == 6:
-                return self.ipv6(t, p, n)
-            return self._short(n, "ipv4") if n < 20 else 0
-        ihl = (p[0] & 0x0F) * 4
-        total = be16(p + 2)
+        cdef Cursor payload
+        cdef const uint8_t* h = span_at(c, 0, 20)      # the fixed header
+        if h == NULL or (h[0] >> 4) != 4:
+            if n >= 1 and (u8_at(c, 0) >> 4) == 6:
+                return self.ipv6(t, c)
+            return self._short(n, "ipv4") if h == NULL else 0
+        ihl = (h[0] & 0x0F) * 4
+        total = be16(h + 2)
         if ihl < 20 or ihl > n or total < ihl:
             if self.cur_trunc and ihl >= 20 and ihl > n:
                 return 0
@@ -1104,20 +1124,21 @@ cdef class CaptureReader:
                 self.cur_trunc = True
             total = n          # cut by the snaplen: use what is there, the row is marked
         self.cur_ipver = 4
-        self.cur_src = p + 12
-        self.cur_dst = p + 16
-        frag = be16(p + 6)
+        self.cur_src = h + 12
+        self.cur_dst = h + 16
+        frag = be16(h + 6)
+        payload = sub_at(c, ihl, total - ihl)
         if (frag & 0x3FFF) != 0:
-            return self.ip_fragment(t, 4, p[9], be16(p + 4), (frag & 0x1FFF) * 8,
-                                    (frag & 0x2000) != 0, p + ihl, total - ihl)
-        return self.transport(t, p[9], p + ihl, total - ihl)
+            return self.ip_fragment(t, 4, h[9], be16(h + 4), (frag & 0x1FFF) * 8,
+                                    (frag & 0x2000) != 0, &payload)
+        return self.transport(t, h[9], &payload)
 
-    cdef int ipv6(self, EventTable t, const uint8_t* p, Py_ssize_t n) except -1:
-        cdef Py_ssize_t plen
-        cdef uint16_t fo
-        if n < 40 or (p[0] >> 4) != 6:
+    cdef int ipv6(self, EventTable t, Cursor* c) except -1:
+        cdef Py_ssize_t plen, n = c.n
+        cdef Cursor payload
+        if n < 40 or (u8_at(c, 0) >> 4) != 6:
             return self._short(n, "ipv6") if n < 40 else 0
-        plen = be16(p + 4)
+        plen = be16_at(c, 4)
         if 40 + plen < n:
             n = 40 + plen
         elif 40 + plen > n and not self.cur_trunc:
@@ -1127,48 +1148,53 @@ cdef class CaptureReader:
                              % (self.cur_frame, plen))
                 self.cur_trunc = True
         self.cur_ipver = 6
-        self.cur_src = p + 8
-        self.cur_dst = p + 24
-        return self.ipv6_ext(t, p[6], p + 40, n - 40, True)
+        self.cur_src = span_at(c, 8, 16)
+        self.cur_dst = span_at(c, 24, 16)
+        payload = sub_at(c, 40, n - 40)
+        return self.ipv6_ext(t, u8_at(c, 6), &payload, True)
 
-    cdef int ipv6_ext(self, EventTable t, int nxt, const uint8_t* p, Py_ssize_t n,
-                      bint allow_frag) except -1:
-        """Walk IPv6 extension headers from p (next header value nxt) to the transport."""
-        cdef Py_ssize_t off = 0, hl
+    cdef int ipv6_ext(self, EventTable t, int nxt, Cursor* c, bint allow_frag) except -1:
+        """Walk IPv6 extension headers from the start of c (next header value nxt) to the
+        transport."""
+        cdef Py_ssize_t off = 0, hl, n = c.n
         cdef uint16_t fo
+        cdef Cursor rest
         while True:
             if nxt == 0 or nxt == 43 or nxt == 60 or nxt == 135 or nxt == 139 or nxt == 140:
                 if off + 8 > n:
                     return 0
-                hl = (p[off + 1] + 1) * 8
-                nxt = p[off]
+                hl = (u8_at(c, off + 1) + 1) * 8
+                nxt = u8_at(c, off)
                 off += hl
             elif nxt == 51:        # AH
                 if off + 8 > n:
                     return 0
-                hl = (p[off + 1] + 2) * 4
-                nxt = p[off]
+                hl = (u8_at(c, off + 1) + 2) * 4
+                nxt = u8_at(c, off)
                 off += hl
             elif nxt == 44:
                 if off + 8 > n:
                     return 0
                 if not allow_frag:
                     return 0
-                fo = be16(p + off + 2)
-                return self.ip_fragment(t, 6, p[off], be32(p + off + 4), fo & 0xFFF8,
-                                        (fo & 1) != 0, p + off + 8, n - off - 8)
+                fo = be16_at(c, off + 2)
+                rest = sub_at(c, off + 8, n - off - 8)
+                return self.ip_fragment(t, 6, u8_at(c, off), be32_at(c, off + 4), fo & 0xFFF8,
+                                        (fo & 1) != 0, &rest)
             else:
                 break
             if off > n:
                 return 0
-        return self.transport(t, nxt, p + off, n - off)
+        rest = sub_at(c, off, n - off)
+        return self.transport(t, nxt, &rest)
 
     cdef int ip_fragment(self, EventTable t, int ver, int proto, uint32_t ident, Py_ssize_t foff,
-                         bint more, const uint8_t* p, Py_ssize_t n) except -1:
+                         bint more, Cursor* frag) except -1:
         """Keep one fragment; when the datagram is whole, decode it (rare path: Python objects)."""
-        cdef Py_ssize_t alen = 4 if ver == 4 else 16, i, s, e, total
+        cdef Py_ssize_t alen = 4 if ver == 4 else 16, i, s, e, total, n = frag.n
         cdef bytearray data
         cdef list ranges
+        cdef Cursor whole
         self.ctr[C_IP_FRAGMENTS] += 1
         if self.cur_trunc:
             # a fragment cut by the snaplen can never complete its datagram
@@ -1203,17 +1229,18 @@ cdef class CaptureReader:
             if r[0] < e and r[1] > s:
                 self.ctr[C_IP_OVERLAP] += 1
                 break
-        self._fill_gaps(data, ranges, s, e, p)
+        self._fill_gaps(data, ranges, s, e, frag.p)
         total = entry[2]
         if total >= 0 and len(ranges) == 1 and ranges[0][0] == 0 and ranges[0][1] >= total:
             del self.ip_frags[key]
             self.ip_frag_bytes -= len(data)
             self.ctr[C_IP_REASSEMBLED] += 1
             self.cur_extra_flags |= F_REASSEMBLED
+            whole = cursor(<const uint8_t*>(<char*>data), min(total, len(data)))
             if ver == 4:
-                self.transport(t, proto, <const uint8_t*>(<char*>data), total)
+                self.transport(t, proto, &whole)
             else:
-                self.ipv6_ext(t, proto, <const uint8_t*>(<char*>data), total, False)
+                self.ipv6_ext(t, proto, &whole, False)
             self.cur_extra_flags &= ~F_REASSEMBLED
         return 0
 
@@ -1268,64 +1295,72 @@ cdef class CaptureReader:
         return 0
 
     # ------------------------------------------------------------------ transport
-    cdef int transport(self, EventTable t, int ipproto, const uint8_t* p, Py_ssize_t n) except -1:
+    cdef int transport(self, EventTable t, int ipproto, Cursor* c) except -1:
         cdef uint16_t sport, dport
-        cdef Py_ssize_t ulen
+        cdef Py_ssize_t ulen, n = c.n
+        cdef Cursor payload
+        cdef const uint8_t* h
         if ipproto == 132:
-            return self.sctp(t, p, n)
+            return self.sctp(t, c)
         if ipproto == 17:
-            if n < 8:
+            h = span_at(c, 0, 8)                        # the UDP header
+            if h == NULL:
                 return self._short(n, "udp")
             self.ctr[C_UDP] += 1
-            sport = be16(p)
-            dport = be16(p + 2)
-            ulen = be16(p + 4)
+            sport = be16(h)
+            dport = be16(h + 2)
+            ulen = be16(h + 4)
             if ulen >= 8 and ulen < n:
                 n = ulen
             if sport == self.port_gtpv2 or dport == self.port_gtpv2:
-                return self.gtpv2(t, p + 8, n - 8, sport, dport)
+                payload = sub_at(c, 8, n - 8)
+                return self.gtpv2(t, &payload, sport, dport)
             return 0
         if ipproto == 6:
-            return self.tcp(t, p, n)
+            return self.tcp(t, c)
         self.ctr[C_OTHER] += 1
         return 0
 
-    cdef int gtpv2(self, EventTable t, const uint8_t* p, Py_ssize_t n, uint16_t sport,
-                   uint16_t dport) except -1:
+    cdef int gtpv2(self, EventTable t, Cursor* c, uint16_t sport, uint16_t dport) except -1:
         """One row per GTPv2-C message; a piggybacked message (P flag) gets its own row."""
-        cdef Py_ssize_t mlen
-        cdef int flags = 0
-        while n >= 4 and (p[0] >> 5) == 2:
-            mlen = be16(p + 2) + 4
-            if mlen > n:
-                self.emit(t, P_GTPV2, p, n, sport, dport, 0, 0,
+        cdef Py_ssize_t off = 0, mlen, n = c.n
+        cdef Cursor msg
+        while n - off >= 4 and (u8_at(c, off) >> 5) == 2:
+            mlen = be16_at(c, off + 2) + 4
+            if mlen > n - off:
+                msg = sub_at(c, off, n - off)
+                self.emit(t, P_GTPV2, &msg, sport, dport, 0, 0,
                           0 if self.cur_trunc else F_MALFORMED)
                 return 0
-            if (p[0] & 0x10) and mlen < n:
-                self.emit(t, P_GTPV2, p, mlen, sport, dport, 0, 0, 0)
-                p += mlen
-                n -= mlen
+            msg = sub_at(c, off, mlen)
+            self.emit(t, P_GTPV2, &msg, sport, dport, 0, 0, 0)
+            if (u8_at(c, off) & 0x10) and mlen < n - off:
+                off += mlen
                 continue
-            self.emit(t, P_GTPV2, p, n if mlen == n else mlen, sport, dport, 0, 0, 0)
             return 0
         return 0
 
-    cdef int sctp(self, EventTable t, const uint8_t* p, Py_ssize_t n) except -1:
-        cdef Py_ssize_t off = 12, clen, plen
+    cdef int sctp(self, EventTable t, Cursor* c) except -1:
+        cdef Py_ssize_t off = 12, clen, plen, n = c.n
         cdef uint16_t sport, dport, stream
         cdef uint32_t ppid, tsn, vtag
         cdef int ctype, cflags, proto, rowflags
         cdef uint64_t key
-        if n < 12:
+        cdef Cursor data
+        cdef const uint8_t* h = span_at(c, 0, 12)      # the common header
+        if h == NULL:
             return self._short(n, "sctp")
-        sport = be16(p)
-        dport = be16(p + 2)
-        vtag = be32(p + 4)
+        sport = be16(h)
+        dport = be16(h + 2)
+        vtag = be32(h + 4)
         key = (<uint64_t>sport << 48) | (<uint64_t>dport << 32) | vtag
-        while off + 4 <= n:
-            ctype = p[off]
-            cflags = p[off + 1]
-            clen = be16(p + off + 2)
+        while True:
+            h = span_at(c, off, 4)                      # the chunk header
+            if h == NULL:
+                break
+            ctype = h[0]
+            cflags = h[1]
+            clen = be16(h + 2)
             rowflags = 0
             if clen < 4:
                 self.ctr[C_MALFORMED] += 1
@@ -1340,29 +1375,31 @@ cdef class CaptureReader:
                 clen = n - off
                 rowflags |= F_TRUNCATED
             if ctype == 0:
-                if clen < 16:
+                h = span_at(c, off, 16)                 # the DATA chunk header
+                if clen < 16 or h == NULL:
                     if not (rowflags & F_TRUNCATED):
                         self.ctr[C_MALFORMED] += 1
                     off += (clen + 3) & ~3
                     continue
                 self.ctr[C_SCTP_DATA] += 1
-                tsn = be32(p + off + 4)
-                stream = be16(p + off + 8)
-                ppid = be32(p + off + 12)
+                tsn = be32(h + 4)
+                stream = be16(h + 8)
+                ppid = be32(h + 12)
                 proto = self.route_sctp(ppid, sport, dport)
                 plen = clen - 16
+                data = sub_at(c, off + 16, plen)
                 if proto != P_NONE:
                     if rowflags & F_TRUNCATED:
                         # partial chunk: emit it, but do not let it hide a full retransmission
                         if (cflags & 3) == 3:
-                            self.emit(t, proto, p + off + 16, plen, sport, dport, ppid, stream, rowflags)
+                            self.emit(t, proto, &data, sport, dport, ppid, stream, rowflags)
                     elif self.tsns.seen(key, tsn):
                         self.ctr[C_SCTP_RETRANS] += 1
                     elif (cflags & 3) == 3:
-                        self.emit(t, proto, p + off + 16, plen, sport, dport, ppid, stream, 0)
+                        self.emit(t, proto, &data, sport, dport, ppid, stream, 0)
                     else:
-                        self.sctp_fragment(t, key, tsn, cflags, stream, be16(p + off + 10), ppid,
-                                           proto, p + off + 16, plen, sport, dport)
+                        self.sctp_fragment(t, key, tsn, cflags, stream, be16(h + 10), ppid,
+                                           proto, &data, sport, dport)
             off += (clen + 3) & ~3
         return 0
 
@@ -1383,18 +1420,19 @@ cdef class CaptureReader:
 
     cdef int sctp_fragment(self, EventTable t, uint64_t key, uint32_t tsn, int cflags,
                            uint16_t stream, uint16_t ssn, uint32_t ppid, int proto,
-                           const uint8_t* p, Py_ssize_t n, uint16_t sport, uint16_t dport) except -1:
+                           Cursor* frag, uint16_t sport, uint16_t dport) except -1:
         """Keep one fragment of a user message; emit the message when B..E are all there."""
         cdef uint32_t lo, hi, x
-        cdef Py_ssize_t total = 0
+        cdef Py_ssize_t total = 0, n = frag.n
         cdef bint unordered = (cflags & 4) != 0
         cdef bytearray msg
+        cdef Cursor whole
         self.ctr[C_SCTP_FRAGMENTS] += 1
         self._expire_sctp()
         if len(self.sctp_frags) >= SCTP_FRAG_MAX_PIECES or self.sctp_frag_bytes + n > SCTP_FRAG_MAX_BYTES:
             self._drop_sctp(next(iter(self.sctp_frags)), "evicted (reassembly state full)")
         # piece: (flags, stream, ssn, data, frame, file offset, ts, ppid)
-        self.sctp_frags[(key, tsn)] = (cflags, stream, ssn, cbytes(p, n),
+        self.sctp_frags[(key, tsn)] = (cflags, stream, ssn, cbytes(frag.p, n),
                                        self.cur_frame, self.cur_off, self.cur_ts, ppid)
         self.sctp_frag_bytes += n
         # walk back to the B fragment and forward to the E fragment
@@ -1440,8 +1478,8 @@ cdef class CaptureReader:
         if total > SCTP_MAX_MESSAGE:
             return 0
         self.ctr[C_SCTP_REASSEMBLED] += 1
-        self.emit(t, proto, <const uint8_t*>(<char*>msg), len(msg), sport, dport, first_ppid, stream,
-                  F_REASSEMBLED)
+        whole = cursor(<const uint8_t*>(<char*>msg), len(msg))
+        self.emit(t, proto, &whole, sport, dport, first_ppid, stream, F_REASSEMBLED)
         return 0
 
     cdef int _expire_sctp(self) except -1:
@@ -1462,29 +1500,31 @@ cdef class CaptureReader:
         return 0
 
     # ------------------------------------------------------------------ TCP (Diameter)
-    cdef int tcp(self, EventTable t, const uint8_t* p, Py_ssize_t n) except -1:
+    cdef int tcp(self, EventTable t, Cursor* c) except -1:
         cdef uint16_t sport, dport
-        cdef Py_ssize_t doff
+        cdef Py_ssize_t doff, n = c.n
         cdef uint32_t seq
         cdef int flags
         cdef Py_ssize_t alen, before
         cdef _TcpStream st
-        if n < 20:
+        cdef Cursor data
+        cdef const uint8_t* h = span_at(c, 0, 20)      # the fixed header
+        if h == NULL:
             return self._short(n, "tcp")
         self.ctr[C_TCP] += 1
-        sport = be16(p)
-        dport = be16(p + 2)
+        sport = be16(h)
+        dport = be16(h + 2)
         if sport != self.port_diameter and dport != self.port_diameter:
             return 0
-        doff = (p[12] >> 4) * 4
+        doff = (h[12] >> 4) * 4
         if doff < 20 or doff > n:
             if not self.cur_trunc:
                 self.ctr[C_MALFORMED] += 1
                 self.problem(self.cur_off, "tcp", "frame %d: bad header length %d"
                              % (self.cur_frame, doff))
             return 0
-        seq = be32(p + 4)
-        flags = p[13]
+        seq = be32(h + 4)
+        flags = h[13]
         self.ctr[C_TCP_SEGMENTS] += 1
         alen = 4 if self.cur_ipver == 4 else 16
         key = flow_key(self.cur_src, self.cur_dst, alen, sport, dport, 0)
@@ -1511,7 +1551,8 @@ cdef class CaptureReader:
                 # payload cut by the snaplen: the stream has a hole we cannot fill
                 self._tcp_gap(st, seq + <uint32_t>(n - doff))
             else:
-                self.tcp_data(t, st, seq, p + doff, n - doff, sport, dport)
+                data = sub_at(c, doff, n - doff)
+                self.tcp_data(t, st, seq, data.p, data.n, sport, dport)
         if flags & 0x05:                  # FIN or RST
             if len(st.buf):
                 self._tcp_close(st, "closed")
@@ -1651,10 +1692,11 @@ cdef class CaptureReader:
 
         Bytes before `old` came from earlier segments (a message starting there is reassembled)."""
         cdef Py_ssize_t off = 0, mlen, start
+        cdef Cursor c = cursor(p, n), msg
         while n - off >= 4:
             if st.syncing:
                 start = off
-                while off < n and not diameter_plausible(p + off, n - off):
+                while off < n and not diameter_plausible(&c, off):
                     off += 1
                 if off - start:
                     self.ctr[C_SKIPPED_BYTES] += off - start
@@ -1663,12 +1705,12 @@ cdef class CaptureReader:
                         return n
                     return off      # keep the candidate, decide when more bytes come
                 st.syncing = False
-            mlen = be24(p + off + 1)
-            if p[off] != 1 or mlen < 20 or mlen > MAX_DIAMETER:
+            mlen = be24_at(&c, off + 1)
+            if u8_at(&c, off) != 1 or mlen < 20 or mlen > MAX_DIAMETER:
                 self.ctr[C_MALFORMED] += 1
                 self.problem(self.cur_off, "diameter", "frame %d: not a Diameter header in the TCP "
                              "stream (version %d, length %d); resynchronising"
-                             % (self.cur_frame, p[off], mlen))
+                             % (self.cur_frame, u8_at(&c, off), mlen))
                 st.syncing = True
                 off += 1
                 continue
@@ -1676,15 +1718,15 @@ cdef class CaptureReader:
                 break
             if off < old:
                 self.ctr[C_TCP_REASSEMBLED] += 1
-            self.emit(t, P_DIAMETER, p + off, mlen, sport, dport, 0, 0,
-                      F_REASSEMBLED if off < old else 0)
+            msg = sub_at(&c, off, mlen)
+            self.emit(t, P_DIAMETER, &msg, sport, dport, 0, 0, F_REASSEMBLED if off < old else 0)
             off += mlen
         return off
 
     # ------------------------------------------------------------------ rows
-    cdef int emit(self, EventTable t, int proto, const uint8_t* p, Py_ssize_t n,
-                  uint16_t sport, uint16_t dport, uint32_t ppid, uint16_t stream,
-                  int flags) except -1:
+    cdef int emit(self, EventTable t, int proto, Cursor* msg, uint16_t sport, uint16_t dport,
+                  uint32_t ppid, uint16_t stream, int flags) except -1:
+        """A row for the message bytes of view msg (copied into the batch's data)."""
         cdef Py_ssize_t row = t.add_row()
         t.frame[row] = self.cur_frame
         t.ts_ns[row] = self.cur_ts
@@ -1705,6 +1747,6 @@ cdef class CaptureReader:
         else:
             memcpy(&t.src[row, 0], self.cur_src, 16)
             memcpy(&t.dst[row, 0], self.cur_dst, 16)
-        t.payload_off[row] = t.add_data(p, n)
-        t.payload_len[row] = n
+        t.payload_off[row] = t.add_data(msg.p, msg.n)
+        t.payload_len[row] = msg.n
         return 0

@@ -3,9 +3,10 @@
 
 The format is declared in decoders/chr_v1.py (construct; the reference reader and writer) and
 described in docs/formats/chr-v1.md. This decoder must agree with the declaration on every
-record (tests/_fast/test_chr_v1.py). Every length is checked against the record before a read,
-and the record against the buffer; damage is reported in `problems` as (byte offset, layer,
-message) and decoding resumes at the next record marker.
+record (tests/_fast/test_chr_v1.py). Bytes are read through checked cursors (bytes.pxd) over
+the buffer and over each record, and a length is checked against the record before its fields
+are used; damage is reported in `problems` as (byte offset, layer, message) and decoding resumes
+at the next record marker.
 
 Rows: CHR events get proto P_CHR, msg = event id, frame = 1-based record number; copies of
 S1AP/X2AP messages get proto P_S1AP/P_X2AP with the PDU in the data buffer (msg left for the
@@ -21,11 +22,13 @@ import numpy as np
 from cpython.ref cimport Py_REFCNT
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memmove, memset
-from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORMED,
-                                   F_UNKNOWN_MSG, C_CHR, I_CAUSE, I_CELL, I_ERAB, I_MEAS, I_STR,
-                                   I_GUTI, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR,
-                                   put_item)
-from chrtool._fast.bytes cimport be24, le16, le32
+from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORMED, F_UNKNOWN_MSG,
+                                   C_CHR, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR,
+                                   init_row, malformed, put_cause, put_cell, put_erab, put_guti,
+                                   put_meas, put_str)
+from chrtool._fast.bytes cimport (Cursor, cursor, span_at, sub_at, u8_at, le16_at, be24, le16,
+                                  le32, le64)
+from chrtool._fast.tbcd cimport tbcd
 
 from chrtool._fast.events import COLUMNS as ev_COLUMNS, ITEM_COLUMNS as ev_ITEM_COLUMNS
 from chrtool.errors import DecodeError
@@ -72,7 +75,6 @@ cdef enum:
 cdef uint8_t EVENT_KIND[65536]
 # Size of the identity block for each combination of the 9 `present` bits.
 cdef uint8_t IDENT_SIZE[512]
-cdef const char* TBCD_CHARS = b"0123456789*#abc?"
 cdef int[9] _SIZES = [12, 8, 5, 4, 4, 4, 4, 2, 4]
 
 
@@ -97,36 +99,9 @@ def _init_tables():
 _init_tables()
 
 
-# The event-table schema init_row() writes defaults for, row by row (one pass over memory
-# instead of a fill pass plus a write pass). If events.pyx's COLUMNS ever differs from this,
-# tables are pre-filled the generic way instead and init_row is skipped.
-_KNOWN_COLUMNS = (
-    ("frame", 0), ("ts_ns", 0), ("parent", -1), ("payload_off", 0), ("src_offset", -1),
-    ("mme_ue_s1ap_id", -1), ("enb_ue_s1ap_id", -1), ("old_enb_ue_x2ap_id", -1),
-    ("new_enb_ue_x2ap_id", -1), ("menb_ue_x2ap_id", -1), ("sgnb_ue_x2ap_id", -1),
-    ("m_tmsi", -1), ("teid", -1), ("seq", -1), ("e2e", -1), ("eci", -1), ("nci", -1),
-    ("msg", -1), ("payload_len", 0), ("cause_value", -1), ("tac", -1), ("plmn", -1),
-    ("nr_plmn", -1), ("crnti", -1), ("procedure_code", -1), ("cause_group", -1), ("flags", 0),
-    ("sport", 0), ("dport", 0), ("stream", 0), ("ppid", 0), ("proto", 0), ("cause_proto", 0),
-    ("ip_version", 0), ("src", 0), ("dst", 0), ("imsi", 0), ("msisdn", 0), ("imei", 0))
-cdef bint ROW_INIT = tuple((c[0], c[3]) for c in ev_COLUMNS) == _KNOWN_COLUMNS
-
-
-cdef inline void init_row(EventTable t, Py_ssize_t r) noexcept:
-    t.frame[r] = 0; t.ts_ns[r] = 0; t.parent[r] = -1; t.payload_off[r] = 0
-    t.src_offset[r] = -1; t.mme_ue_s1ap_id[r] = -1; t.enb_ue_s1ap_id[r] = -1
-    t.old_enb_ue_x2ap_id[r] = -1; t.new_enb_ue_x2ap_id[r] = -1; t.menb_ue_x2ap_id[r] = -1
-    t.sgnb_ue_x2ap_id[r] = -1; t.m_tmsi[r] = -1; t.teid[r] = -1; t.seq[r] = -1; t.e2e[r] = -1
-    t.eci[r] = -1; t.nci[r] = -1; t.msg[r] = -1; t.payload_len[r] = 0; t.cause_value[r] = -1
-    t.tac[r] = -1; t.plmn[r] = -1; t.nr_plmn[r] = -1; t.crnti[r] = -1
-    t.procedure_code[r] = -1; t.cause_group[r] = -1; t.flags[r] = 0; t.sport[r] = 0
-    t.dport[r] = 0; t.stream[r] = 0; t.ppid[r] = 0; t.proto[r] = 0; t.cause_proto[r] = 0
-    t.ip_version[r] = 0
-    memset(&t.src[r, 0], 0, 16); memset(&t.dst[r, 0], 0, 16); memset(&t.imsi[r, 0], 0, 16)
-    memset(&t.msisdn[r, 0], 0, 16); memset(&t.imei[r, 0], 0, 16)
-
-
 cdef inline void init_rows(EventTable t, Py_ssize_t lo, Py_ssize_t hi) noexcept:
+    """Column defaults for rows lo..hi, row by row (init_row, events.pxd): one pass over memory
+    instead of np.full's fill pass plus the decoder's write pass."""
     cdef Py_ssize_t r
     for r in range(lo, hi):
         init_row(t, r)
@@ -134,18 +109,15 @@ cdef inline void init_rows(EventTable t, Py_ssize_t lo, Py_ssize_t hi) noexcept:
 
 cdef EventTable alloc_table(Py_ssize_t rows, Py_ssize_t data_capacity,
                             Py_ssize_t item_capacity, name, int file_id):
-    """A table with uninitialised columns (np.empty: no fill pass, no zeroed pages), unless the
-    schema is not the one init_row knows, when the columns are filled with their defaults."""
+    """A table with uninitialised columns (np.empty: no fill pass, no zeroed pages); rows get
+    their defaults from init_rows before use."""
     cdef EventTable t = EventTable.__new__(EventTable)
     t.file = name
     t.file_id = file_id
     rows = max(rows, 16)
     cols = {}
     for cname, dtype, width, fill in ev_COLUMNS:
-        arr = np.empty((rows, width) if width else (rows,), dtype=dtype)
-        if not ROW_INIT:
-            arr.fill(fill)
-        cols[cname] = arr
+        cols[cname] = np.empty((rows, width) if width else (rows,), dtype=dtype)
     t.cols = cols
     t._bind()
     t.item_cols = {k: np.empty(max(item_capacity, 16), dtype=dt) for k, dt in ev_ITEM_COLUMNS}
@@ -160,8 +132,7 @@ def new_table(Py_ssize_t rows, Py_ssize_t data_capacity, Py_ssize_t item_capacit
     """An empty EventTable for `rows` rows whose every row holds the column defaults (as
     EventTable.add_row promises), made without np.full's slow generic fill."""
     cdef EventTable t = alloc_table(rows, data_capacity, item_capacity, name, file_id)
-    if ROW_INIT:
-        init_rows(t, 0, t.frame.shape[0])
+    init_rows(t, 0, t.frame.shape[0])
     return t
 
 
@@ -202,15 +173,10 @@ def map_window(fd, Py_ssize_t length, int64_t offset):
     return mmap.mmap(fd, length, access=mmap.ACCESS_READ, offset=offset)
 
 
-cdef inline uint64_t le64(const uint8_t* p) noexcept nogil:
-    return (<uint64_t>le32(p + 4) << 32) | le32(p)
-
-
-cdef inline bint plausible(const uint8_t* p, Py_ssize_t avail) noexcept nogil:
-    """A record could start at p (avail bytes readable from p, >= 8)."""
-    cdef Py_ssize_t length = le16(p)
-    return (p[2] == SYNC0 and p[3] == SYNC1 and length >= RECORD_FIXED
-            and (le16(p + 6) & PRESENT_RESERVED) == 0)
+cdef inline bint plausible(Cursor* b, Py_ssize_t at) noexcept nogil:
+    """A record could start at b[at] (the caller saw 8 bytes there)."""
+    return (u8_at(b, at + 2) == SYNC0 and u8_at(b, at + 3) == SYNC1
+            and le16_at(b, at) >= RECORD_FIXED and (le16_at(b, at + 6) & PRESENT_RESERVED) == 0)
 
 
 cdef class ChrV1Reader:
@@ -428,16 +394,17 @@ cdef class ChrV1Reader:
         the pool refers to it or to any of its arrays), else a new one sized from what earlier
         batches held (the first batch from a hop over its records)."""
         cdef Py_ssize_t rows, items, data, cap, i, pos = 0, length
+        cdef Cursor b = cursor(buf, n)
         cdef EventTable t
         cdef list entry
         if not self.have_stats:
             rows = data = 0
             while pos + 4 <= n and pos < self.chunk_bytes:
-                length = le16(buf + pos)
+                length = le16_at(&b, pos)
                 if length < RECORD_FIXED or pos + length > n:
                     break
                 rows += 1
-                if EVENT_KIND[le16(buf + pos + 4)] >= 16:
+                if EVENT_KIND[le16_at(&b, pos + 4)] >= 16:
                     data += length
                 pos += length
             rows += 16
@@ -447,46 +414,44 @@ cdef class ChrV1Reader:
             data = <Py_ssize_t>(self.chunk_bytes * self.raw_per_byte * 1.25) + 4096
         rows = min(rows, self.chunk_bytes // RECORD_FIXED + 16)
         items = <Py_ssize_t>(rows * (self.items_per_row * 1.25 + 1))
-        if ROW_INIT:
-            for i in range(len(pool)):
-                entry = pool[i]
-                cap = entry[4]
-                if cap * 4 < rows * 3 or cap > rows * 2:
-                    continue
-                # (compared with no local holding the table, as when the counts were taken)
-                if refcounts(<tuple>entry[1]) != entry[2]:
-                    continue
-                t = entry[0]
-                if not same_objects(table_objects(t), <tuple>entry[1]):
-                    t = None
-                    continue          # its arrays were swapped (grown): not ours to reuse
-                # Free: the rows the last user had are dirty, the rest still hold defaults.
-                entry[3] = min(t.n, cap)
-                t.n = 0
-                t.n_items = 0
-                t.n_data = 0
-                del pool[i]
-                pool.append(entry)
-                self.tables_reused += 1
-                return t
+        for i in range(len(pool)):
+            entry = pool[i]
+            cap = entry[4]
+            if cap * 4 < rows * 3 or cap > rows * 2:
+                continue
+            # (compared with no local holding the table, as when the counts were taken)
+            if refcounts(<tuple>entry[1]) != entry[2]:
+                continue
+            t = entry[0]
+            if not same_objects(table_objects(t), <tuple>entry[1]):
+                t = None
+                continue          # its arrays were swapped (grown): not ours to reuse
+            # Free: the rows the last user had are dirty, the rest still hold defaults.
+            entry[3] = min(t.n, cap)
+            t.n = 0
+            t.n_items = 0
+            t.n_data = 0
+            del pool[i]
+            pool.append(entry)
+            self.tables_reused += 1
+            return t
         t = alloc_table(rows, data, items, self.name, self.file_id)
         self.tables_made += 1
-        if ROW_INIT:
-            entry = [t, None, None, t.frame.shape[0], t.frame.shape[0]]
-            entry[1] = table_objects(t)
-            t = None
-            entry[2] = refcounts(<tuple>entry[1])
-            pool.append(entry)
-            if len(pool) > POOL_TABLES:
-                del pool[0]
-            t = entry[0]
+        entry = [t, None, None, t.frame.shape[0], t.frame.shape[0]]
+        entry[1] = table_objects(t)
+        t = None
+        entry[2] = refcounts(<tuple>entry[1])
+        pool.append(entry)
+        if len(pool) > POOL_TABLES:
+            del pool[0]
+        t = entry[0]
         return t
 
     cdef int _done(self, EventTable t, Py_ssize_t used, list pool) except -1:
         """After a batch: rows past the last decoded one get their defaults (EventTable.add_row
         promises them to decoders that append child rows), counters and size estimates."""
         cdef list entry
-        if ROW_INIT and pool and (<list>pool[len(pool) - 1])[0] is t:
+        if pool and (<list>pool[len(pool) - 1])[0] is t:
             entry = pool[len(pool) - 1]
             init_rows(t, t.n, entry[3])
             entry[3] = t.n
@@ -508,6 +473,7 @@ cdef class ChrV1Reader:
         it starts with a marker too (or it ends the file). Returns where to go on from; while
         `resyncing` stays set the caller keeps buf[returned:] for the next chunk."""
         cdef Py_ssize_t i = start, nxt
+        cdef Cursor b = cursor(buf, n)
         cdef bint found = False
         while True:
             if i + 8 > n:
@@ -515,10 +481,10 @@ cdef class ChrV1Reader:
                     break
                 i = n
                 break
-            if plausible(buf + i, n - i):
-                nxt = i + le16(buf + i)
+            if plausible(&b, i):
+                nxt = i + le16_at(&b, i)
                 if nxt + 8 <= n:
-                    if plausible(buf + nxt, n - nxt):
+                    if plausible(&b, nxt):
                         found = True
                         break
                 elif eof:
@@ -539,19 +505,21 @@ cdef class ChrV1Reader:
         """Decode the complete records in buf[:n] that start before `limit`, while the table has
         rows free; returns the bytes consumed. `eof`: buf[n] is the end of the file."""
         cdef Py_ssize_t pos = 0, length, cap = t.frame.shape[0]
+        cdef Cursor b = cursor(buf, n), record
         while pos + 4 <= n and pos < limit and t.n < cap:
             if self.resyncing:
                 pos = self.resync(buf, n, pos, eof)
                 if self.resyncing:
                     break
                 continue
-            length = le16(buf + pos)
-            if length < RECORD_FIXED or buf[pos + 2] != SYNC0 or buf[pos + 3] != SYNC1:
+            length = le16_at(&b, pos)
+            if length < RECORD_FIXED or u8_at(&b, pos + 2) != SYNC0 or u8_at(&b, pos + 3) != SYNC1:
                 if length < RECORD_FIXED:
                     what = "record length %d is less than the fixed %d bytes" % (length,
                                                                                  RECORD_FIXED)
                 else:
-                    what = "record marker %02x %02x is not a5 5a" % (buf[pos + 2], buf[pos + 3])
+                    what = "record marker %02x %02x is not a5 5a" % (u8_at(&b, pos + 2),
+                                                                     u8_at(&b, pos + 3))
                 self.problem(self.file_pos + pos, LAYER,
                              what + ": skipped to the next record marker")
                 self.resyncing = True
@@ -569,7 +537,8 @@ cdef class ChrV1Reader:
                 pos += 1
                 continue
             self.recno += 1
-            self.decode_record(t, buf + pos, length, self.file_pos + pos)
+            record = sub_at(&b, pos, length)
+            self.decode_record(t, &record, self.file_pos + pos)
             pos += length
         if eof and pos < n and pos + 4 > n:
             if not self.resyncing:
@@ -583,19 +552,20 @@ cdef class ChrV1Reader:
     cdef int bad(self, EventTable t, Py_ssize_t row, int64_t off, str message) except -1:
         if not (t.flags[row] & F_MALFORMED):
             self.c_malformed += 1
-        t.flags[row] |= F_MALFORMED
+        malformed(t, row)
         self.problem(off, LAYER, "record %d: %s" % (self.recno, message))
         return 0
 
-    cdef int decode_record(self, EventTable t, const uint8_t* p, Py_ssize_t n,
-                           int64_t off) except -1:
-        """One record of n bytes at p (length and marker already checked)."""
-        cdef int ev = le16(p + 4)
-        cdef int present = le16(p + 6)
+    cdef int decode_record(self, EventTable t, Cursor* r, int64_t off) except -1:
+        """One record, the view r (length and marker already checked)."""
+        cdef Py_ssize_t n = r.n
+        cdef const uint8_t* h = span_at(r, 0, RECORD_FIXED)
+        cdef int ev = le16(h + 4)
+        cdef int present = le16(h + 6)
         cdef int kind = EVENT_KIND[ev]
-        cdef int tag, ck, nd, i, have_cause = 0, raw_done = 0
+        cdef int tag, ck, i, have_cause = 0, raw_done = 0
         cdef Py_ssize_t q = RECORD_FIXED, plen, row
-        cdef const uint8_t* v
+        cdef Cursor v
         cdef int64_t a, d
         cdef uint8_t[16] digits
         if t.n < t.frame.shape[0]:
@@ -603,10 +573,9 @@ cdef class ChrV1Reader:
             t.n = row + 1
         else:
             row = t.add_row()
-        if ROW_INIT:
-            init_row(t, row)
+        init_row(t, row)
         t.frame[row] = self.recno
-        t.ts_ns[row] = <int64_t>le64(p + 8)
+        t.ts_ns[row] = <int64_t>le64(h + 8)
         t.src_offset[row] = off
         if kind >= 16:
             t.proto[row] = kind - 16
@@ -621,136 +590,135 @@ cdef class ChrV1Reader:
             self.bad(t, row, off + 6, "reserved identity bits %04x set" % (present & PRESENT_RESERVED))
             present &= ~PRESENT_RESERVED
         self.c_records += 1
-        if q + IDENT_SIZE[present] > n:
+        # --- identities, in bit order: one span of their summed size, read in order
+        h = span_at(r, q, IDENT_SIZE[present])
+        if h == NULL:
             return self.bad(t, row, off + q, "identities (%d bytes) overrun the record of %d bytes"
                             % (IDENT_SIZE[present], n))
-        # --- identities, in bit order
         if present & PRESENT_CELL:
-            ck = p[q]
+            ck = h[0]
             if ck == 2:
-                t.nr_plmn[row] = <int32_t>be24(p + q + 1)
-                t.nci[row] = <int64_t>le64(p + q + 4)
+                t.nr_plmn[row] = <int32_t>be24(h + 1)
+                t.nci[row] = <int64_t>le64(h + 4)
             elif ck == 1:
-                t.plmn[row] = <int32_t>be24(p + q + 1)
-                t.eci[row] = <int64_t>le64(p + q + 4)
+                t.plmn[row] = <int32_t>be24(h + 1)
+                t.eci[row] = <int64_t>le64(h + 4)
             else:
                 self.bad(t, row, off + q, "cell kind %d is neither ECGI (1) nor NR-CGI (2)" % ck)
-            q += 12
+            h += 12
         if present & PRESENT_IMSI:
             memset(digits, 0, 16)
-            nd = 0
-            for i in range(8):
-                if (p[q + i] & 0xF) == 0xF:
-                    break
-                digits[nd] = TBCD_CHARS[p[q + i] & 0xF]
-                nd += 1
-                if (p[q + i] >> 4) == 0xF:
-                    break
-                digits[nd] = TBCD_CHARS[p[q + i] >> 4]
-                nd += 1
+            tbcd(h, 8, digits)
             memcpy(&t.imsi[row, 0], digits, 16)
-            q += 8
+            h += 8
         if present & PRESENT_STMSI:
-            t.m_tmsi[row] = le32(p + q + 1)
-            put_item(t, row, I_GUTI, -1, -1, p[q], le32(p + q + 1))
-            q += 5
+            t.m_tmsi[row] = le32(h + 1)
+            put_guti(t, row, -1, -1, h[0], le32(h + 1))
+            h += 5
         if present & PRESENT_MME:
-            t.mme_ue_s1ap_id[row] = le32(p + q)
-            q += 4
+            t.mme_ue_s1ap_id[row] = le32(h)
+            h += 4
         if present & PRESENT_ENB:
-            t.enb_ue_s1ap_id[row] = le32(p + q)
-            q += 4
+            t.enb_ue_s1ap_id[row] = le32(h)
+            h += 4
         if present & PRESENT_MENB:
-            t.menb_ue_x2ap_id[row] = le32(p + q)
-            q += 4
+            t.menb_ue_x2ap_id[row] = le32(h)
+            h += 4
         if present & PRESENT_SGNB:
-            t.sgnb_ue_x2ap_id[row] = le32(p + q)
-            q += 4
+            t.sgnb_ue_x2ap_id[row] = le32(h)
+            h += 4
         if present & PRESENT_CRNTI:
-            t.crnti[row] = le16(p + q)
-            q += 2
+            t.crnti[row] = le16(h)
+            h += 2
         if present & PRESENT_TAC:
-            t.tac[row] = <int32_t>le32(p + q)
-            q += 4
-        # --- parameters
+            t.tac[row] = <int32_t>le32(h)
+        q += IDENT_SIZE[present]
+        # --- parameters: each field group is one span, whose check is the length check
         while q < n:
-            if q + 3 > n:
+            h = span_at(r, q, 3)
+            if h == NULL:
                 self.bad(t, row, off + q, "parameter header cut by the record end")
                 break
-            tag = p[q]
-            plen = le16(p + q + 1)
+            tag = h[0]
+            plen = le16(h + 1)
             q += 3
-            if q + plen > n:
+            v = sub_at(r, q, plen)
+            if v.err:
                 self.bad(t, row, off + q - 3, "parameter %d of %d bytes overruns the record"
                          % (tag, plen))
                 break
-            v = p + q
             q += plen
             if tag == TAG_MEAS:
-                if plen < 10:
+                h = span_at(&v, 0, 10)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "meas parameter of %d bytes (needs 10)" % plen)
                     continue
-                a = v[0] | (M_NEIGHBOUR if v[1] else 0)
-                d = <int16_t>le16(v + 4)
+                a = h[0] | (M_NEIGHBOUR if h[1] else 0)
+                d = <int16_t>le16(h + 4)
                 if d >= 0:
-                    i = <int32_t>le32(v + 6)
+                    i = <int32_t>le32(h + 6)
                     d |= (<int64_t>(i if i > 0 else 0)) << 10
-                put_item(t, row, I_MEAS, a, <int16_t>le16(v + 2), -1, d)
+                put_meas(t, row, a, <int16_t>le16(h + 2), -1, d)
             elif tag == TAG_CAUSE:
-                if plen < 3:
+                h = span_at(&v, 0, 3)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "cause parameter of %d bytes (needs 3)" % plen)
                     continue
                 if not have_cause:
                     t.cause_proto[row] = C_CHR
-                    t.cause_group[row] = v[0]
-                    t.cause_value[row] = le16(v + 1)
+                    t.cause_group[row] = h[0]
+                    t.cause_value[row] = le16(h + 1)
                     have_cause = 1
                 else:
-                    put_item(t, row, I_CAUSE, C_CHR, v[0], le16(v + 1), -1)
+                    put_cause(t, row, C_CHR, h[0], le16(h + 1), -1)
             elif tag == TAG_PROTO_CAUSE:
-                if plen < 4:
+                h = span_at(&v, 0, 4)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "proto_cause parameter of %d bytes (needs 4)"
                              % plen)
                     continue
-                put_item(t, row, I_CAUSE, v[0], v[1], le16(v + 2), -1)
+                put_cause(t, row, h[0], h[1], le16(h + 2), -1)
             elif tag == TAG_TARGET_CELL or tag == TAG_SECONDARY_CELL:
-                if plen < 12:
+                h = span_at(&v, 0, 12)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "cell parameter of %d bytes (needs 12)" % plen)
                     continue
-                if v[0] != 1 and v[0] != 2:
+                if h[0] != 1 and h[0] != 2:
                     self.bad(t, row, off + q - plen, "cell kind %d is neither ECGI (1) nor NR-CGI (2)"
-                             % v[0])
+                             % h[0])
                     continue
                 if tag == TAG_TARGET_CELL:
-                    put_item(t, row, I_CELL, K_TARGET_NR_CGI if v[0] == 2 else K_TARGET_ECGI,
-                               be24(v + 1), <int64_t>le64(v + 4), -1)
-                elif v[0] == 2:
-                    t.nr_plmn[row] = <int32_t>be24(v + 1)
-                    t.nci[row] = <int64_t>le64(v + 4)
+                    put_cell(t, row, K_TARGET_NR_CGI if h[0] == 2 else K_TARGET_ECGI,
+                             be24(h + 1), <int64_t>le64(h + 4), -1)
+                elif h[0] == 2:
+                    t.nr_plmn[row] = <int32_t>be24(h + 1)
+                    t.nci[row] = <int64_t>le64(h + 4)
                 else:
-                    t.plmn[row] = <int32_t>be24(v + 1)
-                    t.eci[row] = <int64_t>le64(v + 4)
+                    t.plmn[row] = <int32_t>be24(h + 1)
+                    t.eci[row] = <int64_t>le64(h + 4)
             elif tag == TAG_ERAB:
-                if plen < 5:
+                h = span_at(&v, 0, 5)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "erab parameter of %d bytes (needs 5)" % plen)
                     continue
-                put_item(t, row, I_ERAB, v[0], -1, v[1] if v[1] else -1, -1)
-                if v[2]:
-                    put_item(t, row, I_CAUSE, C_CHR, v[2], le16(v + 3), v[0])
+                put_erab(t, row, h[0], -1, h[1] if h[1] else -1, -1)
+                if h[2]:
+                    put_cause(t, row, C_CHR, h[2], le16(h + 3), h[0])
             elif tag == TAG_RAW_PDU:
                 if kind >= 16 and not raw_done:
-                    t.payload_off[row] = put_data(t, v, plen)
+                    t.payload_off[row] = put_data(t, v.p, v.n)
                     t.payload_len[row] = <int32_t>plen
                     raw_done = 1
                 else:
-                    put_item(t, row, I_STR, S_RAW, put_data(t, v, plen), plen, -1)
+                    put_str(t, row, S_RAW, put_data(t, v.p, v.n), plen, -1)
             elif tag == TAG_EST_CAUSE:
-                if plen < 1:
+                h = span_at(&v, 0, 1)
+                if h == NULL:
                     self.bad(t, row, off + q - plen, "est_cause parameter is empty")
                     continue
-                put_item(t, row, I_CAUSE, C_CHR, CAUSE_KIND_EST, v[0], -1)
+                put_cause(t, row, C_CHR, CAUSE_KIND_EST, h[0], -1)
             elif tag == TAG_RRC_RAW:
-                put_item(t, row, I_STR, S_RAW, put_data(t, v, plen), plen, -1)
+                put_str(t, row, S_RAW, put_data(t, v.p, v.n), plen, -1)
             else:
                 self.c_unknown_params += 1
         if kind >= 16 and not raw_done:

@@ -16,8 +16,8 @@ What a row gets (no Python object per message):
 - Result-Code -> cause_proto C_DIAMETER, cause_value; Experimental-Result (its
   Experimental-Result-Code) -> C_DIAMETER_EXP; a second message-level cause, and every
   Result-Code / Experimental-Result inside another grouped AVP (each Multiple-Services-Credit-
-  Control of a Gy answer), is an I_CAUSE item of its own (a = C_DIAMETER / C_DIAMETER_EXP,
-  b = -1, c = code, d = -1: a Diameter result has no E-RAB or bearer context).
+  Control of a Gy answer), is an I_CAUSE item of its own (proto C_DIAMETER / C_DIAMETER_EXP,
+  group -1, value = code, context -1: a Diameter result has no E-RAB or bearer context).
 - Visited-PLMN-Id -> plmn (3 raw octets as int); RAT-Type -> I_INFO V_RAT_TYPE; ULR-Flags ->
   I_INFO V_ULR_FLAGS; Auth-Application-Id -> I_INFO V_AUTH_APP_ID.
 - Subscription-Data: MSISDN -> msisdn (TBCD); each APN-Configuration's Service-Selection ->
@@ -31,10 +31,11 @@ match_requests(t) pairs answers with requests by Hop-by-Hop and End-to-End ident
 from libc.stdint cimport int64_t, uint8_t, uint32_t
 from libc.string cimport memset
 from chrtool._fast.events cimport (EventTable, P_DIAMETER, F_MALFORMED, F_REQUEST, C_DIAMETER,
-                                   C_DIAMETER_EXP, I_CAUSE, I_STR, I_INFO, S_APN, S_SESSION_ID,
-                                   S_ORIGIN_HOST, S_ORIGIN_REALM, S_DEST_HOST, S_DEST_REALM)
+                                   C_DIAMETER_EXP, S_APN, S_SESSION_ID, S_ORIGIN_HOST,
+                                   S_ORIGIN_REALM, S_DEST_HOST, S_DEST_REALM, malformed,
+                                   payload_cursor, put_cause, put_info, put_str)
 from chrtool._fast.info cimport V_RAT_TYPE, V_ULR_FLAGS, V_DIAMETER_HDR, V_AUTH_APP_ID
-from chrtool._fast.bytes cimport be24, be32
+from chrtool._fast.bytes cimport Cursor, be24, be32, span_at, sub_at, u8_at, be24_at, be32_at
 from chrtool._fast.tbcd cimport tbcd
 from chrtool._fast.gtpv2 import match_rows
 
@@ -83,20 +84,12 @@ for _c in GROUPED_3GPP:
 
 cdef struct Walk:
     Py_ssize_t row
-    const uint8_t* p
+    Cursor p                  # the message (a checked view)
     int64_t base
     int64_t exp_code
     int napn
     int64_t apn_off[MAX_APN]
     int64_t apn_len[MAX_APN]
-
-
-cdef inline void malformed(EventTable t, Py_ssize_t row) noexcept:
-    t.flags[row] |= F_MALFORMED
-
-
-cdef inline uint32_t u32(const uint8_t* v, Py_ssize_t l) noexcept:
-    return be32(v) if l >= 4 else 0
 
 
 cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int64_t code, bint top) except -1:
@@ -105,7 +98,7 @@ cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int64_t code, bint t
         t.cause_proto[row] = proto
         t.cause_value[row] = <int>code
     else:
-        t.add_item(row, I_CAUSE, proto, -1, code, -1)
+        put_cause(t, row, proto, -1, code, -1)
     return 0
 
 
@@ -115,24 +108,26 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
     cdef Py_ssize_t row = w.row, alen, hdr, dlen, nd, i
     cdef uint32_t code, vendor
     cdef int fl
-    cdef const uint8_t* p = w.p
-    cdef const uint8_t* v
+    cdef Cursor* p = &w.p
+    cdef Cursor v
+    cdef const uint8_t* h
     cdef uint8_t digits[16]
     cdef bint digit
     while pos < end:
-        if pos + 8 > end:
+        h = span_at(p, pos, 8)                     # the AVP header
+        if h == NULL or pos + 8 > end:
             malformed(t, row)
             return 0
-        code = be32(p + pos)
-        fl = p[pos + 4]
-        alen = be24(p + pos + 5)
+        code = be32(h)
+        fl = h[4]
+        alen = be24(h + 5)
         hdr = 12 if fl & 0x80 else 8
-        vendor = be32(p + pos + 8) if (fl & 0x80) and pos + 12 <= end else 0
+        vendor = be32_at(p, pos + 8) if (fl & 0x80) and pos + 12 <= end else 0
         if alen < hdr or pos + alen > end:
             malformed(t, row)
             return 0
-        v = p + pos + hdr
         dlen = alen - hdr
+        v = sub_at(p, pos + hdr, dlen)
         if vendor == 0:
             if code < 2048 and G_BASE[code]:
                 if depth < MAX_DEPTH:
@@ -144,19 +139,19 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
                 if dlen < 4:
                     malformed(t, row)
                 else:                              # nested: e.g. per Multiple-Services-Credit-Control
-                    set_cause(t, row, C_DIAMETER, be32(v), depth == 0)
+                    set_cause(t, row, C_DIAMETER, be32_at(&v, 0), depth == 0)
             elif code == AVP_EXPERIMENTAL_RESULT_CODE and parent == AVP_EXPERIMENTAL_RESULT:
-                w.exp_code = u32(v, dlen)
+                w.exp_code = be32_at(&v, 0) if dlen >= 4 else 0
             elif code == AVP_USER_NAME and depth == 0:
                 digit = 5 <= dlen <= 15
                 for i in range(dlen):
-                    if v[i] < 48 or v[i] > 57:
+                    if u8_at(&v, i) < 48 or u8_at(&v, i) > 57:
                         digit = False
                         break
                 if digit:
-                    t.set_digits(t.imsi, row, v, dlen)
+                    t.set_digits(t.imsi, row, v.p, dlen)
             elif code == AVP_AUTH_APP_ID:
-                t.add_item(row, I_INFO, V_AUTH_APP_ID, u32(v, dlen), -1, -1)
+                put_info(t, row, V_AUTH_APP_ID, be32_at(&v, 0), -1, -1)
             elif code == AVP_SERVICE_SELECTION:
                 if w.napn < MAX_APN:
                     w.apn_off[w.napn] = w.base + pos + hdr
@@ -164,28 +159,28 @@ cdef int avps(EventTable t, Walk* w, Py_ssize_t pos, Py_ssize_t end, int depth,
                     w.napn += 1
             elif depth == 0:
                 if code == AVP_SESSION_ID:
-                    t.add_item(row, I_STR, S_SESSION_ID, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_SESSION_ID, w.base + pos + hdr, dlen, -1)
                 elif code == AVP_ORIGIN_HOST:
-                    t.add_item(row, I_STR, S_ORIGIN_HOST, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_ORIGIN_HOST, w.base + pos + hdr, dlen, -1)
                 elif code == AVP_ORIGIN_REALM:
-                    t.add_item(row, I_STR, S_ORIGIN_REALM, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_ORIGIN_REALM, w.base + pos + hdr, dlen, -1)
                 elif code == AVP_DEST_HOST:
-                    t.add_item(row, I_STR, S_DEST_HOST, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_DEST_HOST, w.base + pos + hdr, dlen, -1)
                 elif code == AVP_DEST_REALM:
-                    t.add_item(row, I_STR, S_DEST_REALM, w.base + pos + hdr, dlen, -1)
+                    put_str(t, row, S_DEST_REALM, w.base + pos + hdr, dlen, -1)
         elif vendor == VENDOR_3GPP:
             if code < 2048 and G_3GPP[code]:
                 if depth < MAX_DEPTH:
                     avps(t, w, pos + hdr, pos + alen, depth + 1, code)
             elif code == AVP_VISITED_PLMN_ID:
                 if dlen >= 3:
-                    t.plmn[row] = be24(v)
+                    t.plmn[row] = be24_at(&v, 0)
             elif code == AVP_RAT_TYPE:
-                t.add_item(row, I_INFO, V_RAT_TYPE, u32(v, dlen), -1, -1)
+                put_info(t, row, V_RAT_TYPE, be32_at(&v, 0), -1, -1)
             elif code == AVP_ULR_FLAGS:
-                t.add_item(row, I_INFO, V_ULR_FLAGS, u32(v, dlen), -1, -1)
+                put_info(t, row, V_ULR_FLAGS, be32_at(&v, 0), -1, -1)
             elif code == AVP_MSISDN:
-                nd = tbcd(v, dlen, digits)
+                nd = tbcd(v.p, v.n, digits)
                 t.set_digits(t.msisdn, row, digits, nd)
         pos += (alen + 3) & ~3
     return 0
@@ -211,29 +206,28 @@ cdef int apn_items(EventTable t, Walk* w) except -1:
                 t.data[out + 1 + i] = t.data[src + i]
                 t.data[lab] += 1
         t.n_data += n + 1
-        t.add_item(w.row, I_STR, S_APN, out, n + 1, -1)
+        put_str(t, w.row, S_APN, out, n + 1, -1)
     return 0
 
 
 cdef int decode_msg(EventTable t, Py_ssize_t row) except -1:
     cdef int64_t off = t.payload_off[row]
     cdef Py_ssize_t n = t.payload_len[row], length
-    cdef const uint8_t* p
+    cdef Cursor p = payload_cursor(t, row)
     cdef Walk w
-    if n < 20 or off < 0 or off + n > t.n_data:
+    if n < 20 or p.err:
         malformed(t, row)
         return 0
-    p = &t.data[off]
-    if p[0] != 1:
+    if u8_at(&p, 0) != 1:
         malformed(t, row)
         return 0
-    length = be24(p + 1)
-    t.msg[row] = <int>((be24(p + 5) << 1) | (1 if p[4] & 0x80 else 0))
-    if p[4] & 0x80:
+    length = be24_at(&p, 1)
+    t.msg[row] = <int>((be24_at(&p, 5) << 1) | (1 if u8_at(&p, 4) & 0x80 else 0))
+    if u8_at(&p, 4) & 0x80:
         t.flags[row] |= F_REQUEST
-    t.seq[row] = be32(p + 12)
-    t.e2e[row] = be32(p + 16)
-    t.add_item(row, I_INFO, V_DIAMETER_HDR, p[4], be32(p + 8), p[0])
+    t.seq[row] = be32_at(&p, 12)
+    t.e2e[row] = be32_at(&p, 16)
+    put_info(t, row, V_DIAMETER_HDR, u8_at(&p, 4), be32_at(&p, 8), u8_at(&p, 0))
     if length < 20 or length > n:
         malformed(t, row)
         if length < 20:

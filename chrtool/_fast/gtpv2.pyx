@@ -6,31 +6,35 @@ What a row gets (no Python object per message):
   decoders/gtpv2_tables.py REQUEST_RESPONSES), F_UNKNOWN_MSG for types 29.274 does not define;
   teid = header TEID when the T flag is set; seq = sequence number.
 - A piggybacked message (P flag, 5.5.1) becomes its own GTPv2 row (parent = the carrying row,
-  frame/time/addresses copied, decoded in the same call); the carrier gets an I_INFO
+  frame/time/addresses copied by inherit_packet, decoded in the same call); the carrier gets an I_INFO
   V_PIGGYBACKED item (b = that row).
 - IEs (8.x): IMSI -> imsi; MSISDN -> msisdn; MEI -> imei; Cause -> cause_proto C_GTPV2 and
   cause_value (cause_group stays -1), further causes as I_CAUSE items (a=C_GTPV2, b=-1,
   c=value, d=EBI of the enclosing Bearer Context or -1), and an I_INFO V_GTP_CAUSE item when the
-  cause carries PCE/BCE/CS bits or an offending IE; F-TEID -> I_FTEID (a=interface type,
-  b=TEID/GRE key, c=IPv4 as int or -1, d=instance + 256 * EBI of the enclosing Bearer Context,
-  0 for message-level F-TEIDs); EBI -> I_INFO V_EBI (b=EBI, c=instance); APN -> I_STR S_APN
+  cause carries PCE/BCE/CS bits or an offending IE; F-TEID -> put_fteid (interface type,
+  instance, TEID/GRE key, IPv4 as int or -1, EBI of the enclosing Bearer Context or -1 for
+  message-level F-TEIDs); EBI -> I_INFO V_EBI (b=EBI, c=instance); APN -> I_STR S_APN
   (label-encoded as on the wire); RAT Type -> I_INFO V_RAT_TYPE; ULI: TAI -> tac/plmn and
   I_CELL K_TAI, ECGI -> eci/plmn and I_CELL K_ECGI (d = 86); PDN Type -> I_INFO V_PDN_TYPE
   (c = 99); PAA -> I_STR S_PDN_ADDRESS (the value as on the wire: PDN type octet, then the
   address) and V_PDN_TYPE (c = 79); Bearer Context (grouped, walked one level deep) -> one
   I_BEARER item (a=EBI, b=bearer cause or -1, c=QCI or -1) before the items found inside it.
-Every length is checked; bad ones set F_MALFORMED and the row keeps what came before.
+Bytes are read through a checked cursor (bytes.pxd); a length that does not fit sets F_MALFORMED
+and the row keeps what came before.
 
 match_requests(t) pairs responses with requests by sequence number (numpy, per batch).
 """
 import numpy as np
 from libc.stdint cimport int64_t, uint8_t, uint16_t, uint32_t
 from libc.string cimport memset
-from chrtool._fast.events cimport (EventTable, P_GTPV2, F_MALFORMED, F_REQUEST, F_UNKNOWN_MSG,
-                                   C_GTPV2, I_CAUSE, I_FTEID, I_STR, I_BEARER, I_CELL, I_INFO,
-                                   S_APN, S_PDN_ADDRESS, K_ECGI, K_TAI)
+from chrtool._fast.events cimport (EventTable, P_GTPV2, F_REQUEST, F_UNKNOWN_MSG, C_GTPV2,
+                                   S_APN, S_PDN_ADDRESS, K_ECGI, K_TAI, inherit_packet, malformed,
+                                   payload_cursor, put_bearer, put_cause, put_cell, put_fteid,
+                                   put_info, put_str)
 from chrtool._fast.info cimport V_EBI, V_RAT_TYPE, V_PDN_TYPE, V_GTP_CAUSE, V_PIGGYBACKED
-from chrtool._fast.bytes cimport be16, be24, be32
+from chrtool._fast.bytes cimport (Cursor, cursor, be16, be32, left, skip, span_at, sub_at, u8_at,
+                                  be16_at, be24_at, be32_at, next_u8, next_be16, next_be24,
+                                  next_be32, next_span, next_sub)
 from chrtool._fast.tbcd cimport tbcd
 
 # IE types (29.274 8.1, Table 8.1-1)
@@ -71,127 +75,116 @@ for _t in MESSAGE_TYPES:
     KNOWN[_t] = 1
 
 
-cdef inline void malformed(EventTable t, Py_ssize_t row) noexcept:
-    t.flags[row] |= F_MALFORMED
-
-
-cdef int cause(EventTable t, Py_ssize_t row, const uint8_t* v, Py_ssize_t l, int64_t ebi,
-               bint bearer) except -1:
+cdef int cause(EventTable t, Py_ssize_t row, Cursor* v, int64_t ebi, bint bearer) except -1:
+    """Cause (8.4): value, PCE/BCE/CS bits, and the offending IE when the value carries one."""
+    cdef const uint8_t* h = span_at(v, 0, 2)
     cdef int64_t offending = -1
-    if l < 2:
-        malformed(t, row)
-        return 0
+    cdef int value, bits
+    if h == NULL:
+        return malformed(t, row)
+    value = h[0]
+    bits = h[1] & 7
     if bearer or t.cause_proto[row] != 0:
-        t.add_item(row, I_CAUSE, C_GTPV2, -1, v[0], ebi)
+        put_cause(t, row, C_GTPV2, -1, value, ebi)
     else:
         t.cause_proto[row] = C_GTPV2
-        t.cause_value[row] = v[0]
-    if l >= 6:
-        offending = v[2] | ((v[5] & 0xF) << 8)
-    if (v[1] & 7) or offending >= 0:
-        t.add_item(row, I_INFO, V_GTP_CAUSE, v[1] & 7, offending, ebi)
+        t.cause_value[row] = value
+    if v.n >= 6:
+        offending = u8_at(v, 2) | ((u8_at(v, 5) & 0xF) << 8)
+    if bits or offending >= 0:
+        put_info(t, row, V_GTP_CAUSE, bits, offending, ebi)
     return 0
 
 
-cdef int uli(EventTable t, Py_ssize_t row, const uint8_t* v, Py_ssize_t l) except -1:
+cdef int uli(EventTable t, Py_ssize_t row, Cursor* v) except -1:
     """User Location Information (8.21): CGI, SAI, RAI, TAI, ECGI, LAI, macro eNB, ext macro."""
-    cdef int fl
-    cdef Py_ssize_t pos = 1
-    if l < 1:
-        malformed(t, row)
-        return 0
-    fl = v[0]
-    if fl & 1:
-        pos += 7
-    if fl & 2:
-        pos += 7
-    if fl & 4:
-        pos += 7
+    cdef int fl = next_u8(v)
+    cdef int64_t plmn, tac, eci
+    skip(v, 7 * ((fl & 1) + ((fl >> 1) & 1) + ((fl >> 2) & 1)))     # CGI, SAI, RAI
     if fl & 8:
-        if pos + 5 > l:
-            malformed(t, row)
-            return 0
-        t.plmn[row] = be24(v + pos)
-        t.tac[row] = be16(v + pos + 3)
-        t.add_item(row, I_CELL, K_TAI, be24(v + pos), be16(v + pos + 3), IE_ULI)
-        pos += 5
+        plmn = next_be24(v)
+        tac = next_be16(v)
+        if v.err:
+            return malformed(t, row)
+        t.plmn[row] = plmn
+        t.tac[row] = tac
+        put_cell(t, row, K_TAI, plmn, tac, IE_ULI)
     if fl & 16:
-        if pos + 7 > l:
-            malformed(t, row)
-            return 0
-        t.plmn[row] = be24(v + pos)
-        t.eci[row] = be32(v + pos + 3) & 0x0FFFFFFF
-        t.add_item(row, I_CELL, K_ECGI, be24(v + pos), be32(v + pos + 3) & 0x0FFFFFFF, IE_ULI)
-        pos += 7
-    if pos > l:
+        plmn = next_be24(v)
+        eci = next_be32(v) & 0x0FFFFFFF
+        if v.err:
+            return malformed(t, row)
+        t.plmn[row] = plmn
+        t.eci[row] = eci
+        put_cell(t, row, K_ECGI, plmn, eci, IE_ULI)
+    if v.err:
         malformed(t, row)
     return 0
 
 
-cdef int fteid(EventTable t, Py_ssize_t row, const uint8_t* v, Py_ssize_t l, int inst,
-               int64_t ebi) except -1:
-    cdef int64_t ipv4 = -1
-    if l < 5:
-        malformed(t, row)
-        return 0
-    if v[0] & 0x80:
-        if l < 9:
-            malformed(t, row)
-            return 0
-        ipv4 = be32(v + 5)
-    t.add_item(row, I_FTEID, v[0] & 0x3F, be32(v + 1), ipv4, inst + 256 * (ebi if ebi > 0 else 0))
+cdef int fteid(EventTable t, Py_ssize_t row, Cursor* v, int inst, int64_t ebi) except -1:
+    """F-TEID (8.22): flags and interface type, TEID/GRE key, the IPv4 address if V4 is set."""
+    cdef const uint8_t* h = span_at(v, 0, 5)
+    cdef int64_t ipv4
+    if h == NULL:
+        return malformed(t, row)
+    ipv4 = be32_at(v, 5) if h[0] & 0x80 else -1
+    if v.err:
+        return malformed(t, row)
+    put_fteid(t, row, h[0] & 0x3F, inst, be32(h + 1), ipv4, ebi)
     return 0
 
 
-cdef int bearer_context(EventTable t, Py_ssize_t row, const uint8_t* p, int64_t base,
-                        Py_ssize_t pos, Py_ssize_t end) except -1:
-    """A Bearer Context (8.28): first its EBI, cause and QCI (one I_BEARER), then its items."""
+cdef int bearer_context(EventTable t, Py_ssize_t row, Cursor* v, int64_t base) except -1:
+    """A Bearer Context (8.28) at t.data[base]: first its EBI, cause and QCI (one bearer item),
+    then the items found inside it."""
     cdef int64_t ebi = -1, bcause = -1, qci = -1
-    cdef Py_ssize_t q = pos, l
+    cdef Cursor ies = cursor(v.p, v.n), ie
     cdef int typ
-    while q + 4 <= end:
-        typ = p[q]
-        l = be16(p + q + 1)
-        if q + 4 + l > end:
+    while left(&ies) >= 4:
+        typ = next_u8(&ies)
+        ie = next_sub(&ies, next_be16(&ies) + 1)     # spare/instance octet, then the value
+        if ies.err:
             break
-        if typ == IE_EBI and l >= 1 and ebi < 0:
-            ebi = p[q + 4] & 0xF
-        elif typ == IE_CAUSE and l >= 1 and bcause < 0:
-            bcause = p[q + 4]
-        elif typ == IE_BEARER_QOS and l >= 2 and qci < 0:
-            qci = p[q + 5]
-        q += 4 + l
-    t.add_item(row, I_BEARER, ebi, bcause, qci, -1)
-    return walk(t, row, p, base, pos, end, 1, ebi)
+        if typ == IE_EBI and ie.n >= 2 and ebi < 0:
+            ebi = u8_at(&ie, 1) & 0xF
+        elif typ == IE_CAUSE and ie.n >= 2 and bcause < 0:
+            bcause = u8_at(&ie, 1)
+        elif typ == IE_BEARER_QOS and ie.n >= 3 and qci < 0:
+            qci = u8_at(&ie, 2)
+    put_bearer(t, row, ebi, bcause, qci)
+    return walk(t, row, v, base, 1, ebi)
 
 
-cdef int walk(EventTable t, Py_ssize_t row, const uint8_t* p, int64_t base, Py_ssize_t pos,
-              Py_ssize_t end, int depth, int64_t ebi) except -1:
-    """The IEs in p[pos:end] (8.2.1: type, length, spare+instance, value)."""
+cdef int walk(EventTable t, Py_ssize_t row, Cursor* view, int64_t base, int depth,
+              int64_t ebi) except -1:
+    """The IEs of a view starting at t.data[base] (8.2.1: type, length, spare+instance, value)."""
     cdef int typ, inst
-    cdef Py_ssize_t l, v
+    cdef Py_ssize_t l, at
     cdef uint8_t digits[16]
     cdef Py_ssize_t nd
-    cdef const uint8_t* q
-    while pos + 4 <= end:
-        typ = p[pos]
-        l = be16(p + pos + 1)
-        inst = p[pos + 3] & 0xF
-        v = pos + 4
-        if v + l > end:
-            malformed(t, row)
-            return 0
-        q = p + v
+    cdef const uint8_t* h
+    cdef Cursor v
+    cdef Cursor ies = view[0]             # a local copy: the compiler keeps it in registers
+    while left(&ies) >= 4:
+        h = next_span(&ies, 4)                     # the IE header, there in full
+        typ = h[0]
+        l = be16(h + 1)
+        inst = h[3] & 0xF
+        at = ies.pos
+        v = next_sub(&ies, l)
+        if ies.err:
+            return malformed(t, row)
         if typ == IE_CAUSE:
-            cause(t, row, q, l, ebi, depth > 0)
+            cause(t, row, &v, ebi, depth > 0)
         elif typ == IE_FTEID:
-            fteid(t, row, q, l, inst, ebi)
+            fteid(t, row, &v, inst, ebi)
         elif typ == IE_BEARER_CONTEXT:
             if depth == 0:
-                bearer_context(t, row, p, base, v, v + l)
+                bearer_context(t, row, &v, base + at)
         elif depth == 0:
             if typ == IE_IMSI or typ == IE_MSISDN or typ == IE_MEI:
-                nd = tbcd(q, l, digits)
+                nd = tbcd(v.p, v.n, digits)              # v is a checked span
                 if typ == IE_IMSI:
                     t.set_digits(t.imsi, row, digits, nd)
                 elif typ == IE_MSISDN:
@@ -199,77 +192,65 @@ cdef int walk(EventTable t, Py_ssize_t row, const uint8_t* p, int64_t base, Py_s
                 else:
                     t.set_digits(t.imei, row, digits, nd)
             elif typ == IE_APN:
-                t.add_item(row, I_STR, S_APN, base + v, l, -1)
+                put_str(t, row, S_APN, base + at, l, -1)
             elif typ == IE_EBI:
                 if l >= 1:
-                    t.add_item(row, I_INFO, V_EBI, q[0] & 0xF, inst, -1)
+                    put_info(t, row, V_EBI, u8_at(&v, 0) & 0xF, inst, -1)
             elif typ == IE_RAT_TYPE:
                 if l >= 1:
-                    t.add_item(row, I_INFO, V_RAT_TYPE, q[0], -1, -1)
+                    put_info(t, row, V_RAT_TYPE, u8_at(&v, 0), -1, -1)
             elif typ == IE_ULI:
-                uli(t, row, q, l)
+                uli(t, row, &v)
             elif typ == IE_PDN_TYPE:
                 if l >= 1:
-                    t.add_item(row, I_INFO, V_PDN_TYPE, q[0] & 7, IE_PDN_TYPE, -1)
+                    put_info(t, row, V_PDN_TYPE, u8_at(&v, 0) & 7, IE_PDN_TYPE, -1)
             elif typ == IE_PAA:
                 if l >= 1:
-                    t.add_item(row, I_INFO, V_PDN_TYPE, q[0] & 7, IE_PAA, -1)
-                    t.add_item(row, I_STR, S_PDN_ADDRESS, base + v, l, -1)
-        pos = v + l
-    if pos != end:
-        malformed(t, row)
+                    put_info(t, row, V_PDN_TYPE, u8_at(&v, 0) & 7, IE_PAA, -1)
+                    put_str(t, row, S_PDN_ADDRESS, base + at, l, -1)
+    if left(&ies):
+        malformed(t, row)                          # 1 to 3 bytes that are no IE header
     return 0
 
 
 cdef int decode_msg(EventTable t, Py_ssize_t row) except -1:
+    cdef Cursor m = payload_cursor(t, row), ies
     cdef int64_t off = t.payload_off[row]
-    cdef Py_ssize_t n = t.payload_len[row], total, hdr, child
-    cdef const uint8_t* p
+    cdef Py_ssize_t n = m.n, total, hdr, child
+    cdef const uint8_t* h = span_at(&m, 0, 4)
     cdef int fl, mt
-    if n < 4 or off < 0 or off + n > t.n_data:
-        malformed(t, row)
-        return 0
-    p = &t.data[off]
-    fl = p[0]
-    if (fl >> 5) != 2:
-        malformed(t, row)
-        return 0
-    mt = p[1]
+    if h == NULL or (h[0] >> 5) != 2:
+        return malformed(t, row)
+    fl = h[0]
+    mt = h[1]
+    total = be16(h + 2) + 4
     t.msg[row] = mt
     if IS_REQUEST[mt]:
         t.flags[row] |= F_REQUEST
     if not KNOWN[mt]:
         t.flags[row] |= F_UNKNOWN_MSG
-    total = be16(p + 2) + 4
     hdr = 12 if fl & 0x08 else 8
     if total > n:
         malformed(t, row)
         total = n
     if total < hdr:
-        malformed(t, row)
-        return 0
+        return malformed(t, row)
     if fl & 0x08:
-        t.teid[row] = be32(p + 4)
-        t.seq[row] = be24(p + 8)
+        t.teid[row] = be32_at(&m, 4)
+        t.seq[row] = be24_at(&m, 8)
     else:
-        t.seq[row] = be24(p + 4)
-    walk(t, row, p, off, hdr, total, 0, -1)
+        t.seq[row] = be24_at(&m, 4)
+    ies = sub_at(&m, hdr, total - hdr)
+    walk(t, row, &ies, off + hdr, 0, -1)
     if (fl & 0x10) and total + 4 <= n:
         child = t.add_row()
         t.proto[child] = P_GTPV2
         t.parent[child] = row
         t.payload_off[child] = off + total
         t.payload_len[child] = <int>(n - total)
-        t.frame[child] = t.frame[row]
-        t.ts_ns[child] = t.ts_ns[row]
-        t.src_offset[child] = t.src_offset[row]
-        t.sport[child] = t.sport[row]
-        t.dport[child] = t.dport[row]
-        t.ip_version[child] = t.ip_version[row]
-        t.src[child, :] = t.src[row, :]
-        t.dst[child, :] = t.dst[row, :]
+        inherit_packet(t, row, child)
         t.flags[child] = t.flags[row] & 0x22      # F_TRUNCATED | F_REASSEMBLED of the packet
-        t.add_item(row, I_INFO, V_PIGGYBACKED, child, -1, -1)
+        put_info(t, row, V_PIGGYBACKED, child, -1, -1)
     elif (fl & 0x10):
         malformed(t, row)                          # P flag set, nothing (whole) follows
     return 0

@@ -53,12 +53,12 @@ from libc.stdint cimport int64_t, uint8_t, uint16_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcmp, memcpy, memset
 from chrtool._fast.events cimport (EventTable, P_NAS_EPS, P_S1AP, F_MALFORMED, F_CIPHERED,
-                                   F_INTEGRITY, F_EEA0, F_UNKNOWN_MSG, C_EMM, C_ESM, I_CAUSE,
-                                   I_GUTI, I_STR, I_NAS, I_BEARER, I_INFO, S_APN, S_PDN_ADDRESS,
-                                   inherit)
+                                   F_INTEGRITY, F_EEA0, F_UNKNOWN_MSG, C_EMM, C_ESM, S_APN,
+                                   S_PDN_ADDRESS, inherit, malformed, payload_cursor, put_bearer,
+                                   put_cause, put_guti, put_info, put_nas, put_str)
 from chrtool._fast.info cimport *
-from chrtool._fast.bytes cimport be16, be24, be32
-from chrtool._fast.tbcd cimport tbcd
+from chrtool._fast.bytes cimport Cursor, cursor, sub_at, u8_at, be16_at, be24_at, be32_at
+from chrtool._fast.tbcd cimport tbcd_from
 from chrtool._fast.events import COLUMNS
 
 # Protocol discriminators (24.007 11.2.3.1.1) and EMM/ESM message types (24.301 9.8)
@@ -178,17 +178,9 @@ for _iei, _len in ((0x13, 6), (0x17, 2), (0x19, 4), (0x46, 2), (0x47, 8), (0x52,
 for _iei, _len in ((0x32, 2), (0x58, 2)):
     ESM_TV[_iei] = _len
 
-cdef const char* TBCD = b"0123456789*#abc"
 
-# Names of the I_INFO kinds (info.pxd), for the Python layer.
-INFO_KINDS = {V_ATTACH_TYPE: "attach_type", V_EPS_UPDATE_TYPE: "eps_update_type",
-              V_DETACH_TYPE: "detach_type", V_IDENTITY_TYPE: "identity_type",
-              V_NAS_ALGS: "nas_algorithms", V_SERVICE_TYPE: "service_type",
-              V_ESM_HEADER: "esm_header", V_PDN_TYPE: "pdn_type", V_RAT_TYPE: "rat_type",
-              V_ULR_FLAGS: "ulr_flags", V_EBI: "ebi", V_DIAMETER_HDR: "diameter_header",
-              V_GTP_CAUSE: "gtpv2_cause_detail", V_ATTACH_RESULT: "attach_result",
-              V_UPDATE_RESULT: "update_result", V_REQUEST_TYPE: "request_type",
-              V_AUTH_APP_ID: "auth_application_id", V_PIGGYBACKED: "piggybacked"}
+# Names of the info item kinds (info.pxd), for the Python layer.
+from chrtool._fast.events import INFO_KINDS  # noqa: F401
 MSG_SERVICE_REQUEST_CODE = MSG_SERVICE_REQUEST
 
 
@@ -344,35 +336,33 @@ cdef void mirror(EventTable t, Py_ssize_t row, NasState state, SecEntry* e) noex
 
 
 # --------------------------------------------------------------------------- helpers
-cdef inline void malformed(EventTable t, Py_ssize_t row) noexcept:
-    t.flags[row] |= F_MALFORMED
-
-
 cdef int set_cause(EventTable t, Py_ssize_t row, int proto, int value, int64_t ctx) except -1:
     if t.cause_proto[row] == 0:
         t.cause_proto[row] = proto
         t.cause_value[row] = value
     else:
-        t.add_item(row, I_CAUSE, proto, -1, value, ctx)
+        put_cause(t, row, proto, -1, value, ctx)
     return 0
 
 
-cdef int identity(EventTable t, Py_ssize_t row, const uint8_t* p, Py_ssize_t n,
+cdef int identity(EventTable t, Py_ssize_t row, Cursor* msg, Py_ssize_t at, Py_ssize_t n,
                   int use) except -1:
-    """EPS mobile identity (24.301 9.9.3.12) / mobile identity (24.008 10.5.1.4) value."""
+    """EPS mobile identity (24.301 9.9.3.12) / mobile identity (24.008 10.5.1.4) value: the n
+    bytes at msg[at]."""
     cdef int kind
     cdef Py_ssize_t nd
-    cdef uint8_t[17] digits                  # first digit + up to 16 from tbcd()
+    cdef uint8_t[16] digits
     cdef int64_t tmsi
+    cdef Cursor p = sub_at(msg, at, n)
     if n < 1:
         return 0
-    kind = p[0] & 7
+    kind = u8_at(&p, 0) & 7
     if kind == ID_GUTI:
         if n < 11:
             malformed(t, row)
             return 0
-        tmsi = be32(p + 7)
-        t.add_item(row, I_GUTI, be24(p + 1), be16(p + 4), p[6], tmsi)
+        tmsi = be32_at(&p, 7)
+        put_guti(t, row, be24_at(&p, 1), be16_at(&p, 4), u8_at(&p, 6), tmsi)
         if (use & USE_PRIMARY) or t.m_tmsi[row] < 0:
             t.m_tmsi[row] = tmsi
     elif kind == ID_TMSI:
@@ -380,10 +370,9 @@ cdef int identity(EventTable t, Py_ssize_t row, const uint8_t* p, Py_ssize_t n,
             if n < 5:
                 malformed(t, row)
                 return 0
-            t.m_tmsi[row] = be32(p + 1)
+            t.m_tmsi[row] = be32_at(&p, 1)
     elif kind == ID_IMSI or kind == ID_IMEI or kind == ID_IMEISV:
-        digits[0] = TBCD[p[0] >> 4]          # the first digit shares octet 1 with the type
-        nd = 1 + tbcd(p + 1, n - 1, &digits[1])
+        nd = tbcd_from(p.p, p.n, 1, digits)  # the first digit shares octet 1 with the type
         if kind == ID_IMSI:
             t.set_digits(t.imsi, row, digits, nd)
         else:
@@ -393,7 +382,7 @@ cdef int identity(EventTable t, Py_ssize_t row, const uint8_t* p, Py_ssize_t n,
 
 cdef inline int info(EventTable t, Py_ssize_t row, int kind, int64_t b, int64_t c,
                      int64_t d) except -1:
-    return t.add_item(row, I_INFO, kind, b, c, d)
+    return put_info(t, row, kind, b, c, d)
 
 
 cdef Py_ssize_t add_child(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t n) except -1:
@@ -405,13 +394,13 @@ cdef Py_ssize_t add_child(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t 
     t.payload_len[child] = <int>n
     inherit(t, row, child)
     t.flags[child] = t.flags[row] & (F_INTEGRITY | F_EEA0)
-    t.add_item(row, I_NAS, child, -1, -1, -1)
+    put_nas(t, row, child)
     return child
 
 
-# A message being decoded: its bytes, their offset in the data buffer, the row.
+# A message being decoded: its bytes (a checked view), their offset in the data buffer, the row.
 cdef struct Msg:
-    const uint8_t* p
+    Cursor c
     Py_ssize_t n
     int64_t off
     Py_ssize_t row
@@ -422,7 +411,7 @@ cdef Py_ssize_t lv(Msg* m, Py_ssize_t pos, Py_ssize_t* vlen) noexcept:
     """Value start of the LV at pos (length in vlen), or -1 when it overruns the message."""
     if pos + 1 > m.n:
         return -1
-    vlen[0] = m.p[pos]
+    vlen[0] = u8_at(&m.c, pos)
     if pos + 1 + vlen[0] > m.n:
         return -1
     return pos + 1
@@ -431,14 +420,14 @@ cdef Py_ssize_t lv(Msg* m, Py_ssize_t pos, Py_ssize_t* vlen) noexcept:
 cdef Py_ssize_t lve(Msg* m, Py_ssize_t pos, Py_ssize_t* vlen) noexcept:
     if pos + 2 > m.n:
         return -1
-    vlen[0] = be16(m.p + pos)
+    vlen[0] = be16_at(&m.c, pos)
     if pos + 2 + vlen[0] > m.n:
         return -1
     return pos + 2
 
 
 cdef int apn(EventTable t, Msg* m, Py_ssize_t v, Py_ssize_t l) except -1:
-    t.add_item(m.row, I_STR, S_APN, m.off + v, l, -1)
+    put_str(t, m.row, S_APN, m.off + v, l, -1)
     return 0
 
 
@@ -446,9 +435,9 @@ cdef int optional(EventTable t, Msg* m, Py_ssize_t pos, bint esm) except -1:
     """Walk the optional IEs from pos to the end, reading the ones we keep."""
     cdef int iei
     cdef Py_ssize_t l, v, row = m.row
-    cdef const uint8_t* p = m.p
+    cdef Cursor* p = &m.c
     while pos < m.n:
-        iei = p[pos]
+        iei = u8_at(p, pos)
         if iei >= 0x80:                          # type 1 / type 2: one octet
             pos += 1
             continue
@@ -458,22 +447,22 @@ cdef int optional(EventTable t, Msg* m, Py_ssize_t pos, bint esm) except -1:
                 malformed(t, row)
                 return 0
             if iei == IEI_EMM_CAUSE and not esm:
-                set_cause(t, row, C_EMM, p[pos + 1], -1)
+                set_cause(t, row, C_EMM, u8_at(p, pos + 1), -1)
             elif iei == IEI_ESM_CAUSE and esm:
-                set_cause(t, row, C_ESM, p[pos + 1], m.ebi)
+                set_cause(t, row, C_ESM, u8_at(p, pos + 1), m.ebi)
             pos += l
             continue
         if (iei & 0xF0) == 0x70:                 # TLV-E
             if pos + 3 > m.n:
                 malformed(t, row)
                 return 0
-            l = be16(p + pos + 1)
+            l = be16_at(p, pos + 1)
             v = pos + 3
         else:                                    # TLV
             if pos + 2 > m.n:
                 malformed(t, row)
                 return 0
-            l = p[pos + 1]
+            l = u8_at(p, pos + 1)
             v = pos + 2
         if v + l > m.n:
             malformed(t, row)
@@ -483,10 +472,10 @@ cdef int optional(EventTable t, Msg* m, Py_ssize_t pos, bint esm) except -1:
                 apn(t, m, v, l)
         else:
             if iei == IEI_GUTI:
-                identity(t, row, p + v, l, USE_EXTRA if t.msg[row] == ATTACH_REQUEST
+                identity(t, row, p, v, l, USE_EXTRA if t.msg[row] == ATTACH_REQUEST
                          or t.msg[row] == TAU_REQUEST else USE_PRIMARY)
             elif iei == IEI_MS_IDENTITY and t.msg[row] == SECURITY_MODE_COMPLETE:
-                identity(t, row, p + v, l, USE_PRIMARY)
+                identity(t, row, p, v, l, USE_PRIMARY)
             elif iei == IEI_ESM_CONTAINER and (t.msg[row] == ATTACH_REJECT
                                                or t.msg[row] == CP_SERVICE_REQUEST):
                 if not (t.flags[row] & F_CIPHERED):
@@ -497,9 +486,9 @@ cdef int optional(EventTable t, Msg* m, Py_ssize_t pos, bint esm) except -1:
 
 # --------------------------------------------------------------------------- EMM
 cdef int decode_emm(EventTable t, Msg* m, NasState state) except -1:
-    cdef const uint8_t* p = m.p
+    cdef Cursor* p = &m.c
     cdef Py_ssize_t n = m.n, row = m.row, pos, v, l
-    cdef int mt = p[1]
+    cdef int mt = u8_at(p, 1)
     cdef SecEntry* e
     cdef uint8_t key[36]
     t.msg[row] = mt
@@ -518,12 +507,12 @@ cdef int decode_emm(EventTable t, Msg* m, NasState state) except -1:
             return 0
         pos = 3
     if mt == ATTACH_REQUEST:
-        info(t, row, V_ATTACH_TYPE, p[2] & 7, p[2] >> 4, -1)
+        info(t, row, V_ATTACH_TYPE, u8_at(p, 2) & 7, u8_at(p, 2) >> 4, -1)
         v = lv(m, pos, &l)                       # EPS mobile identity
         if v < 0:
             malformed(t, row)
             return 0
-        identity(t, row, p + v, l, USE_PRIMARY)
+        identity(t, row, p, v, l, USE_PRIMARY)
         pos = lv(m, v + l, &l)                   # UE network capability
         if pos < 0:
             malformed(t, row)
@@ -535,7 +524,7 @@ cdef int decode_emm(EventTable t, Msg* m, NasState state) except -1:
         add_child(t, row, m.off + v, l)
         return optional(t, m, v + l, False)
     if mt == ATTACH_ACCEPT:
-        info(t, row, V_ATTACH_RESULT, p[2] & 7, -1, -1)
+        info(t, row, V_ATTACH_RESULT, u8_at(p, 2) & 7, -1, -1)
         v = lv(m, pos + 1, &l)                   # T3412 value (V), TAI list (LV)
         if v < 0:
             malformed(t, row)
@@ -554,26 +543,27 @@ cdef int decode_emm(EventTable t, Msg* m, NasState state) except -1:
         add_child(t, row, m.off + v, l)
         return optional(t, m, v + l, False)
     if mt == TAU_REQUEST:
-        info(t, row, V_EPS_UPDATE_TYPE, p[2] & 7, (p[2] >> 3) & 1, p[2] >> 4)
+        info(t, row, V_EPS_UPDATE_TYPE, u8_at(p, 2) & 7, (u8_at(p, 2) >> 3) & 1,
+             u8_at(p, 2) >> 4)
         v = lv(m, pos, &l)                       # old GUTI
         if v < 0:
             malformed(t, row)
             return 0
-        identity(t, row, p + v, l, USE_PRIMARY)
+        identity(t, row, p, v, l, USE_PRIMARY)
         return optional(t, m, v + l, False)
     if mt == TAU_ACCEPT:
-        info(t, row, V_UPDATE_RESULT, p[2] & 7, -1, -1)
+        info(t, row, V_UPDATE_RESULT, u8_at(p, 2) & 7, -1, -1)
         return optional(t, m, pos, False)
     if mt == DETACH_REQUEST:
-        info(t, row, V_DETACH_TYPE, p[2] & 7, (p[2] >> 3) & 1, -1)
+        info(t, row, V_DETACH_TYPE, u8_at(p, 2) & 7, (u8_at(p, 2) >> 3) & 1, -1)
         # UE originating: EPS mobile identity LV; network originating: optional EMM cause (0x53),
         # which no identity length (<= 11) can be mistaken for.
-        if n > 3 and p[3] != IEI_EMM_CAUSE:
+        if n > 3 and u8_at(p, 3) != IEI_EMM_CAUSE:
             v = lv(m, pos, &l)
             if v < 0:
                 malformed(t, row)
                 return 0
-            identity(t, row, p + v, l, USE_PRIMARY)
+            identity(t, row, p, v, l, USE_PRIMARY)
             return optional(t, m, v + l, False)
         return optional(t, m, pos, False)
     if mt == GUTI_REALLOC_COMMAND or mt == IDENTITY_RESPONSE:
@@ -581,27 +571,27 @@ cdef int decode_emm(EventTable t, Msg* m, NasState state) except -1:
         if v < 0:
             malformed(t, row)
             return 0
-        identity(t, row, p + v, l, USE_PRIMARY)
+        identity(t, row, p, v, l, USE_PRIMARY)
         return optional(t, m, v + l, False)
     if mt == EXT_SERVICE_REQUEST:
-        info(t, row, V_SERVICE_TYPE, p[2] & 0xF, p[2] >> 4, -1)
+        info(t, row, V_SERVICE_TYPE, u8_at(p, 2) & 0xF, u8_at(p, 2) >> 4, -1)
         v = lv(m, pos, &l)                       # M-TMSI (mobile identity, type TMSI)
         if v < 0:
             malformed(t, row)
             return 0
-        identity(t, row, p + v, l, USE_PRIMARY | USE_TMSI)
+        identity(t, row, p, v, l, USE_PRIMARY | USE_TMSI)
         return optional(t, m, v + l, False)
     if mt == CP_SERVICE_REQUEST:
-        info(t, row, V_SERVICE_TYPE, p[2] & 0xF, p[2] >> 4, -1)
+        info(t, row, V_SERVICE_TYPE, u8_at(p, 2) & 0xF, u8_at(p, 2) >> 4, -1)
         return optional(t, m, pos, False)
     if mt == IDENTITY_REQUEST:
-        info(t, row, V_IDENTITY_TYPE, p[2] & 7, -1, -1)
+        info(t, row, V_IDENTITY_TYPE, u8_at(p, 2) & 7, -1, -1)
         return 0
     if mt == SECURITY_MODE_COMMAND:
-        info(t, row, V_NAS_ALGS, (p[2] >> 4) & 7, p[2] & 7, -1)
+        info(t, row, V_NAS_ALGS, (u8_at(p, 2) >> 4) & 7, u8_at(p, 2) & 7, -1)
         if state is not None and t.enb_ue_s1ap_id[row] >= 0:
             e = conn_entry(t, row, state, True)
-            e.eea = (p[2] >> 4) & 7
+            e.eea = (u8_at(p, 2) >> 4) & 7
             remember(state, e)
             mirror(t, row, state, e)
         if n < 4:                                # NAS key set identifier (V, half + spare)
@@ -623,7 +613,7 @@ cdef int decode_emm(EventTable t, Msg* m, NasState state) except -1:
         return optional(t, m, v + l, False)
     if mt in (ATTACH_REJECT, AUTH_FAILURE, SECURITY_MODE_REJECT, SERVICE_REJECT, TAU_REJECT,
               EMM_STATUS):
-        set_cause(t, row, C_EMM, p[2], -1)
+        set_cause(t, row, C_EMM, u8_at(p, 2), -1)
         if mt == SECURITY_MODE_REJECT or mt == EMM_STATUS:
             return 0
         return optional(t, m, pos, False)
@@ -647,16 +637,16 @@ cdef int decode_emm(EventTable t, Msg* m, NasState state) except -1:
 
 # --------------------------------------------------------------------------- ESM
 cdef int decode_esm(EventTable t, Msg* m) except -1:
-    cdef const uint8_t* p = m.p
+    cdef Cursor* p = &m.c
     cdef Py_ssize_t n = m.n, row = m.row, pos = 3, v, l
     cdef int mt
     if n < 3:
         malformed(t, row)
         return 0
-    mt = p[2]
-    m.ebi = p[0] >> 4
+    mt = u8_at(p, 2)
+    m.ebi = u8_at(p, 0) >> 4
     t.msg[row] = mt
-    info(t, row, V_ESM_HEADER, p[0] >> 4, p[1], -1)
+    info(t, row, V_ESM_HEADER, u8_at(p, 0) >> 4, u8_at(p, 1), -1)
     if KNOWN[mt] != 2:
         t.flags[row] |= F_UNKNOWN_MSG
         return 0
@@ -665,7 +655,7 @@ cdef int decode_esm(EventTable t, Msg* m) except -1:
         if n < 4:
             malformed(t, row)
             return 0
-        set_cause(t, row, C_ESM, p[3], m.ebi)
+        set_cause(t, row, C_ESM, u8_at(p, 3), m.ebi)
         if mt == ESM_STATUS:
             return 0
         return optional(t, m, 4, True)
@@ -679,7 +669,7 @@ cdef int decode_esm(EventTable t, Msg* m) except -1:
         if v < 0:
             malformed(t, row)
             return 0
-        t.add_item(row, I_BEARER, m.ebi, -1, p[v] if l >= 1 else -1, -1)
+        put_bearer(t, row, m.ebi, -1, u8_at(p, v) if l >= 1 else -1)
         v = lv(m, v + l, &l)                     # APN / TFT
         if v < 0:
             malformed(t, row)
@@ -692,15 +682,15 @@ cdef int decode_esm(EventTable t, Msg* m) except -1:
             malformed(t, row)
             return 0
         if l >= 1:
-            info(t, row, V_PDN_TYPE, p[v] & 7, 0, -1)
-        t.add_item(row, I_STR, S_PDN_ADDRESS, m.off + v, l, -1)
+            info(t, row, V_PDN_TYPE, u8_at(p, v) & 7, 0, -1)
+        put_str(t, row, S_PDN_ADDRESS, m.off + v, l, -1)
         return optional(t, m, v + l, True)
     if mt == PDN_CONN_REQUEST:
         if n < 4:                                # PDN type (high half) + request type (low half)
             malformed(t, row)
             return 0
-        info(t, row, V_PDN_TYPE, (p[3] >> 4) & 7, 0, -1)
-        info(t, row, V_REQUEST_TYPE, p[3] & 7, -1, -1)
+        info(t, row, V_PDN_TYPE, (u8_at(p, 3) >> 4) & 7, 0, -1)
+        info(t, row, V_REQUEST_TYPE, u8_at(p, 3) & 7, -1, -1)
         return optional(t, m, 4, True)
     if mt == PDN_DISC_REQUEST:
         if n < 4:
@@ -737,20 +727,21 @@ cdef int decode_esm(EventTable t, Msg* m) except -1:
 
 
 # --------------------------------------------------------------------------- rows
-cdef int decode_plain(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t n,
+cdef int decode_plain(EventTable t, Py_ssize_t row, Cursor* c, int64_t off,
                       NasState state) except -1:
+    """The plain NAS message c, at t.data[off]."""
     cdef Msg m
-    m.p = &t.data[off]
-    m.n = n
+    m.c = c[0]
+    m.n = c.n
     m.off = off
     m.row = row
     m.ebi = -1
-    if n < 2:
+    if m.n < 2:
         malformed(t, row)
         return 0
-    if (m.p[0] & 0xF) == PD_EMM:
+    if (u8_at(&m.c, 0) & 0xF) == PD_EMM:
         return decode_emm(t, &m, state)
-    if (m.p[0] & 0xF) == PD_ESM:
+    if (u8_at(&m.c, 0) & 0xF) == PD_ESM:
         return decode_esm(t, &m)
     malformed(t, row)
     return 0
@@ -759,14 +750,13 @@ cdef int decode_plain(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t n,
 cdef int decode_row(EventTable t, Py_ssize_t row, NasState state) except -1:
     cdef int64_t off = t.payload_off[row]
     cdef Py_ssize_t n = t.payload_len[row], par = t.parent[row]
-    cdef const uint8_t* p
+    cdef Cursor p = payload_cursor(t, row), body
     cdef int sht
     cdef uint8_t key[36]
     cdef SecEntry* e
-    if n < 1 or off < 0 or off + n > t.n_data:
+    if n < 1 or p.err:
         malformed(t, row)
         return 0
-    p = &t.data[off]
     # a NAS message carried by an InitialUEMessage starts a new connection for its eNB UE ID
     if (state is not None and par >= 0 and t.proto[par] == P_S1AP and t.msg[par] == 12
             and t.enb_ue_s1ap_id[row] >= 0):
@@ -774,9 +764,9 @@ cdef int decode_row(EventTable t, Py_ssize_t row, NasState state) except -1:
         e = state.find(key, t.enb_ue_s1ap_id[row], False)
         if e != NULL:
             e.stamp = 0
-    sht = p[0] >> 4
-    if (p[0] & 0xF) != PD_EMM or sht == 0:
-        decode_plain(t, row, off, n, state)
+    sht = u8_at(&p, 0) >> 4
+    if (u8_at(&p, 0) & 0xF) != PD_EMM or sht == 0:
+        decode_plain(t, row, &p, off, state)
         if state is not None and t.enb_ue_s1ap_id[row] >= 0:
             adopt(t, row, state, t.m_tmsi[row], False)
         return 0
@@ -796,6 +786,7 @@ cdef int decode_row(EventTable t, Py_ssize_t row, NasState state) except -1:
         malformed(t, row)
         return 0
     t.flags[row] |= F_INTEGRITY
+    body = sub_at(&p, 6, n - 6)
     if sht == 2 or sht == 4 or sht == 5:
         e = NULL
         if state is not None and t.enb_ue_s1ap_id[row] >= 0:
@@ -803,7 +794,7 @@ cdef int decode_row(EventTable t, Py_ssize_t row, NasState state) except -1:
         if e != NULL and e.eea == 0:
             t.flags[row] |= F_EEA0
         elif (sht != 5 and (e == NULL or e.eea < 0) and state is not None and state.null_cipher
-              and null_decipher(t, row, off + 6, n - 6)):
+              and null_decipher(t, row, &body, off + 6)):
             if t.enb_ue_s1ap_id[row] >= 0:
                 adopt(t, row, state, t.m_tmsi[row], True)
             return 0                             # read as EEA0 (opt-in), decoded just now
@@ -811,7 +802,7 @@ cdef int decode_row(EventTable t, Py_ssize_t row, NasState state) except -1:
             t.flags[row] |= F_CIPHERED
             if sht != 5:
                 return 0                         # opaque: never guessed
-    decode_plain(t, row, off + 6, n - 6, state)
+    decode_plain(t, row, &body, off + 6, state)
     if state is not None and t.enb_ue_s1ap_id[row] >= 0:
         adopt(t, row, state, t.m_tmsi[row], True)
     return 0
@@ -872,14 +863,13 @@ cdef int adopt(EventTable t, Py_ssize_t row, NasState state, int64_t tmsi,
     return 0
 
 
-cdef bint null_decipher(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t n) except -1:
-    """The opt-in null-cipher reading of the ciphered message at data[off:off+n] (past the
+cdef bint null_decipher(EventTable t, Py_ssize_t row, Cursor* c, int64_t off) except -1:
+    """The opt-in null-cipher reading of the ciphered message c at data[off] (past the
     security header). Kept (True) only when it parses as NAS: a plain EMM header (0x07) or an ESM
     header with a valid EPS bearer identity (0 or 5..15, 24.301 9.3.2), a message type 24.301
     names, no malformed or unknown-message flag, and every ESM container it carries starting
     with a known ESM message. Otherwise everything the attempt wrote is undone (False)."""
-    cdef const uint8_t* p = &t.data[off]
-    cdef Py_ssize_t n0 = t.n, i0 = t.n_items, child
+    cdef Py_ssize_t n = c.n, n0 = t.n, i0 = t.n_items, child
     cdef int64_t coff
     cdef uint16_t flags = t.flags[row]
     cdef int msg = t.msg[row], cp = t.cause_proto[row], cv = t.cause_value[row]
@@ -889,17 +879,17 @@ cdef bint null_decipher(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t n)
     cdef bint ok
     if n < 2:
         return False
-    if p[0] == PD_EMM:
-        ok = KNOWN[p[1]] == 1
+    if u8_at(c, 0) == PD_EMM:
+        ok = KNOWN[u8_at(c, 1)] == 1
     else:
-        ok = ((p[0] & 0xF) == PD_ESM and not 1 <= (p[0] >> 4) <= 4 and n >= 3
-              and KNOWN[p[2]] == 2)
+        ok = ((u8_at(c, 0) & 0xF) == PD_ESM and not 1 <= (u8_at(c, 0) >> 4) <= 4 and n >= 3
+              and KNOWN[u8_at(c, 2)] == 2)
     if not ok:
         return False
     memcpy(imsi, &t.imsi[row, 0], 16)
     memcpy(imei, &t.imei[row, 0], 16)
     t.flags[row] = flags | F_EEA0                # before decoding: ESM containers copy it
-    decode_plain(t, row, off, n, None)           # no state: a guessed reading teaches nothing
+    decode_plain(t, row, c, off, None)           # no state: a guessed reading teaches nothing
     ok = not t.flags[row] & (F_MALFORMED | F_UNKNOWN_MSG)
     for child in range(n0, t.n):
         coff = t.payload_off[child]

@@ -14,7 +14,8 @@ For every row with proto S1AP from `start` on, `decode` fills:
             SourceMME-UE-S1AP-ID, 158 MME-UE-S1AP-ID-2, 92 Reset list, 93 ResetAcknowledge list);
   I_CAUSE   a=C_S1AP b=group c=value d=E-RAB id (per failed/released E-RAB) or -1 (HO-Cause);
   I_ERAB    a=E-RAB id b=IE id of the list c=QCI (to-be-setup/modified lists) or -1;
-  I_FTEID   a=0 (S1-U eNB side) / 1 (S1-U SGW side) b=GTP-TEID c=IPv4 as int or -1 d=E-RAB id;
+  I_FTEID   interface 0 (S1-U eNB side) / 1 (S1-U SGW side), instance 0, teid=GTP-TEID,
+            address=IPv4 as int or -1, ebi=E-RAB id (fields: chrtool/table/schema.py);
   I_CELL    K_TAI (SupportedTAs 64, TargetID 4: b=PLMN c=TAC), K_TARGET_ECGI (target cell of an
             intra-LTE Source-ToTarget container, d=104);
   I_NODE    Global-ENB-ID (59), target eNB (4), SON transfer source/target eNBs (a=NodeKind b=PLMN

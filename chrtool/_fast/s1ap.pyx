@@ -13,16 +13,15 @@ Bad bytes never raise: the row keeps what was decoded before the damage and gets
 from libc.stdint cimport int16_t, int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy
 from chrtool._fast.events cimport (EventTable, P_S1AP, P_NAS_EPS, F_MALFORMED, F_UNKNOWN_MSG,
-                                   C_S1AP, I_S1AP_IDS, I_CAUSE, I_CELL, I_NODE, I_STR, I_ERAB,
-                                   I_FTEID, I_IE, I_ENUM, K_TAI, K_ECGI, K_NR_CGI, K_TARGET_ECGI,
-                                   N_MME, S_NODE_NAME, inherit)
+                                   C_S1AP, K_TAI, K_TARGET_ECGI, N_MME, S_NODE_NAME, inherit,
+                                   put_cause, put_cell, put_enum, put_erab, put_fteid, put_node,
+                                   put_s1ap_ids, put_str)
 from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, skip_bytes,
                                  get_length, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
                                  get_cause, get_erab_id, seq_end,
                                  get_open)
 from chrtool._fast.ap_common cimport Ctx, set_cause, get_field, walk_ies, pdu_begin
-from chrtool._fast.events cimport put_item
 from chrtool._fast.s1ap_ids cimport *
 
 from chrtool.decoders import s1ap_tables as _tables
@@ -205,25 +204,25 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
             continue
         qci = -1
         if layout == L_CAUSE:
-            put_item(t, c.row, I_ERAB, erab, list_id, -1, -1)
+            put_erab(t, c.row, erab, list_id, -1, -1)
             if get_cause(&v, CAUSE_ROOT, 5, &group, &value) == 0:
                 set_cause(t, c, group, value, erab, False)
         elif layout == L_TNL_ENB or layout == L_TNL_SGW or layout == L_TNL_SGW_QOS:
             if get_tnl(&v, &ipv4, &teid) == 0:
-                put_item(t, c.row, I_FTEID, 0 if layout == L_TNL_ENB else 1, teid, ipv4, erab)
+                put_fteid(t, c.row, 0 if layout == L_TNL_ENB else 1, 0, teid, ipv4, erab)
                 if layout == L_TNL_SGW_QOS:
                     qci = get_qci(&v, False)
-            put_item(t, c.row, I_ERAB, erab, list_id, qci, -1)
+            put_erab(t, c.row, erab, list_id, qci, -1)
         elif layout == L_QOS_TNL_NAS or layout == L_QOS_NAS:
             qci = get_qci(&v, True)
-            put_item(t, c.row, I_ERAB, erab, list_id, qci if not v.err else -1, -1)
+            put_erab(t, c.row, erab, list_id, qci if not v.err else -1, -1)
             if layout == L_QOS_TNL_NAS and get_tnl(&v, &ipv4, &teid) == 0:
-                put_item(t, c.row, I_FTEID, 1, teid, ipv4, erab)
+                put_fteid(t, c.row, 1, 0, teid, ipv4, erab)
             if not v.err and (ITEM_NAS_OPT[item_id] == 0 or
                               (bitmap >> (pre - ITEM_NAS_OPT[item_id])) & 1):
                 nas_child(t, c, &v)
         else:
-            put_item(t, c.row, I_ERAB, erab, list_id, -1, -1)
+            put_erab(t, c.row, erab, list_id, -1, -1)
         if v.err:
             t.flags[c.row] |= F_MALFORMED
     return 0
@@ -255,7 +254,7 @@ cdef int id_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
         if v.err:
             t.flags[c.row] |= F_MALFORMED
         else:
-            put_item(t, c.row, I_S1AP_IDS, mme, enb, list_id, -1)
+            put_s1ap_ids(t, c.row, mme, enb, list_id)
     return 0
 
 
@@ -284,7 +283,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
     elif ie_id == S1AP_IE_MME_UE_S1AP_ID_2 or ie_id == S1AP_IE_SourceMME_UE_S1AP_ID:
         x = get_constrained_int(b, 0, 1ULL << 32)
         if not b.err:
-            put_item(t, row, I_S1AP_IDS, x, -1, ie_id, -1)
+            put_s1ap_ids(t, row, x, -1, ie_id)
     elif ie_id == S1AP_IE_UE_S1AP_IDs:
         x = -1
         y = -1
@@ -300,13 +299,13 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
             t.mme_ue_s1ap_id[row] = x
             if y >= 0:
                 t.enb_ue_s1ap_id[row] = y
-            put_item(t, row, I_S1AP_IDS, x, y, ie_id, -1)
+            put_s1ap_ids(t, row, x, y, ie_id)
     elif ie_id == S1AP_IE_Cause:
         if get_cause(b, CAUSE_ROOT, 5, &x, &y) == 0:
             set_cause(t, c, x, y, -1, True)
     elif ie_id == S1AP_IE_HO_Cause:
         if get_cause(b, CAUSE_ROOT, 5, &x, &y) == 0:
-            put_item(t, row, I_CAUSE, C_S1AP, x, y, -1)
+            put_cause(t, row, C_S1AP, x, y, -1)
     elif ie_id == S1AP_IE_NAS_PDU:
         nas_child(t, c, b)
     elif ie_id == S1AP_IE_EUTRAN_CGI:
@@ -377,10 +376,10 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         y = <int64_t>get_bits(b, 16)
         z = <int64_t>get_bits(b, 8)
         if not b.err:
-            put_item(t, row, I_NODE, N_MME, x, (y << 8) | z, 24)
+            put_node(t, row, N_MME, x, (y << 8) | z, 24)
     elif ie_id == S1AP_IE_Global_ENB_ID:
         if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-            put_item(t, row, I_NODE, y, x, z, w)
+            put_node(t, row, y, x, z, w)
     elif ie_id == S1AP_IE_eNBname or ie_id == S1AP_IE_MMEname:
         if get_bits(b, 1):
             n = get_length(b)
@@ -388,7 +387,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
             n = <Py_ssize_t>get_constrained_int(b, 1, 150)
             align(b)
         if not b.err and b.pos + n * 8 <= b.nbits:
-            put_item(t, row, I_STR, S_NODE_NAME, c.base + (b.p - c.p) + byte_pos(b), n, ie_id)
+            put_str(t, row, S_NODE_NAME, c.base + (b.p - c.p) + byte_pos(b), n, ie_id)
             skip_bytes(b, n)
         else:
             b.err = 1
@@ -406,7 +405,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
                     x = z
             if b.err:
                 break
-            put_item(t, row, I_CELL, K_TAI, x, y, ie_id)
+            put_cell(t, row, K_TAI, x, y, ie_id)
             seq_end(b, ext, opt)
     elif ie_id == S1AP_IE_ServedGUMMEIs:
         n = get_count(b, 1, 8, False)
@@ -429,19 +428,19 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
             for j in range(nm):
                 z = <int64_t>get_bits(b, 8)
                 if not b.err:
-                    put_item(t, row, I_NODE, N_MME, x, (g << 8) | z, 24)
+                    put_node(t, row, N_MME, x, (g << 8) | z, 24)
             if b.err:
                 break
             seq_end(b, ext, opt)
     elif ie_id == S1AP_IE_TargetID:
         alt = get_choice(b, 3, True)
-        put_item(t, row, I_ENUM, ie_id, alt, -1, -1)
+        put_enum(t, row, ie_id, alt)
         if alt == 0:                                # targeteNB-ID {global-ENB-ID, selected-TAI, ...}
             get_bits(b, 2)
             if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-                put_item(t, row, I_NODE, y, x, z, w)
+                put_node(t, row, y, x, z, w)
                 if get_tai(b, &x, &y) == 0:
-                    put_item(t, row, I_CELL, K_TAI, x, y, ie_id)
+                    put_cell(t, row, K_TAI, x, y, ie_id)
     elif ie_id == S1AP_IE_SONConfigurationTransferECT or ie_id == S1AP_IE_SONConfigurationTransferMCT:
         # {targeteNB-ID {global-ENB-ID, selected-TAI, ...}, sourceeNB-ID {global-ENB-ID,
         #  selected-TAI} (not extensible), sONInformation, x2TNLConfigurationInfo OPT, ...}
@@ -449,12 +448,12 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         ext = get_bits(b, 1)
         opt = get_bits(b, 1)
         if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-            put_item(t, row, I_NODE, y, x, z, w)
+            put_node(t, row, y, x, z, w)
         get_tai(b, &x, &y)
         seq_end(b, ext, opt)
         opt = get_bits(b, 1)
         if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-            put_item(t, row, I_NODE, y, x, z, w)
+            put_node(t, row, y, x, z, w)
     elif ie_id == S1AP_IE_Source_ToTarget_TransparentContainer:
         # intralte: OCTET STRING containing SourceeNB-ToTargeteNB-TransparentContainer
         # {rRC-Container, e-RABInformationList OPT, targetCell-ID, subscriberProfileIDforRFP OPT,
@@ -471,7 +470,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         if opt:
             erab_list(t, c, &inner, ie_id)
         if get_cgi(&inner, 28, &x, &y) == 0:
-            put_item(t, row, I_CELL, K_TARGET_ECGI, x, y, ie_id)
+            put_cell(t, row, K_TARGET_ECGI, x, y, ie_id)
         if inner.err:
             t.n_items = saved
     elif ie_id == S1AP_IE_eNB_StatusTransfer_TransparentContainer or \
@@ -480,7 +479,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         erab_list(t, c, b, ie_id)
     elif ie_id == S1AP_IE_ResetType:
         alt = get_choice(b, 2, True)
-        put_item(t, row, I_ENUM, ie_id, alt, -1, -1)
+        put_enum(t, row, ie_id, alt)
         if alt == 1:
             id_list(t, c, b, ie_id)
     elif ie_id == S1AP_IE_UE_associatedLogicalS1_ConnectionListResAck:
@@ -494,7 +493,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
             x = ENUM_ROOT[ie_id]
             y = get_enum(b, <int>(x if x > 0 else -x), x > 0)
             if not b.err:
-                put_item(t, row, I_ENUM, ie_id, y, -1, -1)
+                put_enum(t, row, ie_id, y)
                 if ie_id == S1AP_IE_HandoverType:
                     c.ho_type = <int>y
     return 0

@@ -12,16 +12,15 @@ Bad bytes never raise: the row keeps what was decoded before the damage and gets
 """
 from libc.stdint cimport int64_t, uint8_t, uint64_t
 from chrtool._fast.events cimport (EventTable, P_X2AP, F_MALFORMED, F_UNKNOWN_MSG, C_X2AP,
-                                   I_X2AP_IDS, I_CAUSE, I_CELL, I_NODE, I_ERAB, I_IE,
-                                   K_TARGET_ECGI, K_SERVED_ECGI, K_SERVED_NR_CGI, K_ECGI,
-                                   K_NR_CGI, N_EN_GNB, X_OLD_ENB, X_NEW_ENB, X_MENB, X_SGNB)
+                                   K_TARGET_ECGI, K_SERVED_ECGI, K_SERVED_NR_CGI, K_ECGI, N_EN_GNB,
+                                   X_OLD_ENB, X_NEW_ENB, X_MENB, X_SGNB, put_cell, put_erab,
+                                   put_node, put_x2ap_ids)
 from chrtool._fast.aper cimport (Bits, get_bits, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
                                  get_global_gnb_id, get_cause, get_erab_id, get_int_ext,
                                  seq_end, skip_bits_sized,
                                  skip_octets_sized)
 from chrtool._fast.ap_common cimport Ctx, set_cause, get_field, walk_ies, pdu_begin
-from chrtool._fast.events cimport put_item
 from chrtool._fast.x2ap_ids cimport *
 
 from chrtool.decoders import x2ap_tables as _tables
@@ -118,7 +117,7 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id, bint nested=False
         if v.err:
             t.flags[c.row] |= F_MALFORMED
             continue
-        put_item(t, c.row, I_ERAB, erab, list_id, -1, item_id if nested else -1)
+        put_erab(t, c.row, erab, list_id, -1, item_id if nested else -1)
         if ITEM_CAUSE[item_id]:
             if get_cause(&v, CAUSE_ROOT, 4, &group, &value) == 0:
                 set_cause(t, c, group, value, erab, False)
@@ -325,7 +324,7 @@ cdef int served_nr_cells(EventTable t, Ctx* c, Bits* b, int ie_id, bint to_modif
             get_cgi(b, 36, &plmn, &nci)
         if served_nr_cell_info(b, &plmn, &nci) != 0:
             return 0
-        put_item(t, c.row, I_CELL, K_SERVED_NR_CGI, plmn, nci, ie_id)
+        put_cell(t, c.row, K_SERVED_NR_CGI, plmn, nci, ie_id)
         if nb:
             nr_neighbour_info(b)
         if deact:
@@ -354,7 +353,7 @@ cdef int served_cells(EventTable t, Ctx* c, Bits* b, int ie_id, bint with_old) e
             get_cgi(b, 28, &plmn, &eci)
         if served_cell_info(b, &pci, &plmn, &eci) != 0:
             return 0
-        put_item(t, c.row, I_CELL, K_SERVED_ECGI, plmn, eci, ie_id)
+        put_cell(t, c.row, K_SERVED_ECGI, plmn, eci, ie_id)
         if nb:
             if nr_nb:
                 nr_neighbour_info(b)
@@ -411,7 +410,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
     elif ie_id == X2AP_IE_Old_SgNB_UE_X2AP_ID:
         x = get_constrained_int(b, 0, 1ULL << 32)
         if not b.err:
-            put_item(t, row, I_X2AP_IDS, X_SGNB, x, ie_id, -1)
+            put_x2ap_ids(t, row, X_SGNB, x, ie_id)
     elif ie_id == X2AP_IE_Old_eNB_UE_X2AP_ID_Extension or \
             ie_id == X2AP_IE_New_eNB_UE_X2AP_ID_Extension or \
             ie_id == X2AP_IE_MeNB_UE_X2AP_ID_Extension:
@@ -419,7 +418,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         if not b.err:
             y = X_OLD_ENB if ie_id == X2AP_IE_Old_eNB_UE_X2AP_ID_Extension else \
                 X_NEW_ENB if ie_id == X2AP_IE_New_eNB_UE_X2AP_ID_Extension else X_MENB
-            put_item(t, row, I_X2AP_IDS, y, x, ie_id, -1)
+            put_x2ap_ids(t, row, y, x, ie_id)
     elif ie_id == X2AP_IE_UE_ContextInformation:
         # {mME-UE-S1AP-ID, uESecurityCapabilities, aS-SecurityInformation,
         #  uEaggregateMaximumBitRate, subscriberProfileIDforRFP OPT, e-RABs-ToBeSetup-List,
@@ -465,16 +464,16 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
             t.nci[row] = y
     elif ie_id == X2AP_IE_TargetCell_ID:
         if get_cgi(b, 28, &x, &y) == 0:
-            put_item(t, row, I_CELL, K_TARGET_ECGI, x, y, ie_id)
+            put_cell(t, row, K_TARGET_ECGI, x, y, ie_id)
     elif ie_id == X2AP_IE_ENB1_Cell_ID or ie_id == X2AP_IE_ENB2_Cell_ID:
         if get_cgi(b, 28, &x, &y) == 0:
-            put_item(t, row, I_CELL, K_ECGI, x, y, ie_id)
+            put_cell(t, row, K_ECGI, x, y, ie_id)
     elif ie_id == X2AP_IE_GlobalENB_ID:
         if get_global_enb_id(b, &x, &y, &z, &w) == 0:
-            put_item(t, row, I_NODE, y, x, z, w)
+            put_node(t, row, y, x, z, w)
     elif ie_id == X2AP_IE_Globalen_gNB_ID or ie_id == X2AP_IE_Target_SgNB_ID:
         if get_global_gnb_id(b, &x, &z, &w) == 0:
-            put_item(t, row, I_NODE, N_EN_GNB, x, z, w)
+            put_node(t, row, N_EN_GNB, x, z, w)
     elif ie_id == X2AP_IE_ServedCells or ie_id == X2AP_IE_ServedCellsToAdd or \
             ie_id == X2AP_IE_ServedEUTRAcellsENDCX2ManagementList:
         served_cells(t, c, b, ie_id, False)
@@ -487,7 +486,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         for k in range(n):
             if get_cgi(b, 28, &x, &y) != 0:
                 break
-            put_item(t, row, I_CELL, K_SERVED_ECGI, x, y, ie_id)
+            put_cell(t, row, K_SERVED_ECGI, x, y, ie_id)
     elif ie_id == X2AP_IE_ServedNRcellsENDCX2ManagementList:
         served_nr_cells(t, c, b, ie_id, False)
     elif ie_id == X2AP_IE_ServedNRcellsToModifyListENDCConfUpd:
@@ -497,7 +496,7 @@ cdef int decode_ie(EventTable t, Ctx* c, int ie_id, Bits* b) except -1:
         for k in range(n):
             if get_cgi(b, 36, &x, &y) != 0:
                 break
-            put_item(t, row, I_CELL, K_SERVED_NR_CGI, x, y, ie_id)
+            put_cell(t, row, K_SERVED_NR_CGI, x, y, ie_id)
     # the table-driven IEs (none of them named above) come last, in `else`, so that the
     # comparisons above compile to one C switch
     else:

@@ -93,9 +93,11 @@ def _ns(text):
 def _serving_measurements(ev):
     """row -> {kind: value} of the serving-cell measurements a row carries (dB/dBm, raw)."""
     from chrtool._fast.events import MEAS_KINDS, MEAS_NEIGHBOUR, MEAS_SCALE
-    it = ev.items_of("meas")
+    from chrtool.table.schema import ITEM_KINDS
+    it, meas = ev.items_of("meas"), ITEM_KINDS["meas"]
     out = {}
-    for r, kind, value in zip(it["row"].tolist(), it["a"].tolist(), it["b"].tolist()):
+    for r, kind, value in zip(it["row"].tolist(), meas.get(it, "kind").tolist(),
+                              meas.get(it, "value").tolist()):
         if kind & MEAS_NEIGHBOUR:
             continue
         name = MEAS_KINDS.get(kind)

@@ -12,8 +12,10 @@ import numpy as np
 from chrtool.decoders import chr_v1 as spec
 from chrtool.errors import DecodeError, ProblemLog
 from chrtool.table.events import FLAGS, ITEM_KEYS, PROTO, STR_KINDS, EventTable
+from chrtool.table.schema import ITEM_KINDS
 
 _STR_IDS = {v: k for k, v in STR_KINDS.items()}
+STR = ITEM_KINDS["str"]
 
 
 class _Forbidden(Exception):
@@ -247,11 +249,13 @@ class TraceXmlReader:
             if proto not in _RRC_PROTOS:
                 t.cols["flags"][row] |= FLAGS["unknown_msg"]
             off = t.add_python_data(np.frombuffer(raw, np.uint8)) if raw else t.n_data
-            t.add_python_item(row, ITEM_KEYS["str"], _STR_IDS["raw"], off, len(raw), -1)
+            t.add_python_item(row, ITEM_KEYS["str"], *STR.pack(kind=_STR_IDS["raw"], offset=off,
+                                                               length=len(raw)))
         if name:
             nb = name.encode("utf-8")[:255]
             off = t.add_python_data(np.frombuffer(nb, np.uint8))
-            t.add_python_item(row, ITEM_KEYS["str"], _STR_IDS["msg_name"], off, len(nb), -1)
+            t.add_python_item(row, ITEM_KEYS["str"], *STR.pack(kind=_STR_IDS["msg_name"],
+                                                               offset=off, length=len(nb)))
         if self._session:
             for col, value in self._session["ids"].items():
                 _set_digits(t, col, row, value)

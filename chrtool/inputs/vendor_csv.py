@@ -20,11 +20,22 @@ import pyarrow.csv as pacsv
 from chrtool.decoders import chr_v1 as spec
 from chrtool.errors import InputError, ProblemLog
 from chrtool.table.events import CAUSE_CODES, CELL_KINDS, FLAGS, ITEM_KEYS, PROTO, EventTable
+from chrtool.table.schema import ITEM_KINDS
 
 MAPS_DIR = Path(spec.__file__).resolve().parent / "maps"
 MAX_LISTED = 20            # bad values listed per column and batch; the rest are counted
 
 _CELL_IDS = {v: k for k, v in CELL_KINDS.items()}
+
+
+def _items(rows, item_kind, **fields):
+    """An item part for `rows`: (row, key, a, b, c, d) arrays from the named fields of
+    `item_kind` (chrtool/table/schema.py; scalars apply to every row, fields not given are
+    absent)."""
+    slots = ITEM_KINDS[item_kind].pack(**fields)
+    n = len(rows)
+    return (rows, np.full(n, ITEM_KEYS[item_kind]),
+            *(np.broadcast_to(np.asarray(s, dtype=np.int64), (n,)) for s in slots))
 
 
 def _item_arrays(parts):
@@ -532,8 +543,7 @@ class VendorCsvReader:
         for ev_name, proto in c.get("proto_by_event", {}).items():
             protos[t.cols["msg"][:batch.num_rows] == spec.EVENT_IDS[ev_name]] = CAUSE_CODES[proto]
         rows = np.flatnonzero(ok)
-        items.append((rows, np.full(len(rows), ITEM_KEYS["cause"]), protos[rows], gv[rows],
-                      vv[rows], np.full(len(rows), -1)))
+        items.append(_items(rows, "cause", proto=protos[rows], group=gv[rows], value=vv[rows]))
 
     def _meas(self, batch, row0, items):
         for ms in self.mapping.get("meas", []):
@@ -559,8 +569,7 @@ class VendorCsvReader:
                     arf = np.where(aok, av, 0)
                 d = np.where(pok, (arf << 10) | pv, -1)
             rows = np.flatnonzero(ok)
-            items.append((rows, np.full(len(rows), ITEM_KEYS["meas"]), np.full(len(rows), kind),
-                          scaled[rows], np.full(len(rows), -1), d[rows]))
+            items.append(_items(rows, "meas", kind=kind, value=scaled[rows], arfcn_pci=d[rows]))
 
     def _target(self, batch, row0, items, cell):
         tc = self.mapping.get("target_cell")
@@ -585,8 +594,7 @@ class VendorCsvReader:
         kind = _CELL_IDS["target_nr_cgi" if tc.get("nr") else "target_ecgi"]
         plmn = spec.plmn_int(str(tc.get("plmn", cell.get("plmn", "00101"))))
         rows = np.flatnonzero(ok)
-        items.append((rows, np.full(len(rows), ITEM_KEYS["cell"]), np.full(len(rows), kind),
-                      np.full(len(rows), plmn), cid[rows], np.full(len(rows), -1)))
+        items.append(_items(rows, "cell", kind=kind, plmn=plmn, cell=cid[rows]))
 
     def _erab(self, batch, row0, items):
         e = self.mapping.get("erab")
@@ -604,8 +612,7 @@ class VendorCsvReader:
             self._report("QCI", e["qci_column"], qbad, row0, q)
             qci = np.where(qok, qv, -1)
         rows = np.flatnonzero(ok)
-        items.append((rows, np.full(len(rows), ITEM_KEYS["erab"]), ids[rows],
-                      np.full(len(rows), -1), qci[rows], np.full(len(rows), -1)))
+        items.append(_items(rows, "erab", erab_id=ids[rows], qci=qci[rows]))
 
 
 def _source_columns(cspec):

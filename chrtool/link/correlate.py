@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chrtool.protocols import REGISTRY
+from chrtool.table.schema import ITEM_KINDS
 
 # how each protocol's rows are joined (the registry's `link` kinds): UE-associated connections
 # ("s1"), messages carried on them ("nas"), request/answer exchanges naming an IMSI ("exchange"),
@@ -234,7 +235,7 @@ def _associations(ev):
 def _fteids_by_row(ev):
     it = ev.items_of("fteid")
     out = {}
-    for r, teid in zip(it["row"].tolist(), it["b"].tolist()):
+    for r, teid in zip(it["row"].tolist(), ITEM_KINDS["fteid"].get(it, "teid").tolist()):
         out.setdefault(r, []).append(teid)
     return out
 

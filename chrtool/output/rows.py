@@ -8,13 +8,13 @@ from collections import defaultdict
 
 import numpy as np
 
-from chrtool._fast.events import MEAS_KINDS, MEAS_NEIGHBOUR, MEAS_SCALE
-from chrtool._fast.nas_eps import INFO_KINDS
+from chrtool._fast.events import INFO_KINDS, MEAS_KINDS, MEAS_NEIGHBOUR, MEAS_SCALE
 from chrtool.protocols import BY_NAME
 from chrtool.table import names
 from chrtool.table.events import (CELL_KINDS, FLAGS, ITEM_KEYS, NODE_KINDS, PROTO, STR_KINDS,
                                   X2AP_ID_KINDS)
 from chrtool.table.names import iso
+from chrtool.table.schema import ITEM_KINDS_BY_CODE
 
 ID_COLUMNS = ("mme_ue_s1ap_id", "enb_ue_s1ap_id", "old_enb_ue_x2ap_id", "new_enb_ue_x2ap_id",
               "menb_ue_x2ap_id", "sgnb_ue_x2ap_id")
@@ -154,57 +154,63 @@ def row_dict(ev, r, cols, items, children):
 def _add_items(ev, row, items):
     K = ITEM_KEYS
     for key, a, b, c, d in items:
+        spec = ITEM_KINDS_BY_CODE.get(key)
+        if spec is None:
+            continue
+        f = spec.unpack(a, b, c, d)          # the item's named fields (chrtool/table/schema.py)
         if key == K["cause"]:
-            obj = names.cause(a, b, c)
+            obj = names.cause(f.proto, f.group, f.value)
             if obj is not None:
-                if d >= 0:
-                    obj = dict(obj, context=d)
+                if f.context >= 0:
+                    obj = dict(obj, context=f.context)
                 _append(row, "cause", obj)
         elif key == K["s1ap_ids"]:
-            if a >= 0:
-                _add(row, "mme_ue_s1ap_id", a)
-            if b >= 0:
-                _add(row, "enb_ue_s1ap_id", b)
+            if f.mme_ue_s1ap_id >= 0:
+                _add(row, "mme_ue_s1ap_id", f.mme_ue_s1ap_id)
+            if f.enb_ue_s1ap_id >= 0:
+                _add(row, "enb_ue_s1ap_id", f.enb_ue_s1ap_id)
         elif key == K["x2ap_ids"]:
-            name = X2AP_ID_KINDS.get(a)
+            name = X2AP_ID_KINDS.get(f.kind)
             if name:
-                _add(row, name, b)
+                _add(row, name, f.value)
         elif key == K["erab"]:
-            row.setdefault("erabs", []).append(a)
+            row.setdefault("erabs", []).append(f.erab_id)
         elif key == K["cell"]:
-            kind = CELL_KINDS.get(a, "cell")
+            kind = CELL_KINDS.get(f.kind, "cell")
             if kind == "tai":
-                _add(row, "tai", f"{names.plmn(b)}-{c}")
+                _add(row, "tai", f"{names.plmn(f.plmn)}-{f.cell}")
             elif "nr" in kind:
-                _add(row, "nr_cgi" if kind == "nr_cgi" else kind, names.nr_cgi(b, c))
+                _add(row, "nr_cgi" if kind == "nr_cgi" else kind, names.nr_cgi(f.plmn, f.cell))
             else:
-                _add(row, kind, names.ecgi(b, c))
+                _add(row, kind, names.ecgi(f.plmn, f.cell))
         elif key == K["node"]:
-            _add(row, "node", {"kind": NODE_KINDS.get(a, str(a)), "plmn": names.plmn(b),
-                               "id": c})
+            _add(row, "node", {"kind": NODE_KINDS.get(f.kind, str(f.kind)),
+                               "plmn": names.plmn(f.plmn), "id": f.node_id})
         elif key == K["str"]:
-            kind = STR_KINDS.get(a, "str")
-            raw = ev.bytes_at(b, c)
+            kind = STR_KINDS.get(f.kind, "str")
+            raw = ev.bytes_at(f.offset, f.length)
             _add(row, kind, raw.hex() if kind == "raw" else _text(raw, kind))
         elif key == K["fteid"]:
-            _add(row, "fteid", {"interface": a, "teid": b,
-                                **({"ipv4": str(ipaddress.IPv4Address(c))} if c >= 0 else {})})
+            _add(row, "fteid", {"interface": f.interface, "teid": f.teid,
+                                **({"ipv4": str(ipaddress.IPv4Address(f.address))}
+                                   if f.address >= 0 else {})})
         elif key == K["guti"]:
-            guti = {"plmn": names.plmn(a), "mmegi": b, "mmec": c, "m_tmsi": d}
+            guti = {"plmn": names.plmn(f.plmn), "mmegi": f.mmegi, "mmec": f.mmec,
+                    "m_tmsi": f.m_tmsi}
             _add(row, "guti", {k: v for k, v in guti.items() if v is not None and v != -1})
         elif key == K["meas"]:
-            row.setdefault("meas", []).append(_meas(a, b, c, d))
+            row.setdefault("meas", []).append(_meas(*f))
         elif key == K["info"]:
             info = row.setdefault("info", {})
-            name = INFO_KINDS.get(a, str(a))
-            value = b if c < 0 and d < 0 else [v for v in (b, c, d)]
+            name = INFO_KINDS.get(f.kind, str(f.kind))
+            value = f.value if f.value2 < 0 and f.value3 < 0 else [f.value, f.value2, f.value3]
             _add(info, name, value)
         elif key == K["enum"]:
-            _add(row.setdefault("enums", {}), ie_name(row["proto"], a), b)
+            _add(row.setdefault("enums", {}), ie_name(row["proto"], f.ie), f.index)
 
 
 def _meas(kind, value, cell, arfcn_pci):
-    """A measurement item: kinds and scaling from events.pyx (dB/dBm stored x100)."""
+    """A measurement item: kinds and scaling from chrtool/table/schema.py (dB/dBm stored x100)."""
     neighbour = bool(kind & MEAS_NEIGHBOUR)
     name = MEAS_KINDS.get(kind & ~MEAS_NEIGHBOUR, str(kind))
     out = {"kind": name, "value": value / MEAS_SCALE.get(name, 1)}

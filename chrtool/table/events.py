@@ -2,9 +2,12 @@
 
 Decoders fill `chrtool._fast.events.EventTable` batches (one per chunk of one file). `Events`
 concatenates batches into one read-only columnar table for correlation and diagnosis, keeping
-the item table and the data buffer consistent (row and data offsets are rebased).
+the item table and the data buffer consistent (row and data offsets are rebased). The schema
+itself (columns, item kinds and their fields) is declared in chrtool/table/schema.py.
 """
 import numpy as np
+
+from chrtool.table.schema import references
 
 from chrtool._fast.events import (CAUSE_CODES, CAUSE_PROTO, CELL_KINDS, COLUMNS, FLAGS,  # noqa: F401
                                   ITEM_COLUMNS, ITEM_KEYS, NODE_KINDS, PROTO, PROTO_NAMES,
@@ -52,11 +55,13 @@ class Events:
         parts = [t.items() for t in tables]
         for name, _ in ITEM_COLUMNS:
             items[name] = np.concatenate([p[name] for p in parts])
-        items["row"] += np.repeat(row_base, [t.n_items for t in tables])
-        # string items point into data: rebase their offsets too
+        item_row_base = np.repeat(row_base, [t.n_items for t in tables])
         item_data_base = np.repeat(data_base, [t.n_items for t in tables])
-        is_str = items["key"] == ITEM_KEYS["str"]
-        items["b"] = np.where(is_str, items["b"] + item_data_base, items["b"])
+        items["row"] += item_row_base
+        # item fields holding a row or a data offset (str, ie, nas, ...) move with their batch
+        for sel, slot, ref in _references(items):
+            base = item_row_base if ref == "row" else item_data_base
+            items[slot] = np.where(sel, items[slot] + base, items[slot])
         data = np.concatenate([t.data_array[:t.n_data] for t in tables])
         return cls(cols, items, data, files)
 
@@ -78,6 +83,10 @@ class Events:
         keep = remap[self.items["row"]] >= 0 if len(self.items["row"]) else np.zeros(0, bool)
         items = {k: v[keep] for k, v in self.items.items()}
         items["row"] = remap[items["row"]]
+        for sel, slot, ref in _references(items):     # data offsets stay: data is shared
+            if ref == "row":
+                items[slot] = items[slot].copy()
+                items[slot][sel] = remap[items[slot][sel]]
         return Events(cols, items, self.data, self.files)
 
     def digits(self, name, row):
@@ -95,3 +104,16 @@ class Events:
 
     def bytes_at(self, off, length):
         return bytes(self.data[int(off):int(off) + int(length)])
+
+
+def _references(items):
+    """(mask, slot, "row" | "data") per item field that points at a row or into the data
+    buffer (schema.references()); the mask leaves out items where the field is -1 (absent)."""
+    out = []
+    for key, where, slot, ref in references():
+        sel = items["key"] == key
+        if where is not None:
+            sel &= items[where[0]] == where[1]
+        out.append((sel & (items[slot] >= 0), slot, ref))
+    return out
+

@@ -23,12 +23,14 @@ import numpy as np
 
 from chrtool._fast import events
 from chrtool.decoders import s1ap_tables, x2ap_tables
+from chrtool.table.schema import ITEM_KINDS
 from oracle import tshark_path
 
 ROOT = Path(__file__).resolve().parents[2]
 CAPTURE_DIRS = [ROOT / "tests" / "data" / "captures", ROOT.parent / "shared" / "captures"]
 
 PROTO = {"s1ap": events.PROTO["S1AP"], "x2ap": events.PROTO["X2AP"]}
+FTEID = ITEM_KINDS["fteid"]
 TABLES = {"s1ap": s1ap_tables, "x2ap": x2ap_tables}
 PPID = {"s1ap": 18, "x2ap": 27}
 PORT = {"s1ap": 36412, "x2ap": 36422}
@@ -339,6 +341,7 @@ def pycrate_facts(proto, data):
     f["ies"] = [(ie["id"], CRIT[ie["criticality"]]) for ie in ies]
     causes = []
     erabs = []
+    fteids = []
     for ie in ies:
         tname, val = ie["value"]
         if tname == "Cause" and ie["id"] == (2 if proto == "s1ap" else 5):
@@ -348,6 +351,10 @@ def pycrate_facts(proto, data):
             if isinstance(node, dict) and "e-RAB-ID" in node and isinstance(node["e-RAB-ID"], int):
                 if "cause" in node:
                     causes.append((node["e-RAB-ID"],) + _cause(proto, node["cause"]))
+                # the item's own tunnel (not the optional data-forwarding ones)
+                teid = node.get("gTP-TEID", node.get("dL-GTP-TEID"))
+                if proto == "s1ap" and teid is not None:
+                    fteids.append((node["e-RAB-ID"], int.from_bytes(teid, "big")))
                 erabs.append((node["e-RAB-ID"], list_id))
         def find_items(node, path):
             # E-RAB items are ProtocolIE-SingleContainer values inside the IE
@@ -381,6 +388,8 @@ def pycrate_facts(proto, data):
                 erabs.append((item["value"][1]["e-RAB-ID"], 104))
     f["erab_causes"] = sorted(causes)
     f["erabs"] = sorted(erabs)
+    if proto == "s1ap":
+        f["fteids"] = sorted(fteids)          # (E-RAB id, GTP-TEID) per E-RAB item
     if proto == "x2ap":
         f["served_cells"] = served_cells(ies)
     return f, ies
@@ -473,6 +482,8 @@ def chrtool_facts(t, proto):
             f["cause"] = (int(cols["cause_group"][r]), int(cols["cause_value"][r]))
         f["erab_causes"] = sorted((d, b, c) for k, a, b, c, d in items if k == K["cause"] and d >= 0)
         f["erabs"] = sorted((a, b) for k, a, b, c, d in items if k == K["erab"])
+        fteids = [FTEID.unpack(a, b, c, d) for k, a, b, c, d in items if k == K["fteid"]]
+        f["fteids"] = sorted((x.ebi, x.teid) for x in fteids)
         f["served_cells"] = sorted((a, b, c, d) for k, a, b, c, d in items
                                    if k == K["cell"] and a in (4, 5))
         f["flags"] = int(cols["flags"][r])

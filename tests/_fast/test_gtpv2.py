@@ -14,9 +14,11 @@ from capture_rows import capture, messages, raw_table, table_of
 from chrtool._fast import gtpv2
 from chrtool._fast.events import CAUSE_CODES, FLAGS, ITEM_KEYS, PROTO
 from chrtool.decoders import gtpv2_tables as GT
+from chrtool.table.schema import ITEM_KINDS
 from test_nas_eps import apn_text, items_by_row, tshark_frames
 
 K = ITEM_KEYS
+FTEID = ITEM_KINDS["fteid"]
 GTPV2 = PROTO["GTPv2"]
 CAPTURES = ["ndpi/gtp_c.pcap", "open5gs/testcups_19b93606.pcapng", "open5gs/testattach.pcapng",
             "open5gs/testepc_48bfe83c.pcapng", "magma/nsa_connection.pcap",
@@ -38,7 +40,9 @@ def our_view(t, r, items):
         if k == K["cause"]:
             out["cause"].append((cc, d))
         elif k == K["fteid"]:
-            out["fteid"].append((a, b, cc, d & 0xFF, d >> 8))
+            f = FTEID.unpack(a, b, cc, d)
+            # pycrate's view says EBI 0 for a message-level F-TEID, the event table -1
+            out["fteid"].append((f.interface, f.teid, f.address, f.instance, max(f.ebi, 0)))
         elif k == K["bearer"]:
             if a >= 0:
                 out["ebi"].append(a)
