@@ -61,7 +61,10 @@ setup(
     package_dir={"chrtool.decoders": "decoders"},
     package_data={"chrtool.diagnose": ["rules.toml"], "chrtool._fast": ["*.pxd", "*.pxi", "*.pyi"],
                   "chrtool.decoders": ["*.json", "*.toml", "maps/*"]},
+    # the debug C (bounds checks, tracing) goes to its own directory: cythonize only looks at
+    # timestamps, so sharing chrtool/_fast/*.c would let a later normal build compile debug C
     ext_modules=cythonize(list(extensions()), compiler_directives=DIRECTIVES,
-                          include_path=["."], annotate=DEBUG),
+                          include_path=["."], annotate=DEBUG,
+                          build_dir="build/debug-c" if DEBUG else None),
     zip_safe=False,
 )
