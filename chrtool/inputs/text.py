@@ -39,14 +39,15 @@ def detect(head):
             return "utf-16-le"
         if even > len(sample) // 4 and odd == 0:
             return "utf-16-be"
-    if _utf8_errors(head) >= 2:
-        # a GBK export fails UTF-8 on nearly every Chinese character, and UTF-8 text with a
-        # few bad bytes fails GB18030 too: one stray byte is damage, not an encoding
-        try:
-            codecs.getincrementaldecoder("gb18030")().decode(head, final=len(head) < 4096)
+    bad = _utf8_errors(head)
+    if bad >= 2:
+        # a GBK export fails UTF-8 on nearly every Chinese character, and UTF-8 Chinese fails
+        # GB18030 on about every other one: the codec with far fewer errors is the file's;
+        # one stray byte is damage, not an encoding
+        gb = codecs.getincrementaldecoder("gb18030")("chrtool-mark").decode(
+            head, final=len(head) < 4096).count(BAD)
+        if gb * 4 < bad:
             return "gb18030"
-        except UnicodeDecodeError:
-            pass
     return "utf-8"
 
 

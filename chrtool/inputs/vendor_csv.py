@@ -404,7 +404,7 @@ class VendorCsvReader:
         for i, col, byte in self._bad_bytes(block, starts):
             if nonempty[i] and not bad[i]:
                 bad[i] = True
-                self._problems.add("csv", f"byte {byte} is not {self.encoding} text: row "
+                self._problems.add("csv", f"{byte} that is not {self.encoding} text: row "
                                    "skipped", line=int(nums[i]), column=col)
         long = np.flatnonzero((size > self.max_field_bytes) & nonempty & ~bad)
         self.counters["bad_rows"] += int(bad.sum())
@@ -433,8 +433,8 @@ class VendorCsvReader:
                 at = pos + exc.start
             i = int(np.searchsorted(starts, at, side="right")) - 1
             raw = block[at:at + 1]
-            byte = "(undecodable)" if raw == b"\xed" and self.encoding != "utf-8" else \
-                f"0x{raw.hex()}"
+            # a transcoded file's bad byte is a marker here, its value is gone
+            byte = "a byte" if self.encoding != "utf-8" else f"byte 0x{raw.hex()}"
             yield i, at - int(starts[i]) + 1, byte
             nxt = block.find(b"\n", at)
             if nxt < 0:
