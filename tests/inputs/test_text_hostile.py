@@ -163,3 +163,78 @@ def test_blank_and_crlf_lines_do_not_shift_line_numbers():
     assert problem_lines(r) == {(8, 9)}
     assert len(got) == len(INTACT) - 1
     assert [row["frame"] for row in got] == [i + 1 for i in range(len(INTACT)) if i != 5]
+
+
+# ------------------------------------------------------------------------------ 32.423 XML
+import tracemalloc                                            # noqa: E402
+
+from chrtool.errors import DecodeError                        # noqa: E402
+from chrtool.inputs import trace_xml                          # noqa: E402
+
+XML_HEAD = (b'<?xml version="1.0"?><traceCollecFile xmlns="http://www.3gpp.org/ftp/specs/'
+            b'archive/32_series/32.423#traceData"><fileHeader><traceCollec beginTime='
+            b'"2026-11-27T09:00:00Z"/></fileHeader>')
+MSG = (b'<msg function="S1" name="UEContextReleaseRequest" changeTime="1.5"><rawMsg '
+       b'protocol="S1AP">' + b"00" * 200 + b"</rawMsg></msg>")
+
+
+class XmlStream:
+    """A file object for head + body * n + tail, made as it is read."""
+
+    def __init__(self, head, body, n, tail):
+        self.parts = iter([head] + [body] * n + [tail])
+        self.buf = b""
+
+    def read(self, size=-1):
+        while len(self.buf) < size:
+            try:
+                self.buf += next(self.parts)
+            except StopIteration:
+                break
+        out, self.buf = self.buf[:size], self.buf[size:]
+        return out
+
+
+@pytest.mark.parametrize("open_, close", [
+    (b'<traceRecSession stime="2026-11-27T09:01:00Z"><ue idType="IMSI" idValue="001010000000005"/>',
+     b"</traceRecSession>"),
+    (b"", b""),                                                # messages outside any session
+])
+def test_one_long_session_streams_in_bounded_memory(open_, close):
+    n = 40_000                                                # ~17 MB of XML
+    tracemalloc.start()
+    r = trace_xml.TraceXmlReader(XmlStream(XML_HEAD + open_, MSG, n, close + b"</traceCollecFile>"),
+                                 "one.xml", batch_rows=2_000)
+    total, labelled, batches = 0, 0, 0
+    for t in r:
+        total += t.n
+        batches += 1
+        labelled += int(t.cols["imsi"][:t.n].any(axis=1).sum())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert total == n and batches >= 5 and peak < 24 << 20, peak
+    assert labelled == (n if open_ else 0)                     # every row keeps the session's IMSI
+    assert not r.problems
+
+
+def test_a_ue_after_a_cut_is_reported():
+    late = b'<ue idType="IMSI" idValue="001010000000005"/>'
+    body = b'<traceRecSession>' + MSG * 30 + late + MSG + b"</traceRecSession>"
+    r = trace_xml.TraceXmlReader(io.BytesIO(XML_HEAD + body + b"</traceCollecFile>"), "late.xml",
+                                 batch_rows=10, chunk_bytes=4096)
+    assert sum(t.n for t in r) == 31
+    (p,) = r.problems
+    assert "comes after" in p.message and p.line == 1
+
+
+def test_deep_nesting_is_refused_in_bounded_memory():
+    r = trace_xml.TraceXmlReader(XmlStream(XML_HEAD, b"<a>", 2_000_000, b""), "deep.xml")
+    with pytest.raises(DecodeError, match="nested deeper than 256"):
+        list(r)
+
+
+def test_deep_nesting_after_good_sessions_keeps_them():
+    session = (b'<traceRecSession stime="2026-11-27T09:01:00Z">' + MSG + b"</traceRecSession>")
+    r = trace_xml.TraceXmlReader(XmlStream(XML_HEAD + session * 3, b"<a>", 1000, b""), "d.xml")
+    assert sum(t.n for t in r) == 3
+    assert "nested deeper" in r.problems[-1].message
