@@ -106,6 +106,12 @@ def _out(path):
     try:
         yield fh
         fh.flush()
+    except BrokenPipeError:
+        if path:
+            raise _write_failed(path, OSError("broken pipe")) from None
+        # `chrtool decode ... | head`: the reader chose to stop; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except OSError as exc:
         raise _write_failed(path, exc) from exc
     finally:

@@ -386,3 +386,12 @@ def test_msisdn_written_the_way_people_write_it_is_normalised(one_pcap):
 
 def test_unknown_options_are_one_line_usage_errors(one_pcap):
     one_line_error(invoke("decode", "--bogus", one_pcap), 2, "--bogus", "--help")
+
+
+def test_a_reader_that_stops_early_is_not_an_error(one_pcap):
+    # `chrtool decode x | head`: a pipe with no reader left fails every write with EPIPE
+    proc = subprocess.Popen([sys.executable, "-m", "chrtool", "decode", str(one_pcap)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and err == "", err
