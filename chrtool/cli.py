@@ -98,7 +98,6 @@ def _exit(run):
 @contextlib.contextmanager
 def _out(path):
     """The output file (or stdout); a failure to open, write or close it is a one-line error."""
-    what = path or "standard output"
     try:
         fh = open(path, "w", encoding="utf-8") if path else sys.stdout
     except OSError as exc:

@@ -314,7 +314,6 @@ class VendorCsvReader:
 
     # -- reading ------------------------------------------------------------------------------
     def __iter__(self):
-        m = self.mapping
         used = self._used_columns()
         extra = [c for c in self.header if c not in used]
         if extra:
