@@ -1,7 +1,10 @@
 """The chrtool command line (click). Exit status: 0 the run worked (faults found or not),
 1 an input could not be read at all, 2 usage error."""
+import contextlib
 import functools
 import json
+import os
+import re
 import sys
 
 import click
@@ -92,11 +95,118 @@ def _exit(run):
     sys.exit(1 if run.failed or (run.strict and run.problems) else 0)
 
 
+@contextlib.contextmanager
 def _out(path):
-    return open(path, "w", encoding="utf-8") if path else sys.stdout
+    """The output file (or stdout); a failure to open, write or close it is a one-line error."""
+    try:
+        fh = open(path, "w", encoding="utf-8") if path else sys.stdout
+    except OSError as exc:
+        raise _write_failed(path, exc) from exc
+    try:
+        yield fh
+        fh.flush()
+    except BrokenPipeError:
+        if path:
+            raise _write_failed(path, OSError("broken pipe")) from None
+        # `chrtool decode ... | head`: the reader chose to stop; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    except OSError as exc:
+        raise _write_failed(path, exc) from exc
+    finally:
+        if path:
+            try:
+                fh.close()
+            except OSError:       # the write error above already says what went wrong
+                pass
 
 
-@click.group(context_settings=CONTEXT)
+def _write_failed(path, exc):
+    """The one-line error for an output that cannot be written, with what to do about it."""
+    import errno
+    if not path:
+        # what is left in stdout's buffer would fail again at exit, with a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        hint = "its directory does not exist: create it or choose another -o"
+    elif getattr(exc, "errno", None) == errno.ENOSPC or "No space left" in str(exc):
+        hint = "the disk is full: free space or choose another -o"
+    else:
+        hint = "choose another -o"
+    return click.ClickException(f"cannot write {path or 'standard output'}: "
+                                f"{getattr(exc, 'strerror', None) or exc}; {hint}")
+
+
+class _Main(click.Group):
+    """Every error ends the run with one line on stderr and the documented status: 2 for a
+    usage error, 1 when an input or the output cannot be read or written."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            cmd = exc.ctx.command_path if exc.ctx else "chrtool"
+            _fail(f"{exc.format_message()} (see '{cmd} --help')", 2)
+        except click.ClickException as exc:
+            _fail(exc.format_message(), exc.exit_code)
+        except ChrtoolError as exc:
+            _fail(str(exc), 1)
+        except click.Abort:
+            _fail("aborted", 1)
+        except OSError as exc:    # writing the output; reading inputs is reported by the run
+            _fail(_write_failed(exc.filename, exc).message, 1)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _fail(message, status):
+    # one line: continuation lines of a long message are folded into it
+    text = " ".join(line.strip() for line in str(message).splitlines() if line.strip())
+    try:
+        click.echo(f"chrtool: error: {text}", err=True)
+    except OSError:
+        pass
+    sys.exit(status)
+
+
+def _imsi(value, what="--imsi"):
+    """An IMSI as digits (6-15, TS 23.003), or a usage error saying what is wrong."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not re.fullmatch(r"\d{6,15}", text):
+        raise click.UsageError(f"{what} {value!r} is not an IMSI: give its 6 to 15 digits, "
+                               "e.g. 460001234567890")
+    return text
+
+
+def _msisdn(value, what="--msisdn"):
+    """An MSISDN as digits: '+86 139 1234 0001' and '+86-139-1234-0001' -> '8613912340001'
+    (spaces, dashes, dots, brackets and a leading + or 00 are how people write numbers)."""
+    if value is None:
+        return None
+    text = re.sub(r"[\s\-.()/]", "", value)
+    text = text[1:] if text.startswith("+") else text
+    if not re.fullmatch(r"\d{5,15}", text):
+        raise click.UsageError(f"{what} {value!r} is not a phone number: give its digits with "
+                               "the country code, e.g. 8613912340001 or '+86 139 1234 0001'")
+    return text
+
+
+def _time(value, option):
+    """--since/--until as ns since the epoch (None when not given)."""
+    from chrtool.inputs.tickets import parse_time
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.UsageError(f"{option} is empty: give a time like 2026-11-27T09:00:00Z, or "
+                               "leave the option out")
+    try:
+        return parse_time(value)
+    except InputError as exc:
+        raise click.UsageError(f"{option}: {exc}") from exc
+
+
+@click.group(cls=_Main, context_settings=CONTEXT)
 @click.version_option(__version__, message=f"chrtool %(version)s, decoding core: {backend()}")
 def main():
     """Find where and why a subscriber's signalling broke, from captures and CHR exports.
@@ -149,7 +259,10 @@ def decode(inputs, fmt, output, read):
     else:
         from chrtool.output.tables import write_table
         rows = list(iter_rows(_events(run)))
-        write_table(rows, fmt, output)
+        try:
+            write_table(rows, fmt, output)
+        except OSError as exc:
+            raise _write_failed(output, exc) from exc
     _exit(run)
 
 
@@ -183,8 +296,10 @@ def stats(inputs, as_json, read):
 
 
 def _who(imsi, msisdn):
-    if bool(imsi) == bool(msisdn):
+    """(imsi, msisdn) checked and normalised: exactly one of them, as digits."""
+    if (imsi is None) == (msisdn is None):
         raise click.UsageError("give exactly one of --imsi or --msisdn")
+    return _imsi(imsi), _msisdn(msisdn)
 
 
 @main.command(context_settings=CONTEXT)
@@ -198,7 +313,7 @@ def _who(imsi, msisdn):
 def timeline(imsi, msisdn, inputs, fmt, output, read):
     """Every message of one subscriber across interfaces, in time order."""
     from chrtool.output import report
-    _who(imsi, msisdn)
+    imsi, msisdn = _who(imsi, msisdn)
     run = _run(inputs, read)
     _, _, ue, own = _subscriber(run, imsi, msisdn)
     rows = report.timeline_rows(own)
@@ -266,21 +381,26 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, 
     from chrtool.output import report
     from chrtool.diagnose.engine import diagnose_ue
     from chrtool.table.names import iso
-    from chrtool.inputs.tickets import parse_time
+    since_ns, until_ns = _time(since, "--since"), _time(until, "--until")
     if complaint:
         ticket = _ticket(complaint, tickets)
-        imsi, msisdn = imsi or ticket.imsi or None, msisdn or ticket.msisdn or None
-        t = ticket.time_ns()
+        where = f"ticket {complaint} in {tickets}:"
+        imsi = _imsi(imsi) or _imsi(ticket.imsi or None, f"{where} IMSI")
+        msisdn = _msisdn(msisdn) or _msisdn(ticket.msisdn or None, f"{where} MSISDN")
+        if not (imsi or msisdn):
+            raise click.UsageError(f"{where} no IMSI or MSISDN: give --imsi or --msisdn")
+        try:                                   # the time matters only for a missing bound
+            t = ticket.time_ns() if since_ns is None or until_ns is None else None
+        except InputError as exc:
+            raise click.UsageError(f"{where} {exc}; or give --since and --until") from exc
         if t is not None:                      # complaints come after the fact
-            since = since or iso(t - 24 * 3600 * 10**9)
-            until = until or iso(t + 3600 * 10**9)
+            since_ns = t - 24 * 3600 * 10**9 if since_ns is None else since_ns
+            until_ns = t + 3600 * 10**9 if until_ns is None else until_ns
     else:
-        _who(imsi, msisdn)
-    try:
-        since_ns = parse_time(since) if since else None
-        until_ns = parse_time(until) if until else None
-    except InputError as exc:
-        raise click.UsageError(str(exc)) from exc
+        imsi, msisdn = _who(imsi, msisdn)
+    if since_ns is not None and until_ns is not None and since_ns > until_ns:
+        raise click.UsageError(f"the window is empty: --since {iso(since_ns)} is after --until "
+                               f"{iso(until_ns)}; swap them")
     run = _run(inputs, read)
     ev, sessions, ue, own = _subscriber(run, imsi, None if imsi else msisdn)
     findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang) if ue else []
@@ -358,8 +478,4 @@ def _not_yet(name):
 
 
 if __name__ == "__main__":  # pragma: no cover
-    try:
-        main()
-    except ChrtoolError as exc:
-        click.echo(f"chrtool: error: {exc}", err=True)
-        sys.exit(1)
+    main()

@@ -283,3 +283,115 @@ def test_nas_null_cipher_reads_nas_whose_security_mode_command_is_missing(captur
     assert sum(n["ciphered"] for n in plain) == 4 and all(n["msg"] is None for n in plain if n["ciphered"])
     assert not any(n["ciphered"] for n in null) and len(null) == len(plain)
     assert all(n["msg"] for n in null)
+
+
+# ---------------------------------------------------- argument and output errors (issue 16)
+def one_line_error(result, status, *words):
+    """The run ended with `status` and one stderr line naming the problem, no traceback."""
+    assert result.exit_code == status, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("chrtool: error: "), result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    for w in words:
+        assert w in lines[0], lines[0]
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def one_pcap(samples_dir):
+    return samples_dir / "attach_reject.pcap"
+
+
+def test_a_ticket_time_that_does_not_parse_is_a_usage_error(tmp_path, one_pcap):
+    tickets = tmp_path / "t.csv"
+    tickets.write_text("ticket,msisdn,time\nT1,8613912340002,yesterday\n")
+    result = invoke("diagnose", "--complaint", "T1", "--tickets", tickets, one_pcap)
+    one_line_error(result, 2, "ticket T1", "'yesterday'", "ISO-8601", "--since")
+    # with both bounds given the ticket's time is not needed
+    ok = invoke("diagnose", "--complaint", "T1", "--tickets", tickets, "--since",
+                "2026-11-27T00:00:00Z", "--until", "2026-11-28T00:00:00Z", one_pcap)
+    assert ok.exit_code == 0, ok.output
+
+
+def test_a_binary_tickets_file_is_a_usage_error(tmp_path, one_pcap):
+    tickets = tmp_path / "t.csv"
+    tickets.write_bytes(one_pcap.read_bytes()[:3000])
+    one_line_error(invoke("diagnose", "--complaint", "T1", "--tickets", tickets, one_pcap), 2,
+                   "t.csv")
+
+
+def test_a_ticket_with_a_bad_imsi_names_the_ticket(tmp_path, one_pcap):
+    tickets = tmp_path / "t.csv"
+    tickets.write_text("ticket,imsi,time\nT1,00101ABC,2026-11-27T09:00:00Z\n")
+    one_line_error(invoke("diagnose", "--complaint", "T1", "--tickets", tickets, one_pcap), 2,
+                   "ticket T1", "IMSI")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "parquet"])
+def test_output_in_a_missing_directory_is_an_output_error(tmp_path, one_pcap, fmt):
+    out = tmp_path / "no" / "such" / "x.out"
+    one_line_error(invoke("decode", "--format", fmt, "-o", out, one_pcap), 1,
+                   "cannot write", "directory does not exist")
+
+
+@pytest.mark.parametrize("command", [["decode"], ["diagnose", "--imsi", "001010000000002"],
+                                     ["timeline", "--imsi", "001010000000002"]])
+def test_output_to_a_full_disk_is_an_output_error(one_pcap, command):
+    # /dev/full fails every write with ENOSPC (parquet is left out: pyarrow deletes the path
+    # it failed to write, which for a device node is not a thing to do in a test)
+    one_line_error(invoke(*command, "-o", "/dev/full", one_pcap), 1, "/dev/full",
+                   "disk is full")
+
+
+def test_stdout_on_a_full_disk_is_an_output_error(one_pcap):
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "chrtool", "decode", str(one_pcap)],
+                              stdout=full, stderr=subprocess.PIPE, text=True)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert lines == ["chrtool: error: cannot write standard output: No space left on device; "
+                     "the disk is full: free space or choose another -o"], proc.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--since", "2026-11-28T00:00:00Z", "--until", "2026-11-27T00:00:00Z"],
+     ["window is empty", "swap"]),
+    (["--since", ""], ["--since is empty"]),
+    (["--until", "  "], ["--until is empty"]),
+    (["--since", "noon"], ["--since", "'noon'", "ISO-8601"]),
+])
+def test_bad_windows_are_usage_errors(one_pcap, args, words):
+    one_line_error(invoke("diagnose", "--imsi", "001010000000002", *args, one_pcap), 2, *words)
+
+
+@pytest.mark.parametrize("command", ["diagnose", "timeline"])
+@pytest.mark.parametrize("option, value", [
+    ("--imsi", "00101000000000A"), ("--imsi", "0" * 22), ("--imsi", ""), ("--imsi", "12345"),
+    ("--msisdn", "+86-139-ABC"), ("--msisdn", "+"), ("--msisdn", "8" * 16),
+])
+def test_identities_that_are_not_numbers_are_usage_errors(one_pcap, command, option, value):
+    one_line_error(invoke(command, option, value, one_pcap), 2, option, repr(value))
+
+
+def test_msisdn_written_the_way_people_write_it_is_normalised(one_pcap):
+    for text in ["+86 139 1234 0002", "+86-139-1234-0002", "(86) 139.1234.0002"]:
+        result = invoke("diagnose", "--msisdn", text, "--format", "json", one_pcap)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["msisdn"] == "8613912340002"
+
+
+def test_unknown_options_are_one_line_usage_errors(one_pcap):
+    one_line_error(invoke("decode", "--bogus", one_pcap), 2, "--bogus", "--help")
+
+
+def test_a_reader_that_stops_early_is_not_an_error(one_pcap):
+    # `chrtool decode x | head`: a pipe with no reader left fails every write with EPIPE
+    proc = subprocess.Popen([sys.executable, "-m", "chrtool", "decode", str(one_pcap)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 0 and err == "", err

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass
 
 from chrtool.errors import InputError
+from chrtool.inputs.text import decode_head, looks_like_text
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHR_V1_MAGIC = b"\x89CHR\r\n\x1a\n"
@@ -59,18 +60,14 @@ def sniff_bytes(head):
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     if text.startswith(b"<"):
         return "xml"
-    first_line = text.split(b"\n", 1)[0]
-    if b"," in first_line and not text.startswith((b"{", b"[", b"#")) and _is_text(head):
+    if text.startswith((b"{", b"[", b"#")):
+        return None
+    # CSV in any encoding vendors export (UTF-16, GBK too), a few damaged bytes allowed
+    _, decoded = decode_head(head)
+    first_line = decoded.lstrip("\ufeff \t\r\n").split("\n", 1)[0]
+    if "," in first_line and looks_like_text(decoded):
         return "csv"
     return None
-
-
-def _is_text(head):
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError as exc:  # a cut multi-byte character at the end is fine
-        return exc.start >= len(head) - 3
-    return True
 
 
 def sniff(path):
@@ -123,11 +120,12 @@ def _known_csv_layout(path, compressed, maps):
     import csv
     from chrtool.inputs.vendor_csv import known_layouts
     opener = gzip.open if compressed else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as fh:
-        try:
-            header = set(next(csv.reader([fh.readline()]), []))
-        except csv.Error:
-            return False
+    with opener(path, "rb") as fh:
+        _, text = decode_head(fh.read(1 << 16))
+    try:
+        header = set(next(csv.reader([text.lstrip("\ufeff").split("\n", 1)[0].rstrip("\r")]), []))
+    except csv.Error:
+        return False
     return any(set(m["layout"]["required"]) <= header for m in known_layouts(maps).values())
 
 

@@ -2,9 +2,11 @@
 customer class. Header names are matched loosely (English or the Chinese the ticket systems use)."""
 import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
 
 from chrtool.errors import InputError
+from chrtool.inputs import text
 
 COLUMNS = {
     "ticket": ("ticket", "ticket_no", "ticket_number", "complaint", "工单号", "工单编号"),
@@ -43,22 +45,34 @@ def parse_time(text):
 
 
 def read_tickets(path):
-    """All tickets of a CSV file, by ticket number."""
+    """All tickets of a CSV file, by ticket number. The encoding is detected (UTF-8 with or
+    without BOM, UTF-16, GBK/GB18030: ticket systems in China often export GBK)."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            mapping = _map_header(reader.fieldnames or [], path)
-            tickets = {}
-            for row in reader:
-                values = {key: (row.get(col) or "").strip() for key, col in mapping.items()}
-                if values.get("ticket"):
-                    tickets[values["ticket"]] = Ticket(**values)
-            return tickets
+        with open(path, "rb") as fh:
+            raw = fh.read()
     except OSError as exc:
         raise InputError(f"{path}: cannot read tickets ({exc})") from exc
+    encoding, head = text.decode_head(raw[:1 << 16])
+    # control characters mean binary; undecodable bytes are named below, where they are
+    if head and not text.looks_like_text(head.replace(text.BAD, "")):
+        raise InputError(f"{path}: not a text file; tickets must be a CSV (UTF-8, UTF-16 or "
+                         "GBK) with a header row")
+    try:
+        decoded = raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: tickets must be UTF-8 text (save the CSV as UTF-8): "
-                         f"{exc.reason}") from exc
+        raise InputError(f"{path}: byte {exc.start} is not {encoding} text ({exc.reason}); "
+                         "save the tickets CSV as UTF-8") from exc
+    try:
+        reader = csv.DictReader(io.StringIO(decoded.lstrip("\ufeff"), newline=""))
+        mapping = _map_header(reader.fieldnames or [], path)
+        tickets = {}
+        for row in reader:
+            values = {key: (row.get(col) or "").strip() for key, col in mapping.items()}
+            if values.get("ticket"):
+                tickets[values["ticket"]] = Ticket(**values)
+    except csv.Error as exc:
+        raise InputError(f"{path}: line {reader.line_num}: not readable as CSV ({exc})") from exc
+    return tickets
 
 
 def _map_header(header, path):

@@ -22,6 +22,9 @@ class _Forbidden(Exception):
     pass
 
 
+MAX_DEPTH = 256           # 32.423 nests a handful of levels; deeper is an attack on memory
+
+
 _RAW_PROTOS = {"s1ap": "S1AP", "x2ap": "X2AP", "nas": "NAS-EPS", "nas-eps": "NAS-EPS",
                "gtpv2": "GTPv2", "gtpv2-c": "GTPv2", "diameter": "Diameter", "ngap": "NGAP"}
 _RRC_PROTOS = {"rrc", "lte-rrc", "lte_rrc", "nr-rrc", "nr_rrc", "rrc-lte", "rrc-nr"}
@@ -48,7 +51,7 @@ class TraceXmlReader:
     """
 
     def __init__(self, fh, name="<xml>", file_id=0, chunk_bytes=1 << 20, max_raw_bytes=1 << 20,
-                 batch_rows=65536):
+                 batch_rows=65536, batch_bytes=16 << 20):
         self.fh = fh
         self.name = name
         self.file_id = file_id
@@ -59,6 +62,7 @@ class TraceXmlReader:
         self.chunk_bytes = chunk_bytes
         self.max_raw_bytes = max_raw_bytes
         self.batch_rows = batch_rows
+        self.batch_bytes = batch_bytes
         self.header = {}
 
     def problem(self, message, line=None, col=None):
@@ -138,6 +142,8 @@ class TraceXmlReader:
     # -- expat handlers -----------------------------------------------------------------------
     def _start(self, tag, attrs):
         local = tag.rpartition("}")[2]
+        if len(self._stack) >= MAX_DEPTH:
+            raise _Forbidden(f"elements nested deeper than {MAX_DEPTH}: refused (memory attack)")
         self._stack.append(local)
         if local == "traceCollec" and "beginTime" in attrs:
             try:
@@ -157,13 +163,18 @@ class TraceXmlReader:
                     stime = _iso_ns(attrs["stime"])
                 except ValueError:
                     self.problem(f"stime {attrs['stime']!r} is not an ISO time")
-            self._session = {"stime": stime, "ids": {}, "first_row": self._t.n}
+            self._session = {"stime": stime, "ids": {}, "first_row": self._t.n,
+                             "handed_on": 0}
         elif local == "ue" and self._session is not None:
             kind = attrs.get("idType", "").strip().lower()
             value = attrs.get("idValue", "").strip()
             col = {"imsi": "imsi", "imei": "imei", "imeisv": "imei", "msisdn": "msisdn"}.get(kind)
             if col and value.isdigit() and len(value) <= 16:
                 self._session["ids"][col] = value
+                if self._session["handed_on"]:
+                    self.problem(f"ue {kind.upper()} comes after {self._session['handed_on']} "
+                                 "messages of its session already handed on: those are not "
+                                 "labelled with it")
             elif col:
                 self.problem(f"ue idValue {value!r} is not a {kind.upper()}")
         elif local == "msg":
@@ -203,6 +214,16 @@ class TraceXmlReader:
         elif local == "msg" and self._msg is not None:
             self._emit(self._msg)
             self._msg = None
+            t = self._t
+            if t.n >= 2 * self.batch_rows or t.n_data >= self.batch_bytes:
+                # one long session (or messages outside any) must not hold the file in memory:
+                # cut inside it, its identities so far applied to the rows handed on
+                if self._session is not None:
+                    self._apply_ids(self._session)
+                    self._session["handed_on"] += t.n - min(self._session["first_row"], t.n)
+                    self._session["first_row"] = 0
+                self._ready.append(t)
+                self._t = self._new_table()
         elif local == "traceRecSession" and self._session is not None:
             self._apply_ids(self._session)
             self._session = None

@@ -5,6 +5,7 @@ numbers. A new vendor layout is a new mapping file, not code (docs/formats/vendo
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import os
@@ -19,11 +20,13 @@ import pyarrow.csv as pacsv
 
 from chrtool.decoders import chr_v1 as spec
 from chrtool.errors import InputError, ProblemLog
+from chrtool.inputs.text import Utf8Stream, detect
 from chrtool.table.events import CAUSE_CODES, CELL_KINDS, FLAGS, ITEM_KEYS, PROTO, EventTable
 from chrtool.table.schema import ITEM_KINDS
 
 MAPS_DIR = Path(spec.__file__).resolve().parent / "maps"
 MAX_LISTED = 20            # bad values listed per column and batch; the rest are counted
+MAX_FIELD_BYTES = 1 << 20  # a field longer than this is cut (no CHR value comes near it)
 
 _CELL_IDS = {v: k for k, v in CELL_KINDS.items()}
 
@@ -124,14 +127,70 @@ def load_mapping(path):
     return m
 
 
-def _header_of(fh):
-    """The header line's column names (BOM stripped)."""
-    first = fh.readline(1 << 20)
-    text = first.decode("utf-8-sig", "replace").rstrip("\r\n")
+def _header_of(fh, encoding):
+    """The header line's column names (BOM stripped), read as `encoding`."""
+    stream, first = Utf8Stream(fh, encoding), b""
+    while b"\n" not in first and len(first) < 1 << 20:
+        more = stream.read(1 << 16)
+        if not more:
+            break
+        first += more
+    text = first.split(b"\n", 1)[0].decode("utf-8", "replace").rstrip("\r")
     try:
         return next(csv.reader([text]), [])
     except csv.Error as exc:                   # e.g. a stray carriage return inside the header
         raise InputError(f"line 1: the CSV header cannot be read ({exc})") from exc
+
+
+class _FieldCutter:
+    """One over-long line, streamed: every field keeps at most `limit` bytes, and at most
+    `max_fields` fields are kept (a row with more is skipped for its field count anyway), so
+    the line in memory stays small whatever the line on disk."""
+
+    def __init__(self, limit, delimiter, max_fields):
+        self.limit, self.delim, self.max_fields = limit, delimiter.encode(), max_fields
+        self.pattern = re.compile(b'["\n' + re.escape(self.delim) + b"]")
+        self.fields, self.field, self.flen, self.quoted = [], bytearray(), 0, False
+        self.cut = []                          # (field number, its full length)
+
+    def feed(self, data):
+        """Take bytes of the line; the position after its newline, or -1 if it goes on."""
+        pos = 0
+        for m in self.pattern.finditer(data):
+            ch = data[m.start()]
+            if ch == 0x22:
+                self.quoted = not self.quoted
+                continue
+            if self.quoted and ch != 0x0A:     # a delimiter inside quotes; a record is a line
+                continue
+            self._take(data[pos:m.start()])
+            pos = m.start() + 1
+            self._end_field()
+            if ch == 0x0A:
+                return pos
+        self._take(data[pos:])
+        return -1
+
+    def _take(self, seg):
+        room = self.limit - self.flen
+        if room > 0:
+            self.field += seg[:room]
+        self.flen += len(seg)
+
+    def _end_field(self):
+        if self.flen > self.limit:
+            self.cut.append((len(self.fields) + 1, self.flen))
+            # the kept head may hold half a quoted value or half a character: drop both
+            text = bytes(self.field).decode("utf-8", "ignore").replace('"', "")
+            self.field = bytearray(text.replace(self.delim.decode(), "").encode())
+        if len(self.fields) <= self.max_fields:
+            self.fields.append(bytes(self.field).rstrip(b"\r"))
+        self.field, self.flen, self.quoted = bytearray(), 0, False
+
+    def line(self):
+        if self.field or self.flen:
+            self._end_field()
+        return self.delim.join(self.fields) + b"\n"
 
 
 def _int_column(arr, base=10):
@@ -186,8 +245,8 @@ class VendorCsvReader:
     if none is). Bad cells leave their field empty and are reported with their line number.
     """
 
-    def __init__(self, path_or_fh, name=None, file_id=0, mapping=None, block_size=4 << 20,
-                 maps_dir=None):
+    def __init__(self, path_or_fh, name=None, file_id=0, mapping=None, block_size=2 << 20,
+                 maps_dir=None, max_field_bytes=None):
         self.source = path_or_fh
         self.name = name or (str(path_or_fh) if isinstance(path_or_fh, (str, os.PathLike))
                              else getattr(path_or_fh, "name", "<csv>"))
@@ -200,6 +259,18 @@ class VendorCsvReader:
         self._open()
         self.mapping = self._choose(mapping, maps_dir)
         self.layout = self.mapping["layout"]["name"]
+        lay = self.mapping["layout"]
+        # the layout's encoding wins over a guess, not over a BOM or the zeros of UTF-16
+        if lay.get("encoding") and not self.encoding.startswith(("utf-16", "utf-8-sig")):
+            try:
+                self.encoding = codecs.lookup(lay["encoding"]).name
+            except LookupError as exc:
+                raise InputError(f"{self.mapping['_path']}: encoding {lay['encoding']!r} is "
+                                 "not a known text encoding") from exc
+            self._fh.seek(self._start)
+            self.header = _header_of(self._fh, self.encoding)
+        self.delimiter = lay.get("delimiter", ",")
+        self.max_field_bytes = int(max_field_bytes or lay.get("max_field_bytes", MAX_FIELD_BYTES))
 
     # -- opening and layout choice ------------------------------------------------------------
     def _open(self):
@@ -211,7 +282,9 @@ class VendorCsvReader:
             if not (hasattr(src, "seekable") and src.seekable()):
                 self._fh = io.BytesIO(src.read())
         self._start = self._fh.tell()
-        self.header = _header_of(self._fh)
+        self.encoding = detect(self._fh.read(1 << 16))
+        self._fh.seek(self._start)
+        self.header = _header_of(self._fh, self.encoding)
         self._fh.seek(self._start)
         if not self.header or self.header == [""]:
             raise InputError(f"{self.name}: line 1: no CSV header")
@@ -252,7 +325,6 @@ class VendorCsvReader:
 
     # -- reading ------------------------------------------------------------------------------
     def __iter__(self):
-        m = self.mapping
         used = self._used_columns()
         extra = [c for c in self.header if c not in used]
         if extra:
@@ -264,37 +336,12 @@ class VendorCsvReader:
             self.problem(1, f"columns of layout {self.layout!r} not in the file, their fields "
                          f"stay empty: {', '.join(repr(c) for c in sorted(self._missing))}")
         self._seen_unknown = set()
-        self._bad_lines = []
-
-        def invalid(row):
-            self.counters["bad_rows"] += 1
-            self._bad_lines.append(row.number)
-            self.problem(row.number or 0, f"row has {row.actual_columns} fields, the header "
-                         f"{row.expected_columns}: row skipped")
-            return "skip"
-
-        read = pacsv.ReadOptions(block_size=self.block_size, use_threads=False,
-                                 encoding=m["layout"].get("encoding", "utf8"))
-        parse = pacsv.ParseOptions(delimiter=m["layout"].get("delimiter", ","),
-                                   invalid_row_handler=invalid)
-        conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in self.header},
-                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
         self._fh.seek(self._start)
-        try:
-            reader = pacsv.open_csv(self._fh, read_options=read, parse_options=parse,
-                                    convert_options=conv)
-        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
-            raise InputError(f"{self.name}: cannot read as CSV: {exc}") from exc
+        self._records = 0                      # non-empty data lines so far: the frame number
         row0 = 0
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            except pa.ArrowInvalid as exc:
-                self.problem(row0 + 2, f"CSV stops being readable here: {exc}")
-                break
-            if batch.num_rows == 0:
+        for block, line0 in self._blocks(Utf8Stream(self._fh, self.encoding)):
+            batch = self._parse(*self._clean(block, line0))
+            if batch is None:
                 continue
             t = self._convert(batch, row0)
             row0 += batch.num_rows
@@ -303,6 +350,145 @@ class VendorCsvReader:
         if not isinstance(self.source, (str, os.PathLike)):
             return
         self._fh.close()
+
+    # -- lines: bad bytes, quotes and huge fields cost their row or field, never the block -----
+    def _blocks(self, stream):
+        """(bytes of whole lines ending in a newline, the file line number of the first)."""
+        line, pending = 1, b""
+        while True:
+            chunk = stream.read(self.block_size)
+            data = pending + chunk if pending else chunk
+            if not chunk:
+                if data:
+                    yield data + b"\n", line
+                return
+            cut = data.rfind(b"\n")
+            if cut < 0:
+                if len(data) <= self.block_size:
+                    pending = data
+                    continue
+                # a line longer than a block: stream it through the cutter, in bounded memory
+                cutter = _FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
+                end = cutter.feed(data)
+                while end < 0:
+                    data = stream.read(self.block_size)
+                    if not data:
+                        break
+                    end = cutter.feed(data)
+                self._report_cuts(line, cutter.cut)
+                yield cutter.line(), line
+                line += 1
+                pending = data[end:] if end >= 0 else b""
+                continue
+            yield data[:cut + 1], line
+            line += data.count(b"\n", 0, cut + 1)
+            pending = data[cut + 1:]
+
+    def _report_cuts(self, line, cuts):
+        for field, size in cuts:
+            name = self.header[field - 1] if field <= len(self.header) else f"#{field}"
+            self.problem(line, f"field {field} ({name!r}) is {size} bytes, beyond the limit of "
+                         f"{self.max_field_bytes} (max_field_bytes): cut")
+
+    def _clean(self, block, line0):
+        """(data for pyarrow, file line and record number of each of its non-empty lines):
+        the header dropped, lines with bad bytes or an unterminated quote taken out and
+        reported, over-long fields cut. Undamaged blocks pass through without a copy."""
+        buf = np.frombuffer(block, np.uint8)
+        ends = np.flatnonzero(buf == 10)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        size = ends - starts
+        size -= (size > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
+        nums = line0 + np.arange(len(ends))
+        data_line = nums > 1
+        nonempty = (size > 0) & data_line
+        records = self._records + np.cumsum(nonempty)
+        self._records = int(records[-1]) if len(records) else self._records
+        # quotes per line from the quote positions only (few): a cumulative sum over the
+        # block would cost 8 bytes per byte
+        quote_line = np.searchsorted(ends, np.flatnonzero(buf == 34))
+        odd = (np.bincount(quote_line, minlength=len(ends)) % 2 == 1) & nonempty
+        bad = odd.copy()
+        for i in np.flatnonzero(odd):
+            opened = block.rfind(b'"', int(starts[i]), int(ends[i])) - int(starts[i]) + 1
+            self._problems.add("csv", "unterminated quote opened here: row skipped; reading "
+                               "goes on at the next line", line=int(nums[i]), column=opened)
+        for i, col, byte in self._bad_bytes(block, starts):
+            if nonempty[i] and not bad[i]:
+                bad[i] = True
+                self._problems.add("csv", f"{byte} that is not {self.encoding} text: row "
+                                   "skipped", line=int(nums[i]), column=col)
+        long = np.flatnonzero((size > self.max_field_bytes) & nonempty & ~bad)
+        self.counters["bad_rows"] += int(bad.sum())
+        keep = nonempty & ~bad
+        if not bad.any() and not len(long) and data_line.all():
+            return block, nums[keep], records[keep]
+        replaced = {}
+        for i in long:
+            cutter = _FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
+            cutter.feed(block[starts[i]:ends[i] + 1])
+            self._report_cuts(int(nums[i]), cutter.cut)
+            replaced[i] = cutter.line()
+        parts = [replaced.get(i) or block[starts[i]:ends[i] + 1] for i in np.flatnonzero(keep)]
+        return b"".join(parts), nums[keep], records[keep]
+
+    def _bad_bytes(self, block, starts):
+        """(line index, column, byte as text) of the first undecodable byte of each damaged
+        line. Decoding stops at the first error and resumes after that line, so this costs
+        one pass over the block however many lines are damaged."""
+        pos = 0
+        while True:
+            try:
+                block[pos:].decode("utf-8")
+                return
+            except UnicodeDecodeError as exc:
+                at = pos + exc.start
+            i = int(np.searchsorted(starts, at, side="right")) - 1
+            raw = block[at:at + 1]
+            # a transcoded file's bad byte is a marker here, its value is gone
+            byte = "a byte" if self.encoding != "utf-8" else f"byte 0x{raw.hex()}"
+            yield i, at - int(starts[i]) + 1, byte
+            nxt = block.find(b"\n", at)
+            if nxt < 0:
+                return
+            pos = nxt + 1
+
+    def _parse(self, data, lines, records):
+        """pyarrow over clean whole lines: one record batch (or None), and the line and record
+        number of each of its rows in self._batch_lines / self._batch_frames."""
+        if not len(lines):
+            return None
+        invalid = []
+
+        def on_invalid(row):
+            invalid.append((row.number - 1, row.actual_columns))   # pyarrow counts from 1
+            return "skip"
+
+        read = pacsv.ReadOptions(column_names=self.header, use_threads=False,
+                                 block_size=max(len(data) + 1, 1 << 20))
+        parse = pacsv.ParseOptions(delimiter=self.delimiter, invalid_row_handler=on_invalid)
+        conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in self.header},
+                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
+        try:
+            table = pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse,
+                                   convert_options=conv)
+        except pa.ArrowInvalid as exc:         # not expected on clean lines: say where
+            self.counters["bad_rows"] += len(lines)
+            self.problem(int(lines[0]), f"lines {lines[0]}-{lines[-1]} cannot be read as CSV "
+                         f"({exc}): skipped")
+            return None
+        if invalid:
+            for k, fields in invalid:
+                self.counters["bad_rows"] += 1
+                self.problem(int(lines[k]), f"row has {fields} fields, the header "
+                             f"{len(self.header)}: row skipped")
+            ok = np.ones(len(lines), bool)
+            ok[[k for k, _ in invalid]] = False
+            lines, records = lines[ok], records[ok]
+        if table.num_rows == 0:
+            return None
+        self._batch_lines, self._batch_frames = lines, records
+        return table.combine_chunks().to_batches()[0]
 
     def _used_columns(self):
         m = self.mapping
@@ -323,19 +509,15 @@ class VendorCsvReader:
         return used
 
     def _line(self, row0, i):
-        """Line number of data row i of this batch (header is line 1, skipped rows counted)."""
-        line = row0 + i + 2
-        for bad in self._bad_lines:
-            if bad and bad <= line:
-                line += 1
-        return line
+        """File line number of data row i of the current batch."""
+        return int(self._batch_lines[i])
 
     def _report(self, what, col, bad, row0, arr):
         idx = np.flatnonzero(bad)
         if not len(idx):
             return
         self.counters["bad_values"] += len(idx)
-        shown = ", ".join(f"line {self._line(row0, int(i))}: {arr[int(i)].as_py()!r}"
+        shown = ", ".join(f"line {self._line(row0, int(i))}: {_short(arr[int(i)].as_py())}"
                           for i in idx[:5])
         more = f" and {len(idx) - 5} more" if len(idx) > 5 else ""
         self.problem(self._line(row0, int(idx[0])),
@@ -351,7 +533,7 @@ class VendorCsvReader:
         n = batch.num_rows
         t = EventTable(capacity=n, data_capacity=1024, file=self.name, file_id=self.file_id)
         cols = t.cols
-        cols["frame"][:n] = np.arange(row0 + 1, row0 + n + 1)
+        cols["frame"][:n] = self._batch_frames      # record number: damage does not renumber
         cols["proto"][:n] = PROTO["CHR"]
         # time
         ts = self._time(batch, row0)
@@ -376,7 +558,7 @@ class VendorCsvReader:
                     first = int(np.flatnonzero(unk)[0])
                     self.problem(self._line(row0, first), f"event names not in layout "
                                  f"{self.layout!r} (rows kept, marked unknown): "
-                                 f"{', '.join(sorted(map(str, names))[:10])}")
+                                 f"{', '.join(map(_short, sorted(map(str, names))[:10]))}")
         # identities
         for name, cspec in m.get("columns", {}).items():
             self._identity(t, batch, row0, name, cspec)
@@ -613,6 +795,12 @@ class VendorCsvReader:
             qci = np.where(qok, qv, -1)
         rows = np.flatnonzero(ok)
         items.append(_items(rows, "erab", erab_id=ids[rows], qci=qci[rows]))
+
+
+def _short(value, limit=60):
+    """A value as shown in a problem: a cut field can be a megabyte long."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(str(value))} characters)"
 
 
 def _source_columns(cspec):

@@ -98,14 +98,29 @@ def test_rows_without_a_ticket_number_are_left_out_and_short_rows_read(tmp_path)
     assert list(tickets) == ["T2"] and tickets["T2"].time == ""
 
 
-def test_a_file_that_is_not_utf8_is_an_input_error(tmp_path):
-    path = tmp_path / "gbk.csv"        # ticket systems in China often export GBK
-    path.write_bytes("工单号,用户号码\nGD-1,8613912340002\n".encode("gbk"))
-    with pytest.raises(InputError, match=r"gbk.csv: tickets must be UTF-8 text"):
+@pytest.mark.parametrize("encoding", ["gbk", "utf-16", "utf-8-sig"])
+def test_gbk_and_utf16_tickets_are_read(tmp_path, encoding):
+    path = tmp_path / "t.csv"        # ticket systems in China often export GBK
+    path.write_bytes("工单号,用户号码,投诉地点\nGD-1,8613912340002,浦东新区\n".encode(encoding))
+    ticket = read_tickets(path)["GD-1"]
+    assert ticket.msisdn == "8613912340002" and ticket.address == "浦东新区"
+
+
+def test_a_binary_file_is_an_input_error(tmp_path):
+    path = tmp_path / "bin.csv"
+    path.write_bytes((SAMPLES / "attach_reject.pcap").read_bytes()[:3000])
+    with pytest.raises(InputError, match=r"bin.csv: not a text file"):
         read_tickets(path)
     result = CliRunner().invoke(main, ["diagnose", "--complaint", "GD-1", "--tickets", str(path),
                                        str(SAMPLES / "attach_reject.pcap")])
-    assert result.exit_code == 2 and "must be UTF-8" in result.output
+    assert result.exit_code == 2 and "not a text file" in result.output
+
+
+def test_a_damaged_utf8_file_names_the_byte(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes("工单号,用户号码\nGD-1,8613912340002\n".encode() + b"GD-2,86\xff\xfe1\n")
+    with pytest.raises(InputError, match=r"byte \d+ is not utf-8 text"):
+        read_tickets(path)
 
 
 def test_a_missing_file_is_an_input_error(tmp_path):
