@@ -52,7 +52,8 @@ cdef inline Cursor cursor(const uint8_t* p, Py_ssize_t n) noexcept nogil:
 
 cdef inline bint fits(Cursor* c, Py_ssize_t off, Py_ssize_t k) noexcept nogil:
     """Are the k bytes at off inside the view? Sets err when not."""
-    if off < 0 or k < 0 or off > c.n - k:
+    # unsigned compares turn away a negative off or k too (n >= 0 always): two tests, not three
+    if <size_t>off > <size_t>c.n or <size_t>k > <size_t>(c.n - off):
         c.err = True
         return False
     return True
