@@ -1,7 +1,10 @@
 """Decode rows -> CSV or Parquet: scalar keys as columns, nested values as JSON text."""
+import contextlib
 import csv
 import json
+import os
 import sys
+import tempfile
 
 from chrtool.output.rows import to_jsonable
 
@@ -20,17 +23,31 @@ def _flat(rows):
     return keys, flat
 
 
+@contextlib.contextmanager
+def _replacing(path):
+    """A temporary name beside path that becomes path only when the write completes: a failed
+    or killed write leaves what was at path before (pyarrow deletes a file it fails to write)."""
+    path = os.fspath(path)
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".part",
+                               dir=os.path.dirname(path) or ".")
+    os.close(fd)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
 def write_table(rows, fmt, path):
     keys, flat = _flat(rows)
     if fmt == "csv":
-        out = open(path, "w", newline="", encoding="utf-8") if path else sys.stdout
-        try:
-            writer = csv.DictWriter(out, fieldnames=keys)
-            writer.writeheader()
-            writer.writerows(flat)
-        finally:
-            if path:
-                out.close()
+        if not path:
+            _write_csv(sys.stdout, keys, flat)
+            return
+        with _replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
+            _write_csv(out, keys, flat)
         return
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -43,4 +60,11 @@ def write_table(rows, fmt, path):
             columns[k] = pa.array(values, pa.int64())
         else:
             columns[k] = pa.array([None if v is None else str(v) for v in values], pa.string())
-    pq.write_table(pa.table(columns), path)
+    with _replacing(path) as tmp:
+        pq.write_table(pa.table(columns), tmp)
+
+
+def _write_csv(out, keys, flat):
+    writer = csv.DictWriter(out, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(flat)

@@ -124,3 +124,37 @@ def test_parquet_bools_mixed_values_and_empty_columns(tmp_path):
     assert json.loads(first["cause"]) == CAUSE and first["node_name"] == "基站-0421"
     assert json.loads(second["erabs"]) == [5, 6]
     assert t.column("teid").null_count == 2                 # a DESIGN key no row carries
+
+
+# ------------------------------------------------------------------- failed writes
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_failed_write_keeps_the_file_that_was_there(fmt, tmp_path, monkeypatch):
+    out = tmp_path / ("rows." + fmt)
+    out.write_bytes(b"yesterday's export\n")
+
+    def broken(*args, **kwargs):
+        raise OSError("No space left on device")
+
+    def broken_parquet(table, where, **kwargs):      # as pyarrow does: the target is opened first
+        with open(where, "wb") as f:
+            f.write(b"PAR1")
+        raise OSError("No space left on device")
+    if fmt == "parquet":
+        monkeypatch.setattr(pq, "write_table", broken_parquet)
+    else:
+        monkeypatch.setattr(csv.DictWriter, "writerows", broken)
+    with pytest.raises(OSError, match="No space"):
+        write_table(SMALL, fmt, out)
+    assert out.read_bytes() == b"yesterday's export\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]     # no .part left behind
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_a_write_replaces_the_file_whole(fmt, tmp_path):
+    out = tmp_path / ("rows." + fmt)
+    out.write_bytes(b"old")
+    write_table(SMALL, fmt, out)
+    n = (pq.read_table(out).num_rows if fmt == "parquet"
+         else len(list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))))
+    assert n == len(SMALL)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
