@@ -40,7 +40,7 @@ def test_stateful_decoders_get_only_the_options_they_declare():
 def test_capture_routes_come_from_the_records():
     ppids, ports = protocols.capture_routes()
     assert ppids == {18: "S1AP", 27: "X2AP", 46: "Diameter", 47: "Diameter"}
-    assert ppids == DEFAULT_PPIDS      # the reader's own defaults agree with the registry
+    assert ppids == DEFAULT_PPIDS      # the reader's defaults are the registry's
     assert ports == {"s1ap": 36412, "x2ap": 36422, "gtpv2": 2123, "diameter": 3868}
 
 

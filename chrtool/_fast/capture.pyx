@@ -133,9 +133,10 @@ COUNTER_NAMES = ("packets", "bytes", "rows", "sctp_data", "udp", "tcp", "other",
                  "undecoded_linktype", "skipped_bytes", "skipped_blocks", "problems_suppressed",
                  "state_resets", "other_records")
 
-# Default routing, overridable per reader (DESIGN: ports configurable).
-DEFAULT_PORTS = {"s1ap": 36412, "x2ap": 36422, "diameter": 3868, "gtpv2": 2123}
-DEFAULT_PPIDS = {18: "S1AP", 27: "X2AP", 46: "Diameter", 47: "Diameter"}
+# Default routing: SCTP PPIDs and well-known ports have one home, the protocol registry (DESIGN:
+# configurable; a reader takes overrides).
+from chrtool.protocols import capture_routes
+DEFAULT_PPIDS, DEFAULT_PORTS = capture_routes()
 _PROTO_BY_NAME = {"S1AP": P_S1AP, "X2AP": P_X2AP, "Diameter": P_DIAMETER, "GTPv2": P_GTPV2,
                   "NGAP": P_NGAP}
 LINKTYPE_NAMES = {0: "null", 1: "ethernet", 12: "raw", 14: "raw", 101: "raw", 108: "loop",
