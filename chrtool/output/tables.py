@@ -4,7 +4,6 @@ import csv
 import json
 import os
 import sys
-import tempfile
 
 from chrtool.output.rows import to_jsonable
 
@@ -27,10 +26,9 @@ def _flat(rows):
 def _replacing(path):
     """A temporary name beside path that becomes path only when the write completes: a failed
     or killed write leaves what was at path before (pyarrow deletes a file it fails to write)."""
-    path = os.fspath(path)
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".part",
-                               dir=os.path.dirname(path) or ".")
-    os.close(fd)
+    # the writer creates tmp itself, so it gets the permissions path would have had (not 0600)
+    head, tail = os.path.split(os.fspath(path))
+    tmp = os.path.join(head, ".%s.%d.part" % (tail, os.getpid()))
     try:
         yield tmp
         os.replace(tmp, path)

@@ -7,6 +7,7 @@ integers, bool for flags, string otherwise. Read back with the csv module and py
 import csv
 import io
 import json
+import os
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -158,3 +159,8 @@ def test_a_write_replaces_the_file_whole(fmt, tmp_path):
          else len(list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))))
     assert n == len(SMALL)
     assert sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+    fresh = tmp_path / ("fresh." + fmt)
+    write_table(SMALL, fmt, fresh)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert fresh.stat().st_mode & 0o777 == 0o666 & ~umask     # as open() would have made it
