@@ -4,6 +4,11 @@ dpkt and `tshark -T fields`, on the same generated files in the same run.
     python benchmarks/bench_capture.py                # 100 MB capture (generated if missing)
     python benchmarks/bench_capture.py --big          # also the 1 GB capture
     python benchmarks/bench_capture.py --no-tshark    # skip tshark (slow)
+    python benchmarks/bench_capture.py --baseline /tmp/old   # also an older built tree, same run
+
+`--baseline DIR` runs chrtool's contenders a second time from another checkout (built in place,
+e.g. `git worktree add /tmp/old REV && cd /tmp/old && python setup.py build_ext --inplace`),
+alternating with this tree's runs, so a change's speed is compared on one machine in one run.
 
 Every contender runs in its own subprocess; peak RSS is that process's (or, for tshark and the
 CLI, its child's) ru_maxrss. Writes benchmarks/results/capture.json and prints a markdown table.
@@ -129,8 +134,19 @@ def prefix_copy(path: Path, limit: int) -> Path:
     return out
 
 
+def tree_env(tree):
+    """The environment a contender runs in: this checkout, or a baseline checkout first on the path."""
+    if tree is None:
+        return dict(ENV, PYTHONPATH=str(ROOT))
+    return dict(ENV, PYTHONPATH=str(Path(tree).resolve()))
+
+
 def bench_file(path: Path, args, repeat: int):
     size = path.stat().st_size
+    trees = [None] + ([args.baseline] if args.baseline else [])
+
+    def label(name, tree):
+        return name if tree is None else f"{name} [baseline {Path(tree).name}]"
     results = []
 
     def record(name, seconds, rss, nbytes, packets, note=""):
@@ -143,28 +159,33 @@ def bench_file(path: Path, args, repeat: int):
     for name, code in SNIPPETS.items():
         if name.startswith("dpkt") and args.no_dpkt:
             continue
-        best = None
-        for _ in range(repeat if not name.startswith("dpkt") else 1):
-            s, rss, out = run_measured([sys.executable, "-c", code, str(path)])
-            if best is None or s < best[0]:
-                best = (s, rss, out)
-        info = eval(best[2].strip().splitlines()[-1])  # a dict literal we printed ourselves
-        if name == "chrtool capture stage":
-            packets_total = info["packets"]
-        note = "in-process time (interpreter start-up excluded; wall %.2f s)" % best[0]
-        if "rows" in info:
-            note += f"; rows={info['rows']}"
-        record(name, info["work_s"], best[1], size, info.get("packets") or packets_total, note)
-    # end to end: chrtool stats (the CLI's decode benchmark entry point)
-    chrtool = shutil.which("chrtool")
-    cmd = [chrtool] if chrtool else [sys.executable, "-m", "chrtool"]
-    best = None
+        mine = name.startswith("chrtool")
+        best = {}
+        for _ in range(1 if name.startswith("dpkt") else repeat):
+            for tree in (trees if mine else [None]):     # alternate: the machine's drift hits both
+                s, rss, out = run_measured([sys.executable, "-c", code, str(path)], tree_env(tree))
+                info = eval(out.strip().splitlines()[-1])  # a dict literal we printed ourselves
+                if tree not in best or info["work_s"] < best[tree][0]["work_s"]:
+                    best[tree] = (info, s, rss)
+        for tree, (info, wall, rss) in best.items():
+            if name == "chrtool capture stage" and tree is None:
+                packets_total = info["packets"]
+            note = "in-process time (interpreter start-up excluded; wall %.2f s)" % wall
+            if "rows" in info:
+                note += f"; rows={info['rows']}"
+            record(label(name, tree), info["work_s"], rss, size,
+                   info.get("packets") or packets_total, note)
+    # end to end: chrtool stats (the CLI's decode benchmark entry point), from each tree
+    best = {}
     for _ in range(repeat):
-        s, rss, out = run_measured([*cmd, "stats", str(path)])
-        if best is None or s < best[0]:
-            best = (s, rss)
-    record("chrtool stats (end to end)", best[0], best[1], size, packets_total,
-           "wall time of the CLI incl. start-up: capture + S1AP + NAS + GTPv2 + Diameter")
+        for tree in trees:
+            s, rss, out = run_measured([sys.executable, "-m", "chrtool", "stats", str(path)],
+                                       tree_env(tree))
+            if tree not in best or s < best[tree][0]:
+                best[tree] = (s, rss)
+    for tree, (s, rss) in best.items():
+        record(label("chrtool stats (end to end)", tree), s, rss, size, packets_total,
+               "wall time of the CLI incl. start-up: capture + S1AP + NAS + GTPv2 + Diameter")
     if not args.no_tshark and shutil.which("tshark"):
         sub = prefix_copy(path, args.tshark_max)
         fields = sum((["-e", f] for f in TSHARK_FIELDS), [])
@@ -206,6 +227,8 @@ def main(argv=None):
     ap.add_argument("--tshark-max", type=int, default=128 << 20,
                     help="bytes of a file tshark reads at most (default 128 MiB)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per fast contender (best kept)")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="another chrtool checkout, built in place, to run beside this one")
     args = ap.parse_args(argv)
     import gen_captures
     sizes = ["100M"] + (["1G"] if args.big else [])

@@ -350,6 +350,8 @@ def chr_v1_row(file, recno, rec, pdu):
                 cell_text(str(v.kind), v.plmn, v.cell_id))
         elif tag == "erab":
             row.setdefault("erabs", []).append(v.erab_id)
+            if v.qci:                      # 0: no QCI; an E-RAB's id is its EPS bearer id
+                row.setdefault("bearers", []).append({"ebi": v.erab_id, "qci": v.qci})
             if v.cause_kind:
                 put(row, "cause", dict(chr_cause(v.cause_kind, v.cause_value), context=v.erab_id))
         elif tag == "raw_pdu" and raw and copies_seen == 0:
@@ -454,6 +456,7 @@ def write_huawei(out):
         for erab_id, qci in e.get("erabs", ()):
             r["E-RAB ID"], r["QCI"] = erab_id, qci
             g.setdefault("erabs", []).append(erab_id)     # rows list E-RAB ids
+            g.setdefault("bearers", []).append({"ebi": erab_id, "qci": qci})
         w.writerow([r[c] for c in cols])
         golden.append(ordered(g))
     (out / "vendor_huawei_chr.csv").write_text(buf.getvalue())
@@ -565,6 +568,7 @@ def write_ericsson(out):
         for erab_id, qci in e.get("erabs", ()):
             r["EVENT_PARAM_ERAB_ID"], r["EVENT_PARAM_QCI"] = erab_id, qci
             g.setdefault("erabs", []).append(erab_id)     # rows list E-RAB ids
+            g.setdefault("bearers", []).append({"ebi": erab_id, "qci": qci})
         w.writerow([r[c] for c in cols])
         golden.append(ordered(g))
     (out / "vendor_ericsson_ctr.csv").write_text(buf.getvalue())

@@ -1,7 +1,7 @@
 # What the S1AP and X2AP walkers share: the per-message context, causes, the PDU header walk
 # and the ProtocolIE-Container loop. Each protocol module keeps only its IE dispatch (decode_ie).
 from libc.stdint cimport int64_t, uint8_t
-from chrtool._fast.events cimport EventTable, F_MALFORMED, F_UNKNOWN_MSG, put_cause, put_ie
+from chrtool._fast.events cimport EventTable, F_MALFORMED, F_UNKNOWN_MSG, malformed, put_cause, put_ie
 from chrtool._fast.aper cimport Bits, bits_init, get_bits, align, get_count, get_open, FRAG_UNIT
 
 cdef struct Ctx:
@@ -51,12 +51,12 @@ cdef inline int walk_ies(EventTable t, Ctx* c, Bits* v, IeDecoder decode_ie) exc
     for i in range(nies):
         ie_id = get_field(t, c, v, &crit, &w)
         if ie_id < 0:
-            t.flags[c.row] |= F_MALFORMED
+            malformed(t, c.row)
             return 0
         put_ie(t, c.row, ie_id, w.p - c.d0, w.nbits >> 3, crit)
         decode_ie(t, c, ie_id, &w)
         if w.err:
-            t.flags[c.row] |= F_MALFORMED
+            malformed(t, c.row)
     return 0
 
 
@@ -71,7 +71,7 @@ cdef inline bint pdu_begin(EventTable t, Ctx* c, Py_ssize_t row, int cause_proto
     cdef int pdu_type, pc, crit, trunc
     if t.payload_len[row] < 0 or t.payload_off[row] < 0 or \
             t.payload_off[row] + t.payload_len[row] > t.n_data:
-        t.flags[row] |= F_MALFORMED
+        malformed(t, row)
         return False
     c.row = row
     c.base = t.payload_off[row]
@@ -98,7 +98,7 @@ cdef inline bint pdu_begin(EventTable t, Ctx* c, Py_ssize_t row, int cause_proto
     pc = <int>get_bits(&b, 8)
     crit = <int>get_bits(&b, 2)
     if b.err or pdu_type > 2:
-        t.flags[row] |= F_MALFORMED
+        malformed(t, row)
         if not b.err or b.pos > 16:
             t.procedure_code[row] = pc
             if pdu_type <= 2:
@@ -107,7 +107,7 @@ cdef inline bint pdu_begin(EventTable t, Ctx* c, Py_ssize_t row, int cause_proto
     # the message value: cut short, what there is of it is still read (and the row flagged)
     trunc = get_open(t, &b, v, &c.budget, True)
     if trunc < 0:
-        t.flags[row] |= F_MALFORMED
+        malformed(t, row)
         if b.pos > 16:
             t.procedure_code[row] = pc
             t.msg[row] = (pdu_type << 8) | pc
@@ -117,7 +117,7 @@ cdef inline bint pdu_begin(EventTable t, Ctx* c, Py_ssize_t row, int cause_proto
     if not known[pdu_type * 256 + pc]:
         t.flags[row] |= F_UNKNOWN_MSG
     if trunc:
-        t.flags[row] |= F_MALFORMED
+        malformed(t, row)
     put_ie(t, row, -1, v.p - c.d0, v.nbits >> 3, crit)
     if pc == private_pc:
         return False                                  # PrivateIE-Container: nothing to read

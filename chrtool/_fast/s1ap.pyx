@@ -12,7 +12,7 @@ Bad bytes never raise: the row keeps what was decoded before the damage and gets
 """
 from libc.stdint cimport int16_t, int64_t, uint8_t, uint64_t
 from libc.string cimport memcpy
-from chrtool._fast.events cimport (EventTable, P_S1AP, P_NAS_EPS, F_MALFORMED, F_UNKNOWN_MSG,
+from chrtool._fast.events cimport (EventTable, P_S1AP, P_NAS_EPS, F_UNKNOWN_MSG, malformed,
                                    C_S1AP, K_TAI, K_TARGET_ECGI, N_MME, S_NODE_NAME, inherit,
                                    put_cause, put_cell, put_enum, put_erab, put_fteid, put_node,
                                    put_s1ap_ids, put_str)
@@ -200,7 +200,7 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
         bitmap = get_bits(&v, pre)
         erab = get_erab_id(&v)
         if v.err:
-            t.flags[c.row] |= F_MALFORMED
+            malformed(t, c.row)
             continue
         qci = -1
         if layout == L_CAUSE:
@@ -224,7 +224,7 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
         else:
             put_erab(t, c.row, erab, list_id, -1, -1)
         if v.err:
-            t.flags[c.row] |= F_MALFORMED
+            malformed(t, c.row)
     return 0
 
 
@@ -252,7 +252,7 @@ cdef int id_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:
         mme = get_constrained_int(&v, 0, 1ULL << 32) if bitmap & 4 else -1
         enb = get_constrained_int(&v, 0, 1ULL << 24) if bitmap & 2 else -1
         if v.err:
-            t.flags[c.row] |= F_MALFORMED
+            malformed(t, c.row)
         else:
             put_s1ap_ids(t, c.row, mme, enb, list_id)
     return 0
@@ -507,7 +507,7 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
         return 0
     walk_ies(t, &c, &v, decode_ie)
     if v.err:
-        t.flags[row] |= F_MALFORMED
+        malformed(t, row)
     for child in range(first_child, t.n):
         inherit(t, row, child)
     return 0

@@ -11,7 +11,7 @@ For every row with proto X2AP it fills (see x2ap.pyi for the full contract):
 Bad bytes never raise: the row keeps what was decoded before the damage and gets F_MALFORMED.
 """
 from libc.stdint cimport int64_t, uint8_t, uint64_t
-from chrtool._fast.events cimport (EventTable, P_X2AP, F_MALFORMED, F_UNKNOWN_MSG, C_X2AP,
+from chrtool._fast.events cimport (EventTable, P_X2AP, F_UNKNOWN_MSG, malformed, C_X2AP,
                                    K_TARGET_ECGI, K_SERVED_ECGI, K_SERVED_NR_CGI, K_ECGI, N_EN_GNB,
                                    X_OLD_ENB, X_NEW_ENB, X_MENB, X_SGNB, put_cell, put_erab,
                                    put_node, put_x2ap_ids)
@@ -115,14 +115,14 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id, bint nested=False
         get_bits(&v, ITEM_PRE[item_id])
         erab = get_erab_id(&v)
         if v.err:
-            t.flags[c.row] |= F_MALFORMED
+            malformed(t, c.row)
             continue
         put_erab(t, c.row, erab, list_id, -1, item_id if nested else -1)
         if ITEM_CAUSE[item_id]:
             if get_cause(&v, CAUSE_ROOT, 4, &group, &value) == 0:
                 set_cause(t, c, group, value, erab, False)
             elif v.err:
-                t.flags[c.row] |= F_MALFORMED
+                malformed(t, c.row)
     return 0
 
 
@@ -517,7 +517,7 @@ cdef int decode_pdu(EventTable t, Py_ssize_t row) except -1:
     if pdu_begin(t, &c, row, C_X2AP, &KNOWN[0][0], X2AP_PROC_privateMessage, &v):
         walk_ies(t, &c, &v, decode_ie)
         if v.err:
-            t.flags[row] |= F_MALFORMED
+            malformed(t, row)
     return 0
 
 

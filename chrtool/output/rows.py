@@ -175,6 +175,14 @@ def _add_items(ev, row, items):
                 _add(row, name, f.value)
         elif key == K["erab"]:
             row.setdefault("erabs", []).append(f.erab_id)
+            if f.qci >= 0:                   # an E-RAB to set up: its id is the EPS bearer id
+                row.setdefault("bearers", []).append({"ebi": f.erab_id, "qci": f.qci})
+        elif key == K["bearer"]:
+            bearer = {"ebi": f.ebi} if f.ebi >= 0 else {}
+            if f.qci >= 0:
+                bearer["qci"] = f.qci
+            if bearer:                       # its cause, if any, is in the row's cause list
+                row.setdefault("bearers", []).append(bearer)
         elif key == K["cell"]:
             kind = CELL_KINDS.get(f.kind, "cell")
             if kind == "tai":
@@ -191,9 +199,12 @@ def _add_items(ev, row, items):
             raw = ev.bytes_at(f.offset, f.length)
             _add(row, kind, raw.hex() if kind == "raw" else _text(raw, kind))
         elif key == K["fteid"]:
-            _add(row, "fteid", {"interface": f.interface, "teid": f.teid,
-                                **({"ipv4": str(ipaddress.IPv4Address(f.address))}
-                                   if f.address >= 0 else {})})
+            fteid = {"interface": f.interface, "teid": f.teid}
+            if f.address >= 0:
+                fteid["ipv4"] = str(ipaddress.IPv4Address(f.address))
+            if f.ebi >= 0:
+                fteid["ebi"] = f.ebi
+            _add(row, "fteid", fteid)
         elif key == K["guti"]:
             guti = {"plmn": names.plmn(f.plmn), "mmegi": f.mmegi, "mmec": f.mmec,
                     "m_tmsi": f.m_tmsi}
