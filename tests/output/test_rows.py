@@ -14,7 +14,7 @@ from chrtool.inputs.pipeline import Run
 from chrtool.output.rows import apn_text, iter_rows
 from chrtool.table.events import CAUSE_CODES, FLAGS, ITEM_KEYS, PROTO, X2AP_ID_KINDS, Events
 from eventsutil import events, table
-from oracle import SAMPLES
+from oracle import CAPTURES, SAMPLES
 
 CAPTURE = SAMPLES / "attach_reject.pcap"
 SACK = re.compile(r"SACK \([^)]*\)\s*,?\s*")           # an SCTP SACK bundled before the message
@@ -233,3 +233,31 @@ def test_flags_and_measurements():
 def test_apn_text_from_wire_labels():
     assert apn_text(b"\x08internet\x03mnc\x03001") == "internet.mnc.001"
     assert apn_text(b"") == ""
+
+
+# ------------------------------------------------------------------ bearers and tunnel endpoints
+OPEN5GS_ATTACH = CAPTURES / "open5gs" / "testattach.pcapng"
+
+
+def test_bearers_and_fteids_agree_with_tshark(tshark):
+    """Each GTPv2 frame's bearer QCIs and F-TEID interface types are tshark's, in order; an
+    F-TEID inside a bearer context names that bearer's EBI."""
+    fields = ["frame.number", "gtpv2.bearer_qos_label_qci", "gtpv2.f_teid_interface_type"]
+    want = {int(r[0]): r for r in tshark.fields(OPEN5GS_ATTACH, *fields, filter="gtpv2")}
+    got = {r["frame"]: r for r in iter_rows(Run([str(OPEN5GS_ATTACH)]).events())
+           if r["proto"] == "GTPv2"}
+    assert set(got) == set(want) and len(want) >= 8
+    seen_bearer_fteid = False
+    for frame, (_, qci, ifaces) in want.items():
+        row = got[frame]
+        bearers = row.get("bearers", [])
+        assert [str(b["qci"]) for b in bearers if "qci" in b] == split(qci), frame
+        fteids = row.get("fteid", [])
+        fteids = fteids if isinstance(fteids, list) else [fteids]
+        assert [str(f["interface"]) for f in fteids] == split(ifaces), frame
+        ebis = {b["ebi"] for b in bearers}
+        for f in fteids:
+            if "ebi" in f:
+                seen_bearer_fteid = True
+                assert f["ebi"] in ebis, frame
+    assert seen_bearer_fteid
