@@ -1,34 +1,73 @@
-"""Events -> subscribers: link every message to a UE across interfaces and across ID reuse.
+"""Events -> subscribers: link every message to a UE across interfaces, files and ID reuse.
 
-Identities link in time order:
-- S1AP: a UE-associated connection is found by (association, MME UE S1AP ID) or (association,
-  eNB UE S1AP ID); InitialUEMessage opens a new one and UEContextReleaseComplete frees both IDs,
-  so IDs reused by the next UE start a new connection. NAS rows follow their S1AP carrier.
-- NAS: an IMSI seen on a connection names its UE; a GUTI the network assigns (Attach/TAU Accept,
-  GUTI Reallocation) is remembered, and a later connection presenting that M-TMSI (S-TMSI, GUTI
-  in Attach/TAU Request) joins the UE that last received it.
-- X2AP (EN-DC): an NR leg is found by (association, MeNB UE X2AP ID) and starts anew with each
-  SgNB Addition Request; the eNB's CHR records, which carry that ID beside the IMSI, name its UE.
-- GTPv2-C and Diameter: the IMSI (or User-Name) names the UE; responses and answers follow their
-  request (sequence number / hop-by-hop + end-to-end identifiers); GTPv2 messages without IMSI
-  follow the F-TEIDs the UE's earlier messages announced.
+Linking runs in two passes over the rows in time order.
+
+1. Connections. Each row joins a node: an S1 connection, a GTPv2 or Diameter exchange, an X2
+   handover or NR leg, a CHR story. Nodes are found by keys that are unique where 3GPP makes them
+   unique, never by file:
+   - S1: (MME address, MME UE S1AP ID) and (eNB address, eNB UE S1AP ID), the sides told apart by
+     the message (directions.py). A message is followed by its sender's own ID, so a stack that
+     fills the peer's ID wrongly is still followed (and counted as inconsistent). InitialUEMessage,
+     HandoverRequest and PathSwitchRequest open a new connection; UEContextReleaseComplete, Reset
+     and S1 Setup free the IDs, so IDs reused by the next UE never reach the earlier one.
+   - NAS follows its S1AP carrier. GTPv2 answers follow their request (sequence number within the
+     peer pair), later messages the F-TEIDs announced (address, TEID); Diameter answers their
+     request (hop-by-hop and end-to-end identifiers within the peer pair).
+   - X2: a handover by (eNB pair, old eNB UE X2AP ID), an NR leg by (eNB pair, MeNB UE X2AP ID).
+   A packet that two probes saw (same bytes, same addresses, another file, within `skew_ns`) is a
+   duplicate: it joins its first copy's node and is marked, so it counts once.
+
+2. Subscribers. Nodes naming the same IMSI are one subscriber. Then the inferred links are
+   applied in time order: handovers (S1 HandoverRequest and PathSwitchRequest carry the source
+   MME UE S1AP ID; X2AP HandoverRequest carries it in UE-ContextInformation), S-TMSIs and old
+   GUTIs (an M-TMSI belongs to the subscriber last assigned it, from that assignment on), NR legs
+   (the eNB's CHR, which records the MeNB UE X2AP ID beside the IMSI, else the eNB's S1 connection
+   active just before the SgNB Addition Request). An IMSI is the truth: a link that would join two
+   IMSIs is dropped and kept as a conflict with its evidence.
+
+Every row says how it was linked (LINK_KINDS) and how sure that is (CONFIDENCE).
 """
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from chrtool.link.directions import ENB, MME, s1ap_sender
 from chrtool.protocols import REGISTRY
 from chrtool.table.schema import ITEM_KINDS
 
 # how each protocol's rows are joined (the registry's `link` kinds): UE-associated connections
 # ("s1"), messages carried on them ("nas"), request/answer exchanges naming an IMSI ("exchange"),
-# NR legs ("x2") and CHR records ("chr")
+# X2 handovers and NR legs ("x2") and CHR records ("chr")
 LINK_OF_PROTO = {p.code: p.link for p in REGISTRY}
-MSG_INITIAL_UE = (0 << 8) | 12
-MSG_RELEASE_COMPLETE = (1 << 8) | 23
+
+S1_INITIAL_UE = (0 << 8) | 12
+S1_HANDOVER_REQUEST = (0 << 8) | 1
+S1_PATH_SWITCH = (0 << 8) | 3
+S1_RESET = (0 << 8) | 14
+S1_SETUP = (0 << 8) | 17
+S1_RELEASE_COMPLETE = (1 << 8) | 23
+X2_HANDOVER_REQUEST = (0 << 8) | 0
+X2_RESET = (0 << 8) | 7
+X2_SETUP = (0 << 8) | 6
+X2_SGNB_ADDITION_REQUEST = (0 << 8) | 27
 NAS_ASSIGNS_GUTI = {0x42, 0x49, 0x50}   # AttachAccept, TAU Accept, GUTI Reallocation Command
-MSG_SGNB_ADDITION_REQUEST = (0 << 8) | 27
-X2_CHR_WINDOW_NS = 60 * 10**9
+
+X2_CHR_WINDOW_NS = 60 * 10**9           # a CHR record names the NR leg whose MeNB ID it carries
+NR_LEG_WINDOW_NS = 2 * 10**9            # else the eNB's S1 connection active this shortly before
+SKEW_NS = 50 * 10**6                    # probes' clocks differ by at most this (duplicates)
+
+# how a row was linked to its subscriber, and how sure that is
+CONFIDENCE = {
+    "imsi": 1.0,          # its connection or exchange names the IMSI
+    "connection": 1.0,    # an S1 connection no identity names (a subscriber of its own)
+    "exchange": 1.0,      # the answer to a request, or a GTPv2 message on an announced tunnel
+    "handover": 0.95,     # S1 or X2 handover: the source MME UE S1AP ID
+    "s-tmsi": 0.9,        # an S-TMSI or old GUTI the network had assigned to the subscriber
+    "chr": 0.8,           # an NR leg named by the eNB's CHR (MeNB UE X2AP ID and time)
+    "time-window": 0.5,   # an NR leg placed on the eNB connection active just before it
+}
+LINK_KINDS = ("",) + tuple(CONFIDENCE)  # code 0: not linked
+LINK_CODE = {k: i for i, k in enumerate(LINK_KINDS)}
 
 
 @dataclass
@@ -42,200 +81,511 @@ class UE:
 
 @dataclass
 class Sessions:
-    """Per-row UE and connection index (-1: not linked) and the UEs found."""
+    """Per row: the UE and node (-1: not linked), how it was linked (LINK_KINDS code) and the
+    row it duplicates (-1: an original); the UEs found; links refused and IDs that disagreed."""
     ue_of_row: np.ndarray
     conn_of_row: np.ndarray
     ues: list
+    link_of_row: np.ndarray = None
+    duplicate_of_row: np.ndarray = None
+    conflicts: list = field(default_factory=list)
+    inconsistent: int = 0
 
-    def rows_of(self, ue_index):
-        return np.flatnonzero(self.ue_of_row == ue_index)
+    def rows_of(self, ue_index, duplicates=False):
+        """The UE's rows; copies of a packet another probe saw too only if asked."""
+        sel = self.ue_of_row == ue_index
+        if not duplicates and self.duplicate_of_row is not None:
+            sel &= self.duplicate_of_row < 0
+        return np.flatnonzero(sel)
 
     def find(self, imsi=None, msisdn=None):
         """UEs with this IMSI or MSISDN."""
         return [u for u in self.ues if (imsi and u.imsi == imsi) or (msisdn and u.msisdn == msisdn)]
 
+    def link_kind(self, row):
+        return LINK_KINDS[self.link_of_row[row]]
 
-class _UnionFind:
+    def counts(self):
+        """What `chrtool stats` reports about linking."""
+        original = self.duplicate_of_row < 0
+        linked = (self.ue_of_row >= 0) & original
+        by_kind = np.bincount(self.link_of_row[linked], minlength=len(LINK_KINDS))
+        return {"subscribers": len(self.ues),
+                "with_imsi": sum(1 for u in self.ues if u.imsi),
+                "linked_messages": int(linked.sum()),
+                "unlinked_messages": int((original & (self.ue_of_row < 0)).sum()),
+                "duplicates": int((~original).sum()),
+                "link_conflicts": len(self.conflicts),
+                "inconsistent_ids": self.inconsistent,
+                "links": {k: int(by_kind[i]) for i, k in enumerate(LINK_KINDS) if k and by_kind[i]}}
+
+
+class _Nodes:
+    """Union-find over nodes in which two IMSIs never meet."""
+
     def __init__(self):
-        self.parent = []
+        self.parent, self.imsi, self.kind = [], [], []
 
-    def add(self):
+    def add(self, imsi=""):
         self.parent.append(len(self.parent))
+        self.imsi.append(imsi)
+        self.kind.append("imsi" if imsi else "")
         return len(self.parent) - 1
 
     def find(self, x):
-        while self.parent[x] != x:
-            self.parent[x] = self.parent[self.parent[x]]
-            x = self.parent[x]
+        parent = self.parent
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
         return x
 
-    def union(self, a, b):
-        a, b = self.find(a), self.find(b)
-        if a != b:
-            self.parent[max(a, b)] = min(a, b)
-        return min(a, b)
+    def join(self, a, b, kind=""):
+        """Join b's subscriber to a's; False (nothing joined) when their IMSIs differ. b, the node
+        the link brings in, is marked with the kind of the link when it has no better one."""
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        ia, ib = self.imsi[ra], self.imsi[rb]
+        if ia and ib and ia != ib:
+            return False
+        root, other = min(ra, rb), max(ra, rb)
+        self.parent[other] = root
+        self.imsi[root] = ia or ib
+        if kind and not self.kind[b]:
+            self.kind[b] = kind
+        return True
 
 
-def correlate(ev):
-    cols = ev.cols
-    n = ev.n
-    conn_of_row = np.full(n, -1, np.int64)
-    uf = _UnionFind()                       # one node per connection / GTPv2 or Diameter exchange
-    imsi_node, tmsi_owner, teid_node, seq_node, chr_node = {}, {}, {}, {}, {}
-    x2_ids, x2_legs, chr_menb = {}, [], {}
-    fteids = _fteids_by_row(ev)
-    # plain lists: indexing them in the loop is several times cheaper than numpy scalars
-    imsis = ev.digits_column("imsi").tolist()
-    msisdns = ev.digits_column("msisdn").tolist()
-    proto, msg, parent = (cols[k].tolist() for k in ("proto", "msg", "parent"))
-    mme, enb, menb_id = (cols[k].tolist() for k in ("mme_ue_s1ap_id", "enb_ue_s1ap_id",
-                                                    "menb_ue_x2ap_id"))
-    m_tmsi, header_teid, seq, e2e, ts_ns, file_id = (cols[k].tolist() for k in (
-        "m_tmsi", "teid", "seq", "e2e", "ts_ns", "file_id"))
-    assoc = _associations(ev).tolist()
-    order = np.lexsort((np.arange(n), cols["frame"], cols["file_id"], cols["ts_ns"]))
-    s1_ids = {}                             # (assoc, 'm'|'e', id) -> connection node
-    node_msisdn = {}
+class _Linker:
+    def __init__(self, ev, skew_ns):
+        self.ev = ev
+        self.skew_ns = skew_ns
+        n = ev.n
+        cols = ev.cols
+        self.nodes = _Nodes()
+        self.conn = np.full(n, -1, np.int64)
+        self.row_kind = {}                  # rows linked otherwise than their node
+        self.dup = np.full(n, -1, np.int64)
+        self.conflicts = []
+        self.inconsistent = 0
+        # per node: S1 endpoints and keys, last activity (for NR legs)
+        self.node_keys = {}                 # node -> its S1 keys while open
+        self.node_enb = {}                  # node -> (eNB addr, MME addr)
+        self.s1_keys = {}                   # ("m", mme, enb, id) / ("e", enb, id) -> node
+        self.s1_by_mme_id = {}              # MME UE S1AP ID -> {node: (eNB, MME)}, open ones
+        self.enbs = set()                   # addresses seen sending eNB messages
+        self._kids = None
+        self._activity = {}
+        self.exchanges, self.tunnels = {}, {}
+        self.x2_keys = {}
+        self.assigned = {}                  # M-TMSI -> [(ts, node)] in time order
+        self.presented = []                 # (ts, m_tmsi, node, row)
+        self.edges = []                     # (ts, kind, node a, node b, row)
+        self.nr_legs = []                   # (ts, MeNB addr, MeNB UE X2AP ID, node, row)
+        self.chr_menb = {}                  # MeNB UE X2AP ID -> [(ts, node)]
+        self.chr_node, self.msisdn = {}, {}
+        self.imsi = ev.digits_column("imsi").tolist()
+        self.msisdns = ev.digits_column("msisdn").tolist()
+        self.src = np.ascontiguousarray(cols["src"]).view("S16").ravel().tolist()
+        self.dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel().tolist()
+        self.col = {k: cols[k].tolist() for k in (
+            "proto", "msg", "parent", "mme_ue_s1ap_id", "enb_ue_s1ap_id", "old_enb_ue_x2ap_id",
+            "menb_ue_x2ap_id", "m_tmsi", "teid", "seq", "e2e", "ts_ns", "file_id", "frame")}
+        self.fteids = _fteids_by_row(ev)
 
-    def name(node, imsi):
+    # ------------------------------------------------------------------ pass 1: connections
+    def connections(self):
+        c = self.col
+        order = np.lexsort((np.arange(self.ev.n), self.ev.cols["frame"], self.ev.cols["file_id"],
+                            self.ev.cols["ts_ns"])).tolist()
+        self._duplicates(order)
+        link = [LINK_OF_PROTO.get(p, "") for p in c["proto"]]
+        parent = c["parent"]
+        for r in order:
+            if self.dup[r] >= 0:
+                self.conn[r] = self.conn[self.dup[r]]
+                continue
+            kind = link[r]
+            if kind == "nas" and parent[r] >= 0:
+                self.nas(r)
+            elif kind == "s1" or kind == "nas":
+                self.s1(r)
+            elif kind == "exchange":
+                self.exchange(r)
+            elif kind == "x2":
+                self.x2(r)
+            elif kind == "chr":
+                self.chr(r)
+
+    def _duplicates(self, order):
+        """Mark copies of a top-level packet that another file (probe) holds too."""
+        c, ev = self.col, self.ev
+        off, length = ev.cols["payload_off"].tolist(), ev.cols["payload_len"].tolist()
+        ipv = ev.cols["ip_version"].tolist()
+        seen = {}
+        for r in order:
+            p = c["parent"][r]
+            if p >= 0:
+                if self.dup[p] >= 0:            # a message inside a copy is a copy
+                    self.dup[r] = self._copy_child(r, p)
+                continue
+            if not ipv[r]:
+                continue
+            key = (c["proto"][r], self.src[r], self.dst[r], ev.bytes_at(off[r], length[r]))
+            first = seen.get(key)
+            if (first is not None and c["file_id"][first] != c["file_id"][r]
+                    and c["ts_ns"][r] - c["ts_ns"][first] <= self.skew_ns):
+                self.dup[r] = first
+            else:
+                seen[key] = r
+
+    def _copy_child(self, r, p):
+        # the original's child at the same place: rows of one packet keep their order
+        kids = self._kids
+        if kids is None:
+            kids = self._kids = {}
+            for row, par in enumerate(self.col["parent"]):
+                if par >= 0:
+                    kids.setdefault(par, []).append(row)
+        mine, theirs = kids.get(p, []), kids.get(int(self.dup[p]), [])
+        i = mine.index(r)
+        return theirs[i] if i < len(theirs) else -1
+
+    def s1(self, r):
+        c = self.col
+        msg, m, e = c["msg"][r], c["mme_ue_s1ap_id"][r], c["enb_ue_s1ap_id"][r]
+        enb_addr, mme_addr = self._s1_sides(r, s1ap_sender(msg))
+        if msg == S1_RESET or msg == S1_SETUP:
+            self._free_association(enb_addr, mme_addr, msg == S1_SETUP)
+            return
+        # an MME UE S1AP ID is unique at its MME, an eNB UE S1AP ID at its eNB; the association
+        # is part of the first key so that the source and target of an S1 handover stay apart
+        km = ("m", mme_addr, enb_addr, m) if m >= 0 else None
+        ke = ("e", enb_addr, e) if e >= 0 else None
+        if km is None and ke is None:
+            return                          # not UE-associated
+        if msg == S1_INITIAL_UE and ke:
+            node = self.nodes.add()
+        elif (msg == S1_HANDOVER_REQUEST or msg == S1_PATH_SWITCH) and m >= 0:
+            # a new connection at the target eNB for the source's MME UE S1AP ID
+            node = self.nodes.add()
+            source = self._s1_source(m, mme_addr, enb_addr)
+            if source is not None:
+                self.edges.append((c["ts_ns"][r], "handover", source, node, r))
+                if msg == S1_PATH_SWITCH:   # X2 handover done: the source eNB freed its IDs
+                    self._release(source)
+        else:
+            own, peer = (km, ke) if s1ap_sender(msg) == MME else (ke, km)
+            node = self.s1_keys.get(own) if own else None
+            other = self.s1_keys.get(peer) if peer else None
+            if node is None:
+                node = other
+            if node is None:
+                node = self.nodes.add()     # the capture started inside the connection
+            elif peer is not None and (other not in (None, node) or any(
+                    k[0] == peer[0] and k != peer for k in self.node_keys.get(node, ()))):
+                # the peer's ID is not the one this connection has: follow the sender's own
+                self.inconsistent += 1
+                km, ke = (km, None) if own is km else (None, ke)
+        self._bind(node, km, ke, enb_addr, mme_addr)
+        self.conn[r] = node
+        if c["m_tmsi"][r] >= 0:             # the S-TMSI of an InitialUEMessage
+            self.presented.append((c["ts_ns"][r], c["m_tmsi"][r], node, r))
+        if msg == S1_RELEASE_COMPLETE:
+            self._release(node)
+
+    def _s1_sides(self, r, sender):
+        """(eNB address, MME address) of an S1AP row."""
+        src, dst = self.src[r], self.dst[r]
+        if sender == MME or (sender != ENB and src not in self.enbs and dst in self.enbs):
+            return dst, src
+        self.enbs.add(src)
+        return src, dst
+
+    def _s1_source(self, m, mme_addr, target):
+        """The open connection at another eNB of the same MME with MME UE S1AP ID m."""
+        at = [n for n, (enb, mme) in self.s1_by_mme_id.get(m, {}).items()
+              if mme == mme_addr and enb != target]
+        return at[-1] if at else None
+
+    def _bind(self, node, km, ke, enb_addr, mme_addr):
+        keys = self.node_keys.setdefault(node, set())
+        for k in (km, ke):
+            if k is None:
+                continue
+            old = self.s1_keys.get(k)
+            if old is not None and old != node:
+                self.node_keys.get(old, set()).discard(k)   # reused without a release we saw
+                if k[0] == "m":
+                    self.s1_by_mme_id.get(k[3], {}).pop(old, None)
+            self.s1_keys[k] = node
+            keys.add(k)
+            if k[0] == "m":
+                self.s1_by_mme_id.setdefault(k[3], {})[node] = (enb_addr, mme_addr)
+        self.node_enb[node] = (enb_addr, mme_addr)
+
+    def _release(self, node):
+        """The connection is over at its eNB: its IDs are free for the next UE."""
+        for k in self.node_keys.pop(node, ()):
+            if self.s1_keys.get(k) == node:
+                del self.s1_keys[k]
+            if k[0] == "m":
+                self.s1_by_mme_id.get(k[3], {}).pop(node, None)
+
+    def _free_association(self, enb_addr, mme_addr, setup):
+        """Reset (either side) or S1 Setup (the eNB restarted): every connection between the two
+        is gone."""
+        for node, (enb, mme) in list(self.node_enb.items()):
+            if enb == enb_addr and (setup or mme == mme_addr) and node in self.node_keys:
+                self._release(node)
+
+    def nas(self, r):
+        c = self.col
+        node = self.conn[c["parent"][r]]
+        if node < 0:
+            return
+        self.conn[r] = node
+        imsi = self.imsi[r].decode()
+        if imsi:
+            self._name(node, imsi, r)
+        t = c["m_tmsi"][r]
+        if t >= 0:
+            if c["msg"][r] in NAS_ASSIGNS_GUTI:
+                self.assigned.setdefault(t, []).append((c["ts_ns"][r], node))
+            else:
+                self.presented.append((c["ts_ns"][r], t, node, r))
+
+    def _name(self, node, imsi, r):
+        """An identity seen on the node itself."""
+        nodes = self.nodes
+        if not nodes.imsi[node]:
+            nodes.imsi[node] = imsi
+            nodes.kind[node] = "imsi"
+        elif nodes.imsi[node] != imsi:
+            self._conflict("imsi", r, nodes.imsi[node], imsi)
+
+    def exchange(self, r):
+        c = self.col
+        a, b = self.src[r], self.dst[r]
+        pair = (a, b) if a <= b else (b, a)
+        key = (c["proto"][r], c["seq"][r], c["e2e"][r], pair)
+        node = self.exchanges.get(key)
+        how = "exchange" if node is not None else ""
+        teid = c["teid"][r]
+        if node is None and teid > 0:
+            node = self.tunnels.get((b, teid))
+            how = "exchange" if node is not None else ""
+        imsi = self.imsi[r].decode()
+        if node is None or (imsi and self.nodes.imsi[node] and self.nodes.imsi[node] != imsi):
+            node = self.nodes.add()
+            how = ""
+        self.exchanges[key] = node
+        self.conn[r] = node
+        if imsi:
+            self._name(node, imsi, r)
+        elif how:
+            self.row_kind[r] = how
+        if self.msisdns[r]:
+            self.msisdn[node] = self.msisdns[r].decode()
+        for addr, t in self.fteids.get(r, ()):
+            self.tunnels[(addr if addr is not None else a, t)] = node
+
+    def x2(self, r):
+        c = self.col
+        msg, menb, old = c["msg"][r], c["menb_ue_x2ap_id"][r], c["old_enb_ue_x2ap_id"][r]
+        a, b = self.src[r], self.dst[r]
+        pair = (a, b) if a <= b else (b, a)
+        if msg == X2_RESET or msg == X2_SETUP:
+            for k in [k for k in self.x2_keys if k[1] == pair]:
+                del self.x2_keys[k]
+            return
+        if menb >= 0:
+            key = ("menb", pair, menb)
+            node = self.x2_keys.get(key)
+            if node is None or msg == X2_SGNB_ADDITION_REQUEST:
+                node = self.x2_keys[key] = self.nodes.add()   # a new NR leg, even on a reused ID
+                menb_addr = a if msg == X2_SGNB_ADDITION_REQUEST else None
+                self.nr_legs.append((c["ts_ns"][r], menb_addr, menb, node, r))
+        elif old >= 0:
+            key = ("ho", pair, old)
+            node = self.x2_keys.get(key)
+            if node is None or msg == X2_HANDOVER_REQUEST:
+                node = self.x2_keys[key] = self.nodes.add()
+            if msg == X2_HANDOVER_REQUEST and c["mme_ue_s1ap_id"][r] >= 0:
+                source = self._s1_at(c["mme_ue_s1ap_id"][r], a)
+                if source is not None:
+                    self.edges.append((c["ts_ns"][r], "handover", source, node, r))
+        else:
+            return
+        self.conn[r] = node
+        imsi = self.imsi[r].decode()        # trace files name the UE of their X2AP copies
+        if imsi:
+            self._name(node, imsi, r)
+
+    def _s1_at(self, mme_id, enb_addr):
+        """The open S1 connection with this MME UE S1AP ID at this eNB (else the only one)."""
+        open_ = self.s1_by_mme_id.get(mme_id, {})
+        at = [n for n, (enb, _) in open_.items() if enb == enb_addr]
+        if len(at) == 1:
+            return at[0]
+        return next(iter(open_)) if len(open_) == 1 else None
+
+    def chr(self, r):
+        c = self.col
+        imsi = self.imsi[r].decode()
         if not imsi:
             return
-        other = imsi_node.get(imsi)
-        imsi_node[imsi] = uf.union(other, node) if other is not None else node
+        key = (c["file_id"][r], imsi)       # one CHR story per subscriber and file
+        node = self.chr_node.get(key)
+        if node is None:
+            node = self.chr_node[key] = self.nodes.add(imsi)
+        self.conn[r] = node
+        if self.msisdns[r]:
+            self.msisdn[node] = self.msisdns[r].decode()
+        if c["menb_ue_x2ap_id"][r] >= 0:
+            self.chr_menb.setdefault(c["menb_ue_x2ap_id"][r], []).append((c["ts_ns"][r], node))
 
-    link = [LINK_OF_PROTO.get(p, "") for p in proto]
-    for r in order.tolist():
-        kind = link[r]
-        if kind == "s1" or (kind == "nas" and parent[r] < 0):
-            a = assoc[r]
-            m, e = mme[r], enb[r]
-            node = None
-            if msg[r] == MSG_INITIAL_UE and e >= 0:
-                node = uf.add()
-            else:
-                node = s1_ids.get((a, "m", m)) if m >= 0 else None
-                if node is None and e >= 0:
-                    node = s1_ids.get((a, "e", e))
-                if node is None and (m >= 0 or e >= 0):
-                    node = uf.add()         # capture started mid-connection
-            if node is None:
-                continue                    # non-UE-associated (S1 Setup, Reset, ...)
-            if e >= 0:
-                s1_ids[(a, "e", e)] = node
-            if m >= 0:
-                s1_ids[(a, "m", m)] = node
-            conn_of_row[r] = node
-            if m_tmsi[r] >= 0 and kind == "s1":
-                owner = tmsi_owner.get(m_tmsi[r])
-                if owner is not None:
-                    uf.union(owner, node)
-            if msg[r] == MSG_RELEASE_COMPLETE:
-                s1_ids.pop((a, "e", e), None)
-                s1_ids.pop((a, "m", m), None)
-        elif kind == "nas":
-            node = conn_of_row[parent[r]]
-            if node < 0:
+    # ------------------------------------------------------------------ pass 2: subscribers
+    def subscribers(self):
+        nodes = self.nodes
+        by_imsi = {}
+        for node, imsi in enumerate(nodes.imsi):
+            if imsi:
+                first = by_imsi.setdefault(imsi, node)
+                if first != node:
+                    nodes.join(first, node)
+        self._nr_legs()
+        for ts, t, node, r in self.presented:
+            owner = self._owner(t, ts)
+            if owner is not None and owner != node:
+                self.edges.append((ts, "s-tmsi", owner, node, r))
+        self.edges.sort(key=lambda e: (e[0], e[4]))
+        for ts, kind, a, b, r in self.edges:
+            if not nodes.join(a, b, kind):
+                self._conflict(kind, r, nodes.imsi[nodes.find(a)], nodes.imsi[nodes.find(b)])
+
+    def _owner(self, t, ts):
+        """The node last assigned M-TMSI t at or before ts."""
+        owner = None
+        for at, node in self.assigned.get(t, ()):
+            if at > ts:
+                break
+            owner = node
+        return owner
+
+    def _nr_legs(self):
+        self._activity = _s1_activity(self)
+        for ts, menb_addr, menb, node, r in self.nr_legs:
+            near = [(abs(ts - t), n) for t, n in self.chr_menb.get(menb, ())
+                    if abs(ts - t) <= X2_CHR_WINDOW_NS]
+            if near:
+                self.edges.append((ts, "chr", min(near)[1], node, r))
                 continue
-            conn_of_row[r] = node
-            name(node, imsis[r].decode())
-            t = m_tmsi[r]
-            if t >= 0:
-                if msg[r] in NAS_ASSIGNS_GUTI:
-                    tmsi_owner[t] = uf.find(node)
-                elif t in tmsi_owner:
-                    uf.union(tmsi_owner[t], node)
-        elif kind == "exchange":
-            key = (proto[r], seq[r], e2e[r], assoc[r])   # a request and its response/answer
-            node = seq_node.get(key)
-            if node is None:
-                node = teid_node.get(header_teid[r]) if header_teid[r] > 0 else None
-            if node is None:
-                node = uf.add()
-            seq_node[key] = node
-            conn_of_row[r] = node
-            name(node, imsis[r].decode())
-            if msisdns[r]:
-                node_msisdn[uf.find(node)] = msisdns[r].decode()
-            for teid in fteids.get(r, ()):
-                teid_node[teid] = node
-        elif kind == "x2":
-            menb = menb_id[r]
-            key = (assoc[r], menb)
-            node = x2_ids.get(key) if menb >= 0 else None
-            if node is None or msg[r] == MSG_SGNB_ADDITION_REQUEST:
-                node = uf.add()             # a new NR leg, even if the MeNB reuses the ID
-                if menb >= 0:
-                    x2_ids[key] = node
-            conn_of_row[r] = node
-            name(node, imsis[r].decode())   # trace files name the UE of their X2AP copies
-            if menb >= 0:
-                x2_legs.append((ts_ns[r], menb, node))
-        elif kind == "chr":
-            imsi = imsis[r].decode()
-            if imsi:                        # one CHR story per subscriber and file
-                key = (file_id[r], imsi)
-                node = chr_node.get(key)
-                if node is None:
-                    node = chr_node[key] = uf.add()
-                conn_of_row[r] = node
-                name(node, imsi)
-                if msisdns[r]:
-                    node_msisdn[uf.find(node)] = msisdns[r].decode()
-                if menb_id[r] >= 0:
-                    chr_menb.setdefault(menb_id[r], []).append((ts_ns[r], node))
+            if menb_addr is None:
+                continue
+            # no CHR: the MeNB's S1 connection that was active last, shortly before
+            best = None
+            for s1, last in self._active_at(menb_addr, ts):
+                if 0 <= ts - last <= NR_LEG_WINDOW_NS and (best is None or last > best[0]):
+                    best = (last, s1)
+            if best is not None:
+                self.edges.append((ts, "time-window", best[1], node, r))
 
-    # X2AP carries no subscriber identity: the eNB's CHR, which records the MeNB UE X2AP ID next
-    # to the IMSI, names the UE of an NR leg (the nearest record in time with that ID)
-    for ts, menb, node in x2_legs:
-        near = [(abs(ts - t), n) for t, n in chr_menb.get(menb, ()) if abs(ts - t) <= X2_CHR_WINDOW_NS]
-        if near:
-            uf.union(min(near)[1], node)
+    def _active_at(self, enb_addr, ts):
+        """(S1 node, time of its last message before ts) of the eNB's connections."""
+        return self._activity.get(enb_addr, {}).get(ts, ())
 
-    # connections -> UEs: each union-find root with an identity becomes a UE
-    find = uf.find
-    root_of = np.array([find(x) for x in range(len(uf.parent))] + [-1], np.int64)
-    roots = root_of[conn_of_row]            # conn -1 picks the trailing -1
-    root_imsi = {find(node): imsi for imsi, node in imsi_node.items()}
-    for node, value in list(node_msisdn.items()):
-        node_msisdn[find(node)] = value
+    def _conflict(self, kind, r, imsi_a, imsi_b):
+        c = self.col
+        self.conflicts.append({"link": kind, "row": int(r), "file_id": int(c["file_id"][r]),
+                               "frame": int(c["frame"][r]), "imsis": sorted({imsi_a, imsi_b})})
+
+
+def correlate(ev, skew_ns=SKEW_NS):
+    """Link the rows of `ev` to subscribers (see the module docstring)."""
+    lk = _Linker(ev, skew_ns)
+    lk.connections()
+    lk.subscribers()
+    return _sessions(ev, lk)
+
+
+def _s1_activity(lk):
+    """For each NR leg's SgNB Addition Request: the MeNB's S1 connections and the time of their
+    last message before it (connections still open then)."""
+    c = lk.col
+    wanted = {}
+    for ts, menb_addr, _, _, _ in lk.nr_legs:
+        if menb_addr is not None:
+            wanted.setdefault(menb_addr, set()).add(ts)
+    if not wanted:
+        return {}
+    s1 = [r for r in range(lk.ev.n) if lk.conn[r] >= 0 and LINK_OF_PROTO.get(c["proto"][r]) == "s1"
+          and lk.dup[r] < 0]
+    by_enb = {}
+    for r in s1:
+        sender = s1ap_sender(c["msg"][r])
+        enb = lk.dst[r] if sender == MME else lk.src[r]
+        if enb in wanted:
+            by_enb.setdefault(enb, []).append((c["ts_ns"][r], int(lk.conn[r]), c["msg"][r]))
+    out = {}
+    for enb, times in wanted.items():
+        rows = sorted(by_enb.get(enb, ()))
+        for ts in times:
+            last, closed = {}, set()
+            for t, node, msg in rows:
+                if t > ts:
+                    break
+                last[node] = t
+                if msg == S1_RELEASE_COMPLETE:
+                    closed.add(node)
+            out.setdefault(enb, {})[ts] = [(n, t) for n, t in last.items() if n not in closed]
+    return out
+
+
+def _sessions(ev, lk):
+    nodes = lk.nodes
+    find = nodes.find
+    n_nodes = len(nodes.parent)
+    root_of = np.array([find(x) for x in range(n_nodes)] + [-1], np.int64)
+    roots = root_of[lk.conn]                # conn -1 picks the trailing -1
+    msisdn = {}
+    for node, value in lk.msisdn.items():
+        msisdn[find(node)] = value
     # a UE needs an identity or an S1 connection: watchdogs and peer set-up stay unlinked
-    is_s1 = np.array([k == "s1" for k in link], bool)
+    is_s1 = np.array([LINK_OF_PROTO.get(p) == "s1" for p in lk.col["proto"]], bool)
     s1_roots = set(np.unique(roots[is_s1 & (roots >= 0)]).tolist())
-    ues, ue_of_root = [], np.full(len(root_of), -1, np.int64)
+    ues, ue_of_root = [], np.full(n_nodes + 1, -1, np.int64)
     for root in np.unique(roots[roots >= 0]).tolist():
-        if root not in root_imsi and root not in s1_roots:
+        imsi = nodes.imsi[root]
+        if not imsi and root not in s1_roots:
             continue
-        ue = UE(len(ues), imsi=root_imsi.get(root, ""), msisdn=node_msisdn.get(root, ""))
+        ue = UE(len(ues), imsi=imsi, msisdn=msisdn.get(root, ""))
         ue_of_root[root] = ue.index
         ues.append(ue)
     ue_of_row = np.where(roots >= 0, ue_of_root[roots], -1)
     linked = ue_of_row >= 0
-    pairs = np.unique(np.stack([ue_of_row[linked], conn_of_row[linked]]), axis=1)
+    # how each row was linked: its node's link, a row's own (an answer), else its connection
+    node_kind = np.array([LINK_CODE[k or "connection"] for k in nodes.kind] + [0], np.uint8)
+    link_of_row = np.where(linked, node_kind[lk.conn], 0).astype(np.uint8)
+    for r, kind in lk.row_kind.items():
+        if linked[r]:
+            link_of_row[r] = LINK_CODE[kind]
+    pairs = np.unique(np.stack([ue_of_row[linked], lk.conn[linked]]), axis=1)
     for ue_index, count in zip(*np.unique(pairs[0], return_counts=True)):
         ues[ue_index].connections = int(count)
-    with_tmsi = linked & (cols["m_tmsi"] >= 0)
-    for ue_index, t in zip(ue_of_row[with_tmsi].tolist(), cols["m_tmsi"][with_tmsi].tolist()):
+    with_tmsi = linked & (ev.cols["m_tmsi"] >= 0)
+    for ue_index, t in zip(ue_of_row[with_tmsi].tolist(), ev.cols["m_tmsi"][with_tmsi].tolist()):
         ues[ue_index].m_tmsis.add(t)
-    return Sessions(ue_of_row, conn_of_row, ues)
-
-
-def _associations(ev):
-    """Per row, an integer naming its file and unordered pair of addresses (its association)."""
-    n = ev.n
-    if n == 0:
-        return np.zeros(0, np.int64)
-    src = np.ascontiguousarray(ev.cols["src"]).view("S16").ravel()
-    dst = np.ascontiguousarray(ev.cols["dst"]).view("S16").ravel()
-    lo, hi = np.where(src <= dst, src, dst), np.where(src <= dst, dst, src)
-    key = np.empty(n, dtype=[("file", np.int32), ("lo", "S16"), ("hi", "S16")])
-    key["file"], key["lo"], key["hi"] = ev.cols["file_id"], lo, hi
-    return np.unique(key, return_inverse=True)[1].ravel().astype(np.int64)
+    return Sessions(ue_of_row, lk.conn, ues, link_of_row, lk.dup, lk.conflicts, lk.inconsistent)
 
 
 def _fteids_by_row(ev):
+    """Per row, the (address, TEID) of its F-TEIDs; address as the src/dst columns hold it."""
     it = ev.items_of("fteid")
+    spec = ITEM_KINDS["fteid"]
     out = {}
-    for r, teid in zip(it["row"].tolist(), ITEM_KINDS["fteid"].get(it, "teid").tolist()):
-        out.setdefault(r, []).append(teid)
+    for r, teid, addr in zip(it["row"].tolist(), spec.get(it, "teid").tolist(),
+                             spec.get(it, "address").tolist()):
+        key = int(addr).to_bytes(4, "big").rstrip(b"\0") if addr >= 0 else None
+        out.setdefault(r, []).append((key, teid))
     return out
-
