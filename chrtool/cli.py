@@ -269,28 +269,36 @@ def decode(inputs, fmt, output, read):
 @main.command(context_settings=CONTEXT)
 @INPUTS
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
+@click.option("--subscribers", is_flag=True, help="Also link messages to subscribers and count "
+              "subscribers, linked and unlinked messages, link conflicts and procedures by kind "
+              "and outcome (holds the decoded events in memory).")
 @reading
-def stats(inputs, as_json, read):
+def stats(inputs, as_json, subscribers, read):
     """Decode everything and count messages per protocol, message and cause.
 
     This runs the whole decode path into the event table without serialising rows, so it is also
-    the end-to-end decode benchmark: `time chrtool stats big.pcap`.
+    the end-to-end decode benchmark: `time chrtool stats big.pcap`. Memory stays bounded by the
+    chunk size unless --subscribers is given.
     """
     import time
-    from chrtool.output.stats import Counts
+    from chrtool.output.stats import Counts, subscriber_counts
     run = _run(inputs, read)
     counts = Counts()
     bar, step = _progress(run)
+    kept = []
     started = time.perf_counter()
-    if bar:
-        with bar:
-            for _, table in run.batches(step):
-                counts.add(table)
-    else:
-        for _, table in run.batches():
+    with (bar or contextlib.nullcontext()):
+        for _, table in (run.batches(step) if bar else run.batches()):
             counts.add(table)
+            if subscribers:
+                kept.append(table)
+    if subscribers:
+        from chrtool.table.events import Events
+        extra = subscriber_counts(Events.concat(kept, run.files) if kept else Events.empty(run.files))
     elapsed = time.perf_counter() - started
     summary = counts.summary(run, elapsed)
+    if subscribers:
+        summary.update(extra)
     click.echo(json.dumps(summary, indent=2) if as_json else counts.text(summary))
     _exit(run)
 
@@ -311,22 +319,70 @@ def _who(imsi, msisdn):
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
 @reading
 def timeline(imsi, msisdn, inputs, fmt, output, read):
-    """Every message of one subscriber across interfaces, in time order."""
+    """One subscriber's procedures across interfaces, in time order, with their messages.
+
+    Text is a ladder grouped by procedure (attach, its S6a and S11 children, ...), each marked
+    with its outcome (ok, REJECT, FAIL, TIMEOUT, abandoned, open), the node that answered, the
+    cause, and how surely its messages were linked to the subscriber when that was inferred (an
+    S-TMSI, a handover, a time window). JSON gives the same procedures with their messages as
+    decode rows.
+    """
+    from chrtool.link.procedures import build
+    from chrtool.output import procedures as ladder
     from chrtool.output import report
     imsi, msisdn = _who(imsi, msisdn)
     run = _run(inputs, read)
-    _, _, ue, own = _subscriber(run, imsi, msisdn)
-    rows = report.timeline_rows(own)
+    ev, sessions, ue, own = _subscriber(run, imsi, msisdn)
+    procs = build(ev, sessions, [ue.index]) if ue else []
     with _out(output) as out:
-        if fmt == "json":
-            out.write(json.dumps({"imsi": ue.imsi if ue else imsi, "msisdn": (ue.msisdn if ue else msisdn) or None,
-                                  "messages": rows}, ensure_ascii=False, indent=2,
-                                 default=report.to_jsonable) + "\n")
-        elif fmt == "html":
+        if fmt == "html":
             doc = report.diagnosis_document(None, imsi, msisdn, None, None, [], 0, [])
-            out.write(report.diagnosis_html(doc, rows))
+            out.write(report.diagnosis_html(doc, report.timeline_rows(own)))
         else:
-            out.write(report.timeline_text(rows, imsi or msisdn))
+            doc = ladder.timeline_document(ev, sessions, ue, procs, imsi, msisdn)
+            if fmt == "json":                  # every message too, as before procedures existed
+                doc = {"imsi": doc["imsi"], "msisdn": doc["msisdn"],
+                       "messages": report.timeline_rows(own), **doc}
+                out.write(json.dumps(doc, ensure_ascii=False, indent=2,
+                                     default=report.to_jsonable) + "\n")
+            else:
+                out.write(ladder.timeline_text(doc))
+    _exit(run)
+
+
+@main.command(context_settings=CONTEXT)
+@INPUTS
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The procedure table: FILE.parquet, FILE.csv or FILE.jsonl.")
+@click.option("--imsi", help="Only this subscriber's procedures.")
+@reading
+def procedures(inputs, output, imsi, read):
+    """Write every subscriber's procedures as a table for analysts (pandas, polars, duckdb).
+
+    One row per procedure: subscriber, kind, interface, start, end, outcome (success, reject,
+    failure, timeout, abandoned, interrupted, open), the node that answered (or stayed silent),
+    the cause, its parent procedure, and its messages as JSON text.
+    """
+    from chrtool.link.correlate import correlate
+    from chrtool.link.procedures import build
+    from chrtool.output.procedures import procedure_rows, write_procedures
+    fmt = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}.get(
+        os.path.splitext(output)[1].lower())
+    if fmt is None:
+        raise click.UsageError(f"-o {output}: name a .parquet, .csv or .jsonl file")
+    run = _run(inputs, read)
+    ev = _events(run)
+    sessions = correlate(ev)
+    wanted = None
+    if imsi:
+        wanted = [u.index for u in sessions.find(imsi=_imsi(imsi))]
+    rows = procedure_rows(ev, sessions, build(ev, sessions, wanted))
+    try:
+        write_procedures(rows, fmt, output)
+    except OSError as exc:
+        raise _write_failed(output, exc) from exc
+    click.echo(f"chrtool: {len(rows)} procedures of {len(sessions.ues) if wanted is None else len(wanted)}"
+               f" subscribers in {output}", err=True)
     _exit(run)
 
 

@@ -22,7 +22,8 @@ def test_version_reports_the_compiled_core():
     assert "compiled (Cython)" in result.output
 
 
-@pytest.mark.parametrize("command", ["decode", "stats", "timeline", "diagnose", "batch", "simulate"])
+@pytest.mark.parametrize("command", ["decode", "stats", "timeline", "procedures", "diagnose", "batch",
+                                     "simulate"])
 def test_every_command_has_help(command):
     result = run(command, "--help")
     assert result.exit_code == 0
@@ -150,11 +151,45 @@ def test_diagnose_text_and_html(samples_dir, tmp_path):
     assert "<svg" in page and "AttachReject" in page
 
 
-def test_timeline_lists_the_subscribers_messages(samples_dir):
+def test_timeline_shows_the_subscribers_procedures(samples_dir):
     result = run("timeline", "--imsi", "001010000000002", "--format", "json", samples_dir)
-    rows = json.loads(result.stdout)["messages"]
+    doc = json.loads(result.stdout)
+    attach = next(p for p in doc["procedures"] if p["kind"] == "attach")
+    assert (attach["outcome"], attach["answered_by"], attach["cause"]["value"]) == ("reject", "MME", 7)
+    rows = attach["messages"]
     assert rows[0]["msg"] == "InitialUEMessage"
     assert any(n["msg"] == "AttachReject" for r in rows for n in r.get("nas", ()))
+    ula = next(c for c in attach["children"] if c["kind"] == "s6a-update-location")
+    assert (ula["outcome"], ula["answered_by"], ula["cause"]["value"]) == ("reject", "HSS", 5420)
+    text = run("timeline", "--imsi", "001010000000002", samples_dir).stdout
+    assert "attach [REJECT] S1-MME  by MME  cause: NAS-EPS emm #7" in text
+    assert "s6a-update-location [REJECT] S6a  by HSS" in text
+
+
+def test_procedures_writes_the_procedure_table(samples_dir, tmp_path):
+    import pyarrow.parquet as pq
+    out = tmp_path / "procs.parquet"
+    result = run("procedures", "-o", out, samples_dir)
+    assert result.exit_code == 0, result.output
+    t = pq.read_table(out).to_pylist()
+    mine = [r for r in t if r["imsi"] == "001010000000002"]
+    attach = next(r for r in mine if r["kind"] == "attach")
+    assert (attach["outcome"], attach["answered_by"], attach["cause_value"]) == ("reject", "MME", 7)
+    assert json.loads(attach["frames"])[0]["msg"] == "InitialUEMessage"
+    assert {r["kind"] for r in mine if r["parent"] == attach["procedure"]} >= {"s6a-update-location"}
+    jsonl = tmp_path / "procs.jsonl"
+    assert run("procedures", "-o", jsonl, "--imsi", "001010000000002", samples_dir).exit_code == 0
+    assert len(jsonl.read_text().splitlines()) == len(mine)
+    bad = run("procedures", "-o", tmp_path / "procs.txt", samples_dir)
+    assert bad.exit_code == 2 and ".parquet, .csv or .jsonl" in bad.output
+
+
+def test_stats_subscribers_counts_links_and_procedures(samples_dir):
+    result = run("stats", "--subscribers", "--json", samples_dir)
+    doc = json.loads(result.stdout)
+    assert doc["linking"]["subscribers"] >= 3 and doc["linking"]["link_conflicts"] == 0
+    assert doc["procedures"]["attach reject"] >= 1
+    assert "linking" not in json.loads(run("stats", "--json", samples_dir).stdout)
 
 
 def test_usage_errors_exit_2(samples_dir, tmp_path):

@@ -100,6 +100,26 @@ def iter_rows(ev, by_time=False):
         yield row_dict(ev, r, cols, items.get(r, ()), children)
 
 
+def rows_at(ev, wanted):
+    """{row: its decode row} for the given rows; a NAS message gives its carrier's row (where it
+    is shown, in the carrier's `nas` list)."""
+    cols = {k: v.tolist() if v.ndim == 1 else v for k, v in ev.cols.items()}
+    nas = PROTO["NAS-EPS"]
+    top = {}
+    for r in wanted:
+        t = r
+        while cols["parent"][t] >= 0 and cols["proto"][t] == nas:
+            t = cols["parent"][t]
+        top[r] = t
+    items = _group_items(ev)
+    children = defaultdict(list)
+    for r, par in enumerate(cols["parent"]):
+        if par >= 0:
+            children[par].append(r)
+    made = {t: row_dict(ev, t, cols, items.get(t, ()), children) for t in set(top.values())}
+    return {r: made[t] for r, t in top.items()}, top
+
+
 def row_dict(ev, r, cols, items, children):
     proto = cols["proto"][r]
     row = {"file": ev.files.get(cols["file_id"][r]), "frame": cols["frame"][r],

@@ -7,6 +7,15 @@ from chrtool.table import names
 from chrtool.table.events import FLAGS, ITEM_KEYS
 
 
+def subscriber_counts(ev):
+    """What linking and procedures found: for `chrtool stats --subscribers`."""
+    from chrtool.link.correlate import correlate
+    from chrtool.link.procedures import build
+    sessions = correlate(ev)
+    procs = Counter(f"{p.kind} {p.outcome}" for p in build(ev, sessions))
+    return {"linking": sessions.counts(), "procedures": dict(sorted(procs.items()))}
+
+
 class Counts:
     def __init__(self):
         self.protocols = Counter()
@@ -72,6 +81,20 @@ class Counts:
                 lines.append(f"per {title}:")
                 lines += [f"  {k:<{width}}  {v:>10,}" for k, v in s[key].items()]
                 lines.append("")
+        if "linking" in s:
+            k = s["linking"]
+            lines.append(f"subscribers: {k['subscribers']:,} ({k['with_imsi']:,} with IMSI); "
+                         f"messages linked {k['linked_messages']:,}, unlinked "
+                         f"{k['unlinked_messages']:,}, duplicates {k['duplicates']:,}; link "
+                         f"conflicts {k['link_conflicts']:,}; inconsistent IDs "
+                         f"{k['inconsistent_ids']:,}")
+            lines.append("links: " + ", ".join(f"{n} {c:,}" for n, c in k["links"].items()))
+            lines.append("")
+        if s.get("procedures"):
+            width = max(len(k) for k in s["procedures"])
+            lines.append("per procedure and outcome:")
+            lines += [f"  {k:<{width}}  {v:>10,}" for k, v in s["procedures"].items()]
+            lines.append("")
         if s["flags"]:
             lines.append("flags: " + ", ".join(f"{k} {v:,}" for k, v in s["flags"].items()))
         if s["problems"]:

@@ -13,8 +13,8 @@ SCALAR_FIRST = ("file", "frame", "ts", "proto", "msg", "procedure_code", "imsi",
                 "nas", "src", "dst")
 
 
-def _flat(rows):
-    keys = list(SCALAR_FIRST)
+def _flat(rows, first=SCALAR_FIRST):
+    keys = list(first)
     for row in rows:
         keys.extend(k for k in row if k not in keys)
     flat = [{k: (json.dumps(v, ensure_ascii=False, default=to_jsonable)
@@ -38,8 +38,14 @@ def _replacing(path):
         raise
 
 
-def write_table(rows, fmt, path):
-    keys, flat = _flat(rows)
+ARROW_TYPES = {"int": "int64", "float": "float64", "str": "string", "bool": "bool_"}
+
+
+def write_table(rows, fmt, path, first=SCALAR_FIRST, types=None):
+    """CSV (stdout without a path) or Parquet. Columns: `first`, then any other key in row order;
+    a column's type is `types[name]` ("int", "float", "str", "bool") or guessed from its values."""
+    keys, flat = _flat(rows, first)
+    types = types or {}
     if fmt == "csv":
         if not path:
             _write_csv(sys.stdout, keys, flat)
@@ -52,7 +58,9 @@ def write_table(rows, fmt, path):
     columns = {}
     for k in keys:
         values = [r.get(k) for r in flat]
-        if all(v is None or isinstance(v, bool) for v in values):
+        if k in types:
+            columns[k] = pa.array(values, getattr(pa, ARROW_TYPES[types[k]])())
+        elif all(v is None or isinstance(v, bool) for v in values):
             columns[k] = pa.array(values, pa.bool_())
         elif all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in values):
             columns[k] = pa.array(values, pa.int64())

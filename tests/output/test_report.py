@@ -258,7 +258,8 @@ def test_html_ladder_marks_chr_records_on_the_enb_lane():
 # -------------------------------------------------------------------------------- timeline
 def test_timeline_holds_the_subscribers_messages_in_time_order(monkeypatch, tshark):
     doc = json.loads(cli(monkeypatch, "timeline", "--imsi", UE, "--format", "json", CAPTURE))
-    assert set(doc) == {"imsi", "msisdn", "messages"} and doc["imsi"] == UE
+    assert set(doc) == {"imsi", "msisdn", "messages", "procedures", "other_messages"}
+    assert doc["imsi"] == UE
     rows = doc["messages"]
     assert [r["ts"] for r in rows] == sorted(r["ts"] for r in rows)
     assert {r.get("imsi", UE) for r in rows} == {UE}
@@ -274,16 +275,21 @@ def test_timeline_holds_the_subscribers_messages_in_time_order(monkeypatch, tsha
     assert [r["frame"] for r in rows] == want
 
 
-def test_timeline_text_one_line_per_message(monkeypatch):
+def test_timeline_text_is_a_ladder_of_procedures_holding_every_message(monkeypatch):
     text = cli(monkeypatch, "timeline", "--imsi", UE, CAPTURE)
-    rows = json.loads(cli(monkeypatch, "timeline", "--imsi", UE, "--format", "json",
-                          CAPTURE))["messages"]
+    doc = json.loads(cli(monkeypatch, "timeline", "--imsi", UE, "--format", "json", CAPTURE))
     lines = text.splitlines()
-    assert lines[0] == f"timeline of {UE}: {len(rows)} messages" and len(lines) == len(rows) + 1
-    for line, r in zip(lines[1:], rows):
-        assert line.startswith(f"{r['ts']}  {CAPTURE}#{r['frame']}")
-        assert f" {r['proto']} " in line and f" {r['msg']} " in line + " "
+
+    def count(procs):
+        return sum(1 + count(p["children"]) for p in procs)
+    assert lines[0] == f"timeline of {UE}: {count(doc['procedures'])} procedures"
+    assert lines[1].endswith("attach [REJECT] S1-MME  by MME  cause: NAS-EPS emm #7 "
+                             "EPS services not allowed")
+    for r in doc["messages"]:                # every message of the subscriber is on the ladder
+        mine = [line for line in lines if f"{r['ts']}  {CAPTURE}#{r['frame']}  " in line]
+        assert mine, r["frame"]
         nas = [n["msg"] for n in r.get("nas", ())]
-        assert (f"[{', '.join(nas)}]" in line) == bool(nas)
-    reject = [line for line in lines if "#68 " in line]
-    assert len(reject) == 1 and "[AttachReject]" in reject[0]
+        assert all(f" {r['proto']} {r['msg']}" in line for line in mine)
+        assert all((f"[{', '.join(nas)}]" in line) == bool(nas) for line in mine)
+    reject = {line.strip() for line in lines if "#68 " in line}
+    assert len(reject) == 1 and "[AttachReject]" in reject.pop()

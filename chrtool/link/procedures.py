@@ -1,0 +1,405 @@
+"""Subscribers' messages -> procedures: what each subscriber tried, and how it ended.
+
+The procedures are data (procedures.toml): the messages that start, continue and end each one,
+its timer and its child procedures. This module checks that file when it loads (every message
+name against the protocol registry, every child against the kinds) and walks each subscriber's
+messages in time order:
+
+- a message that continues or ends an open procedure goes to the most recent one that expects
+  it (GTPv2 and Diameter answers only to their own request); otherwise it may start one, under
+  the most recent open procedure that lists its kind as a child;
+- an open procedure with no message within its timer ends as a `timeout`, named after the node
+  that did not answer; a new start of the same kind ends it as `abandoned`; one still running
+  when the inputs end stays `open`.
+
+Messages that only carry others (InitialUEMessage, Uplink/DownlinkNASTransport) join the
+procedure of the NAS message they carry.
+"""
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from chrtool.errors import ChrtoolError
+from chrtool.link.directions import ENB, MME, s1ap_sender
+from chrtool.protocols import BY_CODE, BY_NAME, _MESSAGE_NAMES
+from chrtool.table import names
+from chrtool.table.schema import ITEM_KINDS, PROTO
+
+OUTCOMES = ("success", "reject", "failure", "timeout", "abandoned", "interrupted", "open")
+ENDING = {"success": "success", "reject": "reject", "failure": "failure", "cancel": "abandoned"}
+ROLES_IN_FILE = ("start", "continue", "success", "reject", "failure", "answer", "cancel")
+KEYS = {"kind", "interface", "start", "continue", "success", "reject", "failure", "answer",
+        "cancel", "timer", "children", "follows", "exchange", "single", "outcome"}
+INTERFACES = {"Uu", "S1-MME", "X2", "S11", "S5", "S6a"}
+CARRIERS = {"S1AP InitialUEMessage", "S1AP UplinkNASTransport", "S1AP DownlinkNASTransport"}
+# CHR causes that are not a failure of the event they come with
+CHR_FINE = {"success", "normal-release", "user-inactivity", "mme-initiated", "handover-out"}
+# S1AP/X2AP causes of normal procedure (36.413 9.2.1.3): a release after inactivity or detach
+AP_FINE = {"normal-release", "user-inactivity", "detach", "deregister",
+           "handover-desirable-for-radio-reasons", "successful-handover",
+           "release-due-to-eutran-generated-reason", "inter-rat-redirection",
+           "cs-fallback-triggered", "redirection-towards-1xRTT", "load-balancing-tau-required"}
+# GTPv2 F-TEID interface types (29.274 8.22) of control-plane senders -> their role
+GTP_SENDER = {10: "MME", 11: "SGW", 6: "SGW", 7: "PGW"}
+
+
+@dataclass(frozen=True)
+class Kind:
+    kind: str
+    interface: str
+    timer: tuple = ("", 0.0)
+    children: frozenset = frozenset()
+    follows: str = ""
+    exchange: bool = False
+    single: str = ""
+    outcome: str = ""
+
+
+@dataclass
+class Procedure:
+    index: int
+    ue: int
+    kind: str
+    interface: str
+    start_ns: int
+    end_ns: int
+    outcome: str = "open"
+    rows: list = field(default_factory=list)
+    causes: list = field(default_factory=list)     # (row, cause object)
+    answered_by: str = ""         # the node that ended it, or (timeout) the one that stayed silent
+    timer: str = ""
+    parent: int = -1
+    children: list = field(default_factory=list)
+    last_ns: int = 0
+    key: tuple = ()
+
+    def failing_cause(self):
+        """The cause that explains the outcome: the last failing cause it saw (None when none
+        failed: a success's Request accepted is no explanation)."""
+        return next((c for _, c in reversed(self.causes) if _failing(c)), None)
+
+
+class Catalogue:
+    def __init__(self, entries, where="procedures.toml"):
+        self.kinds, self.index = {}, {}
+        for i, e in enumerate(entries):
+            label = f"{where}: procedure {e.get('kind', '#%d' % (i + 1))}"
+            unknown = set(e) - KEYS
+            if unknown:
+                raise ChrtoolError(f"{label}: unknown key {sorted(unknown)[0]!r} "
+                                   f"(known: {', '.join(sorted(KEYS))})")
+            kind = e.get("kind")
+            if not kind or kind in self.kinds:
+                raise ChrtoolError(f"{label}: needs a kind of its own")
+            if e.get("interface") not in INTERFACES:
+                raise ChrtoolError(f"{label}: interface must be one of {sorted(INTERFACES)}")
+            timer = e.get("timer", ["", 0])
+            if not (isinstance(timer, list) and len(timer) == 2 and isinstance(timer[1], (int, float))):
+                raise ChrtoolError(f"{label}: timer is [name, seconds]")
+            if e.get("outcome", "") not in ("",) + OUTCOMES:
+                raise ChrtoolError(f"{label}: outcome must be one of {OUTCOMES}")
+            spec = Kind(kind, e["interface"], (timer[0], float(timer[1])),
+                        frozenset(e.get("children", ())), e.get("follows", ""),
+                        bool(e.get("exchange")), e.get("single", ""), e.get("outcome", ""))
+            self.kinds[kind] = spec
+            roles = [(r, m) for r in ROLES_IN_FILE for m in e.get(r, ())]
+            if spec.single:
+                roles.append(("single", spec.single))
+            if not roles:
+                raise ChrtoolError(f"{label}: names no message")
+            for role, message in roles:
+                _check_message(label, message)
+                self.index.setdefault(message, []).append((kind, role))
+        for spec in self.kinds.values():
+            for child in spec.children | ({spec.follows} if spec.follows else set()):
+                if child not in self.kinds:
+                    raise ChrtoolError(f"{where}: procedure {spec.kind}: child {child!r} is not a "
+                                       f"procedure kind")
+
+
+def _check_message(label, message):
+    proto, _, name = message.partition(" ")
+    p = BY_NAME.get(proto)
+    if p is None:
+        raise ChrtoolError(f"{label}: {message!r}: no protocol {proto!r} "
+                           f"(known: {', '.join(BY_NAME)})")
+    if name not in _known_messages(proto):
+        raise ChrtoolError(f"{label}: {message!r}: {proto} has no message {name!r}")
+
+
+@lru_cache(maxsize=None)
+def _known_messages(proto):
+    p = BY_NAME[proto]
+    return frozenset(_MESSAGE_NAMES[p.naming](p.table))
+
+
+@lru_cache(maxsize=1)
+def catalogue():
+    text = resources.files("chrtool.link").joinpath("procedures.toml").read_text("utf-8")
+    return Catalogue(tomllib.loads(text)["procedure"])
+
+
+def kinds():
+    """Every procedure kind, in the order of procedures.toml."""
+    return tuple(catalogue().kinds)
+
+
+# ------------------------------------------------------------------ who sent what
+class Roles:
+    """Address -> the node it belongs to (eNB, gNB, MME, SGW, PGW, HSS), learnt from the
+    messages that say so: S1AP's direction, the registry's request roles, GTPv2 senders'
+    F-TEID interface types."""
+
+    def __init__(self, ev):
+        self.ev = ev
+        cols = ev.cols
+        self.src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
+        self.dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
+        self.of = {}
+        proto, msg = cols["proto"], cols["msg"]
+        s1 = np.flatnonzero(proto == PROTO["S1AP"])
+        for r, m in zip(s1.tolist(), msg[s1].tolist()):
+            sender = s1ap_sender(m)
+            if sender:
+                self._say(self.src[r], sender)
+                self._say(self.dst[r], MME if sender == ENB else ENB)
+        requests = {(p.code, name): (a, b) for p in BY_NAME.values() for name, a, b in p.roles}
+        for (code, name), (a, b) in requests.items():
+            sel = np.flatnonzero(proto == code)
+            for r, m in zip(sel.tolist(), msg[sel].tolist()):
+                if names.msg_name(code, m) == name:
+                    self._say(self.src[r], a, weak=True)
+                    self._say(self.dst[r], b, weak=True)
+        it = ev.items_of("fteid")
+        if len(it["row"]):
+            spec = ITEM_KINDS["fteid"]
+            first = {}
+            for r, iface in zip(it["row"].tolist(), spec.get(it, "interface").tolist()):
+                first.setdefault(r, iface)
+            for r, iface in first.items():
+                if proto[r] == PROTO["GTPv2"] and iface in GTP_SENDER:
+                    self._say(self.src[r], GTP_SENDER[iface])
+
+    def _say(self, addr, role, weak=False):
+        if addr and (not weak or addr not in self.of):
+            self.of[addr] = role
+
+    def sender(self, r, proto_name):
+        if proto_name == "NAS-EPS":
+            return "UE" if self.of.get(self.src[r]) == ENB else MME
+        if proto_name == "CHR":
+            return ENB
+        return self.of.get(self.src[r], "")
+
+    def receiver(self, r, proto_name):
+        if proto_name == "NAS-EPS":
+            return "UE" if self.of.get(self.dst[r]) == ENB else MME
+        return self.of.get(self.dst[r], "")
+
+
+# ------------------------------------------------------------------ building procedures
+class _Builder:
+    def __init__(self, ev, sessions, cat):
+        self.ev, self.sessions, self.cat = ev, sessions, cat
+        cols = ev.cols
+        self.proto = cols["proto"].tolist()
+        self.msg = cols["msg"].tolist()
+        self.parent = cols["parent"].tolist()
+        self.ts = cols["ts_ns"].tolist()
+        self.seq = cols["seq"].tolist()
+        self.e2e = cols["e2e"].tolist()
+        self.roles = Roles(ev)
+        self.causes = _causes_by_row(ev)
+        self.procs = []
+        self.end_ns = int(cols["ts_ns"].max()) if ev.n else 0
+
+    def name(self, r):
+        p = self.proto[r]
+        return f"{BY_CODE[p].name} {names.msg_name(p, self.msg[r])}" if p in BY_CODE else ""
+
+    def ue(self, ue_index, rows):
+        """The procedures of one subscriber (rows: theirs, any order)."""
+        rows = sorted(rows, key=lambda r: (self.ts[r], r))
+        carried = {}                                  # carrier row -> the procedure of its NAS
+        self.open = []
+        first = len(self.procs)
+        self.orphans = []
+        for r in rows:
+            name = self.name(r)
+            self._interrupt(self.ts[r])
+            self._expire(self.ts[r])
+            if name in CARRIERS:
+                continue
+            p = self._place(ue_index, r, name)
+            par = self.parent[r]
+            if p is not None and par >= 0 and self.name(par) in CARRIERS:
+                if par not in carried:
+                    carried[par] = p
+                    p.rows.append(par)
+        self._interrupt(None)
+        for p in self.open:                           # the inputs end inside its timer
+            if p.outcome == "open" and self._expired(p, self.end_ns):
+                self._close(p, "timeout", p.last_ns + int(self._timer(p) * 1e9), None)
+        for p in self.procs[first:]:
+            p.rows.sort(key=lambda r: (self.ts[r], r))
+        return self.procs[first:]
+
+    def _interrupt(self, now):
+        """Children still open after their parent failed, once time moved on (None: the end)."""
+        later = []
+        for at, child in self.orphans:
+            if now is not None and now <= at:
+                later.append((at, child))
+            elif child.outcome == "open":
+                self._close(child, "interrupted", at, None)
+        self.orphans = later
+
+    def _timer(self, p):
+        return self.cat.kinds[p.kind].timer[1]
+
+    def _expired(self, p, now):
+        t = self._timer(p)
+        return t > 0 and now - p.last_ns > t * 1e9
+
+    def _expire(self, now):
+        for p in list(self.open):
+            if self._expired(p, now):
+                last = p.rows[-1]
+                self._close(p, "timeout", p.last_ns + int(self._timer(p) * 1e9), None,
+                            silent=self.roles.receiver(last, BY_CODE[self.proto[last]].name))
+
+    def _place(self, ue_index, r, name):
+        entries = self.cat.index.get(name)
+        if not entries:
+            return None
+        roles = dict(entries)
+        key = self._key(r)
+        for p in reversed(self.open):               # continues or ends an open procedure?
+            role = roles.get(p.kind)
+            if role in (None, "start", "single"):
+                continue
+            if self.cat.kinds[p.kind].exchange and p.key != key:
+                continue
+            self._add(p, r)
+            if role != "continue":
+                self._close(p, self._ending(role, r), self.ts[r], r)
+            return p
+        for kind, role in entries:
+            if role in ("start", "single"):
+                return self._start(ue_index, kind, role, r, key)
+        return None
+
+    def _start(self, ue_index, kind, role, r, key):
+        spec = self.cat.kinds[kind]
+        if not spec.exchange:
+            for p in list(self.open):
+                if p.kind == kind:
+                    self._close(p, "abandoned", self.ts[r], None)
+        parent = next((q for q in reversed(self.open) if kind in self.cat.kinds[q.kind].children),
+                      None)
+        p = Procedure(len(self.procs), ue_index, kind, self._interface(spec, r), self.ts[r],
+                      self.ts[r], timer=spec.timer[0], key=key,
+                      parent=parent.index if parent else -1)
+        if parent:
+            parent.children.append(p.index)
+        self.procs.append(p)
+        self._add(p, r)
+        if role == "single":
+            outcome = spec.outcome or ("failure" if self._fails(r) else "success")
+            self._close(p, outcome, self.ts[r], r, opened=False)
+        else:
+            self.open.append(p)
+        return p
+
+    def _interface(self, spec, r):
+        if spec.interface == "S11":                 # the same messages run on S5
+            a, b = self.roles.of.get(self.roles.src[r]), self.roles.of.get(self.roles.dst[r])
+            if {a, b} == {"SGW", "PGW"}:
+                return "S5"
+        return spec.interface
+
+    def _key(self, r):
+        return (self.proto[r], self.seq[r], self.e2e[r])
+
+    def _add(self, p, r):
+        p.rows.append(r)
+        p.last_ns = self.ts[r]
+        p.causes.extend((r, c) for c in self.causes.get(r, ()))
+
+    def _ending(self, role, r):
+        if role == "answer":
+            return "reject" if self._fails(r) else "success"
+        return ENDING[role]
+
+    def _fails(self, r):
+        return any(_failing(c) for c in self.causes.get(r, ()))
+
+    def _close(self, p, outcome, at, r, silent="", opened=True):
+        p.outcome = outcome
+        p.end_ns = at
+        if r is not None:
+            p.answered_by = self.roles.sender(r, BY_CODE[self.proto[r]].name)
+        elif silent:
+            p.answered_by = silent
+        if opened and p in self.open:
+            self.open.remove(p)
+        if outcome != "success":      # what it started cannot go on without it, unless it
+            self.orphans += [(at, self.procs[c]) for c in p.children]   # ends in that packet
+        if p.parent >= 0:                            # a parent that follows this child ends too
+            parent = self.procs[p.parent]
+            if parent.outcome == "open" and self.cat.kinds[parent.kind].follows == p.kind:
+                self._close(parent, "success" if outcome == "success" else
+                            ("timeout" if outcome == "timeout" else "failure"), at, None,
+                            silent=p.answered_by)
+                parent.answered_by = p.answered_by
+
+
+def _failing(cause):
+    proto, value, name = cause.get("proto"), cause.get("value"), cause.get("name", "")
+    if proto == "GTPv2":
+        return value >= 64
+    if proto == "Diameter":
+        return value // 1000 not in (1, 2)
+    if proto == "CHR":
+        return name not in CHR_FINE
+    if proto in ("S1AP", "X2AP"):
+        return name not in AP_FINE
+    return True
+
+
+def _causes_by_row(ev):
+    """Row -> its cause objects: the row's own, then its cause items."""
+    out = {}
+    cols = ev.cols
+    sel = np.flatnonzero(cols["cause_proto"] > 0)
+    for r, cp, g, v in zip(sel.tolist(), cols["cause_proto"][sel].tolist(),
+                           cols["cause_group"][sel].tolist(), cols["cause_value"][sel].tolist()):
+        obj = names.cause(cp, g, v)
+        if obj is not None:
+            out.setdefault(r, []).append(obj)
+    it = ev.items_of("cause")
+    spec = ITEM_KINDS["cause"]
+    for r, cp, g, v in zip(it["row"].tolist(), spec.get(it, "proto").tolist(),
+                           spec.get(it, "group").tolist(), spec.get(it, "value").tolist()):
+        obj = names.cause(cp, g, v)
+        if obj is not None and obj not in out.get(r, ()):
+            out.setdefault(r, []).append(obj)
+    return out
+
+
+def build(ev, sessions, ue_indices=None, cat=None):
+    """The procedures of the given UEs (default: every UE), in UE then time order."""
+    b = _Builder(ev, sessions, cat or catalogue())
+    ue_of = sessions.ue_of_row.copy()
+    if sessions.duplicate_of_row is not None:
+        ue_of[sessions.duplicate_of_row >= 0] = -1
+    order = np.argsort(ue_of, kind="stable")
+    bounds = np.searchsorted(ue_of[order], np.arange(len(sessions.ues) + 1))
+    wanted = range(len(sessions.ues)) if ue_indices is None else ue_indices
+    out = []
+    for u in wanted:
+        out += b.ue(u, order[bounds[u]:bounds[u + 1]].tolist())
+    return out

@@ -1,0 +1,148 @@
+"""Procedures -> the procedure table (Parquet/CSV/JSONL for analysts and batch) and the
+timeline's procedure ladder (text and JSON)."""
+import json
+
+from chrtool.link.correlate import CONFIDENCE, LINK_KINDS
+from chrtool.output.rows import rows_at, to_jsonable
+from chrtool.table.names import iso
+
+# the procedure table's columns, in order (DESIGN-style names; nested values as JSON text)
+COLUMNS = ("imsi", "msisdn", "subscriber", "procedure", "parent", "kind", "interface", "start",
+           "end", "duration_ms", "outcome", "timer", "answered_by", "cause_proto", "cause_group",
+           "cause_value", "cause_name", "messages", "link", "confidence", "causes", "frames")
+# every column typed, so an empty table or an all-empty column has its schema all the same
+TYPES = dict({c: "str" for c in COLUMNS}, subscriber="int", procedure="int", parent="int",
+             cause_value="int", messages="int", duration_ms="float", confidence="float")
+MARK = {"success": "ok", "reject": "REJECT", "failure": "FAIL", "timeout": "TIMEOUT",
+        "abandoned": "abandoned", "interrupted": "interrupted", "open": "open"}
+
+
+def _link(sessions, rows):
+    """The weakest link among a procedure's rows: (kind, confidence)."""
+    kinds = {LINK_KINDS[sessions.link_of_row[r]] for r in rows} - {""}
+    if not kinds:
+        return "", None
+    weakest = min(kinds, key=lambda k: CONFIDENCE[k])
+    return weakest, CONFIDENCE[weakest]
+
+
+def procedure_rows(ev, sessions, procs):
+    """One dict per procedure, keys COLUMNS."""
+    files, frame, file_id = ev.files, ev.cols["frame"], ev.cols["file_id"]
+    from chrtool.table.names import msg_name
+    proto, msg = ev.cols["proto"], ev.cols["msg"]
+    out = []
+    for p in procs:
+        ue = sessions.ues[p.ue]
+        cause = p.failing_cause() or {}
+        link, confidence = _link(sessions, p.rows)
+        out.append({
+            "imsi": ue.imsi or None, "msisdn": ue.msisdn or None, "subscriber": p.ue,
+            "procedure": p.index, "parent": p.parent if p.parent >= 0 else None,
+            "kind": p.kind, "interface": p.interface, "start": iso(p.start_ns), "end": iso(p.end_ns),
+            "duration_ms": round((p.end_ns - p.start_ns) / 1e6, 3), "outcome": p.outcome,
+            "timer": p.timer or None, "answered_by": p.answered_by or None,
+            "cause_proto": cause.get("proto"), "cause_group": cause.get("group"),
+            "cause_value": cause.get("value"), "cause_name": cause.get("name"),
+            "messages": len(p.rows), "link": link or None, "confidence": confidence,
+            "causes": [dict(c, frame=int(frame[r])) for r, c in p.causes],
+            "frames": [{"file": files.get(int(file_id[r])), "frame": int(frame[r]),
+                        "msg": msg_name(int(proto[r]), int(msg[r]))} for r in p.rows],
+        })
+    return out
+
+
+def write_procedures(rows, fmt, path):
+    from chrtool.output.tables import write_table
+    if fmt == "jsonl":
+        from chrtool.output.tables import _replacing
+        with _replacing(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+            for row in rows:
+                out.write(json.dumps(row, ensure_ascii=False, default=to_jsonable) + "\n")
+        return
+    write_table(rows, fmt, path, first=COLUMNS, types=TYPES)
+
+
+# ------------------------------------------------------------------ the timeline
+def timeline_document(ev, sessions, ue, procs, imsi, msisdn):
+    """The timeline JSON: procedures (nested by parent) with their messages as decode rows, and
+    the messages that belong to no procedure."""
+    mine = [r for p in procs for r in p.rows]
+    own = sessions.rows_of(ue.index).tolist() if ue else []
+    decoded, top = rows_at(ev, own)
+    placed = {top[r] for r in mine}
+    by_index = {p.index: p for p in procs}
+
+    def proc(p):
+        link, confidence = _link(sessions, p.rows)
+        cause = p.failing_cause()
+        doc = {"kind": p.kind, "interface": p.interface, "start": iso(p.start_ns),
+               "end": iso(p.end_ns), "outcome": p.outcome, "answered_by": p.answered_by or None,
+               "timer": p.timer or None, "cause": cause, "link": link or None,
+               "confidence": confidence, "messages": _messages(decoded, top, sessions, p.rows),
+               "children": [proc(by_index[c]) for c in p.children if c in by_index]}
+        return doc
+
+    others = sorted({top[r] for r in own} - placed, key=lambda r: (int(ev.cols["ts_ns"][r]), r))
+    return {"imsi": (ue.imsi if ue else imsi) or None, "msisdn": (ue.msisdn if ue else msisdn) or None,
+            "procedures": [proc(p) for p in procs if p.parent < 0],
+            "other_messages": _messages(decoded, top, sessions, others)}
+
+
+def _messages(decoded, top, sessions, rows):
+    seen, out = set(), []
+    for r in rows:
+        t = top.get(r, r)
+        if t in seen or t not in decoded and r not in decoded:
+            continue
+        seen.add(t)
+        row = dict(decoded.get(r) or decoded[t])
+        link = LINK_KINDS[sessions.link_of_row[t]]
+        if link:
+            row["link"] = link
+        out.append(row)
+    return out
+
+
+def timeline_text(doc):
+    """The ladder, grouped by procedure: outcome marks, who answered, the weakest link."""
+    n_procs = 0
+    lines = []
+
+    def walk(p, depth):
+        nonlocal n_procs
+        n_procs += 1
+        pad = "  " * depth
+        cause = p["cause"]
+        why = f"  cause: {_cause(cause)}" if cause else ""
+        who = f"  by {p['answered_by']}" if p["answered_by"] else ""
+        link = (f"  [linked by {p['link']}, {p['confidence']:.2f}]"
+                if p["link"] and p["confidence"] is not None and p["confidence"] < 1 else "")
+        lines.append(f"{pad}{p['start']}  {p['kind']} [{MARK[p['outcome']]}] {p['interface']}"
+                     f"{who}{why}{link}")
+        for m in p["messages"]:
+            lines.append(f"{pad}    {_message(m)}")
+        for c in p["children"]:
+            walk(c, depth + 1)
+
+    for p in doc["procedures"]:
+        walk(p, 0)
+    if doc["other_messages"]:
+        lines.append("messages outside any procedure:")
+        lines.extend(f"    {_message(m)}" for m in doc["other_messages"])
+    head = f"timeline of {doc['imsi'] or doc['msisdn']}: {n_procs} procedures"
+    return "\n".join([head, *lines]) + "\n"
+
+
+def _cause(c):
+    group = f" {c['group']}" if c.get("group") else ""
+    return f"{c['proto']}{group} #{c['value']} {c['name']}"
+
+
+def _message(m):
+    nas = ", ".join(n.get("msg") or "ciphered" for n in m.get("nas", ()))
+    cause = m.get("cause")
+    cause = _cause(cause if isinstance(cause, dict) else cause[0]) if cause else ""
+    link = f"  ({m['link']})" if m.get("link") not in (None, "imsi", "connection") else ""
+    return (f"{m['ts']}  {m['file']}#{m['frame']}  {m['proto']} {m.get('msg', '?')}"
+            + (f" [{nas}]" if nas else "") + (f"  cause: {cause}" if cause else "") + link)
