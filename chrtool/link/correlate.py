@@ -171,6 +171,7 @@ class _Linker:
         # per node: S1 endpoints and keys, last activity (for NR legs)
         self.node_keys = {}                 # node -> its S1 keys while open
         self.node_enb = {}                  # node -> (eNB addr, MME addr)
+        self.open_at = {}                   # eNB addr -> its open connections (nodes)
         self.s1_keys = {}                   # ("m", mme, enb, id) / ("e", enb, id) -> node
         self.s1_by_mme_id = {}              # MME UE S1AP ID -> {node: (eNB, MME)}, open ones
         self.enbs = set()                   # addresses seen sending eNB messages
@@ -322,7 +323,11 @@ class _Linker:
             keys.add(k)
             if k[0] == "m":
                 self.s1_by_mme_id.setdefault(k[3], {})[node] = (enb_addr, mme_addr)
+        old_at = self.node_enb.get(node)
+        if old_at is not None and old_at != (enb_addr, mme_addr):
+            self.open_at.get(old_at[0], set()).discard(node)
         self.node_enb[node] = (enb_addr, mme_addr)
+        self.open_at.setdefault(enb_addr, set()).add(node)
 
     def _release(self, node):
         """The connection is over at its eNB: its IDs are free for the next UE."""
@@ -331,12 +336,15 @@ class _Linker:
                 del self.s1_keys[k]
             if k[0] == "m":
                 self.s1_by_mme_id.get(k[3], {}).pop(node, None)
+        at = self.node_enb.get(node)
+        if at is not None:
+            self.open_at.get(at[0], set()).discard(node)
 
     def _free_association(self, enb_addr, mme_addr, setup):
         """Reset (either side) or S1 Setup (the eNB restarted): every connection between the two
         is gone."""
-        for node, (enb, mme) in list(self.node_enb.items()):
-            if enb == enb_addr and (setup or mme == mme_addr) and node in self.node_keys:
+        for node in list(self.open_at.get(enb_addr, ())):
+            if setup or self.node_enb[node][1] == mme_addr:
                 self._release(node)
 
     def nas(self, r):

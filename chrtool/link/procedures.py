@@ -58,7 +58,7 @@ class Kind:
     outcome: str = ""
 
 
-@dataclass
+@dataclass(eq=False)                  # one procedure is itself: compared by identity
 class Procedure:
     index: int
     ue: int
