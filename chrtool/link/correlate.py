@@ -193,6 +193,11 @@ class _Linker:
             "proto", "msg", "parent", "mme_ue_s1ap_id", "enb_ue_s1ap_id", "old_enb_ue_x2ap_id",
             "menb_ue_x2ap_id", "m_tmsi", "teid", "seq", "e2e", "ts_ns", "file_id", "frame")}
         self.fteids = _fteids_by_row(ev)
+        it = ev.items_of("s1ap_ids")
+        self.source_mme_id = {}
+        for r, m in zip(it["row"].tolist(), ITEM_KINDS["s1ap_ids"].get(it, "mme_ue_s1ap_id").tolist()):
+            if m >= 0:
+                self.source_mme_id.setdefault(r, m)
 
     # ------------------------------------------------------------------ pass 1: connections
     def connections(self):
@@ -255,9 +260,11 @@ class _Linker:
     def s1(self, r):
         c = self.col
         msg, m, e = c["msg"][r], c["mme_ue_s1ap_id"][r], c["enb_ue_s1ap_id"][r]
+        if m < 0 and msg == S1_PATH_SWITCH:        # SourceMME-UE-S1AP-ID is an ID item
+            m = self.source_mme_id.get(r, -1)
         enb_addr, mme_addr = self._s1_sides(r, s1ap_sender(msg))
         if msg == S1_RESET or msg == S1_SETUP:
-            self._free_association(enb_addr, mme_addr, msg == S1_SETUP)
+            self._free_association(enb_addr, mme_addr)
             return
         # an MME UE S1AP ID is unique at its MME, an eNB UE S1AP ID at its eNB; the association
         # is part of the first key so that the source and target of an S1 handover stay apart
@@ -340,11 +347,11 @@ class _Linker:
         if at is not None:
             self.open_at.get(at[0], set()).discard(node)
 
-    def _free_association(self, enb_addr, mme_addr, setup):
-        """Reset (either side) or S1 Setup (the eNB restarted): every connection between the two
-        is gone."""
+    def _free_association(self, enb_addr, mme_addr):
+        """Reset (either side) or S1 Setup (the association restarted): every connection between
+        the two is gone; the eNB's connections to other MMEs stay."""
         for node in list(self.open_at.get(enb_addr, ())):
-            if setup or self.node_enb[node][1] == mme_addr:
+            if self.node_enb[node][1] == mme_addr:
                 self._release(node)
 
     def nas(self, r):

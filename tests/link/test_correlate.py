@@ -253,3 +253,20 @@ def test_an_nr_leg_without_chr_goes_to_the_menb_connection_active_just_before():
     s = correlate(ev)
     assert frames_of(ev, s, B)[-2:] == [1_000_002, 1_000_003]
     assert s.link_kind(6) == "time-window" and "time-window" in LINK_KINDS
+
+
+def test_s1_setup_frees_the_ids_of_its_own_association_only():
+    MME2 = b"\x0a\x00\x00\x07"
+    S1_SETUP = 17
+    rows = [
+        s1(1, INITIAL_UE, enb=5), nas(1, 0, 0x41, imsi=A),
+        s1(2, DL_NAS, mme=9, enb=5, up=False),
+        dict(s1(3, S1_SETUP), dst=MME2),                   # the eNB sets up S1 with another MME
+        s1(4, UL_NAS, mme=9, enb=5),                       # A's connection to the first goes on
+        s1(5, S1_SETUP),                                   # the first association restarts
+        s1(6, UL_NAS, mme=9, enb=5),                       # stale IDs: not A's any more
+    ]
+    ev = events(rows)
+    s = correlate(ev)
+    assert frames_of(ev, s, A) == [1, 1, 2, 4]
+    assert s.ue_of_row[6] != s.find(imsi=A)[0].index

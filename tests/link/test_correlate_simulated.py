@@ -1,0 +1,73 @@
+"""Linking a simulated network day (chrtool simulate, with all its noise: IDs reused after
+release, M-TMSIs handed to later subscribers, X2 handovers, EN-DC legs, rotated files, a second
+probe on S11/S5/S6a, clock skew, SCTP retransmissions) against its truth.json."""
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from chrtool.cli import main
+from chrtool.inputs.pipeline import Run
+from chrtool.link.correlate import correlate
+from chrtool.link.procedures import build
+
+pytest.importorskip("pycrate_asn1rt")
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory):
+    out = tmp_path_factory.mktemp("day")
+    names = ["healthy"] * 10 + ["hss-user-unknown", "ho-prep-failure", "endc-reject-congestion",
+                                "pgw-reject", "auth-resync"]
+    args = [a for n in names for a in ("--scenario", n)]
+    r = CliRunner().invoke(main, ["simulate", "-o", str(out), "--seed", "5", "--ues",
+                                  str(len(names)), "--hours", "0.5", "--files", "3", *args])
+    assert r.exit_code == 0, r.output
+    truth = json.loads((out / "truth.json").read_text())["ues"]
+    ev = Run([str(out)]).events()
+    return truth, ev, correlate(ev)
+
+
+def test_every_subscriber_is_one_ue_and_no_two_imsis_meet(day):
+    truth, ev, s = day
+    imsis = ev.digits_column("imsi")
+    msisdns = set(ev.digits_column("msisdn").tolist())
+    for u in truth:
+        found = s.find(imsi=u["imsi"])
+        assert len(found) == 1, u["imsi"]
+        ue = found[0]
+        # the MSISDN, wherever the inputs carry it (an HSS that does not know the IMSI sends none)
+        assert ue.msisdn == (u["msisdn"] if u["msisdn"].encode() in msisdns else "")
+        seen = {x.decode() for x in imsis[s.rows_of(ue.index, duplicates=True)].tolist()} - {""}
+        assert seen == {u["imsi"]}, u["imsi"]
+    assert s.conflicts == []
+
+
+def test_the_noise_is_seen_through(day):
+    truth, ev, s = day
+    counts = s.counts()
+    assert counts["duplicates"] > 0                  # the second probe's copies count once
+    assert {"handover", "s-tmsi", "exchange"} <= set(counts["links"])
+    # every UE-associated S1AP message belongs to a subscriber with an IMSI
+    s1 = (ev.cols["proto"] == 1) & ((ev.cols["mme_ue_s1ap_id"] >= 0) | (ev.cols["enb_ue_s1ap_id"] >= 0))
+    owners = s.ue_of_row[s1]
+    assert (owners >= 0).all()
+    assert all(s.ues[i].imsi for i in np.unique(owners).tolist())
+
+
+def test_their_attaches_end_as_the_truth_says(day):
+    truth, ev, s = day
+    procs = build(ev, s)
+    by_imsi = {u["imsi"]: u for u in truth}
+    for p in procs:
+        if p.kind != "attach" or p.parent >= 0:
+            continue
+        scenario = by_imsi[s.ues[p.ue].imsi]["scenario"]
+        if scenario in ("hss-user-unknown", "pgw-reject"):
+            assert p.outcome in ("reject", "abandoned"), scenario
+        elif scenario in ("healthy", "auth-resync", "ho-prep-failure", "endc-reject-congestion"):
+            assert p.outcome in ("success", "open"), (scenario, p.outcome)
+    rejected = {s.ues[p.ue].imsi for p in procs if p.kind == "attach" and p.outcome == "reject"}
+    assert rejected == {u["imsi"] for u in truth if u["scenario"] in ("hss-user-unknown",
+                                                                       "pgw-reject")}
