@@ -1,5 +1,8 @@
 """Procedures from a subscriber's messages: the catalogue's checks, outcomes, timers, children,
 answers matched to their own request, and what an engineer reads in a real capture."""
+import json
+from pathlib import Path
+
 import pytest
 
 from chrtool.errors import ChrtoolError
@@ -258,3 +261,28 @@ def test_open5gs_attach_capture_reads_as_an_engineer_reads_it():
     assert (s5.interface, s5.answered_by, s5.outcome) == ("S5", "PGW", "success")
     assert s5.parent == s11.index
     assert sorted(int(frame[r]) for r in s5.rows) == [57, 62]
+
+
+# ------------------------------------------------------------------ golden subscribers
+GOLDEN = sorted((Path(__file__).parent / "golden").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=[p.stem for p in GOLDEN])
+def test_real_captures_give_the_subscribers_an_engineer_reads_in_them(path):
+    """Each golden file is written from a tshark reading of the capture (its `read_with` and
+    `notes`): the subscribers, their S1 connections and their procedures with outcomes."""
+    want = json.loads(path.read_text())
+    ev = Run([str(CAPTURES / want["capture"])]).events()
+    s = correlate(ev)
+    procs = build(ev, s)
+    frame, mme, enb = (ev.cols[k] for k in ("frame", "mme_ue_s1ap_id", "enb_ue_s1ap_id"))
+    assert sorted(u.imsi for u in s.ues if u.imsi) == sorted(x["imsi"] for x in want["subscribers"])
+    for sub in want["subscribers"]:
+        ue = s.find(imsi=sub["imsi"])[0]
+        rows = s.rows_of(ue.index)
+        s1 = rows[(ev.cols["proto"][rows] == PROTO["S1AP"]) & (mme[rows] >= 0) & (enb[rows] >= 0)]
+        assert sorted({(int(enb[r]), int(mme[r])) for r in s1}) == sorted(map(tuple, sub["s1"]))
+        got = [[p.kind, p.outcome, p.interface, int(frame[p.rows[0]]), int(frame[p.rows[-1]]),
+                procs[p.parent].kind if p.parent >= 0 else None]
+               for p in procs if p.ue == ue.index]
+        assert got == sub["procedures"]
