@@ -187,6 +187,51 @@ class Life(_Script):
                 ("enb", src[0]), 0, source=True)
         return None
 
+    def s1_handover(self, target: int, cell: int, *, fail: tuple | None = None) -> _Step | None:
+        """S1 handover through the MME to ``target``'s ``cell`` (TS 36.413 8.4, 23.401 5.5.1.2):
+        Handover Required, Handover Request to the target (the MME gives the target connection a
+        new MME UE S1AP ID, which the UE keeps), Acknowledge with the target's new eNB UE S1AP ID,
+        Handover Command, eNB/MME Status Transfer, Handover Notify from the target, Modify Bearer
+        towards the SGW and the release of the source's connection (successful-handover).
+
+        With ``fail`` (an S1AP cause) the target answers Handover Failure, the MME sends Handover
+        Preparation Failure with that cause to the source and the UE stays; returns the target's
+        Handover Failure (the root)."""
+        topo, src = self.world.topo, self.at
+        tgt_ecgi = topo.enbs[target].ecgi(cell)
+        r, s = self.good_radio()
+        self.meas(r - 12, s - 4, neighbour=r - 3)
+        self.chr((5, 20), "HO_ATTEMPT", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
+                                         spec.p_cause("ho-reason", "a3-coverage")])
+        self.step((1, 5), "HandoverRequired", args={"target": (target, cell)})
+        self.step(MME_, "HandoverRequest", args={"at": "target", "target": (target, cell)})
+        if fail is not None:
+            root = self.step(RADIO, "HandoverFailure", cause=fail, args={"at": "target"})
+            self.step(MME_, "HandoverPreparationFailure", cause=fail)
+            self.chr((1, 3), "HO_RESULT", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
+                                           spec.p_cause("ho-result", "prep-failure"),
+                                           spec.p_proto_cause(1, 0, s1ap.cause_object(fail)["value"])])
+            return root
+        self.step(RADIO, "HandoverRequestAcknowledge", args={"at": "target"})
+        self.step(MME_, "HandoverCommand")
+        self.chr((1, 3), "HO_EXECUTION", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
+                                          spec.p_cause("ho-reason", "a3-coverage")])
+        if self.rng.random() < 0.7:      # PDCP status preserved: the COUNTs go source -> target
+            self.step((1, 3), "ENBStatusTransfer")
+            self.step(MME_, "MMEStatusTransfer", args={"at": "target"})
+        self.chr((0, 1), "HO_RESULT", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
+                                       spec.p_cause("ho-result", "success")])
+        self.ctl((15, 40), "move", enb=target, cell=cell, s1=True)
+        self.at = (target, cell)
+        self.enb = topo.enbs[target]
+        self.step((0, 0), "HandoverNotify")
+        self.step(MME_, "ModifyBearerRequest", iface="S11")
+        self.step(SGW, "ModifyBearerResponse", iface="S11")
+        cause = ("radioNetwork", "successful-handover")
+        self.step((2, 10), "UEContextReleaseCommand", cause=cause, args={"at": "source"})
+        self.step((5, 15), "UEContextReleaseComplete", args={"at": "source"})
+        return None
+
     def neighbour(self) -> tuple[int, int]:
         enb, _ = self.at
         nbrs = self.world.topo.neighbours(enb)
@@ -269,7 +314,10 @@ def busy_day(s: Life, cycles: int | None = None) -> None:
             s.endc_add()
             s.endc_release()
         if rng.random() < 0.4 and s.world.topo.neighbours(s.at[0]):
-            s.x2_handover(*s.neighbour())
+            if rng.random() < 0.3:      # no X2 to that neighbour (or not allowed): through the MME
+                s.s1_handover(*s.neighbour())
+            else:
+                s.x2_handover(*s.neighbour())
         s.go_idle()
         if rng.random() < 0.3:
             s.t += rng.randint(20, 60) * NS
@@ -476,6 +524,12 @@ def _ho_prep_failure(s, e):
     s.go_idle()
 
 
+def _s1_ho_prep_failure(s, e):
+    s.attach()
+    s.fault(s.s1_handover(*s.neighbour(), fail=("radioNetwork", e[1]["name"])), e)
+    s.go_idle()
+
+
 def _ping_pong(s, e):
     """Handed over to a neighbour and straight back within seconds: a handover parameter problem."""
     s.attach()
@@ -611,6 +665,10 @@ SCENARIOS: dict[str, Scenario] = {sc.name: sc for sc in [
     Scenario("ho-prep-failure", "X2 handover refused by the target eNB",
              _ho_prep_failure, (("eNB",), _x2("radioNetwork", "no-radio-resources-available-in-target-cell"),
                                 "congestion"), None, "nbr"),
+    Scenario("s1-ho-prep-failure", "S1 handover: the target eNB answers Handover Failure, the MME "
+             "sends Handover Preparation Failure to the source", _s1_ho_prep_failure,
+             (("eNB",), _s1("radioNetwork", "no-radio-resources-available-in-target-cell"), "congestion"),
+             None, "nbr"),
     Scenario("ho-ping-pong", "X2 handover to a neighbour and back within seconds", _ping_pong,
              (("eNB",), _x2("radioNetwork", "handover-desirable-for-radio-reasons"), "configuration"), None, "nbr"),
     Scenario("endc-reject-congestion", "SgNB Addition Request Reject: no radio resources",

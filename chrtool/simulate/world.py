@@ -49,7 +49,8 @@ PORT_X2AP, PPID_X2AP = 36422, 27
 PROBE_B_SKEW_NS = 3 * MS + 417_000
 RTO_NS = 1 * SEC                      # SCTP RTO.Initial (RFC 9260)
 HOME, ROAMING = "00101", ("00102", "99970")
-S1_UPLINK = UPLINK | {"PathSwitchRequest"}
+S1_UPLINK = UPLINK | {"PathSwitchRequest", "HandoverRequired", "HandoverRequestAcknowledge",
+                      "HandoverFailure", "ENBStatusTransfer", "HandoverNotify"}
 
 
 # ------------------------------------------------------------------------------------ topology
@@ -239,7 +240,9 @@ class _Ue(_UeState):
     x2_new: int | None = None
     menb_id: int | None = None         # MeNB / SgNB UE X2AP IDs of the NR leg
     sgnb_id: int | None = None
-    source: tuple | None = None        # (eNB index, eNB UE S1AP ID) left by a handover
+    source: tuple | None = None        # (eNB index, eNB UE S1AP ID[, MME UE S1AP ID]) left by a handover
+    ho_target: tuple | None = None     # S1 handover: (target eNB, MME UE S1AP ID, eNB UE S1AP ID)
+    pdcp: tuple = (0, 0)               # (PDCP SN, HFN) reported in the Status Transfers
     s5_seq: int = 0
     sgw_s5_teid: int = 0
     last_s11: bytes = b""              # the last S11 request, for retransmissions
@@ -402,7 +405,12 @@ class World:
         a, kind = step.args, step.iface
         ts = None
         if kind == "CTL":
-            if step.msg == "move":      # the UE is now served by the handover's target
+            if step.msg == "move" and a.get("s1"):   # S1 handover: the target's connection serves
+                st.source = (ue.enb, st.enb_ue_id, st.mme_ue_id)
+                st.ue = replace(ue, enb=a["enb"], cell=a["cell"])
+                _e, st.mme_ue_id, st.enb_ue_id = st.ho_target
+                st.ho_target = None
+            elif step.msg == "move":    # the UE is now served by the handover's target
                 st.source = (ue.enb, st.enb_ue_id)
                 st.ue = replace(ue, enb=a["enb"], cell=a["cell"])
                 st.enb_ue_id = self.enb_pools[a["enb"]].alloc()
@@ -422,6 +430,8 @@ class World:
             ids["tac"] = enb.tac
             ts = self.chr.write(ue.enb, spec.record(step.msg, max(t, self.start), a["params"], **ids))
             self.counts["chr_records"] += 1
+        elif kind == "S1" and a.get("at"):
+            ts = self._s1_other(t, step, st, mme)
         elif kind == "S1":
             if step.msg == "InitialUEMessage":
                 st.enb_ue_id = self.enb_pools[ue.enb].alloc()
@@ -519,7 +529,68 @@ class World:
                                             enb.tai, enb.ecgi(st.ue.cell))
         if m == "PathSwitchRequestAcknowledge":
             return s1ap.path_switch_request_acknowledge(*ids)
+        if m == "HandoverRequired":
+            tgt, cell = step.args["target"]
+            t_enb = self.topo.enbs[tgt]
+            return s1ap.handover_required(*ids, ("radioNetwork", "handover-desirable-for-radio-reason"),
+                                          (t_enb.plmn, t_enb.enb_id), t_enb.tai, t_enb.ecgi(cell), ecgi)
+        if m == "HandoverCommand":
+            return s1ap.handover_command(*ids)
+        if m == "HandoverPreparationFailure":
+            return s1ap.handover_preparation_failure(*ids, step.cause)
+        if m == "ENBStatusTransfer":
+            rng = st.script.rng
+            st.pdcp = (rng.randrange(4096), rng.randrange(1 << 8))
+            return s1ap.enb_status_transfer(*ids, ul=st.pdcp, dl=st.pdcp)
+        if m == "HandoverNotify":
+            return s1ap.handover_notify(*ids, ecgi, enb.tai)
         return _s1ap_pdu(step, st, enb, mme)
+
+    def _s1_other(self, t: int, step, st: _Ue, mme: Mme) -> int:
+        """An S1 handover's message on the other eNB's association: the target's (its new
+        connection: Handover Request .. Acknowledge/Failure, MME Status Transfer) or, after the
+        move, the source's (its release)."""
+        topo, m, a = self.topo, step.msg, step.args
+        if a["at"] == "target":
+            if m == "HandoverRequest":        # (target eNB, MME UE S1AP ID, eNB UE S1AP ID)
+                st.ho_target = (a["target"][0], self.mme_pools[st.mme_i].alloc(), None)
+            elif m == "HandoverRequestAcknowledge":
+                e_i = st.ho_target[0]
+                st.ho_target = (e_i, st.ho_target[1], self.enb_pools[e_i].alloc())
+            e_i, mme_id, enb_id = st.ho_target
+        else:
+            e_i, enb_id, mme_id = st.source
+        enb = topo.enbs[e_i]
+        if m == "HandoverRequest":
+            tgt, cell = a["target"]
+            pdu = s1ap.handover_request(mme_id, ("radioNetwork", "handover-desirable-for-radio-reason"),
+                                        [s1ap.Erab(5, mme.sgw_ip, st.sgw_teid)], enb.ecgi(cell),
+                                        topo.enbs[st.ue.enb].ecgi(st.ue.cell),
+                                        next_hop=st.script.rng.randbytes(32))
+        elif m == "HandoverRequestAcknowledge":
+            st.enb_teid = st.script.rng.getrandbits(32)      # the target's S1-U downlink tunnel
+            pdu = s1ap.handover_request_acknowledge(mme_id, enb_id, [s1ap.Erab(5, enb.ip, st.enb_teid)])
+        elif m == "HandoverFailure":
+            pdu = s1ap.handover_failure(mme_id, step.cause)
+        elif m == "MMEStatusTransfer":
+            pdu = s1ap.mme_status_transfer(mme_id, enb_id, ul=st.pdcp, dl=st.pdcp)
+        elif m == "UEContextReleaseCommand":
+            pdu = s1ap.ue_context_release_command(mme_id, enb_id, step.cause)
+        elif m == "UEContextReleaseComplete":
+            pdu = s1ap.ue_context_release_complete(mme_id, enb_id)
+        else:
+            raise ValueError(f"no builder for S1AP step {m} at the {a['at']}")
+        key = ("S1", e_i, st.mme_i)
+        ln = self.link(key, t)
+        up = m in S1_UPLINK
+        ts = self._send(ln, key, t, 0 if up else 1, pdu, 1 + (enb_id if enb_id is not None else mme_id)
+                        % (ln.assoc.streams - 1))
+        if m == "HandoverFailure":
+            st.ho_target = None
+        elif m == "UEContextReleaseComplete":     # the source's connection is gone
+            self.enb_pools[e_i].free(enb_id)
+            st.source = None
+        return ts
 
     def _s6a(self, step, st: _Ue, enb: Enb, mme: Mme):
         a = step.args

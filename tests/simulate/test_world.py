@@ -30,6 +30,8 @@ GAPS = {
     "cell-outage": "no rule for eNB releases with cell-not-available",
     "ho-too-late": "RLF with a strong neighbour is read as coverage, not a late handover",
     "ho-prep-failure": "no X2AP rule for Handover Preparation Failure",
+    "s1-ho-prep-failure": "no S1AP rule for Handover Failure / Handover Preparation Failure, and the "
+                          "target's connection (a new MME UE S1AP ID) is not linked to the subscriber",
     "ho-ping-pong": "no rule for ping-pong handovers",
     "endc-reject-config": "the eNB's CHR SgNB result wins over the X2AP reject's cause",
     "sgnb-release-required": "no X2AP rule for SgNB Release Required",
