@@ -232,6 +232,47 @@ class Life(_Script):
         self.step((5, 15), "UEContextReleaseComplete", args={"at": "source"})
         return None
 
+    def dedicated_bearer(self, *, fail: tuple | None = None, hold=(5 * S, 30 * S), ebi: int = 6,
+                         qci: int = 7) -> _Step | None:
+        """A network-initiated dedicated bearer (TS 23.401 5.4.1) on the default PDN connection:
+        the PGW's Create Bearer Request on S5, the SGW's on S11, E-RAB Setup Request carrying
+        the NAS Activate Dedicated EPS Bearer Context Request, E-RAB Setup Response, the UE's
+        Accept, Create Bearer Response on S11 and S5. After ``hold`` the PGW deletes it again
+        (Delete Bearer, E-RAB Release with Deactivate EPS Bearer Context).
+
+        With ``fail`` (an S1AP cause) the eNB lists the E-RAB as failed to set up, the UE never
+        sees the NAS message, and the MME refuses the bearer with GTPv2 cause #73 No resources
+        available, which the SGW relays to the PGW; returns the E-RAB Setup Response (the root)."""
+        peer = self.rng.choice(("10.99.0.5", "10.99.0.17", "10.99.1.40"))
+        tft = nas.tft_create(peer, port=self.rng.choice((5004, 5060, 8801)))
+        args = {"ebi": ebi, "qci": qci, "tft": tft}
+        self.step((0, 0), "CreateBearerRequest", iface="S5", args=args)
+        self.step((1, 3), "CreateBearerRequest", iface="S11", args=args)
+        req = nas.activate_dedicated_bearer_request(ebi=ebi, qci=qci, tft=tft)
+        self.step(MME_, "E-RABSetupRequest", nas=self.protected(req, False), args=args)
+        if fail is not None:
+            root = self.step(RADIO, "E-RABSetupResponse", cause=fail, args=args)
+            rej = {**args, "cause": gtp.NO_RESOURCES_AVAILABLE}
+            self.step(MME_, "CreateBearerResponse", iface="S11", args=rej)
+            self.step((1, 3), "CreateBearerResponse", iface="S5", args=rej)
+            return root
+        self.step(RADIO, "E-RABSetupResponse", args=args)
+        self.step((5, 30), "UplinkNASTransport",
+                  nas=self.protected(nas.activate_dedicated_bearer_accept(ebi=ebi), True))
+        self.step(MME_, "CreateBearerResponse", iface="S11", args=args)
+        self.step((1, 3), "CreateBearerResponse", iface="S5", args=args)
+        # the service ends: the PGW takes the bearer down
+        self.step(hold, "DeleteBearerRequest", iface="S5", args=args)
+        self.step((1, 3), "DeleteBearerRequest", iface="S11", args=args)
+        self.step(MME_, "E-RABReleaseCommand", nas=self.protected(nas.deactivate_bearer_request(ebi=ebi), False),
+                  args=args)
+        self.step(RADIO, "E-RABReleaseResponse", args=args)
+        self.step((5, 30), "UplinkNASTransport",
+                  nas=self.protected(nas.deactivate_bearer_accept(ebi=ebi), True))
+        self.step(MME_, "DeleteBearerResponse", iface="S11", args=args)
+        self.step((1, 3), "DeleteBearerResponse", iface="S5", args=args)
+        return None
+
     def neighbour(self) -> tuple[int, int]:
         enb, _ = self.at
         nbrs = self.world.topo.neighbours(enb)
@@ -313,6 +354,8 @@ def busy_day(s: Life, cycles: int | None = None) -> None:
         if s.gnb() is not None and rng.random() < 0.6:
             s.endc_add()
             s.endc_release()
+        if rng.random() < 0.35:          # a video call or streaming session: a dedicated bearer
+            s.dedicated_bearer()
         if rng.random() < 0.4 and s.world.topo.neighbours(s.at[0]):
             if rng.random() < 0.3:      # no X2 to that neighbour (or not allowed): through the MME
                 s.s1_handover(*s.neighbour())
@@ -530,6 +573,14 @@ def _s1_ho_prep_failure(s, e):
     s.go_idle()
 
 
+def _erab_setup_failure(s, e):
+    """The PGW asks for a dedicated bearer; the eNB has no radio resources for it."""
+    s.attach()
+    s.meas(*s.good_radio())
+    s.fault(s.dedicated_bearer(fail=("radioNetwork", e[1]["name"])), e)
+    s.go_idle()
+
+
 def _ping_pong(s, e):
     """Handed over to a neighbour and straight back within seconds: a handover parameter problem."""
     s.attach()
@@ -651,6 +702,9 @@ SCENARIOS: dict[str, Scenario] = {sc.name: sc for sc in [
              (("MME",), _emm(9), "core-reject"), "tau-reject"),
     Scenario("ics-failure", "Initial Context Setup Failure: radio resources not available",
              _ics_failure, (("eNB",), _s1("radioNetwork", "radio-resources-not-available"), "congestion")),
+    Scenario("erab-setup-failure", "dedicated bearer: the eNB fails the E-RAB (radio resources not "
+             "available); the MME refuses Create Bearer with #73, the SGW relays it to the PGW",
+             _erab_setup_failure, (("eNB",), _s1("radioNetwork", "radio-resources-not-available"), "congestion")),
     Scenario("rlf-coverage", "radio link failure at RSRP about -118 dBm", _rlf(-118, -2, "t310-Expiry"),
              (("eNB",), chr_cause("rlf", "t310-Expiry"), "coverage"), "rlf-weak-coverage"),
     Scenario("rlf-interference", "radio link failure with RSRP -88 dBm but SINR -4 dB",

@@ -137,6 +137,44 @@ def activate_default_bearer_accept(*, ebi: int = 5) -> bytes:
     return _enc(_ESM.ESMActDefaultEPSBearerCtxtAccept, ESMHeader={"EPSBearerId": ebi})
 
 
+def tft_create(remote_ip: str, *, port: int | None = None, protocol: int = 17, filter_id: int = 1,
+               precedence: int = 10) -> bytes:
+    """Traffic flow template (TS 24.008 10.5.6.12), operation "create new TFT", one bidirectional
+    packet filter: IPv4 remote address (/32), protocol identifier and, given ``port``, a single
+    remote port. The value part only (no IEI, no length): NAS and GTPv2 (Bearer TFT) carry it."""
+    contents = b"\x10" + ipaddress.IPv4Address(remote_ip).packed + b"\xff\xff\xff\xff"
+    contents += bytes([0x30, protocol])
+    if port is not None:
+        contents += b"\x50" + port.to_bytes(2, "big")
+    pf = bytes([0x30 | (filter_id - 1) & 0x0F, precedence, len(contents)]) + contents
+    return bytes([0x20 | 1]) + pf      # operation 001 create, E = 0, one packet filter
+
+
+def activate_dedicated_bearer_request(*, ebi: int, linked_ebi: int = 5, qci: int = 7, tft: bytes,
+                                      pti: int = 0) -> bytes:
+    """ACTIVATE DEDICATED EPS BEARER CONTEXT REQUEST (8.3.3), network initiated (PTI 0): the new
+    bearer's EBI, the default bearer it is linked to, its EPS QoS (non-GBR: the QCI alone) and
+    the TFT."""
+    return _enc(_ESM.ESMActDediEPSBearerCtxtRequest, ESMHeader={"EPSBearerId": ebi, "PTI": pti},
+                LinkedEPSBearerId=linked_ebi, EPSQoS=bytes([qci]), TFT=tft)
+
+
+def activate_dedicated_bearer_accept(*, ebi: int) -> bytes:
+    """ACTIVATE DEDICATED EPS BEARER CONTEXT ACCEPT (8.3.1)."""
+    return _enc(_ESM.ESMActDediEPSBearerCtxtAccept, ESMHeader={"EPSBearerId": ebi})
+
+
+def deactivate_bearer_request(*, ebi: int, esm_cause: int = 36, pti: int = 0) -> bytes:
+    """DEACTIVATE EPS BEARER CONTEXT REQUEST (8.3.12); #36 regular deactivation."""
+    return _enc(_ESM.ESMDeactEPSBearerCtxtRequest, ESMHeader={"EPSBearerId": ebi, "PTI": pti},
+                ESMCause=esm_cause)
+
+
+def deactivate_bearer_accept(*, ebi: int) -> bytes:
+    """DEACTIVATE EPS BEARER CONTEXT ACCEPT (8.3.11)."""
+    return _enc(_ESM.ESMDeactEPSBearerCtxtAccept, ESMHeader={"EPSBearerId": ebi})
+
+
 # ---------------------------------------------------------------------------------------- EMM
 
 def attach_request(*, esm: bytes, imsi: str | None = None, guti: tuple | None = None,

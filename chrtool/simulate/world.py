@@ -50,7 +50,9 @@ PROBE_B_SKEW_NS = 3 * MS + 417_000
 RTO_NS = 1 * SEC                      # SCTP RTO.Initial (RFC 9260)
 HOME, ROAMING = "00101", ("00102", "99970")
 S1_UPLINK = UPLINK | {"PathSwitchRequest", "HandoverRequired", "HandoverRequestAcknowledge",
-                      "HandoverFailure", "ENBStatusTransfer", "HandoverNotify"}
+                      "HandoverFailure", "ENBStatusTransfer", "HandoverNotify", "E-RABSetupResponse",
+                      "E-RABReleaseResponse"}
+BEARER_MSGS = {"CreateBearerRequest", "CreateBearerResponse", "DeleteBearerRequest", "DeleteBearerResponse"}
 
 
 # ------------------------------------------------------------------------------------ topology
@@ -243,6 +245,7 @@ class _Ue(_UeState):
     source: tuple | None = None        # (eNB index, eNB UE S1AP ID[, MME UE S1AP ID]) left by a handover
     ho_target: tuple | None = None     # S1 handover: (target eNB, MME UE S1AP ID, eNB UE S1AP ID)
     pdcp: tuple = (0, 0)               # (PDCP SN, HFN) reported in the Status Transfers
+    ded: dict | None = None            # the dedicated bearer being set up or torn down
     s5_seq: int = 0
     sgw_s5_teid: int = 0
     last_s11: bytes = b""              # the last S11 request, for retransmissions
@@ -453,6 +456,8 @@ class World:
             pdu, result = self._s6a(step, st, enb, mme)
             key = ("S6a", st.mme_i, 0)
             ts = self._send(self.link(key, t), key, t, 1 if result is not None else 0, pdu, 1)
+        elif kind in ("S11", "S5") and step.msg in BEARER_MSGS:
+            ts = self.udp(t, *self._bearer(step, st, enb, mme))
         elif kind == "S11":
             if a.get("again"):          # a retransmission: the same request, same sequence number
                 pdu = st.last_s11
@@ -529,6 +534,19 @@ class World:
                                             enb.tai, enb.ecgi(st.ue.cell))
         if m == "PathSwitchRequestAcknowledge":
             return s1ap.path_switch_request_acknowledge(*ids)
+        if m == "E-RABSetupRequest":
+            d = st.ded
+            return s1ap.erab_setup_request(*ids, [s1ap.Erab(d["ebi"], mme.sgw_ip, d["sgw_u"], qci=d["qci"],
+                                                            priority=d["priority"])], [step.nas])
+        if m == "E-RABSetupResponse":
+            d = st.ded
+            if step.cause is not None:
+                return s1ap.erab_setup_response(*ids, failed=[(d["ebi"], step.cause)])
+            return s1ap.erab_setup_response(*ids, [s1ap.Erab(d["ebi"], enb.ip, d["enb_u"])])
+        if m == "E-RABReleaseCommand":
+            return s1ap.erab_release_command(*ids, [(st.ded["ebi"], ("nas", "normal-release"))], nas=step.nas)
+        if m == "E-RABReleaseResponse":
+            return s1ap.erab_release_response(*ids, [st.ded["ebi"]])
         if m == "HandoverRequired":
             tgt, cell = step.args["target"]
             t_enb = self.topo.enbs[tgt]
@@ -599,6 +617,56 @@ class World:
             sub = dia.subscription_data(msisdn=st.ue.msisdn, apns=[dia.Apn(x) for x in a["apns"] or ["internet"]])
             return dia.ula(sid, mme.hss, hbh=hbh, e2e=e2e, subscription=sub), dia.DIAMETER_SUCCESS
         return _s6a_pdu(step, st, enb, mme, self.core[st.mme_i])
+
+    def _bearer(self, step, st: _Ue, enb: Enb, mme: Mme) -> tuple[str, str, bytes]:
+        """A dedicated bearer's GTPv2 message on S5 (PGW - SGW) or S11 (SGW - MME): (source
+        address, destination address, PDU). Requests come from the PGW and the SGW, each with its
+        own sequence numbers; the answers echo them."""
+        F, a, m = gtp.Fteid, step.args, step.msg
+        s5 = step.iface == "S5"
+        if m == "CreateBearerRequest" and s5:      # a new bearer: its tunnels and charging id
+            rb = st.script.rng.getrandbits
+            st.ded = {"ebi": a["ebi"], "qci": a["qci"], "priority": 9, "sgw_u": rb(32), "pgw_u": rb(32),
+                      "sgw_s5u": rb(32), "enb_u": rb(32), "charging": rb(32)}
+        d = st.ded
+        if m.endswith("Request"):
+            self.sgw_seq = (self.sgw_seq + 1) & 0xFFFFFF   # PGW and SGW draw from the same
+            d["seq_s5" if s5 else "seq_s11"] = self.sgw_seq  # counter here; distinct either way
+        seq = d["seq_s5" if s5 else "seq_s11"]
+        pgw_u = F(gtp.IF_S5S8_PGW_U, d["pgw_u"], mme.pgw_u_ip)
+        if m == "CreateBearerRequest":
+            if s5:
+                pdu = gtp.create_bearer_request(seq=seq, teid=st.sgw_s5_teid, linked_ebi=5, tft=a["tft"],
+                                                qci=d["qci"], priority=d["priority"], uplink=pgw_u,
+                                                charging=d["charging"])
+            else:
+                pdu = gtp.create_bearer_request(seq=seq, teid=st.mme_s11_teid, linked_ebi=5, tft=a["tft"],
+                                                qci=d["qci"], priority=d["priority"],
+                                                uplink=F(gtp.IF_S1U_SGW, d["sgw_u"], mme.sgw_ip), s5u_pgw=pgw_u)
+        elif m == "CreateBearerResponse":
+            cause = a.get("cause") or gtp.REQUEST_ACCEPTED
+            if s5:
+                pdu = gtp.create_bearer_response(seq=seq, teid=st.pgw_s5_teid, ebi_=d["ebi"], cause_=cause,
+                                                 s5u_sgw=F(gtp.IF_S5S8_SGW_U, d["sgw_s5u"], mme.sgw_ip),
+                                                 s5u_pgw=pgw_u)
+            else:
+                pdu = gtp.create_bearer_response(seq=seq, teid=st.sgw_s11_teid, ebi_=d["ebi"], cause_=cause,
+                                                 s1u_enb=F(gtp.IF_S1U_ENB, d["enb_u"], enb.ip),
+                                                 s1u_sgw=F(gtp.IF_S1U_SGW, d["sgw_u"], mme.sgw_ip))
+        elif m == "DeleteBearerRequest":
+            pdu = gtp.delete_bearer_request(seq=seq, teid=st.sgw_s5_teid if s5 else st.mme_s11_teid,
+                                            ebis=[d["ebi"]])
+        else:
+            pdu = gtp.delete_bearer_response(seq=seq, teid=st.pgw_s5_teid if s5 else st.sgw_s11_teid,
+                                             ebis=[d["ebi"]])
+        if m.endswith("Response") and (m == "DeleteBearerResponse" or a.get("cause")) and s5:
+            st.ded = None                            # the bearer is gone (or never was)
+        down = m.endswith("Request")                 # requests flow PGW -> SGW -> MME
+        if s5:
+            ends = (mme.pgw_c_ip, mme.sgw_c_ip)
+        else:
+            ends = (mme.sgw_c_ip, mme.ip)
+        return (*(ends if down else ends[::-1]), pdu)
 
     def _s11_reject(self, st: _Ue, mme: Mme, cause: int) -> bytes:
         F = gtp.Fteid

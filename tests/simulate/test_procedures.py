@@ -138,3 +138,81 @@ def test_healthy_lives_include_s1_handovers(tmp_path, monkeypatch):
     monkeypatch.setattr(catalogue.Life, "s1_handover", spy)
     world.run(tmp_path, seed=2, ues=25, cells=9, scenarios=["healthy"], hours=0.05, noise=False)
     assert seen
+
+
+def _bearer(s, e):
+    s.attach()
+    s.dedicated_bearer()
+    s.go_idle()
+
+
+def _bearer_fail(s, e):
+    s.attach()
+    s.dedicated_bearer(fail=("radioNetwork", "radio-resources-not-available"))
+    s.go_idle()
+
+
+BEARER_FIELDS = ("frame.number", "ip.src", "ip.dst", "gtpv2.message_type", "gtpv2.seq", "gtpv2.cause",
+                 "gtpv2.ebi", "s1ap.procedureCode", "s1ap.radioNetwork", "s1ap.e_RAB_ID",
+                 "nas_eps.nas_msg_esm_type", "_ws.col.Info")
+GTP_NAMES = {95: "CBReq", 96: "CBResp", 99: "DBReq", 100: "DBResp"}
+ESM_NAMES = {0xC5: "ActDedReq", 0xC6: "ActDedAcc", 0xCD: "DeactReq", 0xCE: "DeactAcc"}
+
+
+def bearer_flow(tshark, d):
+    """The dedicated bearer's messages as (name, interface, row): GTPv2 by type, the S1AP
+    E-RAB procedures and the ESM messages inside S1AP."""
+    pcap, = sorted((d / "capture").glob("probe-a-*.pcapng"))
+    assert tshark.problems(pcap) == []
+    flt = "gtpv2.message_type in {95,96,99,100} || s1ap.procedureCode in {5,7} || nas_eps.nas_msg_esm_type in {0xc6,0xce}"
+    out = []
+    for r in tshark.fields(pcap, *BEARER_FIELDS, filter=flt, extra=NULL_CIPHER):
+        row = dict(zip(("frame", "src", "dst", "gtp", "seq", "cause", "ebi", "code", "rn", "erab", "esm", "info"), r))
+        if row["gtp"]:
+            iface = "S5" if "10.10.1.21" in (row["src"], row["dst"]) else "S11"
+            out.append((GTP_NAMES[int(row["gtp"])], iface, row))
+        else:
+            names = re.findall(r"E-RAB[A-Za-z]+", row["info"])
+            out += [(n, "S1", row) for n in names if n in s1ap.PROCEDURES]
+            out += [(ESM_NAMES[int(x, 16)], "NAS", row) for x in row["esm"].split(",") if x]
+    return out
+
+
+def test_dedicated_bearer_from_the_pgw_to_the_ue_and_back(tmp_path, tshark, monkeypatch):
+    flow = bearer_flow(tshark, play(tmp_path, _bearer, monkeypatch=monkeypatch))
+    assert [(n, i) for n, i, _ in flow] == [
+        ("CBReq", "S5"), ("CBReq", "S11"), ("E-RABSetupRequest", "S1"), ("ActDedReq", "NAS"),
+        ("E-RABSetupResponse", "S1"), ("ActDedAcc", "NAS"), ("CBResp", "S11"), ("CBResp", "S5"),
+        ("DBReq", "S5"), ("DBReq", "S11"), ("E-RABReleaseCommand", "S1"), ("DeactReq", "NAS"),
+        ("E-RABReleaseResponse", "S1"), ("DeactAcc", "NAS"), ("DBResp", "S11"), ("DBResp", "S5")]
+    rows = {(n, i): r for n, i, r in flow}
+    for kind in ("CB", "DB"):           # each answer echoes its request's sequence number
+        for iface in ("S5", "S11"):
+            assert rows[(kind + "Req", iface)]["seq"] == rows[(kind + "Resp", iface)]["seq"]
+    assert rows[("CBReq", "S5")]["ebi"] == "5,0"                 # linked EBI; the MME picks the new one
+    assert rows[("CBResp", "S11")]["cause"] == "16,16" and rows[("CBResp", "S11")]["ebi"] == "6"
+    assert rows[("E-RABSetupRequest", "S1")]["erab"] == "6" and rows[("E-RABSetupResponse", "S1")]["rn"] == ""
+    assert rows[("CBResp", "S11")]["src"] == rows[("E-RABSetupRequest", "S1")]["src"]   # the MME
+
+
+def test_erab_setup_failure_is_refused_on_s11_and_s5(tmp_path, tshark, monkeypatch):
+    flow = bearer_flow(tshark, play(tmp_path, _bearer_fail, monkeypatch=monkeypatch))
+    assert [(n, i) for n, i, _ in flow] == [
+        ("CBReq", "S5"), ("CBReq", "S11"), ("E-RABSetupRequest", "S1"), ("ActDedReq", "NAS"),
+        ("E-RABSetupResponse", "S1"), ("CBResp", "S11"), ("CBResp", "S5")]
+    rows = {(n, i): r for n, i, r in flow}
+    assert rows[("E-RABSetupResponse", "S1")]["rn"] == "25"       # radio-resources-not-available
+    assert rows[("E-RABSetupResponse", "S1")]["erab"] == "6"
+    assert rows[("CBResp", "S11")]["cause"] == rows[("CBResp", "S5")]["cause"] == "73,73"
+
+
+def test_healthy_lives_include_dedicated_bearers(tmp_path, monkeypatch):
+    seen = []
+    real = catalogue.Life.dedicated_bearer
+
+    def spy(self, *a, **kw):
+        seen.append(kw)
+        return real(self, *a, **kw)
+    monkeypatch.setattr(catalogue.Life, "dedicated_bearer", spy)
+    world.run(tmp_path, seed=2, ues=12, cells=9, scenarios=["healthy"], hours=0.05, noise=False)
+    assert seen and all(kw.get("fail") is None for kw in seen)

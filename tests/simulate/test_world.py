@@ -27,6 +27,7 @@ GAPS = {
     "auth-mac-failure": "authentication-reject names the MME without cause, not the UE's #20",
     "service-reject-congestion": "service-reject gives category core-reject for EMM #22",
     "ics-failure": "no S1AP rule for Initial Context Setup Failure",
+    "erab-setup-failure": "no S1AP rule for E-RABs failed to set up in an E-RAB Setup Response",
     "cell-outage": "no rule for eNB releases with cell-not-available",
     "ho-too-late": "RLF with a strong neighbour is read as coverage, not a late handover",
     "ho-prep-failure": "no X2AP rule for Handover Preparation Failure",
@@ -129,13 +130,14 @@ def test_tshark_finds_no_malformed_or_expert_error(corpus, tshark):
 def test_tshark_sees_every_interface_with_nas_readable(corpus, tshark):
     pcap = sorted((corpus / "capture").glob("probe-a-*.pcapng"))[0]
     rows = tshark.run(pcap, *NULL_CIPHER, "-T", "fields", "-e", "frame.protocols",
-                      "-e", "nas_eps.security_header_type", "-e", "nas_eps.nas_msg_emm_type").splitlines()
+                      "-e", "nas_eps.security_header_type", "-e", "nas_eps.nas_msg_emm_type",
+                      "-e", "nas_eps.nas_msg_esm_type").splitlines()
     joined = "\n".join(rows)
     for proto in ("s1ap", "x2ap", "gtpv2", "diameter", "nas-eps"):
         assert f":{proto}" in joined, proto
     # EEA0 after the Security Mode Command: "ciphered" headers whose inner message tshark reads
     ciphered = [r for r in rows if r.split("\t")[1:2] and r.split("\t")[1].split(",")[0] in ("2", "4")]
-    assert ciphered and all(r.split("\t")[2] for r in ciphered)
+    assert ciphered and all(r.split("\t")[2] or r.split("\t")[3] for r in ciphered)   # EMM or ESM inside
 
 
 def test_chr_agrees_with_the_truth(corpus):
