@@ -48,6 +48,8 @@ SEC = 1_000_000_000
 PORT_X2AP, PPID_X2AP = 36422, 27
 PROBE_B_SKEW_NS = 3 * MS + 417_000
 RTO_NS = 1 * SEC                      # SCTP RTO.Initial (RFC 9260)
+BUNDLE_WINDOW_NS = 10 * MS            # how long a queued S1AP message may wait for company
+BUNDLE_HOLD = 0.7                     # share of UE-associated S1AP messages that may queue (noise)
 HOME, ROAMING = "00101", ("00102", "99970")
 S1_UPLINK = UPLINK | {"PathSwitchRequest", "HandoverRequired", "HandoverRequestAcknowledge",
                       "HandoverFailure", "ENBStatusTransfer", "HandoverNotify", "E-RABSetupResponse",
@@ -293,7 +295,11 @@ class World:
         self.truth_f = open(self.out / "truth.json", "w", encoding="utf-8")
         self.truth_f.write('{"ues": [\n')
         self.truth_n = 0
-        self.counts = {"ues": 0, "packets": 0, "chr_records": 0}
+        self.counts = {"ues": 0, "packets": 0, "chr_records": 0, "bundled": 0}
+        self.bundling = noise
+        self.bundle_rng = random.Random(f"{seed}:bundle")
+        self.held: dict = {}            # (association key, side) -> the S1AP message waiting
+        self.held_gen = 0
 
     # shared resources --------------------------------------------------------------------------
 
@@ -356,8 +362,34 @@ class World:
             self._send(ln, key, t0 + 4 * MS, 1, dia.cea(m.hss, hbh=hbh, e2e=e2e, product="chrtool-sim HSS"), 0)
         return ln
 
-    def _send(self, ln: _Link, key, t: int, side: int, pdu: bytes, stream: int) -> int:
-        pkts = ln.assoc.send(side, pdu, stream=stream)
+    def _send(self, ln: _Link, key, t: int, side: int, pdu: bytes, stream: int, *, ue=None,
+              hold: bool = False) -> int:
+        """Send ``pdu`` on the association ``key`` from ``side``; returns the packet's time.
+
+        Bundling (noise): a UE-associated S1AP message may wait in the sender's queue for up to
+        ``BUNDLE_WINDOW_NS`` (``hold``, decided by the caller: never a finding, never when the
+        UE's own next step comes within the window); if another UE's message for the same peer
+        comes meanwhile, both DATA chunks leave in one SCTP packet, as loaded stacks send them.
+        Anything else on the association sends the waiting message first."""
+        held = self.held.pop((key, side), None) if self.held else None
+        if held is not None:
+            h_t, h_pdu, h_stream, h_ue, _gen = held
+            if h_ue != ue and ue is not None and t - h_t <= BUNDLE_WINDOW_NS:
+                self.counts["bundled"] += 1
+                return self._transmit(ln, key, t, side, [(h_pdu, h_stream), (pdu, stream)])
+            self._transmit(ln, key, h_t, side, [(h_pdu, h_stream)])
+        other = self.held.pop((key, 1 - side), None) if self.held else None
+        if other is not None:
+            self._transmit(ln, key, other[0], 1 - side, [(other[1], other[2])])
+        if hold and self.bundling and self.bundle_rng.random() < BUNDLE_HOLD:
+            self.held_gen += 1
+            self.held[(key, side)] = (t, pdu, stream, ue, self.held_gen)
+            self.push(t + BUNDLE_WINDOW_NS, "flush", ((key, side), self.held_gen))
+            return t
+        return self._transmit(ln, key, t, side, [(pdu, stream)])
+
+    def _transmit(self, ln: _Link, key, t: int, side: int, items: list) -> int:
+        pkts = ln.assoc.send_many(side, items)
         ts = self.emit(t, pkts, probe_b=key[0] == "S6a")
         if self.retransmit and self.rng.random() < self.retransmit:
             # the peer's SACK got lost: the same packet (same TSNs) goes out again after the RTO
@@ -384,6 +416,8 @@ class World:
                  pgw_u_teid=rb(32), sgw_s5_teid=rb(32),
                  mme_i=self.topo.mmes.index(self.topo.mme_of(ue)))
         st.steps_left = len(life.steps)
+        for here, after in zip(life.steps, life.steps[1:]):
+            here.next_t = after.t           # how long a message of this UE may wait (bundling)
         self.counts["ues"] += 1
         for step in life.steps:
             self.push(step.t, "step", (st, step))
@@ -444,7 +478,8 @@ class World:
             key = ("S1", ue.enb, st.mme_i)
             ln = self.link(key, t)
             stream = 1 + st.enb_ue_id % (ln.assoc.streams - 1)
-            ts = self._send(ln, key, t, 0 if step.msg in S1_UPLINK else 1, pdu, stream)
+            ts = self._send(ln, key, t, 0 if step.msg in S1_UPLINK else 1, pdu, stream,
+                            ue=ue.imsi, hold=self._may_wait(t, step))
             if step.msg == "UEContextReleaseComplete":
                 self.enb_pools[ue.enb].free(st.enb_ue_id)
                 self.mme_pools[st.mme_i].free(st.mme_ue_id)
@@ -564,6 +599,10 @@ class World:
             return s1ap.handover_notify(*ids, ecgi, enb.tai)
         return _s1ap_pdu(step, st, enb, mme)
 
+    @staticmethod
+    def _may_wait(t: int, step) -> bool:
+        return step.finding is None and getattr(step, "next_t", 0) > t + BUNDLE_WINDOW_NS
+
     def _s1_other(self, t: int, step, st: _Ue, mme: Mme) -> int:
         """An S1 handover's message on the other eNB's association: the target's (its new
         connection: Handover Request .. Acknowledge/Failure, MME Status Transfer) or, after the
@@ -602,7 +641,7 @@ class World:
         ln = self.link(key, t)
         up = m in S1_UPLINK
         ts = self._send(ln, key, t, 0 if up else 1, pdu, 1 + (enb_id if enb_id is not None else mme_id)
-                        % (ln.assoc.streams - 1))
+                        % (ln.assoc.streams - 1), ue=st.ue.imsi, hold=self._may_wait(t, step))
         if m == "HandoverFailure":
             st.ho_target = None
         elif m == "UEContextReleaseComplete":     # the source's connection is gone
@@ -721,6 +760,12 @@ class World:
                     ln.timer[side] += 1
             elif kind == "raw":
                 self.emit(t, [data[0]], probe_b=data[1])
+            elif kind == "flush":       # nobody came to share the packet: it goes alone
+                where, gen = data
+                h = self.held.get(where)
+                if h is not None and h[4] == gen:
+                    del self.held[where]
+                    self._transmit(self.links[where[0]], where[0], h[0], where[1], [(h[1], h[2])])
         return self.close()
 
     def close(self) -> dict:
