@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from chrtool.decoders import chr_v1 as spec
+from chrtool.simulate import chr_export
 from chrtool.simulate import diameter_build as dia
 from chrtool.simulate import gtpv2_build as gtp
 from chrtool.simulate import s1ap_build as s1ap
@@ -184,16 +185,25 @@ class Rotating:
 
 
 class ChrFiles:
-    """One chr-v1 file per eNB, opened at its first record; each eNB's clock has its own skew."""
+    """One chr-v1 file per eNB, opened at its first record; each eNB's clock has its own skew.
+    ``csv`` (a :class:`chr_export.VendorCsv`) gets the same records in a vendor layout;
+    ``chr_v1=False`` writes only that."""
 
-    def __init__(self, directory: Path, topo: Topology, start_ns: int, seed):
+    def __init__(self, directory: Path, topo: Topology, start_ns: int, seed, *, chr_v1: bool = True,
+                 csv=None):
         self.dir, self.topo, self.start = directory, topo, start_ns
+        self.chr_v1, self.csv = chr_v1, csv
         rng = random.Random(f"{seed}:chr-skew")
         self.skew = [rng.randint(-8, 8) * MS + rng.randrange(1000) * 1000 for _ in topo.enbs]
         self.files: dict[int, object] = {}
         self.bytes = 0
 
     def write(self, enb: int, rec: dict) -> int:
+        if self.csv is not None:
+            self.csv.write(self.topo.enbs[enb].name, {**rec, "ts_ns": rec["ts_ns"] + self.skew[enb]})
+        if not self.chr_v1:
+            rec["ts_ns"] += self.skew[enb]
+            return rec["ts_ns"]
         f = self.files.get(enb)
         if f is None:
             e = self.topo.enbs[enb]
@@ -207,9 +217,15 @@ class ChrFiles:
         self.bytes += len(data)
         return rec["ts_ns"]
 
+    @property
+    def total(self) -> int:
+        return self.bytes + (self.csv.bytes if self.csv is not None else 0)
+
     def close(self) -> None:
         for f in self.files.values():
             f.close()
+        if self.csv is not None:
+            self.csv.close()
 
 
 # ---------------------------------------------------------------------------------- the engine
@@ -248,6 +264,7 @@ class _Ue(_UeState):
     ho_target: tuple | None = None     # S1 handover: (target eNB, MME UE S1AP ID, eNB UE S1AP ID)
     pdcp: tuple = (0, 0)               # (PDCP SN, HFN) reported in the Status Transfers
     ded: dict | None = None            # the dedicated bearer being set up or torn down
+    trace_conn: dict = field(default_factory=dict)   # eNB -> its 32.423 trace session of this UE
     s5_seq: int = 0
     sgw_s5_teid: int = 0
     last_s11: bytes = b""              # the last S11 request, for retransmissions
@@ -258,10 +275,14 @@ class World:
 
     def __init__(self, outdir: str | os.PathLike, *, seed=0, cells: int = 6, start_ns: int | None = None,
                  hours: float = 1.0, files: int = 1, size_mb: float | None = None, noise: bool = True,
-                 retransmit: float = 0.01):
+                 retransmit: float = 0.01, chr_formats: Sequence[str] = ("chr-v1",)):
         self.out = Path(outdir)
         (self.out / "capture").mkdir(parents=True, exist_ok=True)
-        (self.out / "chr").mkdir(exist_ok=True)
+        unknown = set(chr_formats) - set(chr_export.FORMATS)
+        if unknown or not chr_formats:
+            raise ValueError(f"CHR formats are {', '.join(chr_export.FORMATS)}, not {', '.join(sorted(unknown))}")
+        if "chr-v1" in chr_formats:
+            (self.out / "chr").mkdir(exist_ok=True)
         self.seed, self.hours, self.noise = seed, hours, noise
         self.topo = topology(cells)
         self.start = start_ns if start_ns is not None else utc_ns("2026-11-27T08:00:00Z")
@@ -273,7 +294,9 @@ class World:
                                 files=files)
         self.probe_b = Rotating(self.out / "capture", "probe-b", every_ns=every_ns,
                                 every_bytes=every_bytes, files=files) if noise else None
-        self.chr = ChrFiles(self.out / "chr", self.topo, self.start, seed)
+        self.chr = ChrFiles(self.out / "chr", self.topo, self.start, seed, chr_v1="chr-v1" in chr_formats,
+                            csv=chr_export.VendorCsv(self.out / "chr-csv") if "csv" in chr_formats else None)
+        self.xml = chr_export.TraceXml(self.out / "trace-xml", self.start) if "xml" in chr_formats else None
         self.rng = random.Random(f"{seed}:world")
         self.retransmit = retransmit if noise else 0.0
         self.outage_ns = self.start + int(span * 0.5)
@@ -300,6 +323,7 @@ class World:
         self.bundle_rng = random.Random(f"{seed}:bundle")
         self.held: dict = {}            # (association key, side) -> the S1AP message waiting
         self.held_gen = 0
+        self.trace_n = 0
 
     # shared resources --------------------------------------------------------------------------
 
@@ -318,7 +342,8 @@ class World:
 
     @property
     def written(self) -> int:
-        return self.probe_a.total + (self.probe_b.total if self.probe_b else 0) + self.chr.bytes
+        return (self.probe_a.total + (self.probe_b.total if self.probe_b else 0) + self.chr.total
+                + (self.xml.bytes if self.xml else 0))
 
     # packets ------------------------------------------------------------------------------------
 
@@ -432,6 +457,10 @@ class World:
         self.truth_n += 1
         if life.detached:
             self.free_tmsi.append(life.guti[3])   # its M-TMSI may go to a later subscriber
+        if self.xml is not None:                  # connections the UE left without a release
+            for enb, conn in st.trace_conn.items():
+                self.xml.end(self.topo.enbs[enb].name, conn)
+            st.trace_conn.clear()
 
     # the step dispatcher ------------------------------------------------------------------------
 
@@ -480,6 +509,8 @@ class World:
             stream = 1 + st.enb_ue_id % (ln.assoc.streams - 1)
             ts = self._send(ln, key, t, 0 if step.msg in S1_UPLINK else 1, pdu, stream,
                             ue=ue.imsi, hold=self._may_wait(t, step))
+            self._trace(st, ue.enb, ts, "S1", step.msg, "S1AP", pdu, step.msg in S1_UPLINK,
+                        end=step.msg == "UEContextReleaseComplete")
             if step.msg == "UEContextReleaseComplete":
                 self.enb_pools[ue.enb].free(st.enb_ue_id)
                 self.mme_pools[st.mme_i].free(st.mme_ue_id)
@@ -529,6 +560,7 @@ class World:
                 sender = src if a["side"] == 0 else peer_i
                 side = 0 if sender == lo else 1
             ts = self._send(self.link(key, t), key, t, side, pdu, 1)
+            self._trace(st, ue.enb, ts, "X2", step.msg, "X2AP", pdu, a["side"] == 0)
             if step.msg == "UEContextRelease":    # X2 handover done: source releases its IDs
                 s_enb, s_id = st.source
                 self.enb_pools[s_enb].free(s_id)
@@ -599,6 +631,21 @@ class World:
             return s1ap.handover_notify(*ids, ecgi, enb.tai)
         return _s1ap_pdu(step, st, enb, mme)
 
+    def _trace(self, st: _Ue, enb: int, ts: int, function: str, name: str, proto: str, pdu: bytes,
+               sent: bool, *, end: bool = False) -> None:
+        """The message into eNB ``enb``'s 32.423 trace: the session of the UE's connection there."""
+        if self.xml is None:
+            return
+        name_ = self.topo.enbs[enb].name
+        conn = st.trace_conn.get(enb)
+        if conn is None:
+            self.trace_n += 1
+            conn = st.trace_conn[enb] = self.trace_n
+        self.xml.message(name_, conn, st.ue.imsi, ts, function, name, proto, pdu, sent=sent)
+        if end:
+            self.xml.end(name_, conn)
+            del st.trace_conn[enb]
+
     @staticmethod
     def _may_wait(t: int, step) -> bool:
         return step.finding is None and getattr(step, "next_t", 0) > t + BUNDLE_WINDOW_NS
@@ -642,6 +689,7 @@ class World:
         up = m in S1_UPLINK
         ts = self._send(ln, key, t, 0 if up else 1, pdu, 1 + (enb_id if enb_id is not None else mme_id)
                         % (ln.assoc.streams - 1), ue=st.ue.imsi, hold=self._may_wait(t, step))
+        self._trace(st, e_i, ts, "S1", m, "S1AP", pdu, up, end=m in ("UEContextReleaseComplete", "HandoverFailure"))
         if m == "HandoverFailure":
             st.ho_target = None
         elif m == "UEContextReleaseComplete":     # the source's connection is gone
@@ -775,18 +823,22 @@ class World:
         if self.probe_b:
             self.probe_b.close()
         self.chr.close()
+        if self.xml is not None:
+            self.xml.close(self.last_ts)
         return {**self.counts, "bytes": self.written,
                 "captures": [str(p.relative_to(self.out)) for p in
                              self.probe_a.files + (self.probe_b.files if self.probe_b else [])]}
 
 
 def run(outdir, *, seed=0, ues: int = 50, cells: int = 6, scenarios: Sequence[str] = (),
-        hours: float = 1.0, size_mb: float | None = None, files: int = 1, noise: bool = True) -> dict:
+        hours: float = 1.0, size_mb: float | None = None, files: int = 1, noise: bool = True,
+        chr_formats: Sequence[str] = ("chr-v1",)) -> dict:
     """Write a simulated day into ``outdir``; returns counts (UEs, packets, CHR records, bytes)."""
     names = list(scenarios) or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; see chrtool simulate --list")
-    w = World(outdir, seed=seed, cells=cells, hours=hours, files=files, size_mb=size_mb, noise=noise)
+    w = World(outdir, seed=seed, cells=cells, hours=hours, files=files, size_mb=size_mb, noise=noise,
+              chr_formats=chr_formats)
     return w.run(population(w.topo, names, None if size_mb else ues, seed=seed, hours=hours,
                             outage_s=(w.outage_ns - w.start) / SEC))
