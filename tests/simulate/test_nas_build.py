@@ -161,6 +161,10 @@ def test_security_header_wraps_plain_message(tmp_path, tshark, sec_hdr):
     msg, err = nas.decode(pdu, uplink=False)
     assert err == 0 and (v(msg, "EMMHeaderSec", "SecHdr"), v(msg, "Seqn")) == (sec_hdr, 0xFE)
     assert v(msg, "MAC") == nas.fake_mac(0x1FE, plain) and pdu[6:] == plain
+    # the struct layout is pycrate's own encoding of the security protected message
+    assert pdu == nas._EMM.EMMSecProtNASMessage(val={
+        "EMMHeaderSec": {"SecHdr": sec_hdr}, "MAC": nas.fake_mac(0x1FE, plain), "Seqn": 0xFE,
+        "NASMessage": plain}).to_bytes()
     # pycrate opens integrity-only messages itself; "ciphered" ones it leaves as bytes
     assert msg[-1].to_bytes() == plain
     path = _capture(tmp_path, [(pdu, False)])
@@ -201,3 +205,15 @@ def test_cause_objects():
     assert nas.cause_object("emm", 15)["name"].lower() == "no suitable cells in tracking area"
     with pytest.raises(ValueError):
         nas.cause_object("gmm", 7)
+
+
+def test_encodings_are_remembered_by_their_exact_input(monkeypatch):
+    monkeypatch.setattr(nas, "_ENCODED", {})
+    monkeypatch.setattr(nas, "_ENCODED_MAX", 3)
+    a = nas.authentication_response(bytes(8))
+    assert nas.authentication_response(bytes(8)) is a                  # from the memo
+    b = nas.authentication_response(bytes(7) + b"\1")
+    assert b != a and b[-1] == 1
+    assert nas.identity_response(imsi="001010000000001") != nas.identity_response(imsi="001010000000002")
+    assert len(nas._ENCODED) == 3                                       # bounded: the oldest went
+    assert nas.authentication_response(bytes(8)) == a
