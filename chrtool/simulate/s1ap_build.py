@@ -89,9 +89,68 @@ def encode(msg: str, ies: Iterable[tuple[str | int, Any]]) -> bytes:
         raise ValueError(f"{msg}: mandatory IE(s) missing: {', '.join(missing)}")
     order = [ie_id for ie_id, *_ in table]
     fields = sorted(given.values(), key=lambda f: order.index(f["id"]))
+    out = _assemble(alt, code, crit, fields)
+    return out if out is not None else _encode_whole(alt, code, crit, msg, fields)
+
+
+def _encode_whole(alt: str, code: int, crit: str, msg: str, fields: list[dict]) -> bytes:
+    """pycrate's APER of the whole S1AP-PDU (the reference the fast path is checked against)."""
     _PDU.set_val((alt, {"procedureCode": code, "criticality": crit,
                         "value": (msg, {"protocolIEs": fields})}))
     return _PDU.to_aper()
+
+
+# The fast path. Everything around the IE values of an S1AP-PDU is octet-aligned APER framing
+# (X.691): the CHOICE index of the PDU (3 bits: extension bit + 2-bit index), procedureCode (one
+# octet), criticality (2 bits, padded), the message as an open type (length determinant +
+# octets); in the message, the extension bit (padded) and the IE count (0..65535: two octets);
+# per IE its id (two octets), criticality (padded octet) and value as an open type. Only the IE
+# values need pycrate: each is encoded alone with its own type and remembered by exact input
+# (IDs, cells, causes and capabilities repeat across a connection's messages), so a message costs
+# the pycrate encodings of its new values only. tests/simulate/test_s1ap_build.py checks the
+# result equals _encode_whole for every builder.
+_ALT_INDEX = {"initiatingMessage": 0, "successfulOutcome": 1, "unsuccessfulOutcome": 2}
+_CRIT = {"reject": 0, "ignore": 1, "notify": 2}
+_IE_VALUES: dict = {}
+_IE_VALUES_MAX = 8192
+
+
+def _open_type(content: bytes) -> bytes | None:
+    """X.691 open type: unconstrained length determinant + the octets (None beyond 16K, where
+    APER fragments: the caller falls back to pycrate)."""
+    n = len(content)
+    if n < 128:
+        return bytes([n]) + content
+    if n < 16384:
+        return bytes([0x80 | n >> 8, n & 0xFF]) + content
+    return None
+
+
+def _ie_value(typ: str, value) -> bytes:
+    key = (typ, repr(value))
+    out = _IE_VALUES.get(key)
+    if out is None:
+        obj = _asn1_type(typ)
+        obj.set_val(value)
+        out = obj.to_aper() or b"\x00"          # an empty encoding is one zero octet (X.691 11.2)
+        if len(_IE_VALUES) >= _IE_VALUES_MAX:
+            _IE_VALUES.pop(next(iter(_IE_VALUES)))
+        _IE_VALUES[key] = out
+    return out
+
+
+def _assemble(alt: str, code: int, crit: str, fields: list[dict]) -> bytes | None:
+    body = [b"\x00", len(fields).to_bytes(2, "big")]
+    for f in fields:
+        typ, value = f["value"]
+        ot = _open_type(_ie_value(typ, value))
+        if ot is None:
+            return None
+        body.append(f["id"].to_bytes(2, "big") + bytes([_CRIT[f["criticality"]] << 6]) + ot)
+    msg = _open_type(b"".join(body))
+    if msg is None:
+        return None
+    return bytes([_ALT_INDEX[alt] << 5, code, _CRIT[crit] << 6]) + msg
 
 
 def decode(data: bytes) -> tuple[str, str, dict]:

@@ -205,3 +205,23 @@ def test_cause_objects_agree_with_the_decoder_tables():
 def test_transport_address_bits():
     assert s1.transport_address("10.0.0.1") == (0x0A000001, 32)
     assert s1.transport_address("2001:db8::1")[1] == 128
+
+
+@pytest.mark.parametrize("pdu, alt, msg, code, ies, _fields", CASES, ids=IDS)
+def test_fast_path_equals_pycrate_whole_pdu_encoding(pdu, alt, msg, code, ies, _fields):
+    """encode() frames pycrate's IE value encodings itself: the bytes must be exactly what
+    pycrate gives for the whole PDU (decoded and re-encoded)."""
+    got_alt, got_msg, _ = s1.decode(pdu)
+    value = s1._PDU.get_val()[1]
+    whole = s1._encode_whole(got_alt, value["procedureCode"], value["criticality"], got_msg,
+                             value["value"][1]["protocolIEs"])
+    assert whole == pdu
+
+
+def test_fast_path_framing_of_long_values():
+    assert s1._open_type(b"x" * 127)[:1] == b"\x7f"
+    assert s1._open_type(b"x" * 128)[:2] == b"\x80\x80" and s1._open_type(b"x" * 300)[:2] == b"\x81\x2c"
+    assert s1._open_type(b"x" * 16384) is None
+    big = bytes(range(256)) * 80                         # a 20 KB NAS PDU: pycrate fragments it
+    pdu = s1.downlink_nas_transport(MME_ID, ENB_ID, big)
+    assert s1.decode(pdu)[2]["NAS-PDU"] == big
