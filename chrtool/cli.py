@@ -473,8 +473,11 @@ def simulate(outdir, seed, ues, cells, scenarios, hours, size_mb, files, no_nois
     from chrtool.simulate.chr_export import FORMATS
     if not formats or set(formats) - set(FORMATS):
         raise click.BadParameter(f"{chr_formats!r}: choose from {', '.join(FORMATS)}", param_hint="--chr-format")
-    counts = world.run(outdir, seed=seed, ues=ues, cells=cells, scenarios=scenarios, hours=hours,
-                       size_mb=size_mb, files=files, noise=not no_noise, chr_formats=formats)
+    try:
+        counts = world.run(outdir, seed=seed, ues=ues, cells=cells, scenarios=scenarios, hours=hours,
+                           size_mb=size_mb, files=files, noise=not no_noise, chr_formats=formats)
+    except ValueError as exc:       # a combination the network cannot play (e.g. no neighbours)
+        raise click.UsageError(str(exc)) from exc
     click.echo(f"chrtool simulate: {counts['ues']} subscribers, {counts['packets']} packets, "
                f"{counts['chr_records']} CHR records, {counts['bytes'] / 1e6:.1f} MB in {outdir}", err=True)
 

@@ -838,6 +838,11 @@ def run(outdir, *, seed=0, ues: int = 50, cells: int = 6, scenarios: Sequence[st
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; see chrtool simulate --list")
+    topo = topology(cells)
+    lonely = [n for n in names if SCENARIOS[n].needs == "nbr" and not topo.neighbours(0)]
+    if lonely:
+        raise ValueError(f"scenario(s) {', '.join(sorted(set(lonely)))} hand over to a neighbouring eNB: "
+                         f"--cells {cells} makes one eNB; give at least 4 cells")
     w = World(outdir, seed=seed, cells=cells, hours=hours, files=files, size_mb=size_mb, noise=noise,
               chr_formats=chr_formats)
     return w.run(population(w.topo, names, None if size_mb else ues, seed=seed, hours=hours,

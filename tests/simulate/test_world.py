@@ -68,6 +68,8 @@ def test_list_names_every_scenario():
 def test_usage_errors_and_missing_pycrate(tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["simulate", "-o", str(tmp_path), "--scenario", "nope"])
     assert r.exit_code == 2 and "nope" in r.output
+    r = CliRunner().invoke(main, ["simulate", "-o", str(tmp_path), "--cells", "3", "--scenario", "ho-prep-failure"])
+    assert r.exit_code == 2 and "neighbouring eNB" in r.output          # one eNB: nobody to hand over to
     assert CliRunner().invoke(main, ["simulate"]).exit_code == 2
     monkeypatch.setitem(__import__("sys").modules, "pycrate_asn1rt", None)   # import fails
     r = CliRunner().invoke(main, ["simulate", "-o", str(tmp_path)])
