@@ -16,11 +16,14 @@ subscribers, not the output size. Output in DIR:
   packets, its clock ``PROBE_B_SKEW_NS`` ahead;
 - ``chr/<eNB>.chr``: each eNB's chr-v1 records (RRC, measurements, RLF, handover, SgNB events),
   its clock skewed by a few ms (records of different files are out of order);
+- ``chr-csv/<eNB>.csv`` and ``trace-xml/<eNB>.xml`` when asked for (``chr_formats``): the CHR
+  as a vendor CSV export and the eNBs' 32.423 traces (:mod:`chr_export`);
 - ``truth.json``: DESIGN.md's ground truth.
 
 Noise on top of the scenarios: S1AP IDs reused after release (lowest-free pools), M-TMSIs of
-detached subscribers handed to later ones, delayed and bundled SACKs, SCTP retransmissions
-of DATA (the same TSN again after the RTO), several files and two probes, clock skew.
+detached subscribers handed to later ones, delayed and bundled SACKs, S1AP messages of
+different subscribers bundled in one SCTP packet under load, SCTP retransmissions of DATA (the
+same TSN again after the RTO), several files and two probes, clock skew.
 """
 from __future__ import annotations
 
