@@ -501,8 +501,11 @@ def batch(inputs, outdir, workers, engine, scheduler):
 @click.option("--size", "size_mb", type=float, default=None, help="Write about this many MB instead of --ues.")
 @click.option("--files", type=int, default=1, show_default=True, help="Rotate each probe's capture into K files.")
 @click.option("--no-noise", is_flag=True, help="No second probe, retransmissions or M-TMSI reuse.")
+@click.option("--chr-format", "chr_formats", default="chr-v1", show_default=True,
+              help="Comma-separated CHR outputs: chr-v1 (DIR/chr), csv (vendor CSV, DIR/chr-csv), "
+                   "xml (32.423 eNB traces, DIR/trace-xml).")
 @click.option("--list", "list_", is_flag=True, help="Name the scenarios and exit.")
-def simulate(outdir, seed, ues, cells, scenarios, hours, size_mb, files, no_noise, list_):
+def simulate(outdir, seed, ues, cells, scenarios, hours, size_mb, files, no_noise, chr_formats, list_):
     """Write simulated captures and CHR with a ground truth (DIR/truth.json)."""
     try:
         import pycrate_asn1rt  # noqa: F401  (the simulate extra)
@@ -522,8 +525,15 @@ def simulate(outdir, seed, ues, cells, scenarios, hours, size_mb, files, no_nois
                                  param_hint="--scenario")
     if files < 1 or ues < 1 or cells < 1 or hours <= 0:
         raise click.UsageError("--files, --ues, --cells and --hours must be positive")
-    counts = world.run(outdir, seed=seed, ues=ues, cells=cells, scenarios=scenarios, hours=hours,
-                       size_mb=size_mb, files=files, noise=not no_noise)
+    formats = [f.strip() for f in chr_formats.split(",") if f.strip()]
+    from chrtool.simulate.chr_export import FORMATS
+    if not formats or set(formats) - set(FORMATS):
+        raise click.BadParameter(f"{chr_formats!r}: choose from {', '.join(FORMATS)}", param_hint="--chr-format")
+    try:
+        counts = world.run(outdir, seed=seed, ues=ues, cells=cells, scenarios=scenarios, hours=hours,
+                           size_mb=size_mb, files=files, noise=not no_noise, chr_formats=formats)
+    except ValueError as exc:       # a combination the network cannot play (e.g. no neighbours)
+        raise click.UsageError(str(exc)) from exc
     click.echo(f"chrtool simulate: {counts['ues']} subscribers, {counts['packets']} packets, "
                f"{counts['chr_records']} CHR records, {counts['bytes'] / 1e6:.1f} MB in {outdir}", err=True)
 

@@ -187,6 +187,92 @@ class Life(_Script):
                 ("enb", src[0]), 0, source=True)
         return None
 
+    def s1_handover(self, target: int, cell: int, *, fail: tuple | None = None) -> _Step | None:
+        """S1 handover through the MME to ``target``'s ``cell`` (TS 36.413 8.4, 23.401 5.5.1.2):
+        Handover Required, Handover Request to the target (the MME gives the target connection a
+        new MME UE S1AP ID, which the UE keeps), Acknowledge with the target's new eNB UE S1AP ID,
+        Handover Command, eNB/MME Status Transfer, Handover Notify from the target, Modify Bearer
+        towards the SGW and the release of the source's connection (successful-handover).
+
+        With ``fail`` (an S1AP cause) the target answers Handover Failure, the MME sends Handover
+        Preparation Failure with that cause to the source and the UE stays; returns the target's
+        Handover Failure (the root)."""
+        topo, src = self.world.topo, self.at
+        tgt_ecgi = topo.enbs[target].ecgi(cell)
+        r, s = self.good_radio()
+        self.meas(r - 12, s - 4, neighbour=r - 3)
+        self.chr((5, 20), "HO_ATTEMPT", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
+                                         spec.p_cause("ho-reason", "a3-coverage")])
+        self.step((1, 5), "HandoverRequired", args={"target": (target, cell)})
+        self.step(MME_, "HandoverRequest", args={"at": "target", "target": (target, cell)})
+        if fail is not None:
+            root = self.step(RADIO, "HandoverFailure", cause=fail, args={"at": "target"})
+            self.step(MME_, "HandoverPreparationFailure", cause=fail)
+            self.chr((1, 3), "HO_RESULT", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
+                                           spec.p_cause("ho-result", "prep-failure"),
+                                           spec.p_proto_cause(1, 0, s1ap.cause_object(fail)["value"])])
+            return root
+        self.step(RADIO, "HandoverRequestAcknowledge", args={"at": "target"})
+        self.step(MME_, "HandoverCommand")
+        self.chr((1, 3), "HO_EXECUTION", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
+                                          spec.p_cause("ho-reason", "a3-coverage")])
+        if self.rng.random() < 0.7:      # PDCP status preserved: the COUNTs go source -> target
+            self.step((1, 3), "ENBStatusTransfer")
+            self.step(MME_, "MMEStatusTransfer", args={"at": "target"})
+        self.chr((0, 1), "HO_RESULT", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
+                                       spec.p_cause("ho-result", "success")])
+        self.ctl((15, 40), "move", enb=target, cell=cell, s1=True)
+        self.at = (target, cell)
+        self.enb = topo.enbs[target]
+        self.step((0, 0), "HandoverNotify")
+        self.step(MME_, "ModifyBearerRequest", iface="S11")
+        self.step(SGW, "ModifyBearerResponse", iface="S11")
+        cause = ("radioNetwork", "successful-handover")
+        self.step((2, 10), "UEContextReleaseCommand", cause=cause, args={"at": "source"})
+        self.step((5, 15), "UEContextReleaseComplete", args={"at": "source"})
+        return None
+
+    def dedicated_bearer(self, *, fail: tuple | None = None, hold=(5 * S, 30 * S), ebi: int = 6,
+                         qci: int = 7) -> _Step | None:
+        """A network-initiated dedicated bearer (TS 23.401 5.4.1) on the default PDN connection:
+        the PGW's Create Bearer Request on S5, the SGW's on S11, E-RAB Setup Request carrying
+        the NAS Activate Dedicated EPS Bearer Context Request, E-RAB Setup Response, the UE's
+        Accept, Create Bearer Response on S11 and S5. After ``hold`` the PGW deletes it again
+        (Delete Bearer, E-RAB Release with Deactivate EPS Bearer Context).
+
+        With ``fail`` (an S1AP cause) the eNB lists the E-RAB as failed to set up, the UE never
+        sees the NAS message, and the MME refuses the bearer with GTPv2 cause #73 No resources
+        available, which the SGW relays to the PGW; returns the E-RAB Setup Response (the root)."""
+        peer = self.rng.choice(("10.99.0.5", "10.99.0.17", "10.99.1.40"))
+        tft = nas.tft_create(peer, port=self.rng.choice((5004, 5060, 8801)))
+        args = {"ebi": ebi, "qci": qci, "tft": tft}
+        self.step((0, 0), "CreateBearerRequest", iface="S5", args=args)
+        self.step((1, 3), "CreateBearerRequest", iface="S11", args=args)
+        req = nas.activate_dedicated_bearer_request(ebi=ebi, qci=qci, tft=tft)
+        self.step(MME_, "E-RABSetupRequest", nas=self.protected(req, False), args=args)
+        if fail is not None:
+            root = self.step(RADIO, "E-RABSetupResponse", cause=fail, args=args)
+            rej = {**args, "cause": gtp.NO_RESOURCES_AVAILABLE}
+            self.step(MME_, "CreateBearerResponse", iface="S11", args=rej)
+            self.step((1, 3), "CreateBearerResponse", iface="S5", args=rej)
+            return root
+        self.step(RADIO, "E-RABSetupResponse", args=args)
+        self.step((5, 30), "UplinkNASTransport",
+                  nas=self.protected(nas.activate_dedicated_bearer_accept(ebi=ebi), True))
+        self.step(MME_, "CreateBearerResponse", iface="S11", args=args)
+        self.step((1, 3), "CreateBearerResponse", iface="S5", args=args)
+        # the service ends: the PGW takes the bearer down
+        self.step(hold, "DeleteBearerRequest", iface="S5", args=args)
+        self.step((1, 3), "DeleteBearerRequest", iface="S11", args=args)
+        self.step(MME_, "E-RABReleaseCommand", nas=self.protected(nas.deactivate_bearer_request(ebi=ebi), False),
+                  args=args)
+        self.step(RADIO, "E-RABReleaseResponse", args=args)
+        self.step((5, 30), "UplinkNASTransport",
+                  nas=self.protected(nas.deactivate_bearer_accept(ebi=ebi), True))
+        self.step(MME_, "DeleteBearerResponse", iface="S11", args=args)
+        self.step((1, 3), "DeleteBearerResponse", iface="S5", args=args)
+        return None
+
     def neighbour(self) -> tuple[int, int]:
         enb, _ = self.at
         nbrs = self.world.topo.neighbours(enb)
@@ -268,8 +354,13 @@ def busy_day(s: Life, cycles: int | None = None) -> None:
         if s.gnb() is not None and rng.random() < 0.6:
             s.endc_add()
             s.endc_release()
+        if rng.random() < 0.35:          # a video call or streaming session: a dedicated bearer
+            s.dedicated_bearer()
         if rng.random() < 0.4 and s.world.topo.neighbours(s.at[0]):
-            s.x2_handover(*s.neighbour())
+            if rng.random() < 0.3:      # no X2 to that neighbour (or not allowed): through the MME
+                s.s1_handover(*s.neighbour())
+            else:
+                s.x2_handover(*s.neighbour())
         s.go_idle()
         if rng.random() < 0.3:
             s.t += rng.randint(20, 60) * NS
@@ -476,6 +567,20 @@ def _ho_prep_failure(s, e):
     s.go_idle()
 
 
+def _s1_ho_prep_failure(s, e):
+    s.attach()
+    s.fault(s.s1_handover(*s.neighbour(), fail=("radioNetwork", e[1]["name"])), e)
+    s.go_idle()
+
+
+def _erab_setup_failure(s, e):
+    """The PGW asks for a dedicated bearer; the eNB has no radio resources for it."""
+    s.attach()
+    s.meas(*s.good_radio())
+    s.fault(s.dedicated_bearer(fail=("radioNetwork", e[1]["name"])), e)
+    s.go_idle()
+
+
 def _ping_pong(s, e):
     """Handed over to a neighbour and straight back within seconds: a handover parameter problem."""
     s.attach()
@@ -597,6 +702,9 @@ SCENARIOS: dict[str, Scenario] = {sc.name: sc for sc in [
              (("MME",), _emm(9), "core-reject"), "tau-reject"),
     Scenario("ics-failure", "Initial Context Setup Failure: radio resources not available",
              _ics_failure, (("eNB",), _s1("radioNetwork", "radio-resources-not-available"), "congestion")),
+    Scenario("erab-setup-failure", "dedicated bearer: the eNB fails the E-RAB (radio resources not "
+             "available); the MME refuses Create Bearer with #73, the SGW relays it to the PGW",
+             _erab_setup_failure, (("eNB",), _s1("radioNetwork", "radio-resources-not-available"), "congestion")),
     Scenario("rlf-coverage", "radio link failure at RSRP about -118 dBm", _rlf(-118, -2, "t310-Expiry"),
              (("eNB",), chr_cause("rlf", "t310-Expiry"), "coverage"), "rlf-weak-coverage"),
     Scenario("rlf-interference", "radio link failure with RSRP -88 dBm but SINR -4 dB",
@@ -611,6 +719,10 @@ SCENARIOS: dict[str, Scenario] = {sc.name: sc for sc in [
     Scenario("ho-prep-failure", "X2 handover refused by the target eNB",
              _ho_prep_failure, (("eNB",), _x2("radioNetwork", "no-radio-resources-available-in-target-cell"),
                                 "congestion"), None, "nbr"),
+    Scenario("s1-ho-prep-failure", "S1 handover: the target eNB answers Handover Failure, the MME "
+             "sends Handover Preparation Failure to the source", _s1_ho_prep_failure,
+             (("eNB",), _s1("radioNetwork", "no-radio-resources-available-in-target-cell"), "congestion"),
+             None, "nbr"),
     Scenario("ho-ping-pong", "X2 handover to a neighbour and back within seconds", _ping_pong,
              (("eNB",), _x2("radioNetwork", "handover-desirable-for-radio-reasons"), "configuration"), None, "nbr"),
     Scenario("endc-reject-congestion", "SgNB Addition Request Reject: no radio resources",

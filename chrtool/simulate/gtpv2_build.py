@@ -23,7 +23,11 @@ CREATE_SESSION_REQUEST, CREATE_SESSION_RESPONSE = 32, 33
 MODIFY_BEARER_REQUEST, MODIFY_BEARER_RESPONSE = 34, 35
 DELETE_SESSION_REQUEST, DELETE_SESSION_RESPONSE = 36, 37
 RELEASE_ACCESS_BEARERS_REQUEST, RELEASE_ACCESS_BEARERS_RESPONSE = 170, 171
+CREATE_BEARER_REQUEST, CREATE_BEARER_RESPONSE = 95, 96
+DELETE_BEARER_REQUEST, DELETE_BEARER_RESPONSE = 99, 100
 MESSAGE_NAMES = {32: "CreateSessionRequest", 33: "CreateSessionResponse",
+                 95: "CreateBearerRequest", 96: "CreateBearerResponse",
+                 99: "DeleteBearerRequest", 100: "DeleteBearerResponse",
                  34: "ModifyBearerRequest", 35: "ModifyBearerResponse",
                  36: "DeleteSessionRequest", 37: "DeleteSessionResponse",
                  170: "ReleaseAccessBearersRequest", 171: "ReleaseAccessBearersResponse"}
@@ -32,12 +36,16 @@ MESSAGE_NAMES = {32: "CreateSessionRequest", 33: "CreateSessionResponse",
 IE_IMSI, IE_CAUSE, IE_RECOVERY = 1, 2, 3
 IE_APN, IE_AMBR, IE_EBI, IE_MEI, IE_MSISDN, IE_INDICATION = 71, 72, 73, 75, 76, 77
 IE_PAA, IE_BEARER_QOS, IE_RAT_TYPE, IE_SERVING_NETWORK, IE_ULI, IE_FTEID = 79, 80, 82, 83, 86, 87
+IE_BEARER_TFT, IE_CHARGING_ID = 84, 94
 IE_BEARER_CONTEXT, IE_CHARGING_CHARACTERISTICS, IE_PDN_TYPE = 93, 95, 99
 IE_UE_TIME_ZONE, IE_APN_RESTRICTION, IE_SELECTION_MODE = 114, 127, 128
 
 # causes (8.4)
 REQUEST_ACCEPTED = 16
 CONTEXT_NOT_FOUND = 64
+NO_RESOURCES_AVAILABLE = 73
+UE_NOT_RESPONDING = 88
+REQUEST_REJECTED = 94
 # RAT types (8.17)
 RAT_EUTRAN = 6
 # F-TEID interface types (8.22)
@@ -278,3 +286,60 @@ def release_access_bearers_request(*, seq: int, sgw_teid: int) -> bytes:
 
 def release_access_bearers_response(*, seq: int, mme_teid: int, cause_: int = REQUEST_ACCEPTED) -> bytes:
     return message(RELEASE_ACCESS_BEARERS_RESPONSE, [cause(cause_)], teid=mme_teid, seq=seq)
+
+
+# ------------------------------------------------------------------------------ dedicated bearers
+
+def bearer_tft(tft: bytes) -> bytes:
+    """Bearer TFT (8.19): the TS 24.008 TFT value, as NAS carries it."""
+    return ie(IE_BEARER_TFT, tft)
+
+
+def charging_id(value: int) -> bytes:
+    return ie(IE_CHARGING_ID, struct.pack("!I", value & 0xFFFFFFFF))
+
+
+def create_bearer_request(*, seq: int, teid: int, linked_ebi: int, tft: bytes, qci: int, priority: int,
+                          uplink: Fteid, s5u_pgw: Fteid | None = None, charging: int | None = None,
+                          pvi: bool = True) -> bytes:
+    """Create Bearer Request (7.2.3), network initiated: from the PGW on S5/S8 (``uplink`` is the
+    PGW's S5/S8-U F-TEID, instance 1, with ``charging``) or from the SGW on S11 (``uplink`` is the
+    SGW's S1-U F-TEID, instance 0, plus the PGW's S5/S8-U F-TEID, instance 1). The bearer
+    context's EBI is 0: the MME allocates it."""
+    ctx = [ebi(0), bearer_tft(tft)]
+    if s5u_pgw is None:                     # S5/S8
+        ctx.append(fteid(uplink, 1))
+    else:                                   # S11
+        ctx += [fteid(uplink, 0), fteid(s5u_pgw, 1)]
+    ctx.append(bearer_qos(qci, priority, pci=True, pvi=pvi))
+    if charging is not None:
+        ctx.append(charging_id(charging))
+    return message(CREATE_BEARER_REQUEST, [ebi(linked_ebi), bearer_context(ctx)], teid=teid, seq=seq)
+
+
+def create_bearer_response(*, seq: int, teid: int, ebi_: int, cause_: int = REQUEST_ACCEPTED,
+                           s1u_enb: Fteid | None = None, s1u_sgw: Fteid | None = None,
+                           s5u_sgw: Fteid | None = None, s5u_pgw: Fteid | None = None) -> bytes:
+    """Create Bearer Response (7.2.4): the message cause and the bearer context (EBI, cause, on
+    S11 the eNB's S1-U F-TEID instance 0 and the SGW's instance 1; on S5 the SGW's S5/S8-U F-TEID
+    instance 2 and the PGW's instance 3). A refused bearer carries only EBI and cause."""
+    ctx = [ebi(ebi_), cause(cause_)]
+    if cause_ == REQUEST_ACCEPTED:
+        for f, inst in ((s1u_enb, 0), (s1u_sgw, 1), (s5u_sgw, 2), (s5u_pgw, 3)):
+            if f is not None:
+                ctx.append(fteid(f, inst))
+    return message(CREATE_BEARER_RESPONSE, [cause(cause_), bearer_context(ctx)], teid=teid, seq=seq)
+
+
+def delete_bearer_request(*, seq: int, teid: int, ebis: Sequence[int], cause_: int | None = None) -> bytes:
+    """Delete Bearer Request (7.2.9.2) for dedicated bearers (EBI instance 1)."""
+    ies = [ebi(e, 1) for e in ebis]
+    if cause_ is not None:
+        ies.append(cause(cause_))
+    return message(DELETE_BEARER_REQUEST, ies, teid=teid, seq=seq)
+
+
+def delete_bearer_response(*, seq: int, teid: int, ebis: Sequence[int], cause_: int = REQUEST_ACCEPTED) -> bytes:
+    """Delete Bearer Response (7.2.10.2): cause and a bearer context per deleted bearer."""
+    return message(DELETE_BEARER_RESPONSE, [cause(cause_)] + [bearer_context([ebi(e), cause(cause_)])
+                                                            for e in ebis], teid=teid, seq=seq)

@@ -447,8 +447,16 @@ class Association:
         """
         if isinstance(messages, (bytes, bytearray, memoryview)):
             messages = [messages]
+        return self.send_many(side, [(m, stream) for m in messages], ppid=ppid, unordered=unordered,
+                              sack=sack, bundle=bundle)
+
+    def send_many(self, side: int, items: Sequence[tuple[bytes, int]], *, ppid: int | None = None,
+                  unordered: bool = False, sack: bool = True, bundle: bool = True) -> list[bytes]:
+        """Send user messages given as (message, stream) pairs, bundled as :meth:`send` does:
+        the way a stack's send queue holds messages of several UEs (each on its own stream) and
+        puts them into one packet."""
         chunks = [self.sack_chunk(side)] if sack and self.owes_sack[side] else []
-        for m in messages:
+        for m, stream in items:
             chunks += self.data_chunks(side, bytes(m), stream=stream, ppid=ppid, unordered=unordered)
         packets, current, size = [], [], 0
         for c in chunks:

@@ -89,9 +89,68 @@ def encode(msg: str, ies: Iterable[tuple[str | int, Any]]) -> bytes:
         raise ValueError(f"{msg}: mandatory IE(s) missing: {', '.join(missing)}")
     order = [ie_id for ie_id, *_ in table]
     fields = sorted(given.values(), key=lambda f: order.index(f["id"]))
+    out = _assemble(alt, code, crit, fields)
+    return out if out is not None else _encode_whole(alt, code, crit, msg, fields)
+
+
+def _encode_whole(alt: str, code: int, crit: str, msg: str, fields: list[dict]) -> bytes:
+    """pycrate's APER of the whole S1AP-PDU (the reference the fast path is checked against)."""
     _PDU.set_val((alt, {"procedureCode": code, "criticality": crit,
                         "value": (msg, {"protocolIEs": fields})}))
     return _PDU.to_aper()
+
+
+# The fast path. Everything around the IE values of an S1AP-PDU is octet-aligned APER framing
+# (X.691): the CHOICE index of the PDU (3 bits: extension bit + 2-bit index), procedureCode (one
+# octet), criticality (2 bits, padded), the message as an open type (length determinant +
+# octets); in the message, the extension bit (padded) and the IE count (0..65535: two octets);
+# per IE its id (two octets), criticality (padded octet) and value as an open type. Only the IE
+# values need pycrate: each is encoded alone with its own type and remembered by exact input
+# (IDs, cells, causes and capabilities repeat across a connection's messages), so a message costs
+# the pycrate encodings of its new values only. tests/simulate/test_s1ap_build.py checks the
+# result equals _encode_whole for every builder.
+_ALT_INDEX = {"initiatingMessage": 0, "successfulOutcome": 1, "unsuccessfulOutcome": 2}
+_CRIT = {"reject": 0, "ignore": 1, "notify": 2}
+_IE_VALUES: dict = {}
+_IE_VALUES_MAX = 8192
+
+
+def _open_type(content: bytes) -> bytes | None:
+    """X.691 open type: unconstrained length determinant + the octets (None beyond 16K, where
+    APER fragments: the caller falls back to pycrate)."""
+    n = len(content)
+    if n < 128:
+        return bytes([n]) + content
+    if n < 16384:
+        return bytes([0x80 | n >> 8, n & 0xFF]) + content
+    return None
+
+
+def _ie_value(typ: str, value) -> bytes:
+    key = (typ, repr(value))
+    out = _IE_VALUES.get(key)
+    if out is None:
+        obj = _asn1_type(typ)
+        obj.set_val(value)
+        out = obj.to_aper() or b"\x00"          # an empty encoding is one zero octet (X.691 11.2)
+        if len(_IE_VALUES) >= _IE_VALUES_MAX:
+            _IE_VALUES.pop(next(iter(_IE_VALUES)))
+        _IE_VALUES[key] = out
+    return out
+
+
+def _assemble(alt: str, code: int, crit: str, fields: list[dict]) -> bytes | None:
+    body = [b"\x00", len(fields).to_bytes(2, "big")]
+    for f in fields:
+        typ, value = f["value"]
+        ot = _open_type(_ie_value(typ, value))
+        if ot is None:
+            return None
+        body.append(f["id"].to_bytes(2, "big") + bytes([_CRIT[f["criticality"]] << 6]) + ot)
+    msg = _open_type(b"".join(body))
+    if msg is None:
+        return None
+    return bytes([_ALT_INDEX[alt] << 5, code, _CRIT[crit] << 6]) + msg
 
 
 def decode(data: bytes) -> tuple[str, str, dict]:
@@ -425,3 +484,102 @@ def path_switch_request_acknowledge(mme_ue_id: int, enb_ue_id: int, *, ncc: int 
 def path_switch_request_failure(mme_ue_id: int, enb_ue_id: int, cause: tuple) -> bytes:
     return encode("PathSwitchRequestFailure", [("MME-UE-S1AP-ID", mme_ue_id),
                                                ("ENB-UE-S1AP-ID", enb_ue_id), ("Cause", cause_ie(cause))])
+
+
+def _rrc_handover_command() -> bytes:
+    """A valid RRC HandoverCommand-r8 carrying an empty RRCConnectionReconfiguration (UPER)."""
+    from pycrate_asn1dir import RRCLTE
+    dcch = RRCLTE.EUTRA_RRC_Definitions.DL_DCCH_Message
+    dcch.set_val({"message": ("c1", ("rrcConnectionReconfiguration", {
+        "rrc-TransactionIdentifier": 0,
+        "criticalExtensions": ("c1", ("rrcConnectionReconfiguration-r8", {}))}))})
+    cmd = RRCLTE.EUTRA_InterNodeDefinitions.HandoverCommand
+    cmd.set_val({"criticalExtensions": ("c1", ("handoverCommand-r8", {
+        "handoverCommandMessage": dcch.to_uper()}))})
+    return cmd.to_uper()
+
+
+@lru_cache(maxsize=1)
+def _target_to_source_container() -> bytes:
+    container = _asn1_type("TargeteNB-ToSourceeNB-TransparentContainer")
+    container.set_val({"rRC-Container": _rrc_handover_command()})
+    return container.to_aper()
+
+
+def handover_request(mme_ue_id: int, cause: tuple, erabs: Sequence[Erab], target_ecgi: tuple[str, int],
+                     source_ecgi: tuple[str, int], *, ambr: tuple[int, int] = (200_000_000, 100_000_000),
+                     ncc: int = 2, next_hop: bytes = bytes(32), security: dict | None = None) -> bytes:
+    """S1 HandoverRequest (MME to the target eNB): the UE's E-RABs with the SGW's uplink tunnels,
+    the source's transparent container, security capabilities and the next-hop key."""
+    container = _asn1_type("SourceeNB-ToTargeteNB-TransparentContainer")
+    container.set_val({
+        "rRC-Container": _rrc_handover_preparation_information(),
+        "targetCell-ID": ecgi_ie(*target_ecgi),
+        "uE-HistoryInformation": [("e-UTRAN-Cell", {"global-Cell-ID": ecgi_ie(*source_ecgi),
+                                                    "cellType": {"cell-Size": "medium"},
+                                                    "time-UE-StayedInCell": 120})]})
+    items = [{**_tunnel(e), "e-RABlevelQosParameters": _qos(e)} for e in erabs]
+    return encode("HandoverRequest", [
+        ("MME-UE-S1AP-ID", mme_ue_id), ("HandoverType", "intralte"), ("Cause", cause_ie(cause)),
+        ("UEAggregateMaximumBitrate", {"uEaggregateMaximumBitRateDL": ambr[0],
+                                       "uEaggregateMaximumBitRateUL": ambr[1]}),
+        ("E-RABToBeSetupListHOReq", _items("E-RABToBeSetupListHOReq", items)),
+        ("Source-ToTarget-TransparentContainer", container.to_aper()),
+        ("UESecurityCapabilities", security or security_capabilities()),
+        ("SecurityContext", {"nextHopChainingCount": ncc,
+                             "nextHopParameter": (int.from_bytes(next_hop, "big"), 256)})])
+
+
+def handover_request_acknowledge(mme_ue_id: int, enb_ue_id: int, erabs: Sequence[Erab]) -> bytes:
+    """The target eNB admits the E-RABs (its downlink tunnels) and returns the RRC command."""
+    return encode("HandoverRequestAcknowledge", [
+        ("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+        ("E-RABAdmittedList", _items("E-RABAdmittedList", [_tunnel(e) for e in erabs])),
+        ("Target-ToSource-TransparentContainer", _target_to_source_container())])
+
+
+def handover_failure(mme_ue_id: int, cause: tuple) -> bytes:
+    """The target eNB cannot accept the UE (unsuccessful outcome of Handover Resource Allocation)."""
+    return encode("HandoverFailure", [("MME-UE-S1AP-ID", mme_ue_id), ("Cause", cause_ie(cause))])
+
+
+def handover_command(mme_ue_id: int, enb_ue_id: int) -> bytes:
+    """MME to the source eNB: go; the target's RRC HandoverCommand rides in the container."""
+    return encode("HandoverCommand", [
+        ("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id), ("HandoverType", "intralte"),
+        ("Target-ToSource-TransparentContainer", _target_to_source_container())])
+
+
+def handover_preparation_failure(mme_ue_id: int, enb_ue_id: int, cause: tuple) -> bytes:
+    return encode("HandoverPreparationFailure", [("MME-UE-S1AP-ID", mme_ue_id),
+                                                 ("ENB-UE-S1AP-ID", enb_ue_id), ("Cause", cause_ie(cause))])
+
+
+def _status_transfer(erab_ids: Sequence[int], ul: tuple[int, int], dl: tuple[int, int]) -> list[dict]:
+    return _items("Bearers-SubjectToStatusTransferList", [
+        {"e-RAB-ID": i, "uL-COUNTvalue": {"pDCP-SN": ul[0], "hFN": ul[1]},
+         "dL-COUNTvalue": {"pDCP-SN": dl[0], "hFN": dl[1]}} for i in erab_ids])
+
+
+def enb_status_transfer(mme_ue_id: int, enb_ue_id: int, erab_ids: Sequence[int] = (5,), *,
+                        ul: tuple[int, int] = (0, 0), dl: tuple[int, int] = (0, 0)) -> bytes:
+    """Source eNB to the MME: the PDCP COUNTs of the bearers (``ul``/``dl`` = (PDCP SN, HFN))."""
+    return encode("ENBStatusTransfer", [
+        ("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+        ("ENB-StatusTransfer-TransparentContainer",
+         {"bearers-SubjectToStatusTransferList": _status_transfer(erab_ids, ul, dl)})])
+
+
+def mme_status_transfer(mme_ue_id: int, enb_ue_id: int, erab_ids: Sequence[int] = (5,), *,
+                        ul: tuple[int, int] = (0, 0), dl: tuple[int, int] = (0, 0)) -> bytes:
+    """The MME relays the source's PDCP COUNTs to the target eNB."""
+    return encode("MMEStatusTransfer", [
+        ("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+        ("ENB-StatusTransfer-TransparentContainer",
+         {"bearers-SubjectToStatusTransferList": _status_transfer(erab_ids, ul, dl)})])
+
+
+def handover_notify(mme_ue_id: int, enb_ue_id: int, ecgi: tuple[str, int], tai: tuple[str, int]) -> bytes:
+    """Target eNB to the MME: the UE has arrived in ``ecgi``."""
+    return encode("HandoverNotify", [("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
+                                     ("EUTRAN-CGI", ecgi_ie(*ecgi)), ("TAI", tai_ie(*tai))])

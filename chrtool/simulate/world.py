@@ -16,11 +16,14 @@ subscribers, not the output size. Output in DIR:
   packets, its clock ``PROBE_B_SKEW_NS`` ahead;
 - ``chr/<eNB>.chr``: each eNB's chr-v1 records (RRC, measurements, RLF, handover, SgNB events),
   its clock skewed by a few ms (records of different files are out of order);
+- ``chr-csv/<eNB>.csv`` and ``trace-xml/<eNB>.xml`` when asked for (``chr_formats``): the CHR
+  as a vendor CSV export and the eNBs' 32.423 traces (:mod:`chr_export`);
 - ``truth.json``: DESIGN.md's ground truth.
 
 Noise on top of the scenarios: S1AP IDs reused after release (lowest-free pools), M-TMSIs of
-detached subscribers handed to later ones, delayed and bundled SACKs, SCTP retransmissions
-of DATA (the same TSN again after the RTO), several files and two probes, clock skew.
+detached subscribers handed to later ones, delayed and bundled SACKs, S1AP messages of
+different subscribers bundled in one SCTP packet under load, SCTP retransmissions of DATA (the
+same TSN again after the RTO), several files and two probes, clock skew.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
 from chrtool.decoders import chr_v1 as spec
+from chrtool.simulate import chr_export
 from chrtool.simulate import diameter_build as dia
 from chrtool.simulate import gtpv2_build as gtp
 from chrtool.simulate import s1ap_build as s1ap
@@ -48,8 +52,13 @@ SEC = 1_000_000_000
 PORT_X2AP, PPID_X2AP = 36422, 27
 PROBE_B_SKEW_NS = 3 * MS + 417_000
 RTO_NS = 1 * SEC                      # SCTP RTO.Initial (RFC 9260)
+BUNDLE_WINDOW_NS = 10 * MS            # how long a queued S1AP message may wait for company
+BUNDLE_HOLD = 0.7                     # share of UE-associated S1AP messages that may queue (noise)
 HOME, ROAMING = "00101", ("00102", "99970")
-S1_UPLINK = UPLINK | {"PathSwitchRequest"}
+S1_UPLINK = UPLINK | {"PathSwitchRequest", "HandoverRequired", "HandoverRequestAcknowledge",
+                      "HandoverFailure", "ENBStatusTransfer", "HandoverNotify", "E-RABSetupResponse",
+                      "E-RABReleaseResponse"}
+BEARER_MSGS = {"CreateBearerRequest", "CreateBearerResponse", "DeleteBearerRequest", "DeleteBearerResponse"}
 
 
 # ------------------------------------------------------------------------------------ topology
@@ -179,16 +188,25 @@ class Rotating:
 
 
 class ChrFiles:
-    """One chr-v1 file per eNB, opened at its first record; each eNB's clock has its own skew."""
+    """One chr-v1 file per eNB, opened at its first record; each eNB's clock has its own skew.
+    ``csv`` (a :class:`chr_export.VendorCsv`) gets the same records in a vendor layout;
+    ``chr_v1=False`` writes only that."""
 
-    def __init__(self, directory: Path, topo: Topology, start_ns: int, seed):
+    def __init__(self, directory: Path, topo: Topology, start_ns: int, seed, *, chr_v1: bool = True,
+                 csv=None):
         self.dir, self.topo, self.start = directory, topo, start_ns
+        self.chr_v1, self.csv = chr_v1, csv
         rng = random.Random(f"{seed}:chr-skew")
         self.skew = [rng.randint(-8, 8) * MS + rng.randrange(1000) * 1000 for _ in topo.enbs]
         self.files: dict[int, object] = {}
         self.bytes = 0
 
     def write(self, enb: int, rec: dict) -> int:
+        if self.csv is not None:
+            self.csv.write(self.topo.enbs[enb].name, {**rec, "ts_ns": rec["ts_ns"] + self.skew[enb]})
+        if not self.chr_v1:
+            rec["ts_ns"] += self.skew[enb]
+            return rec["ts_ns"]
         f = self.files.get(enb)
         if f is None:
             e = self.topo.enbs[enb]
@@ -202,9 +220,15 @@ class ChrFiles:
         self.bytes += len(data)
         return rec["ts_ns"]
 
+    @property
+    def total(self) -> int:
+        return self.bytes + (self.csv.bytes if self.csv is not None else 0)
+
     def close(self) -> None:
         for f in self.files.values():
             f.close()
+        if self.csv is not None:
+            self.csv.close()
 
 
 # ---------------------------------------------------------------------------------- the engine
@@ -239,7 +263,11 @@ class _Ue(_UeState):
     x2_new: int | None = None
     menb_id: int | None = None         # MeNB / SgNB UE X2AP IDs of the NR leg
     sgnb_id: int | None = None
-    source: tuple | None = None        # (eNB index, eNB UE S1AP ID) left by a handover
+    source: tuple | None = None        # (eNB index, eNB UE S1AP ID[, MME UE S1AP ID]) left by a handover
+    ho_target: tuple | None = None     # S1 handover: (target eNB, MME UE S1AP ID, eNB UE S1AP ID)
+    pdcp: tuple = (0, 0)               # (PDCP SN, HFN) reported in the Status Transfers
+    ded: dict | None = None            # the dedicated bearer being set up or torn down
+    trace_conn: dict = field(default_factory=dict)   # eNB -> its 32.423 trace session of this UE
     s5_seq: int = 0
     sgw_s5_teid: int = 0
     last_s11: bytes = b""              # the last S11 request, for retransmissions
@@ -250,10 +278,14 @@ class World:
 
     def __init__(self, outdir: str | os.PathLike, *, seed=0, cells: int = 6, start_ns: int | None = None,
                  hours: float = 1.0, files: int = 1, size_mb: float | None = None, noise: bool = True,
-                 retransmit: float = 0.01):
+                 retransmit: float = 0.01, chr_formats: Sequence[str] = ("chr-v1",)):
         self.out = Path(outdir)
         (self.out / "capture").mkdir(parents=True, exist_ok=True)
-        (self.out / "chr").mkdir(exist_ok=True)
+        unknown = set(chr_formats) - set(chr_export.FORMATS)
+        if unknown or not chr_formats:
+            raise ValueError(f"CHR formats are {', '.join(chr_export.FORMATS)}, not {', '.join(sorted(unknown))}")
+        if "chr-v1" in chr_formats:
+            (self.out / "chr").mkdir(exist_ok=True)
         self.seed, self.hours, self.noise = seed, hours, noise
         self.topo = topology(cells)
         self.start = start_ns if start_ns is not None else utc_ns("2026-11-27T08:00:00Z")
@@ -265,7 +297,9 @@ class World:
                                 files=files)
         self.probe_b = Rotating(self.out / "capture", "probe-b", every_ns=every_ns,
                                 every_bytes=every_bytes, files=files) if noise else None
-        self.chr = ChrFiles(self.out / "chr", self.topo, self.start, seed)
+        self.chr = ChrFiles(self.out / "chr", self.topo, self.start, seed, chr_v1="chr-v1" in chr_formats,
+                            csv=chr_export.VendorCsv(self.out / "chr-csv") if "csv" in chr_formats else None)
+        self.xml = chr_export.TraceXml(self.out / "trace-xml", self.start) if "xml" in chr_formats else None
         self.rng = random.Random(f"{seed}:world")
         self.retransmit = retransmit if noise else 0.0
         self.outage_ns = self.start + int(span * 0.5)
@@ -287,7 +321,12 @@ class World:
         self.truth_f = open(self.out / "truth.json", "w", encoding="utf-8")
         self.truth_f.write('{"ues": [\n')
         self.truth_n = 0
-        self.counts = {"ues": 0, "packets": 0, "chr_records": 0}
+        self.counts = {"ues": 0, "packets": 0, "chr_records": 0, "bundled": 0}
+        self.bundling = noise
+        self.bundle_rng = random.Random(f"{seed}:bundle")
+        self.held: dict = {}            # (association key, side) -> the S1AP message waiting
+        self.held_gen = 0
+        self.trace_n = 0
 
     # shared resources --------------------------------------------------------------------------
 
@@ -306,7 +345,8 @@ class World:
 
     @property
     def written(self) -> int:
-        return self.probe_a.total + (self.probe_b.total if self.probe_b else 0) + self.chr.bytes
+        return (self.probe_a.total + (self.probe_b.total if self.probe_b else 0) + self.chr.total
+                + (self.xml.bytes if self.xml else 0))
 
     # packets ------------------------------------------------------------------------------------
 
@@ -350,8 +390,34 @@ class World:
             self._send(ln, key, t0 + 4 * MS, 1, dia.cea(m.hss, hbh=hbh, e2e=e2e, product="chrtool-sim HSS"), 0)
         return ln
 
-    def _send(self, ln: _Link, key, t: int, side: int, pdu: bytes, stream: int) -> int:
-        pkts = ln.assoc.send(side, pdu, stream=stream)
+    def _send(self, ln: _Link, key, t: int, side: int, pdu: bytes, stream: int, *, ue=None,
+              hold: bool = False) -> int:
+        """Send ``pdu`` on the association ``key`` from ``side``; returns the packet's time.
+
+        Bundling (noise): a UE-associated S1AP message may wait in the sender's queue for up to
+        ``BUNDLE_WINDOW_NS`` (``hold``, decided by the caller: never a finding, never when the
+        UE's own next step comes within the window); if another UE's message for the same peer
+        comes meanwhile, both DATA chunks leave in one SCTP packet, as loaded stacks send them.
+        Anything else on the association sends the waiting message first."""
+        held = self.held.pop((key, side), None) if self.held else None
+        if held is not None:
+            h_t, h_pdu, h_stream, h_ue, _gen = held
+            if h_ue != ue and ue is not None and t - h_t <= BUNDLE_WINDOW_NS:
+                self.counts["bundled"] += 1
+                return self._transmit(ln, key, t, side, [(h_pdu, h_stream), (pdu, stream)])
+            self._transmit(ln, key, h_t, side, [(h_pdu, h_stream)])
+        other = self.held.pop((key, 1 - side), None) if self.held else None
+        if other is not None:
+            self._transmit(ln, key, other[0], 1 - side, [(other[1], other[2])])
+        if hold and self.bundling and self.bundle_rng.random() < BUNDLE_HOLD:
+            self.held_gen += 1
+            self.held[(key, side)] = (t, pdu, stream, ue, self.held_gen)
+            self.push(t + BUNDLE_WINDOW_NS, "flush", ((key, side), self.held_gen))
+            return t
+        return self._transmit(ln, key, t, side, [(pdu, stream)])
+
+    def _transmit(self, ln: _Link, key, t: int, side: int, items: list) -> int:
+        pkts = ln.assoc.send_many(side, items)
         ts = self.emit(t, pkts, probe_b=key[0] == "S6a")
         if self.retransmit and self.rng.random() < self.retransmit:
             # the peer's SACK got lost: the same packet (same TSNs) goes out again after the RTO
@@ -378,6 +444,8 @@ class World:
                  pgw_u_teid=rb(32), sgw_s5_teid=rb(32),
                  mme_i=self.topo.mmes.index(self.topo.mme_of(ue)))
         st.steps_left = len(life.steps)
+        for here, after in zip(life.steps, life.steps[1:]):
+            here.next_t = after.t           # how long a message of this UE may wait (bundling)
         self.counts["ues"] += 1
         for step in life.steps:
             self.push(step.t, "step", (st, step))
@@ -392,6 +460,10 @@ class World:
         self.truth_n += 1
         if life.detached:
             self.free_tmsi.append(life.guti[3])   # its M-TMSI may go to a later subscriber
+        if self.xml is not None:                  # connections the UE left without a release
+            for enb, conn in st.trace_conn.items():
+                self.xml.end(self.topo.enbs[enb].name, conn)
+            st.trace_conn.clear()
 
     # the step dispatcher ------------------------------------------------------------------------
 
@@ -402,7 +474,12 @@ class World:
         a, kind = step.args, step.iface
         ts = None
         if kind == "CTL":
-            if step.msg == "move":      # the UE is now served by the handover's target
+            if step.msg == "move" and a.get("s1"):   # S1 handover: the target's connection serves
+                st.source = (ue.enb, st.enb_ue_id, st.mme_ue_id)
+                st.ue = replace(ue, enb=a["enb"], cell=a["cell"])
+                _e, st.mme_ue_id, st.enb_ue_id = st.ho_target
+                st.ho_target = None
+            elif step.msg == "move":    # the UE is now served by the handover's target
                 st.source = (ue.enb, st.enb_ue_id)
                 st.ue = replace(ue, enb=a["enb"], cell=a["cell"])
                 st.enb_ue_id = self.enb_pools[a["enb"]].alloc()
@@ -422,6 +499,8 @@ class World:
             ids["tac"] = enb.tac
             ts = self.chr.write(ue.enb, spec.record(step.msg, max(t, self.start), a["params"], **ids))
             self.counts["chr_records"] += 1
+        elif kind == "S1" and a.get("at"):
+            ts = self._s1_other(t, step, st, mme)
         elif kind == "S1":
             if step.msg == "InitialUEMessage":
                 st.enb_ue_id = self.enb_pools[ue.enb].alloc()
@@ -431,7 +510,10 @@ class World:
             key = ("S1", ue.enb, st.mme_i)
             ln = self.link(key, t)
             stream = 1 + st.enb_ue_id % (ln.assoc.streams - 1)
-            ts = self._send(ln, key, t, 0 if step.msg in S1_UPLINK else 1, pdu, stream)
+            ts = self._send(ln, key, t, 0 if step.msg in S1_UPLINK else 1, pdu, stream,
+                            ue=ue.imsi, hold=self._may_wait(t, step))
+            self._trace(st, ue.enb, ts, "S1", step.msg, "S1AP", pdu, step.msg in S1_UPLINK,
+                        end=step.msg == "UEContextReleaseComplete")
             if step.msg == "UEContextReleaseComplete":
                 self.enb_pools[ue.enb].free(st.enb_ue_id)
                 self.mme_pools[st.mme_i].free(st.mme_ue_id)
@@ -443,6 +525,8 @@ class World:
             pdu, result = self._s6a(step, st, enb, mme)
             key = ("S6a", st.mme_i, 0)
             ts = self._send(self.link(key, t), key, t, 1 if result is not None else 0, pdu, 1)
+        elif kind in ("S11", "S5") and step.msg in BEARER_MSGS:
+            ts = self.udp(t, *self._bearer(step, st, enb, mme))
         elif kind == "S11":
             if a.get("again"):          # a retransmission: the same request, same sequence number
                 pdu = st.last_s11
@@ -479,6 +563,7 @@ class World:
                 sender = src if a["side"] == 0 else peer_i
                 side = 0 if sender == lo else 1
             ts = self._send(self.link(key, t), key, t, side, pdu, 1)
+            self._trace(st, ue.enb, ts, "X2", step.msg, "X2AP", pdu, a["side"] == 0)
             if step.msg == "UEContextRelease":    # X2 handover done: source releases its IDs
                 s_enb, s_id = st.source
                 self.enb_pools[s_enb].free(s_id)
@@ -519,7 +604,101 @@ class World:
                                             enb.tai, enb.ecgi(st.ue.cell))
         if m == "PathSwitchRequestAcknowledge":
             return s1ap.path_switch_request_acknowledge(*ids)
+        if m == "E-RABSetupRequest":
+            d = st.ded
+            return s1ap.erab_setup_request(*ids, [s1ap.Erab(d["ebi"], mme.sgw_ip, d["sgw_u"], qci=d["qci"],
+                                                            priority=d["priority"])], [step.nas])
+        if m == "E-RABSetupResponse":
+            d = st.ded
+            if step.cause is not None:
+                return s1ap.erab_setup_response(*ids, failed=[(d["ebi"], step.cause)])
+            return s1ap.erab_setup_response(*ids, [s1ap.Erab(d["ebi"], enb.ip, d["enb_u"])])
+        if m == "E-RABReleaseCommand":
+            return s1ap.erab_release_command(*ids, [(st.ded["ebi"], ("nas", "normal-release"))], nas=step.nas)
+        if m == "E-RABReleaseResponse":
+            return s1ap.erab_release_response(*ids, [st.ded["ebi"]])
+        if m == "HandoverRequired":
+            tgt, cell = step.args["target"]
+            t_enb = self.topo.enbs[tgt]
+            return s1ap.handover_required(*ids, ("radioNetwork", "handover-desirable-for-radio-reason"),
+                                          (t_enb.plmn, t_enb.enb_id), t_enb.tai, t_enb.ecgi(cell), ecgi)
+        if m == "HandoverCommand":
+            return s1ap.handover_command(*ids)
+        if m == "HandoverPreparationFailure":
+            return s1ap.handover_preparation_failure(*ids, step.cause)
+        if m == "ENBStatusTransfer":
+            rng = st.script.rng
+            st.pdcp = (rng.randrange(4096), rng.randrange(1 << 8))
+            return s1ap.enb_status_transfer(*ids, ul=st.pdcp, dl=st.pdcp)
+        if m == "HandoverNotify":
+            return s1ap.handover_notify(*ids, ecgi, enb.tai)
         return _s1ap_pdu(step, st, enb, mme)
+
+    def _trace(self, st: _Ue, enb: int, ts: int, function: str, name: str, proto: str, pdu: bytes,
+               sent: bool, *, end: bool = False) -> None:
+        """The message into eNB ``enb``'s 32.423 trace: the session of the UE's connection there."""
+        if self.xml is None:
+            return
+        name_ = self.topo.enbs[enb].name
+        conn = st.trace_conn.get(enb)
+        if conn is None:
+            self.trace_n += 1
+            conn = st.trace_conn[enb] = self.trace_n
+        self.xml.message(name_, conn, st.ue.imsi, ts, function, name, proto, pdu, sent=sent)
+        if end:
+            self.xml.end(name_, conn)
+            del st.trace_conn[enb]
+
+    @staticmethod
+    def _may_wait(t: int, step) -> bool:
+        return step.finding is None and getattr(step, "next_t", 0) > t + BUNDLE_WINDOW_NS
+
+    def _s1_other(self, t: int, step, st: _Ue, mme: Mme) -> int:
+        """An S1 handover's message on the other eNB's association: the target's (its new
+        connection: Handover Request .. Acknowledge/Failure, MME Status Transfer) or, after the
+        move, the source's (its release)."""
+        topo, m, a = self.topo, step.msg, step.args
+        if a["at"] == "target":
+            if m == "HandoverRequest":        # (target eNB, MME UE S1AP ID, eNB UE S1AP ID)
+                st.ho_target = (a["target"][0], self.mme_pools[st.mme_i].alloc(), None)
+            elif m == "HandoverRequestAcknowledge":
+                e_i = st.ho_target[0]
+                st.ho_target = (e_i, st.ho_target[1], self.enb_pools[e_i].alloc())
+            e_i, mme_id, enb_id = st.ho_target
+        else:
+            e_i, enb_id, mme_id = st.source
+        enb = topo.enbs[e_i]
+        if m == "HandoverRequest":
+            tgt, cell = a["target"]
+            pdu = s1ap.handover_request(mme_id, ("radioNetwork", "handover-desirable-for-radio-reason"),
+                                        [s1ap.Erab(5, mme.sgw_ip, st.sgw_teid)], enb.ecgi(cell),
+                                        topo.enbs[st.ue.enb].ecgi(st.ue.cell),
+                                        next_hop=st.script.rng.randbytes(32))
+        elif m == "HandoverRequestAcknowledge":
+            st.enb_teid = st.script.rng.getrandbits(32)      # the target's S1-U downlink tunnel
+            pdu = s1ap.handover_request_acknowledge(mme_id, enb_id, [s1ap.Erab(5, enb.ip, st.enb_teid)])
+        elif m == "HandoverFailure":
+            pdu = s1ap.handover_failure(mme_id, step.cause)
+        elif m == "MMEStatusTransfer":
+            pdu = s1ap.mme_status_transfer(mme_id, enb_id, ul=st.pdcp, dl=st.pdcp)
+        elif m == "UEContextReleaseCommand":
+            pdu = s1ap.ue_context_release_command(mme_id, enb_id, step.cause)
+        elif m == "UEContextReleaseComplete":
+            pdu = s1ap.ue_context_release_complete(mme_id, enb_id)
+        else:
+            raise ValueError(f"no builder for S1AP step {m} at the {a['at']}")
+        key = ("S1", e_i, st.mme_i)
+        ln = self.link(key, t)
+        up = m in S1_UPLINK
+        ts = self._send(ln, key, t, 0 if up else 1, pdu, 1 + (enb_id if enb_id is not None else mme_id)
+                        % (ln.assoc.streams - 1), ue=st.ue.imsi, hold=self._may_wait(t, step))
+        self._trace(st, e_i, ts, "S1", m, "S1AP", pdu, up, end=m in ("UEContextReleaseComplete", "HandoverFailure"))
+        if m == "HandoverFailure":
+            st.ho_target = None
+        elif m == "UEContextReleaseComplete":     # the source's connection is gone
+            self.enb_pools[e_i].free(enb_id)
+            st.source = None
+        return ts
 
     def _s6a(self, step, st: _Ue, enb: Enb, mme: Mme):
         a = step.args
@@ -528,6 +707,56 @@ class World:
             sub = dia.subscription_data(msisdn=st.ue.msisdn, apns=[dia.Apn(x) for x in a["apns"] or ["internet"]])
             return dia.ula(sid, mme.hss, hbh=hbh, e2e=e2e, subscription=sub), dia.DIAMETER_SUCCESS
         return _s6a_pdu(step, st, enb, mme, self.core[st.mme_i])
+
+    def _bearer(self, step, st: _Ue, enb: Enb, mme: Mme) -> tuple[str, str, bytes]:
+        """A dedicated bearer's GTPv2 message on S5 (PGW - SGW) or S11 (SGW - MME): (source
+        address, destination address, PDU). Requests come from the PGW and the SGW, each with its
+        own sequence numbers; the answers echo them."""
+        F, a, m = gtp.Fteid, step.args, step.msg
+        s5 = step.iface == "S5"
+        if m == "CreateBearerRequest" and s5:      # a new bearer: its tunnels and charging id
+            rb = st.script.rng.getrandbits
+            st.ded = {"ebi": a["ebi"], "qci": a["qci"], "priority": 9, "sgw_u": rb(32), "pgw_u": rb(32),
+                      "sgw_s5u": rb(32), "enb_u": rb(32), "charging": rb(32)}
+        d = st.ded
+        if m.endswith("Request"):
+            self.sgw_seq = (self.sgw_seq + 1) & 0xFFFFFF   # PGW and SGW draw from the same
+            d["seq_s5" if s5 else "seq_s11"] = self.sgw_seq  # counter here; distinct either way
+        seq = d["seq_s5" if s5 else "seq_s11"]
+        pgw_u = F(gtp.IF_S5S8_PGW_U, d["pgw_u"], mme.pgw_u_ip)
+        if m == "CreateBearerRequest":
+            if s5:
+                pdu = gtp.create_bearer_request(seq=seq, teid=st.sgw_s5_teid, linked_ebi=5, tft=a["tft"],
+                                                qci=d["qci"], priority=d["priority"], uplink=pgw_u,
+                                                charging=d["charging"])
+            else:
+                pdu = gtp.create_bearer_request(seq=seq, teid=st.mme_s11_teid, linked_ebi=5, tft=a["tft"],
+                                                qci=d["qci"], priority=d["priority"],
+                                                uplink=F(gtp.IF_S1U_SGW, d["sgw_u"], mme.sgw_ip), s5u_pgw=pgw_u)
+        elif m == "CreateBearerResponse":
+            cause = a.get("cause") or gtp.REQUEST_ACCEPTED
+            if s5:
+                pdu = gtp.create_bearer_response(seq=seq, teid=st.pgw_s5_teid, ebi_=d["ebi"], cause_=cause,
+                                                 s5u_sgw=F(gtp.IF_S5S8_SGW_U, d["sgw_s5u"], mme.sgw_ip),
+                                                 s5u_pgw=pgw_u)
+            else:
+                pdu = gtp.create_bearer_response(seq=seq, teid=st.sgw_s11_teid, ebi_=d["ebi"], cause_=cause,
+                                                 s1u_enb=F(gtp.IF_S1U_ENB, d["enb_u"], enb.ip),
+                                                 s1u_sgw=F(gtp.IF_S1U_SGW, d["sgw_u"], mme.sgw_ip))
+        elif m == "DeleteBearerRequest":
+            pdu = gtp.delete_bearer_request(seq=seq, teid=st.sgw_s5_teid if s5 else st.mme_s11_teid,
+                                            ebis=[d["ebi"]])
+        else:
+            pdu = gtp.delete_bearer_response(seq=seq, teid=st.pgw_s5_teid if s5 else st.sgw_s11_teid,
+                                             ebis=[d["ebi"]])
+        if m.endswith("Response") and (m == "DeleteBearerResponse" or a.get("cause")) and s5:
+            st.ded = None                            # the bearer is gone (or never was)
+        down = m.endswith("Request")                 # requests flow PGW -> SGW -> MME
+        if s5:
+            ends = (mme.pgw_c_ip, mme.sgw_c_ip)
+        else:
+            ends = (mme.sgw_c_ip, mme.ip)
+        return (*(ends if down else ends[::-1]), pdu)
 
     def _s11_reject(self, st: _Ue, mme: Mme, cause: int) -> bytes:
         F = gtp.Fteid
@@ -582,6 +811,12 @@ class World:
                     ln.timer[side] += 1
             elif kind == "raw":
                 self.emit(t, [data[0]], probe_b=data[1])
+            elif kind == "flush":       # nobody came to share the packet: it goes alone
+                where, gen = data
+                h = self.held.get(where)
+                if h is not None and h[4] == gen:
+                    del self.held[where]
+                    self._transmit(self.links[where[0]], where[0], h[0], where[1], [(h[1], h[2])])
         return self.close()
 
     def close(self) -> dict:
@@ -591,18 +826,27 @@ class World:
         if self.probe_b:
             self.probe_b.close()
         self.chr.close()
+        if self.xml is not None:
+            self.xml.close(self.last_ts)
         return {**self.counts, "bytes": self.written,
                 "captures": [str(p.relative_to(self.out)) for p in
                              self.probe_a.files + (self.probe_b.files if self.probe_b else [])]}
 
 
 def run(outdir, *, seed=0, ues: int = 50, cells: int = 6, scenarios: Sequence[str] = (),
-        hours: float = 1.0, size_mb: float | None = None, files: int = 1, noise: bool = True) -> dict:
+        hours: float = 1.0, size_mb: float | None = None, files: int = 1, noise: bool = True,
+        chr_formats: Sequence[str] = ("chr-v1",)) -> dict:
     """Write a simulated day into ``outdir``; returns counts (UEs, packets, CHR records, bytes)."""
     names = list(scenarios) or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         raise ValueError(f"unknown scenario(s) {', '.join(unknown)}; see chrtool simulate --list")
-    w = World(outdir, seed=seed, cells=cells, hours=hours, files=files, size_mb=size_mb, noise=noise)
+    topo = topology(cells)
+    lonely = [n for n in names if SCENARIOS[n].needs == "nbr" and not topo.neighbours(0)]
+    if lonely:
+        raise ValueError(f"scenario(s) {', '.join(sorted(set(lonely)))} hand over to a neighbouring eNB: "
+                         f"--cells {cells} makes one eNB; give at least 4 cells")
+    w = World(outdir, seed=seed, cells=cells, hours=hours, files=files, size_mb=size_mb, noise=noise,
+              chr_formats=chr_formats)
     return w.run(population(w.topo, names, None if size_mb else ues, seed=seed, hours=hours,
                             outage_s=(w.outage_ns - w.start) / SEC))

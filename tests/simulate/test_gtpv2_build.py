@@ -136,3 +136,58 @@ def test_helpers():
     assert g.bearer_qos(9, 15)[4:6] == bytes([0x7C, 9])          # PCI=1, PL=15, PVI=0
     assert g.ue_time_zone(32)[4] == 0x23                          # UTC+8, swapped BCD
     assert g.header(1, 0, teid=None, seq=5) == bytes.fromhex("4001000400000500")
+
+
+# dedicated bearers: (name, sender, receiver, message type, message)
+PGW_S5C, SGW_S5C = "10.10.1.21", SGW_IP
+TFT = bytes.fromhex("2131000e100a630005ffffffff301150138c")   # create, one bidirectional filter
+S5U_SGW = F(g.IF_S5S8_SGW_U, 0x33000001, "10.10.1.1")
+BEARER = [
+    ("CBReq-S5", PGW_S5C, SGW_S5C, 95, g.create_bearer_request(
+        seq=0x201, teid=0x44000001, linked_ebi=5, tft=TFT, qci=7, priority=9, uplink=PGW_U, charging=0xCAFE)),
+    ("CBReq-S11", SGW_IP, MME_IP, 95, g.create_bearer_request(
+        seq=0x202, teid=MME_C.teid, linked_ebi=5, tft=TFT, qci=7, priority=9, uplink=S1U_SGW, s5u_pgw=PGW_U)),
+    ("CBResp-S11", MME_IP, SGW_IP, 96, g.create_bearer_response(
+        seq=0x202, teid=SGW_C.teid, ebi_=6, s1u_enb=S1U_ENB, s1u_sgw=S1U_SGW)),
+    ("CBResp-S5", SGW_S5C, PGW_S5C, 96, g.create_bearer_response(
+        seq=0x201, teid=PGW_C.teid, ebi_=6, s5u_sgw=S5U_SGW, s5u_pgw=PGW_U)),
+    ("CBResp-reject", MME_IP, SGW_IP, 96, g.create_bearer_response(
+        seq=0x203, teid=SGW_C.teid, ebi_=6, cause_=g.NO_RESOURCES_AVAILABLE, s1u_enb=S1U_ENB)),
+    ("DBReq", SGW_IP, MME_IP, 99, g.delete_bearer_request(seq=0x204, teid=MME_C.teid, ebis=[6])),
+    ("DBResp", MME_IP, SGW_IP, 100, g.delete_bearer_response(seq=0x204, teid=SGW_C.teid, ebis=[6])),
+]
+
+
+@pytest.mark.parametrize("name, _src, _dst, mtype, raw", BEARER, ids=[b[0] for b in BEARER])
+def test_dedicated_bearer_messages_decode_back_with_pycrate(name, _src, _dst, mtype, raw):
+    msg, err = parse_GTPC(raw)
+    assert err == 0, err
+    assert msg.to_bytes() == raw and msg[0]["Type"].get_val() == mtype
+    got = ies(msg)
+    ctx = {e[0]["Type"].get_val(): e for e in got[93][0][1][1]} if 93 in got else {}   # bearer context IEs
+    if mtype == 95:
+        assert got[73][0][1][1].to_bytes() == b"\x05"                   # linked EBI
+        assert ctx[73][1].to_bytes() == b"\x00" and ctx[84][1].to_bytes() == TFT
+        fteids = [(e[0]["Inst"].get_val(), e[1]["IF"].get_val()) for e in got[93][0][1][1]
+                  if e[0]["Type"].get_val() == 87]
+        assert fteids == ([(1, g.IF_S5S8_PGW_U)] if name.endswith("S5") else
+                          [(0, g.IF_S1U_SGW), (1, g.IF_S5S8_PGW_U)])
+    if name == "CBResp-reject":
+        assert got[2][0][1][1]["Val"].get_val() == 73 and 87 not in ctx
+
+
+def test_dedicated_bearer_messages_dissect_in_tshark(tmp_path, tshark):
+    packets = [pw.udp_packet(src, dst, pw.PORT_GTPC, pw.PORT_GTPC, m, ident=i)
+               for i, (_n, src, dst, _t, m) in enumerate(BEARER)]
+    path = tmp_path / "bearer.pcap"
+    pw.write_pcap(path, [(1_790_000_000_000_000_000 + i * 1_000_000, p) for i, p in enumerate(packets)])
+    assert tshark.problems(path) == []
+    rows = tshark.fields(path, "gtpv2.message_type", "gtpv2.seq", "gtpv2.cause", "gtpv2.ebi",
+                         "gtpv2.bearer_qos_label_qci", "gtpv2.f_teid_interface_type", "gsm_a.gm.sm.tft.port")
+    assert [int(r[0]) for r in rows] == [b[3] for b in BEARER]
+    cbr_s5, cbr_s11, cbresp_s11, cbresp_s5, reject, dbr, dbresp = rows
+    assert cbr_s5[3] == "5,0" and cbr_s5[4] == "7" and cbr_s5[6] == "5004"
+    assert cbr_s11[5] == "1,5" and cbr_s11[1] == cbresp_s11[1]
+    assert cbresp_s11[2] == "16,16" and cbresp_s11[5] == "0,1" and cbresp_s5[5] == "4,5"
+    assert reject[2] == "73,73" and reject[5] == ""
+    assert dbr[3] == "6" and dbresp[2] == "16,16"

@@ -96,6 +96,19 @@ CASES = [
     ("detach-accept", nas.detach_accept(), False, lambda m: True, {"nas_eps.nas_msg_emm_type": "0x46"}),
     ("emm-status", nas.emm_status(97), True, lambda m: v(m, "EMMCause")[-1] == 97,
      {"nas_eps.emm.cause": "97"}),
+    ("activate-dedicated-request",
+     nas.activate_dedicated_bearer_request(ebi=6, qci=7, tft=nas.tft_create("10.99.0.5", port=5004)), False,
+     lambda m: v(m, "LinkedEPSBearerId", "V") == 5 and inner(m, "EPSQoS")["QCI"].get_val() == 7
+     and inner(m, "TFT")["NumPktFilters"].get_val() == 1,
+     {"nas_eps.nas_msg_esm_type": "0xc5", "nas_eps.bearer_id": "6", "nas_eps.esm.linked_bearer_id": "5",
+      "nas_eps.esm.qci": "7", "gsm_a.gm.sm.ip4_address": "10.99.0.5", "gsm_a.gm.sm.tft.port": "5004",
+      "gsm_a.gm.sm.tft.pkt_flt_dir": "3"}),
+    ("activate-dedicated-accept", nas.activate_dedicated_bearer_accept(ebi=6), True, lambda m: True,
+     {"nas_eps.nas_msg_esm_type": "0xc6", "nas_eps.bearer_id": "6"}),
+    ("deactivate-bearer-request", nas.deactivate_bearer_request(ebi=6), False,
+     lambda m: v(m, "ESMCause")[-1] == 36, {"nas_eps.nas_msg_esm_type": "0xcd", "nas_eps.esm.cause": "36"}),
+    ("deactivate-bearer-accept", nas.deactivate_bearer_accept(ebi=6), True, lambda m: True,
+     {"nas_eps.nas_msg_esm_type": "0xce"}),
 ]
 
 
@@ -122,8 +135,14 @@ def _capture(tmp_path, pdus):
     return path
 
 
+# Sent inside a security header, as every network sends them once security is on: tshark takes
+# the EBI nibble of a long plain ESM message for a security header type (the world protects them).
+ON_AIR_PROTECTED = {"activate-dedicated-request"}
+
+
 def test_tshark_reads_every_message(tmp_path, tshark):
-    path = _capture(tmp_path, [(c[1], c[2]) for c in CASES])
+    path = _capture(tmp_path, [(nas.protect(c[1], count=3) if c[0] in ON_AIR_PROTECTED else c[1], c[2])
+                               for c in CASES])
     assert tshark.problems(path) == []
     names = sorted({f for c in CASES for f in c[4]})
     rows = tshark.fields(path, *names)
@@ -142,6 +161,10 @@ def test_security_header_wraps_plain_message(tmp_path, tshark, sec_hdr):
     msg, err = nas.decode(pdu, uplink=False)
     assert err == 0 and (v(msg, "EMMHeaderSec", "SecHdr"), v(msg, "Seqn")) == (sec_hdr, 0xFE)
     assert v(msg, "MAC") == nas.fake_mac(0x1FE, plain) and pdu[6:] == plain
+    # the struct layout is pycrate's own encoding of the security protected message
+    assert pdu == nas._EMM.EMMSecProtNASMessage(val={
+        "EMMHeaderSec": {"SecHdr": sec_hdr}, "MAC": nas.fake_mac(0x1FE, plain), "Seqn": 0xFE,
+        "NASMessage": plain}).to_bytes()
     # pycrate opens integrity-only messages itself; "ciphered" ones it leaves as bytes
     assert msg[-1].to_bytes() == plain
     path = _capture(tmp_path, [(pdu, False)])
@@ -182,3 +205,15 @@ def test_cause_objects():
     assert nas.cause_object("emm", 15)["name"].lower() == "no suitable cells in tracking area"
     with pytest.raises(ValueError):
         nas.cause_object("gmm", 7)
+
+
+def test_encodings_are_remembered_by_their_exact_input(monkeypatch):
+    monkeypatch.setattr(nas, "_ENCODED", {})
+    monkeypatch.setattr(nas, "_ENCODED_MAX", 3)
+    a = nas.authentication_response(bytes(8))
+    assert nas.authentication_response(bytes(8)) is a                  # from the memo
+    b = nas.authentication_response(bytes(7) + b"\1")
+    assert b != a and b[-1] == 1
+    assert nas.identity_response(imsi="001010000000001") != nas.identity_response(imsi="001010000000002")
+    assert len(nas._ENCODED) == 3                                       # bounded: the oldest went
+    assert nas.authentication_response(bytes(8)) == a

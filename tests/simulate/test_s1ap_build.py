@@ -83,6 +83,29 @@ CASES = [
      "initiatingMessage", "HandoverRequired", 0, {"HandoverType": "intralte"},
      {"s1ap.radioNetwork": "16", "s1ap.macroENB_ID": "19a220", "s1ap.CellIdentity": "0x019a2201,0x019a2101",
       "lte-rrc.c1": "0"}),
+    (s1.handover_request(MME_ID + 7, ("radioNetwork", "handover-desirable-for-radio-reason"), [ERAB],
+                         (P, 0x19A2201), ECGI, ncc=3),
+     "initiatingMessage", "HandoverRequest", 1, {"MME-UE-S1AP-ID": MME_ID + 7, "HandoverType": "intralte"},
+     {"s1ap.MME_UE_S1AP_ID": str(MME_ID + 7), "s1ap.gTP_TEID": "1a2b3c4d", "s1ap.nextHopChainingCount": "3",
+      "s1ap.CellIdentity": "0x019a2201,0x019a2101", "s1ap.radioNetwork": "16"}),
+    (s1.handover_request_acknowledge(MME_ID + 7, 301, [ERAB._replace(address="10.20.4.22", teid=0x99)]),
+     "successfulOutcome", "HandoverRequestAcknowledge", 1, {"ENB-UE-S1AP-ID": 301},
+     {"s1ap.ENB_UE_S1AP_ID": "301", "s1ap.transportLayerAddressIPv4": "10.20.4.22",
+      "s1ap.gTP_TEID": "00000099"}),   # (tshark reads the same container's RRC in the command)
+    (s1.handover_failure(MME_ID + 7, ("radioNetwork", "no-radio-resources-available-in-target-cell")),
+     "unsuccessfulOutcome", "HandoverFailure", 1,
+     {"Cause": ("radioNetwork", "no-radio-resources-available-in-target-cell")}, {"s1ap.radioNetwork": "12"}),
+    (s1.handover_command(MME_ID, ENB_ID), "successfulOutcome", "HandoverCommand", 0,
+     {"HandoverType": "intralte"}, {"s1ap.MME_UE_S1AP_ID": str(MME_ID), "lte-rrc.c1": "0,4,0"}),
+    (s1.handover_preparation_failure(MME_ID, ENB_ID, ("radioNetwork", "no-radio-resources-available-in-target-cell")),
+     "unsuccessfulOutcome", "HandoverPreparationFailure", 0, {"ENB-UE-S1AP-ID": ENB_ID},
+     {"s1ap.radioNetwork": "12"}),
+    (s1.enb_status_transfer(MME_ID, ENB_ID, ul=(1000, 3), dl=(2000, 4)), "initiatingMessage",
+     "ENBStatusTransfer", 24, {"ENB-UE-S1AP-ID": ENB_ID}, {"s1ap.pDCP_SN": "1000,2000", "s1ap.hFN": "3,4"}),
+    (s1.mme_status_transfer(MME_ID + 7, 301, ul=(1000, 3), dl=(2000, 4)), "initiatingMessage",
+     "MMEStatusTransfer", 25, {"ENB-UE-S1AP-ID": 301}, {"s1ap.pDCP_SN": "1000,2000"}),
+    (s1.handover_notify(MME_ID + 7, 301, (P, 0x19A2201), (P, 0x2A02)), "initiatingMessage", "HandoverNotify",
+     2, {"ENB-UE-S1AP-ID": 301}, {"s1ap.CellIdentity": "0x019a2201", "s1ap.tAC": "10754"}),
     (s1.path_switch_request(300, MME_ID, [ERAB._replace(address="10.20.4.22")], (P, 0x2A02), (P, 0x19A2201)),
      "initiatingMessage", "PathSwitchRequest", 3, {"ENB-UE-S1AP-ID": 300, "MME-UE-S1AP-ID": MME_ID},
      {"s1ap.transportLayerAddressIPv4": "10.20.4.22", "s1ap.tAC": "10754"}),
@@ -182,3 +205,23 @@ def test_cause_objects_agree_with_the_decoder_tables():
 def test_transport_address_bits():
     assert s1.transport_address("10.0.0.1") == (0x0A000001, 32)
     assert s1.transport_address("2001:db8::1")[1] == 128
+
+
+@pytest.mark.parametrize("pdu, alt, msg, code, ies, _fields", CASES, ids=IDS)
+def test_fast_path_equals_pycrate_whole_pdu_encoding(pdu, alt, msg, code, ies, _fields):
+    """encode() frames pycrate's IE value encodings itself: the bytes must be exactly what
+    pycrate gives for the whole PDU (decoded and re-encoded)."""
+    got_alt, got_msg, _ = s1.decode(pdu)
+    value = s1._PDU.get_val()[1]
+    whole = s1._encode_whole(got_alt, value["procedureCode"], value["criticality"], got_msg,
+                             value["value"][1]["protocolIEs"])
+    assert whole == pdu
+
+
+def test_fast_path_framing_of_long_values():
+    assert s1._open_type(b"x" * 127)[:1] == b"\x7f"
+    assert s1._open_type(b"x" * 128)[:2] == b"\x80\x80" and s1._open_type(b"x" * 300)[:2] == b"\x81\x2c"
+    assert s1._open_type(b"x" * 16384) is None
+    big = bytes(range(256)) * 80                         # a 20 KB NAS PDU: pycrate fragments it
+    pdu = s1.downlink_nas_transport(MME_ID, ENB_ID, big)
+    assert s1.decode(pdu)[2]["NAS-PDU"] == big

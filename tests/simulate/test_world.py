@@ -27,9 +27,12 @@ GAPS = {
     "auth-mac-failure": "authentication-reject names the MME without cause, not the UE's #20",
     "service-reject-congestion": "service-reject gives category core-reject for EMM #22",
     "ics-failure": "no S1AP rule for Initial Context Setup Failure",
+    "erab-setup-failure": "no S1AP rule for E-RABs failed to set up in an E-RAB Setup Response",
     "cell-outage": "no rule for eNB releases with cell-not-available",
     "ho-too-late": "RLF with a strong neighbour is read as coverage, not a late handover",
     "ho-prep-failure": "no X2AP rule for Handover Preparation Failure",
+    "s1-ho-prep-failure": "no S1AP rule for Handover Failure / Handover Preparation Failure, and the "
+                          "target's connection (a new MME UE S1AP ID) is not linked to the subscriber",
     "ho-ping-pong": "no rule for ping-pong handovers",
     "endc-reject-config": "the eNB's CHR SgNB result wins over the X2AP reject's cause",
     "sgnb-release-required": "no X2AP rule for SgNB Release Required",
@@ -65,6 +68,8 @@ def test_list_names_every_scenario():
 def test_usage_errors_and_missing_pycrate(tmp_path, monkeypatch):
     r = CliRunner().invoke(main, ["simulate", "-o", str(tmp_path), "--scenario", "nope"])
     assert r.exit_code == 2 and "nope" in r.output
+    r = CliRunner().invoke(main, ["simulate", "-o", str(tmp_path), "--cells", "3", "--scenario", "ho-prep-failure"])
+    assert r.exit_code == 2 and "neighbouring eNB" in r.output          # one eNB: nobody to hand over to
     assert CliRunner().invoke(main, ["simulate"]).exit_code == 2
     monkeypatch.setitem(__import__("sys").modules, "pycrate_asn1rt", None)   # import fails
     r = CliRunner().invoke(main, ["simulate", "-o", str(tmp_path)])
@@ -127,13 +132,14 @@ def test_tshark_finds_no_malformed_or_expert_error(corpus, tshark):
 def test_tshark_sees_every_interface_with_nas_readable(corpus, tshark):
     pcap = sorted((corpus / "capture").glob("probe-a-*.pcapng"))[0]
     rows = tshark.run(pcap, *NULL_CIPHER, "-T", "fields", "-e", "frame.protocols",
-                      "-e", "nas_eps.security_header_type", "-e", "nas_eps.nas_msg_emm_type").splitlines()
+                      "-e", "nas_eps.security_header_type", "-e", "nas_eps.nas_msg_emm_type",
+                      "-e", "nas_eps.nas_msg_esm_type").splitlines()
     joined = "\n".join(rows)
     for proto in ("s1ap", "x2ap", "gtpv2", "diameter", "nas-eps"):
         assert f":{proto}" in joined, proto
     # EEA0 after the Security Mode Command: "ciphered" headers whose inner message tshark reads
     ciphered = [r for r in rows if r.split("\t")[1:2] and r.split("\t")[1].split(",")[0] in ("2", "4")]
-    assert ciphered and all(r.split("\t")[2] for r in ciphered)
+    assert ciphered and all(r.split("\t")[2] or r.split("\t")[3] for r in ciphered)   # EMM or ESM inside
 
 
 def test_chr_agrees_with_the_truth(corpus):
