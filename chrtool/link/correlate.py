@@ -33,13 +33,16 @@ import numpy as np
 
 from chrtool.link.directions import ENB, MME, s1ap_sender
 from chrtool.protocols import REGISTRY
-from chrtool.table.schema import ITEM_KINDS
+from chrtool.table.schema import ENUMS, ITEM_KINDS, PROTO
 
 # how each protocol's rows are joined (the registry's `link` kinds): UE-associated connections
 # ("s1"), messages carried on them ("nas"), request/answer exchanges naming an IMSI ("exchange"),
 # X2 handovers and NR legs ("x2") and CHR records ("chr")
 LINK_OF_PROTO = {p.code: p.link for p in REGISTRY}
+PROTO_S1AP = PROTO["S1AP"]
+NODE_MME = ENUMS["node_kind"]["N_MME"].value
 
+S1_HANDOVER_REQUIRED = (0 << 8) | 0
 S1_INITIAL_UE = (0 << 8) | 12
 S1_HANDOVER_REQUEST = (0 << 8) | 1
 S1_PATH_SWITCH = (0 << 8) | 3
@@ -55,6 +58,7 @@ NAS_ASSIGNS_GUTI = {0x42, 0x49, 0x50}   # AttachAccept, TAU Accept, GUTI Realloc
 X2_CHR_WINDOW_NS = 60 * 10**9           # a CHR record names the NR leg whose MeNB ID it carries
 NR_LEG_WINDOW_NS = 2 * 10**9            # else the eNB's S1 connection active this shortly before
 SKEW_NS = 50 * 10**6                    # probes' clocks differ by at most this (duplicates)
+S1_PREP_NS = 10 * 10**9                 # a HandoverRequest answers a HandoverRequired this soon
 
 # how a row was linked to its subscriber, and how sure that is
 CONFIDENCE = {
@@ -193,6 +197,8 @@ class _Linker:
             "proto", "msg", "parent", "mme_ue_s1ap_id", "enb_ue_s1ap_id", "old_enb_ue_x2ap_id",
             "menb_ue_x2ap_id", "m_tmsi", "teid", "seq", "e2e", "ts_ns", "file_id", "frame")}
         self.fteids = _fteids_by_row(ev)
+        self.pending_ho = {}                # MME addr -> [(ts, source node, target eNB)]
+        self.target_enb, self.enb_id = _enb_ids(ev, self.src)
         it = ev.items_of("s1ap_ids")
         self.source_mme_id = {}
         for r, m in zip(it["row"].tolist(), ITEM_KINDS["s1ap_ids"].get(it, "mme_ue_s1ap_id").tolist()):
@@ -275,11 +281,14 @@ class _Linker:
         if msg == S1_INITIAL_UE and ke:
             node = self.nodes.add()
         elif (msg == S1_HANDOVER_REQUEST or msg == S1_PATH_SWITCH) and m >= 0:
-            # a new connection at the target eNB for the source's MME UE S1AP ID
+            # a new connection at the target eNB, for the source's MME UE S1AP ID, or (S1
+            # handover) for the MME's new ID: then for the HandoverRequired it answers
             node = self.nodes.add()
-            source = self._s1_source(m, mme_addr, enb_addr)
+            source, how = self._s1_source(m, mme_addr, enb_addr), "handover"
+            if source is None and msg == S1_HANDOVER_REQUEST:
+                source, how = self._required(mme_addr, enb_addr, c["ts_ns"][r])
             if source is not None:
-                self.edges.append((c["ts_ns"][r], "handover", source, node, r))
+                self.edges.append((c["ts_ns"][r], how, source, node, r))
                 if msg == S1_PATH_SWITCH:   # X2 handover done: the source eNB freed its IDs
                     self._release(source)
         else:
@@ -297,6 +306,9 @@ class _Linker:
                 km, ke = (km, None) if own is km else (None, ke)
         self._bind(node, km, ke, enb_addr, mme_addr)
         self.conn[r] = node
+        if msg == S1_HANDOVER_REQUIRED:
+            self.pending_ho.setdefault(mme_addr, []).append(
+                (c["ts_ns"][r], node, self.target_enb.get(r)))
         if c["m_tmsi"][r] >= 0:             # the S-TMSI of an InitialUEMessage
             self.presented.append((c["ts_ns"][r], c["m_tmsi"][r], node, r))
         if msg == S1_RELEASE_COMPLETE:
@@ -309,6 +321,19 @@ class _Linker:
             return dst, src
         self.enbs.add(src)
         return src, dst
+
+    def _required(self, mme_addr, target_addr, ts):
+        """The HandoverRequired a HandoverRequest to target_addr answers: the oldest one pending
+        at that MME within TS1RELOCprep, for that target eNB when both are known. A guess
+        between several is a time-window link."""
+        pending = [p for p in self.pending_ho.get(mme_addr, ()) if 0 <= ts - p[0] <= S1_PREP_NS]
+        target = self.enb_id.get(target_addr)
+        named = [p for p in pending if target is not None and p[2] == target]
+        pick = named or pending
+        if not pick:
+            return None, ""
+        self.pending_ho[mme_addr] = [p for p in pending if p is not pick[0]]
+        return pick[0][1], "handover" if named or len(pending) == 1 else "time-window"
 
     def _s1_source(self, m, mme_addr, target):
         """The open connection at another eNB of the same MME with MME UE S1AP ID m."""
@@ -592,6 +617,25 @@ def _sessions(ev, lk):
     for ue_index, t in zip(ue_of_row[with_tmsi].tolist(), ev.cols["m_tmsi"][with_tmsi].tolist()):
         ues[ue_index].m_tmsis.add(t)
     return Sessions(ue_of_row, lk.conn, ues, link_of_row, lk.dup, lk.conflicts, lk.inconsistent)
+
+
+def _enb_ids(ev, src):
+    """(HandoverRequired row -> its target eNB, eNB address -> its eNB): Global eNB IDs as
+    (PLMN, eNB ID), from the HandoverRequired's Target ID and the eNB's S1 Setup Request."""
+    it = ev.items_of("node")
+    spec = ITEM_KINDS["node"]
+    msg = ev.cols["msg"]
+    s1 = PROTO_S1AP
+    target, of_addr = {}, {}
+    for r, kind, plmn, node_id in zip(it["row"].tolist(), spec.get(it, "kind").tolist(),
+                                      spec.get(it, "plmn").tolist(), spec.get(it, "node_id").tolist()):
+        if ev.cols["proto"][r] != s1 or kind == NODE_MME:
+            continue
+        if msg[r] == S1_HANDOVER_REQUIRED:
+            target.setdefault(r, (plmn, node_id))
+        elif msg[r] == S1_SETUP:
+            of_addr[src[r]] = (plmn, node_id)
+    return target, of_addr
 
 
 def _fteids_by_row(ev):

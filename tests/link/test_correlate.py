@@ -270,3 +270,25 @@ def test_s1_setup_frees_the_ids_of_its_own_association_only():
     s = correlate(ev)
     assert frames_of(ev, s, A) == [1, 1, 2, 4]
     assert s.ue_of_row[6] != s.find(imsi=A)[0].index
+
+
+def test_an_s1_handover_with_a_new_mme_id_joins_the_handover_required_it_answers():
+    """The MME may give the target connection a new MME UE S1AP ID: the HandoverRequest then
+    answers the HandoverRequired pending at that MME (for that target eNB)."""
+    rows = [
+        s1(1, INITIAL_UE, enb=1), nas(1, 0, 0x41, imsi=A),
+        s1(2, DL_NAS, mme=50, enb=1, up=False),
+        s1(3, HANDOVER_REQUIRED, mme=50, enb=1),
+        at(ENB2, s1(4, HANDOVER_REQUEST, mme=77, up=False)),          # a new MME UE S1AP ID
+        at(ENB2, s1(5, HANDOVER_REQUEST_ACK, mme=77, enb=9)),
+        at(ENB2, s1(6, HANDOVER_NOTIFY, mme=77, enb=9)),
+        s1(7, RELEASE_CMD, mme=50, enb=1, up=False),
+        s1(8, RELEASE_COMPLETE, mme=50, enb=1),
+        at(ENB2, s1(9, UL_NAS, mme=77, enb=9)),
+        at(ENB2, s1(12, HANDOVER_REQUEST, mme=78, up=False)),         # nothing pending: alone
+    ]
+    ev = events(rows)
+    s = correlate(ev)
+    assert frames_of(ev, s, A) == [1, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert s.link_kind(4) == "handover"
+    assert s.ue_of_row[10] != s.find(imsi=A)[0].index
