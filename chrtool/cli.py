@@ -35,12 +35,17 @@ def reading(command):
                      "Security Mode Command is not in the inputs when its plaintext parses as "
                      "valid NAS (as tshark's nas-eps.null_decipher); otherwise such NAS stays "
                      "marked ciphered."),
+        click.option("--clock-skew", "clock_skew", type=click.FloatRange(min=0), default=50.0,
+                     show_default=True, metavar="MS", help="How far apart, in milliseconds, the "
+                     "clocks of different probes or files may be: a packet another file holds "
+                     "too within this time is a copy and counts once when linking subscribers."),
     ]
 
     @functools.wraps(command)
-    def collect(*args, strict, maps, nas_null_cipher, **kwargs):
+    def collect(*args, strict, maps, nas_null_cipher, clock_skew, **kwargs):
         return command(*args, read={"strict": strict, "maps": maps,
-                                    "nas_null_cipher": nas_null_cipher}, **kwargs)
+                                    "nas_null_cipher": nas_null_cipher,
+                                    "clock_skew_ns": int(clock_skew * 1e6)}, **kwargs)
     for option in reversed(options):
         collect = option(collect)
     return collect
@@ -55,6 +60,7 @@ def _run(inputs, read):
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
     run.strict = read["strict"]
+    run.clock_skew_ns = read["clock_skew_ns"]
     for path, reason in run.skipped:
         if path in inputs:                       # named explicitly: say why it is not used
             click.echo(f"chrtool: error: {path}: {reason}", err=True)
@@ -294,7 +300,8 @@ def stats(inputs, as_json, subscribers, read):
                 kept.append(table)
     if subscribers:
         from chrtool.table.events import Events
-        extra = subscriber_counts(Events.concat(kept, run.files) if kept else Events.empty(run.files))
+        extra = subscriber_counts(Events.concat(kept, run.files) if kept else Events.empty(run.files),
+                                  run.clock_skew_ns)
     elapsed = time.perf_counter() - started
     summary = counts.summary(run, elapsed)
     if subscribers:
@@ -372,7 +379,7 @@ def procedures(inputs, output, imsi, read):
         raise click.UsageError(f"-o {output}: name a .parquet, .csv or .jsonl file")
     run = _run(inputs, read)
     ev = _events(run)
-    sessions = correlate(ev)
+    sessions = correlate(ev, run.clock_skew_ns)
     wanted = None
     if imsi:
         wanted = [u.index for u in sessions.find(imsi=_imsi(imsi))]
@@ -404,7 +411,7 @@ def _subscriber(run, imsi, msisdn):
     import numpy as np
     from chrtool.link.correlate import correlate
     ev = _events(run)
-    sessions = correlate(ev)
+    sessions = correlate(ev, run.clock_skew_ns)
     found = sessions.find(imsi=imsi, msisdn=msisdn)
     ue = found[0] if found else None
     own = ev.take(sessions.rows_of(ue.index) if ue else np.zeros(0, np.int64))

@@ -26,11 +26,11 @@ def day(tmp_path_factory):
     assert r.exit_code == 0, r.output
     truth = json.loads((out / "truth.json").read_text())["ues"]
     ev = Run([str(out)]).events()
-    return truth, ev, correlate(ev)
+    return truth, ev, correlate(ev), out
 
 
 def test_every_subscriber_is_one_ue_and_no_two_imsis_meet(day):
-    truth, ev, s = day
+    truth, ev, s, _ = day
     imsis = ev.digits_column("imsi")
     msisdns = set(ev.digits_column("msisdn").tolist())
     for u in truth:
@@ -45,7 +45,7 @@ def test_every_subscriber_is_one_ue_and_no_two_imsis_meet(day):
 
 
 def test_the_noise_is_seen_through(day):
-    truth, ev, s = day
+    truth, ev, s, _ = day
     counts = s.counts()
     assert counts["duplicates"] > 0                  # the second probe's copies count once
     assert {"handover", "s-tmsi", "exchange"} <= set(counts["links"])
@@ -57,7 +57,7 @@ def test_the_noise_is_seen_through(day):
 
 
 def test_their_attaches_end_as_the_truth_says(day):
-    truth, ev, s = day
+    truth, ev, s, _ = day
     procs = build(ev, s)
     by_imsi = {u["imsi"]: u for u in truth}
     for p in procs:
@@ -71,3 +71,14 @@ def test_their_attaches_end_as_the_truth_says(day):
     rejected = {s.ues[p.ue].imsi for p in procs if p.kind == "attach" and p.outcome == "reject"}
     assert rejected == {u["imsi"] for u in truth if u["scenario"] in ("hss-user-unknown",
                                                                        "pgw-reject")}
+
+
+def test_the_clock_skew_option_decides_what_is_a_copy(day):
+    _, _, s, out = day
+
+    def dups(*opts):
+        r = CliRunner().invoke(main, ["stats", "--subscribers", "--json", *opts, str(out)])
+        assert r.exit_code == 0, r.output
+        return json.loads(r.stdout)["linking"]["duplicates"]
+    assert dups() == s.counts()["duplicates"] > 0
+    assert dups("--clock-skew", "0") == 0      # probe B's clock runs a few ms behind
