@@ -32,7 +32,7 @@ OUTCOMES = ("success", "reject", "failure", "timeout", "abandoned", "interrupted
 ENDING = {"success": "success", "reject": "reject", "failure": "failure", "cancel": "abandoned"}
 ROLES_IN_FILE = ("start", "continue", "success", "reject", "failure", "answer", "cancel")
 KEYS = {"kind", "interface", "start", "continue", "success", "reject", "failure", "answer",
-        "cancel", "timer", "children", "follows", "exchange", "single", "outcome"}
+        "cancel", "timer", "children", "follows", "exchange", "single", "outcome", "interrupts"}
 INTERFACES = {"Uu", "S1-MME", "X2", "S11", "S5", "S6a"}
 CARRIERS = {"S1AP InitialUEMessage", "S1AP UplinkNASTransport", "S1AP DownlinkNASTransport"}
 # CHR causes that are not a failure of the event they come with
@@ -56,6 +56,7 @@ class Kind:
     exchange: bool = False
     single: str = ""
     outcome: str = ""
+    interrupts: frozenset = frozenset()
 
 
 @dataclass(eq=False)                  # one procedure is itself: compared by identity
@@ -103,7 +104,8 @@ class Catalogue:
                 raise ChrtoolError(f"{label}: outcome must be one of {OUTCOMES}")
             spec = Kind(kind, e["interface"], (timer[0], float(timer[1])),
                         frozenset(e.get("children", ())), e.get("follows", ""),
-                        bool(e.get("exchange")), e.get("single", ""), e.get("outcome", ""))
+                        bool(e.get("exchange")), e.get("single", ""), e.get("outcome", ""),
+                        frozenset(e.get("interrupts", ())))
             self.kinds[kind] = spec
             roles = [(r, m) for r in ROLES_IN_FILE for m in e.get(r, ())]
             if spec.single:
@@ -114,7 +116,7 @@ class Catalogue:
                 _check_message(label, message)
                 self.index.setdefault(message, []).append((kind, role))
         for spec in self.kinds.values():
-            for child in spec.children | ({spec.follows} if spec.follows else set()):
+            for child in spec.children | spec.interrupts | ({spec.follows} if spec.follows else set()):
                 if child not in self.kinds:
                     raise ChrtoolError(f"{where}: procedure {spec.kind}: child {child!r} is not a "
                                        f"procedure kind")
@@ -294,10 +296,11 @@ class _Builder:
 
     def _start(self, ue_index, kind, role, r, key):
         spec = self.cat.kinds[kind]
-        if not spec.exchange:
-            for p in list(self.open):
-                if p.kind == kind:
-                    self._close(p, "abandoned", self.ts[r], None)
+        for p in list(self.open):
+            if p.kind == kind and not spec.exchange:
+                self._close(p, "abandoned", self.ts[r], None)      # tried again
+            elif p.kind in spec.interrupts:
+                self._close(p, "interrupted", self.ts[r], None)    # another procedure cut in
         parent = next((q for q in reversed(self.open) if kind in self.cat.kinds[q.kind].children),
                       None)
         p = Procedure(len(self.procs), ue_index, kind, self._interface(spec, r), self.ts[r],
@@ -351,9 +354,8 @@ class _Builder:
         if p.parent >= 0:                            # a parent that follows this child ends too
             parent = self.procs[p.parent]
             if parent.outcome == "open" and self.cat.kinds[parent.kind].follows == p.kind:
-                self._close(parent, "success" if outcome == "success" else
-                            ("timeout" if outcome == "timeout" else "failure"), at, None,
-                            silent=p.answered_by)
+                self._close(parent, "failure" if outcome in ("reject", "failure") else outcome,
+                            at, None, silent=p.answered_by)
                 parent.answered_by = p.answered_by
 
 

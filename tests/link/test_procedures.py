@@ -286,3 +286,18 @@ def test_real_captures_give_the_subscribers_an_engineer_reads_in_them(path):
                 procs[p.parent].kind if p.parent >= 0 else None]
                for p in procs if p.ue == ue.index]
         assert got == sub["procedures"]
+
+
+def test_a_release_in_the_middle_of_an_initial_context_setup_interrupts_it():
+    st = Story()
+    st.s1(0.0, INITIAL_UE, True, [(SERVICE_REQ, {"imsi": IMSI})])
+    st.s1(0.1, ICS_REQ, False)
+    st.s1(0.5, 18, True, cause_proto=CAUSE_CODES["S1AP"], cause_group=0, cause_value=21)
+    st.s1(0.6, RELEASE_CMD, False)
+    st.s1(0.7, RELEASE_COMPLETE, True)
+    _, procs = st.procedures()
+    k = by_kind(procs)
+    assert k["initial-context-setup"][0].outcome == "interrupted"
+    assert k["service-request"][0].outcome == "interrupted"     # it follows its ICS
+    release = k["context-release"][0]
+    assert release.outcome == "success" and release.failing_cause()["value"] == 21
