@@ -15,7 +15,6 @@ chrtool/diagnose/rules.toml the scenario exercises (None where no rule exists ye
 """
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -147,15 +146,21 @@ class Life(_Script):
 
     # mobility ---------------------------------------------------------------------------------
 
-    def x2_handover(self, target: int, cell: int, *, fail: tuple | None = None) -> _Step | None:
-        """X2 handover to ``target``'s ``cell``; with ``fail`` (an X2AP cause) the target refuses
-        and the UE stays. Returns the failure's step."""
-        topo, src = self.world.topo, self.at
-        tgt_ecgi = topo.enbs[target].ecgi(cell)
+    def _ho_attempt(self, target: int, cell: int) -> tuple:
+        """The radio picture that triggers a handover (a neighbour 3 dB above the fading serving
+        cell) and the eNB's HO_ATTEMPT record; returns the target cell's ECGI."""
+        tgt_ecgi = self.world.topo.enbs[target].ecgi(cell)
         r, s = self.good_radio()
         self.meas(r - 12, s - 4, neighbour=r - 3)
         self.chr((5, 20), "HO_ATTEMPT", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
                                          spec.p_cause("ho-reason", "a3-coverage")])
+        return tgt_ecgi
+
+    def x2_handover(self, target: int, cell: int, *, fail: tuple | None = None) -> _Step | None:
+        """X2 handover to ``target``'s ``cell``; with ``fail`` (an X2AP cause) the target refuses
+        and the UE stays. Returns the failure's step."""
+        topo, src = self.world.topo, self.at
+        tgt_ecgi = self._ho_attempt(target, cell)
         cause = ("radioNetwork", "handover-desirable-for-radio-reasons")
         peer = ("enb", target)
         self.x2((1, 5), "HandoverRequest", lambda st, w: x2ap.handover_request(
@@ -197,12 +202,8 @@ class Life(_Script):
         With ``fail`` (an S1AP cause) the target answers Handover Failure, the MME sends Handover
         Preparation Failure with that cause to the source and the UE stays; returns the target's
         Handover Failure (the root)."""
-        topo, src = self.world.topo, self.at
-        tgt_ecgi = topo.enbs[target].ecgi(cell)
-        r, s = self.good_radio()
-        self.meas(r - 12, s - 4, neighbour=r - 3)
-        self.chr((5, 20), "HO_ATTEMPT", [spec.p_cell("target_cell", "ecgi", *tgt_ecgi),
-                                         spec.p_cause("ho-reason", "a3-coverage")])
+        topo = self.world.topo
+        tgt_ecgi = self._ho_attempt(target, cell)
         self.step((1, 5), "HandoverRequired", args={"target": (target, cell)})
         self.step(MME_, "HandoverRequest", args={"at": "target", "target": (target, cell)})
         if fail is not None:

@@ -443,10 +443,9 @@ def _rrc_handover_preparation_information() -> bytes:
     return hpi.to_uper()
 
 
-def handover_required(mme_ue_id: int, enb_ue_id: int, cause: tuple, target_enb: tuple[str, int],
-                      target_tai: tuple[str, int], target_ecgi: tuple[str, int],
-                      source_ecgi: tuple[str, int]) -> bytes:
-    """S1 HandoverRequired (intra-LTE) with a real SourceeNB-ToTargeteNB-TransparentContainer."""
+def _source_to_target_container(target_ecgi, source_ecgi):
+    """The SourceeNB-ToTargeteNB-TransparentContainer the source hands the target (through the
+    MME): its RRC HandoverPreparationInformation, the target cell and the UE's history."""
     container = _asn1_type("SourceeNB-ToTargeteNB-TransparentContainer")
     container.set_val({
         "rRC-Container": _rrc_handover_preparation_information(),
@@ -454,6 +453,14 @@ def handover_required(mme_ue_id: int, enb_ue_id: int, cause: tuple, target_enb: 
         "uE-HistoryInformation": [("e-UTRAN-Cell", {"global-Cell-ID": ecgi_ie(*source_ecgi),
                                                     "cellType": {"cell-Size": "medium"},
                                                     "time-UE-StayedInCell": 120})]})
+    return container
+
+
+def handover_required(mme_ue_id: int, enb_ue_id: int, cause: tuple, target_enb: tuple[str, int],
+                      target_tai: tuple[str, int], target_ecgi: tuple[str, int],
+                      source_ecgi: tuple[str, int]) -> bytes:
+    """S1 HandoverRequired (intra-LTE) with a real SourceeNB-ToTargeteNB-TransparentContainer."""
+    container = _source_to_target_container(target_ecgi, source_ecgi)
     return encode("HandoverRequired", [
         ("MME-UE-S1AP-ID", mme_ue_id), ("ENB-UE-S1AP-ID", enb_ue_id),
         ("HandoverType", "intralte"), ("Cause", cause_ie(cause)),
@@ -511,13 +518,7 @@ def handover_request(mme_ue_id: int, cause: tuple, erabs: Sequence[Erab], target
                      ncc: int = 2, next_hop: bytes = bytes(32), security: dict | None = None) -> bytes:
     """S1 HandoverRequest (MME to the target eNB): the UE's E-RABs with the SGW's uplink tunnels,
     the source's transparent container, security capabilities and the next-hop key."""
-    container = _asn1_type("SourceeNB-ToTargeteNB-TransparentContainer")
-    container.set_val({
-        "rRC-Container": _rrc_handover_preparation_information(),
-        "targetCell-ID": ecgi_ie(*target_ecgi),
-        "uE-HistoryInformation": [("e-UTRAN-Cell", {"global-Cell-ID": ecgi_ie(*source_ecgi),
-                                                    "cellType": {"cell-Size": "medium"},
-                                                    "time-UE-StayedInCell": 120})]})
+    container = _source_to_target_container(target_ecgi, source_ecgi)
     items = [{**_tunnel(e), "e-RABlevelQosParameters": _qos(e)} for e in erabs]
     return encode("HandoverRequest", [
         ("MME-UE-S1AP-ID", mme_ue_id), ("HandoverType", "intralte"), ("Cause", cause_ie(cause)),

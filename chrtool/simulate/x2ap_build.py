@@ -120,18 +120,11 @@ def _rrc(which: str) -> bytes:
     """Minimal valid RRC containers (Wireshark dissects them, so they must be real UPER):
     HandoverPreparationInformation (RRC-Context), HandoverCommand with an empty RRC Connection
     Reconfiguration inside, NR CG-ConfigInfo (MeNB to SgNB) and CG-Config (SgNB to MeNB)."""
-    from pycrate_asn1dir import RRCLTE, RRCNR    # 0.3-1 s to load: only when X2 is used
+    from pycrate_asn1dir import RRCNR    # 0.3-1 s to load: only when X2 is used
     if which == "hpi":
         return s1ap_build._rrc_handover_preparation_information()
     if which == "hocmd":
-        dcch = RRCLTE.EUTRA_RRC_Definitions.DL_DCCH_Message
-        dcch.set_val({"message": ("c1", ("rrcConnectionReconfiguration", {
-            "rrc-TransactionIdentifier": 0,
-            "criticalExtensions": ("c1", ("rrcConnectionReconfiguration-r8", {}))}))})
-        cmd = RRCLTE.EUTRA_InterNodeDefinitions.HandoverCommand
-        cmd.set_val({"criticalExtensions": ("c1", ("handoverCommand-r8", {
-            "handoverCommandMessage": dcch.to_uper()}))})
-        return cmd.to_uper()
+        return s1ap_build._rrc_handover_command()
     node = RRCNR.NR_InterNodeDefinitions
     obj = node.CG_ConfigInfo if which == "cg-info" else node.CG_Config
     obj.set_val({"criticalExtensions": ("c1", ("cg-ConfigInfo" if which == "cg-info" else "cg-Config", {}))})
