@@ -93,7 +93,11 @@ class Sessions:
     link_of_row: np.ndarray = None
     duplicate_of_row: np.ndarray = None
     conflicts: list = field(default_factory=list)
-    inconsistent: int = 0
+    inconsistent_rows: list = field(default_factory=list)   # IDs that disagreed with the node
+
+    @property
+    def inconsistent(self):
+        return len(self.inconsistent_rows)
 
     def rows_of(self, ue_index, duplicates=False):
         """The UE's rows; copies of a packet another probe saw too only if asked."""
@@ -171,7 +175,7 @@ class _Linker:
         self.row_kind = {}                  # rows linked otherwise than their node
         self.dup = np.full(n, -1, np.int64)
         self.conflicts = []
-        self.inconsistent = 0
+        self.inconsistent = []              # rows whose peer ID is not their connection's
         # per node: S1 endpoints and keys, last activity (for NR legs)
         self.node_keys = {}                 # node -> its S1 keys while open
         self.node_enb = {}                  # node -> (eNB addr, MME addr)
@@ -302,7 +306,7 @@ class _Linker:
             elif peer is not None and (other not in (None, node) or any(
                     k[0] == peer[0] and k != peer for k in self.node_keys.get(node, ()))):
                 # the peer's ID is not the one this connection has: follow the sender's own
-                self.inconsistent += 1
+                self.inconsistent.append(r)
                 km, ke = (km, None) if own is km else (None, ke)
         self._bind(node, km, ke, enb_addr, mme_addr)
         self.conn[r] = node

@@ -90,6 +90,7 @@ def timeline_document(ev, sessions, ue, procs, imsi, msisdn):
 
 
 def _messages(decoded, top, sessions, rows):
+    odd = set(sessions.inconsistent_rows)
     seen, out = set(), []
     for r in rows:
         t = top.get(r, r)
@@ -100,6 +101,8 @@ def _messages(decoded, top, sessions, rows):
         link = LINK_KINDS[sessions.link_of_row[t]]
         if link:
             row["link"] = link
+        if t in odd:                # the peer's ID in it is not the connection's: a stack bug
+            row["inconsistent_ids"] = True
         out.append(row)
     return out
 
@@ -144,5 +147,7 @@ def _message(m):
     cause = m.get("cause")
     cause = _cause(cause if isinstance(cause, dict) else cause[0]) if cause else ""
     link = f"  ({m['link']})" if m.get("link") not in (None, "imsi", "connection") else ""
+    if m.get("inconsistent_ids"):
+        link += "  (its peer ID is not the connection's)"
     return (f"{m['ts']}  {m['file']}#{m['frame']}  {m['proto']} {m.get('msg', '?')}"
             + (f" [{nas}]" if nas else "") + (f"  cause: {cause}" if cause else "") + link)

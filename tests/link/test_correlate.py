@@ -172,7 +172,7 @@ def test_a_connection_is_followed_by_the_senders_own_id():
     s = correlate(ev)
     assert frames_of(ev, s, A) == [1, 1, 2, 3, 6]
     assert frames_of(ev, s, B) == [4, 4, 5]
-    assert s.inconsistent == 2                          # frames 3 and 6
+    assert s.inconsistent == 2 and [int(ev.cols["frame"][r]) for r in s.inconsistent_rows] == [3, 6]
 
 
 def test_an_s1_handover_keeps_one_story_and_the_source_release_does_not_cut_it():
