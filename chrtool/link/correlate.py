@@ -310,6 +310,9 @@ class _Linker:
                 km, ke = (km, None) if own is km else (None, ke)
         self._bind(node, km, ke, enb_addr, mme_addr)
         self.conn[r] = node
+        imsi = self.imsi[r].decode()        # a NAS copy outside its carrier, a Paging by IMSI
+        if imsi:
+            self._name(node, imsi, r)
         if msg == S1_HANDOVER_REQUIRED:
             self.pending_ho.setdefault(mme_addr, []).append(
                 (c["ts_ns"][r], node, self.target_enb.get(r)))
