@@ -42,6 +42,9 @@ AP_FINE = {"normal-release", "user-inactivity", "detach", "deregister",
            "handover-desirable-for-radio-reasons", "successful-handover",
            "release-due-to-eutran-generated-reason", "inter-rat-redirection",
            "cs-fallback-triggered", "redirection-towards-1xRTT", "load-balancing-tau-required"}
+# ESM causes of normal procedure (24.301 annex B): a bearer deactivated on purpose, or to be set up
+# again
+ESM_FINE = {36, 39}         # regular deactivation, reactivation requested
 # GTPv2 F-TEID interface types (29.274 8.22) of control-plane senders -> their role
 GTP_SENDER = {10: "MME", 11: "SGW", 6: "SGW", 7: "PGW"}
 
@@ -369,6 +372,8 @@ def _failing(cause):
         return name not in CHR_FINE
     if proto in ("S1AP", "X2AP"):
         return name not in AP_FINE
+    if proto == "NAS-EPS" and cause.get("group") == "esm":
+        return value not in ESM_FINE
     return True
 
 

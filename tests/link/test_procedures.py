@@ -276,7 +276,10 @@ def test_real_captures_give_the_subscribers_an_engineer_reads_in_them(path):
     s = correlate(ev)
     procs = build(ev, s)
     frame, mme, enb = (ev.cols[k] for k in ("frame", "mme_ue_s1ap_id", "enb_ue_s1ap_id"))
-    assert sorted(u.imsi for u in s.ues if u.imsi) == sorted(x["imsi"] for x in want["subscribers"])
+    # every IMSI of the capture; the subscribers written out in full (all, unless `imsis` says
+    # the capture holds more than are written)
+    assert sorted(u.imsi for u in s.ues if u.imsi) == sorted(
+        want.get("imsis") or [x["imsi"] for x in want["subscribers"]])
     for sub in want["subscribers"]:
         ue = s.find(imsi=sub["imsi"])[0]
         rows = s.rows_of(ue.index)
@@ -301,3 +304,14 @@ def test_a_release_in_the_middle_of_an_initial_context_setup_interrupts_it():
     assert k["service-request"][0].outcome == "interrupted"     # it follows its ICS
     release = k["context-release"][0]
     assert release.outcome == "success" and release.failing_cause()["value"] == 21
+
+
+def test_a_regular_bearer_deactivation_is_no_failure():
+    st = Story()
+    st.s1(0.0, INITIAL_UE, True, [(SERVICE_REQ, {"imsi": IMSI})])
+    st.s1(0.1, DL_NAS, False, [(0xCD, {"cause_proto": CAUSE_CODES["ESM"], "cause_value": 36})])
+    st.s1(0.2, UL_NAS, True, [(0xCE, {})])
+    _, procs = st.procedures()
+    p = by_kind(procs)["bearer-deactivation"][0]
+    assert p.outcome == "success" and p.failing_cause() is None
+    assert p.causes[0][1]["value"] == 36          # still shown among its causes
