@@ -39,7 +39,7 @@ from chrtool.table.schema import ENUMS, ITEM_KINDS, PROTO
 # ("s1"), messages carried on them ("nas"), request/answer exchanges naming an IMSI ("exchange"),
 # X2 handovers and NR legs ("x2") and CHR records ("chr")
 LINK_OF_PROTO = {p.code: p.link for p in REGISTRY}
-PROTO_S1AP = PROTO["S1AP"]
+PROTO_S1AP, PROTO_X2AP = PROTO["S1AP"], PROTO["X2AP"]
 NODE_MME = ENUMS["node_kind"]["N_MME"].value
 
 S1_HANDOVER_REQUIRED = (0 << 8) | 0
@@ -234,26 +234,44 @@ class _Linker:
                 self.chr(r)
 
     def _duplicates(self, order):
-        """Mark copies of a top-level packet that another file (probe) holds too."""
+        """Mark copies of a top-level message another file holds too: the same packet seen by a
+        second probe (same bytes and addresses), or an S1AP/X2AP message an eNB's trace or CHR
+        recorded (same bytes, no IP layer). The capture's copy, which has the addresses, stays
+        the original."""
         c, ev = self.col, self.ev
         off, length = ev.cols["payload_off"].tolist(), ev.cols["payload_len"].tolist()
         ipv = ev.cols["ip_version"].tolist()
-        seen = {}
+        seen, by_bytes = {}, {}
+        skew, file_id, ts = self.skew_ns, c["file_id"], c["ts_ns"]
+
+        def near(a, b):
+            return a is not None and file_id[a] != file_id[b] and abs(ts[b] - ts[a]) <= skew
         for r in order:
-            p = c["parent"][r]
-            if p >= 0:
-                if self.dup[p] >= 0:            # a message inside a copy is a copy
-                    self.dup[r] = self._copy_child(r, p)
+            if c["parent"][r] >= 0:
                 continue
-            if not ipv[r]:
-                continue
-            key = (c["proto"][r], self.src[r], self.dst[r], ev.bytes_at(off[r], length[r]))
-            first = seen.get(key)
-            if (first is not None and c["file_id"][first] != c["file_id"][r]
-                    and c["ts_ns"][r] - c["ts_ns"][first] <= self.skew_ns):
-                self.dup[r] = first
-            else:
+            proto = c["proto"][r]
+            raw = ev.bytes_at(off[r], length[r])
+            if ipv[r]:
+                key = (proto, self.src[r], self.dst[r], raw)
+                if near(seen.get(key), r):
+                    self.dup[r] = seen[key]
+                    continue
                 seen[key] = r
+            if proto != PROTO_S1AP and proto != PROTO_X2AP or not raw:
+                continue
+            first = by_bytes.get((proto, raw))
+            if near(first, r) and ipv[first] != ipv[r] and self.dup[first] < 0:
+                if ipv[r]:                      # the trace's copy came first: it is the copy
+                    self.dup[first] = r
+                    by_bytes[(proto, raw)] = r
+                else:
+                    self.dup[r] = first
+            else:
+                by_bytes[(proto, raw)] = r
+        for r in order:                         # a message inside a copy is a copy
+            p = c["parent"][r]
+            if p >= 0 and self.dup[p] >= 0 and self.dup[r] < 0:
+                self.dup[r] = self._copy_child(r, p)
 
     def _copy_child(self, r, p):
         # the original's child at the same place: rows of one packet keep their order

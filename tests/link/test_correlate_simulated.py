@@ -22,7 +22,8 @@ def day(tmp_path_factory):
                                 "pgw-reject", "auth-resync"]
     args = [a for n in names for a in ("--scenario", n)]
     r = CliRunner().invoke(main, ["simulate", "-o", str(out), "--seed", "5", "--ues",
-                                  str(len(names)), "--hours", "0.5", "--files", "3", *args])
+                                  str(len(names)), "--hours", "0.5", "--files", "3",
+                                  "--chr-format", "chr-v1,xml", *args])
     assert r.exit_code == 0, r.output
     truth = json.loads((out / "truth.json").read_text())["ues"]
     ev = Run([str(out)]).events()
@@ -81,4 +82,20 @@ def test_the_clock_skew_option_decides_what_is_a_copy(day):
         assert r.exit_code == 0, r.output
         return json.loads(r.stdout)["linking"]["duplicates"]
     assert dups() == s.counts()["duplicates"] > 0
-    assert dups("--clock-skew", "0") == 0      # probe B's clock runs a few ms behind
+    # probe B's clock runs a few ms behind: with no skew allowed only the eNB traces' copies,
+    # written at the message's own time, still fold
+    assert 0 < dups("--clock-skew", "0") < dups()
+
+
+def test_an_enb_trace_of_a_captured_message_is_a_copy_of_it(day):
+    """The eNB's 32.423 trace holds the S1AP/X2AP messages the probe captured too: each counts
+    once, as the capture's row (the one with addresses)."""
+    _, ev, s, _ = day
+    ip, proto, parent = ev.cols["ip_version"], ev.cols["proto"], ev.cols["parent"]
+    traced = np.flatnonzero((ip == 0) & np.isin(proto, [1, 2]) & (parent < 0))
+    assert len(traced) > 100
+    folded = s.duplicate_of_row[traced]
+    assert (folded >= 0).mean() > 0.9                      # queued messages may differ in time
+    assert (ip[folded[folded >= 0]] != 0).all()            # the original is the captured one
+    payload = lambda r: ev.bytes_at(ev.cols["payload_off"][r], ev.cols["payload_len"][r])
+    assert all(payload(r) == payload(o) for r, o in zip(traced.tolist(), folded.tolist()) if o >= 0)
