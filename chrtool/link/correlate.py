@@ -184,13 +184,13 @@ class _Linker:
         self.s1_by_mme_id = {}              # MME UE S1AP ID -> {node: (eNB, MME)}, open ones
         self.enbs = set()                   # addresses seen sending eNB messages
         self._kids = None
-        self._activity = {}
         self.exchanges, self.tunnels = {}, {}
         self.x2_keys = {}
         self.assigned = {}                  # M-TMSI -> [(ts, node)] in time order
         self.presented = []                 # (ts, m_tmsi, node, row)
         self.edges = []                     # (ts, kind, node a, node b, row)
-        self.nr_legs = []                   # (ts, MeNB addr, MeNB UE X2AP ID, node, row)
+        self.nr_legs = []                   # (ts, S1 node guessed, MeNB UE X2AP ID, node, row)
+        self.last_seen = {}                 # S1 node -> time of its latest message
         self.chr_menb = {}                  # MeNB UE X2AP ID -> [(ts, node)]
         self.chr_node, self.msisdn = {}, {}
         self.imsi = ev.digits_column("imsi").tolist()
@@ -328,6 +328,7 @@ class _Linker:
                 km, ke = (km, None) if own is km else (None, ke)
         self._bind(node, km, ke, enb_addr, mme_addr)
         self.conn[r] = node
+        self.last_seen[node] = c["ts_ns"][r]
         imsi = self.imsi[r].decode()        # a NAS copy outside its carrier, a Paging by IMSI
         if imsi:
             self._name(node, imsi, r)
@@ -469,8 +470,8 @@ class _Linker:
             node = self.x2_keys.get(key)
             if node is None or msg == X2_SGNB_ADDITION_REQUEST:
                 node = self.x2_keys[key] = self.nodes.add()   # a new NR leg, even on a reused ID
-                menb_addr = a if msg == X2_SGNB_ADDITION_REQUEST else None
-                self.nr_legs.append((c["ts_ns"][r], menb_addr, menb, node, r))
+                guess = self._last_active(a, c["ts_ns"][r]) if msg == X2_SGNB_ADDITION_REQUEST else None
+                self.nr_legs.append((c["ts_ns"][r], guess, menb, node, r))
         elif old >= 0:
             key = ("ho", pair, old)
             node = self.x2_keys.get(key)
@@ -539,26 +540,23 @@ class _Linker:
         return owner
 
     def _nr_legs(self):
-        self._activity = _s1_activity(self)
-        for ts, menb_addr, menb, node, r in self.nr_legs:
+        for ts, guess, menb, node, r in self.nr_legs:
             near = [(abs(ts - t), n) for t, n in self.chr_menb.get(menb, ())
                     if abs(ts - t) <= X2_CHR_WINDOW_NS]
             if near:
                 self.edges.append((ts, "chr", min(near)[1], node, r))
-                continue
-            if menb_addr is None:
-                continue
-            # no CHR: the MeNB's S1 connection that was active last, shortly before
-            best = None
-            for s1, last in self._active_at(menb_addr, ts):
-                if 0 <= ts - last <= NR_LEG_WINDOW_NS and (best is None or last > best[0]):
-                    best = (last, s1)
-            if best is not None:
-                self.edges.append((ts, "time-window", best[1], node, r))
+            elif guess is not None:
+                self.edges.append((ts, "time-window", guess, node, r))
 
-    def _active_at(self, enb_addr, ts):
-        """(S1 node, time of its last message before ts) of the eNB's connections."""
-        return self._activity.get(enb_addr, {}).get(ts, ())
+    def _last_active(self, enb_addr, ts):
+        """No CHR may name an NR leg: the MeNB's open S1 connection with the latest message in
+        the NR_LEG_WINDOW_NS before the SgNB Addition Request (None without one)."""
+        best = None
+        for s1 in self.open_at.get(enb_addr, ()):
+            last = self.last_seen.get(s1, -1)
+            if 0 <= ts - last <= NR_LEG_WINDOW_NS and (best is None or last > best[0]):
+                best = (last, s1)
+        return best[1] if best else None
 
     def _conflict(self, kind, r, imsi_a, imsi_b):
         c = self.col
@@ -572,39 +570,6 @@ def correlate(ev, skew_ns=SKEW_NS):
     lk.connections()
     lk.subscribers()
     return _sessions(ev, lk)
-
-
-def _s1_activity(lk):
-    """For each NR leg's SgNB Addition Request: the MeNB's S1 connections and the time of their
-    last message before it (connections still open then)."""
-    c = lk.col
-    wanted = {}
-    for ts, menb_addr, _, _, _ in lk.nr_legs:
-        if menb_addr is not None:
-            wanted.setdefault(menb_addr, set()).add(ts)
-    if not wanted:
-        return {}
-    s1 = [r for r in range(lk.ev.n) if lk.conn[r] >= 0 and LINK_OF_PROTO.get(c["proto"][r]) == "s1"
-          and lk.dup[r] < 0]
-    by_enb = {}
-    for r in s1:
-        sender = s1ap_sender(c["msg"][r])
-        enb = lk.dst[r] if sender == MME else lk.src[r]
-        if enb in wanted:
-            by_enb.setdefault(enb, []).append((c["ts_ns"][r], int(lk.conn[r]), c["msg"][r]))
-    out = {}
-    for enb, times in wanted.items():
-        rows = sorted(by_enb.get(enb, ()))
-        for ts in times:
-            last, closed = {}, set()
-            for t, node, msg in rows:
-                if t > ts:
-                    break
-                last[node] = t
-                if msg == S1_RELEASE_COMPLETE:
-                    closed.add(node)
-            out.setdefault(enb, {})[ts] = [(n, t) for n, t in last.items() if n not in closed]
-    return out
 
 
 def _sessions(ev, lk):
