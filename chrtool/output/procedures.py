@@ -4,7 +4,7 @@ import json
 
 from chrtool.link.correlate import CONFIDENCE, LINK_KINDS
 from chrtool.output.rows import rows_at, to_jsonable
-from chrtool.table.names import iso
+from chrtool.table.names import iso, msg_name
 
 # the procedure table's columns, in order (DESIGN-style names; nested values as JSON text)
 COLUMNS = ("imsi", "msisdn", "subscriber", "procedure", "parent", "kind", "interface", "start",
@@ -29,7 +29,6 @@ def _link(sessions, rows):
 def procedure_rows(ev, sessions, procs):
     """One dict per procedure, keys COLUMNS."""
     files, frame, file_id = ev.files, ev.cols["frame"], ev.cols["file_id"]
-    from chrtool.table.names import msg_name
     proto, msg = ev.cols["proto"], ev.cols["msg"]
     out = []
     for p in procs:
@@ -72,6 +71,7 @@ def timeline_document(ev, sessions, ue, procs, imsi, msisdn):
     decoded, top = rows_at(ev, own)
     placed = {top[r] for r in mine}
     by_index = {p.index: p for p in procs}
+    odd = set(sessions.inconsistent_rows)
 
     def proc(p):
         link, confidence = _link(sessions, p.rows)
@@ -79,25 +79,25 @@ def timeline_document(ev, sessions, ue, procs, imsi, msisdn):
         doc = {"kind": p.kind, "interface": p.interface, "start": iso(p.start_ns),
                "end": iso(p.end_ns), "outcome": p.outcome, "answered_by": p.answered_by or None,
                "timer": p.timer or None, "cause": cause, "link": link or None,
-               "confidence": confidence, "messages": _messages(decoded, top, sessions, p.rows),
+               "confidence": confidence, "messages": _messages(decoded, top, sessions, odd, p.rows),
                "children": [proc(by_index[c]) for c in p.children if c in by_index]}
         return doc
 
     others = sorted({top[r] for r in own} - placed, key=lambda r: (int(ev.cols["ts_ns"][r]), r))
     return {"imsi": (ue.imsi if ue else imsi) or None, "msisdn": (ue.msisdn if ue else msisdn) or None,
             "procedures": [proc(p) for p in procs if p.parent < 0],
-            "other_messages": _messages(decoded, top, sessions, others)}
+            "other_messages": _messages(decoded, top, sessions, odd, others)}
 
 
-def _messages(decoded, top, sessions, rows):
-    odd = set(sessions.inconsistent_rows)
+def _messages(decoded, top, sessions, odd, rows):
+    """The decode rows of a procedure's messages, each carrier once (its NAS inside it)."""
     seen, out = set(), []
     for r in rows:
-        t = top.get(r, r)
-        if t in seen or t not in decoded and r not in decoded:
+        t = top[r]
+        if t in seen:
             continue
         seen.add(t)
-        row = dict(decoded.get(r) or decoded[t])
+        row = dict(decoded[r])       # a copy: a carrier may show in a parent and a child
         link = LINK_KINDS[sessions.link_of_row[t]]
         if link:
             row["link"] = link
