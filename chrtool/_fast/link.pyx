@@ -1,0 +1,722 @@
+# cython: language_level=3
+"""Linking's per-message pass, compiled: every message joins a node (an S1 connection, an
+exchange, an X2 handover or NR leg, a CHR story), in time order.
+
+The rules are chrtool/link/correlate.py's (its docstring says them); this module runs them over
+the compact link columns (chrtool/link/columns.py) with C hash maps, so a message costs a few map
+lookups and no Python object. What happens once per connection rather than once per message (a
+new key bound, a release, a handover, a Reset) takes the Python path beside it.
+"""
+import numpy as np
+
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdlib cimport calloc, free
+from libc.string cimport memcpy
+
+# link kinds of the rows (chrtool/link/columns.py computes them from the registry)
+DEF K_NONE = 0
+DEF K_S1 = 1
+DEF K_NAS = 2
+DEF K_EXCHANGE = 3
+DEF K_X2 = 4
+DEF K_CHR = 5
+# senders of S1AP messages (directions.py)
+DEF EITHER = 0
+DEF ENB = 1
+DEF MME = 2
+# map key tags (the top 4 bits of the first key word)
+DEF T_S1_MME = 1
+DEF T_S1_ENB = 2
+DEF T_X2_MENB = 3
+DEF T_X2_HO = 4
+DEF T_EXCHANGE = 5
+DEF T_TUNNEL = 6
+DEF T_CHR = 7
+DEF T_DUP_IP = 8
+DEF T_DUP_BYTES = 9
+
+# S1AP / X2AP message codes ((type << 8) | procedure code) the pass reacts to
+DEF S1_HANDOVER_REQUIRED = 0
+DEF S1_HANDOVER_REQUEST = 1
+DEF S1_PATH_SWITCH = 3
+DEF S1_INITIAL_UE = 12
+DEF S1_RESET = 14
+DEF S1_SETUP = 17
+DEF S1_RELEASE_COMPLETE = 279       # (1 << 8) | 23
+DEF X2_HANDOVER_REQUEST = 0
+DEF X2_SETUP = 6
+DEF X2_RESET = 7
+DEF X2_SGNB_ADDITION_REQUEST = 27
+
+
+# ------------------------------------------------------------------ payload hashes
+cdef inline uint64_t _mix(uint64_t x) nogil:
+    # splitmix64's finaliser: every input bit reaches every output bit
+    x ^= x >> 30
+    x *= 0xbf58476d1ce4e5b9ULL
+    x ^= x >> 27
+    x *= 0x94d049bb133111ebULL
+    x ^= x >> 31
+    return x
+
+
+def payload_hashes(const uint8_t[::1] data, const int64_t[::1] off, const int32_t[::1] length,
+                   const int64_t[::1] parent):
+    """A 64-bit hash of each top-level row's payload (0 for rows carried inside another): two
+    copies of one packet hash alike, two different packets almost never."""
+    cdef Py_ssize_t n = off.shape[0], i, j, ln, words
+    out = np.zeros(n, np.uint64)
+    cdef uint64_t[::1] h = out
+    cdef uint64_t acc, w
+    cdef const uint8_t* p
+    cdef Py_ssize_t size = data.shape[0]
+    with nogil:
+        for i in range(n):
+            if parent[i] >= 0:
+                continue
+            ln = length[i]
+            if ln < 0 or off[i] < 0 or off[i] + ln > size:
+                ln = 0
+            acc = 0x9e3779b97f4a7c15ULL ^ <uint64_t>ln
+            if ln:
+                p = &data[off[i]]
+                words = ln >> 3
+                for j in range(words):
+                    memcpy(&w, p + 8 * j, 8)
+                    acc = _mix(acc ^ w) + 0x9e3779b97f4a7c15ULL
+                w = 0
+                if ln & 7:
+                    memcpy(&w, p + 8 * words, ln & 7)
+                    acc = _mix(acc ^ w ^ (<uint64_t>(ln & 7) << 56))
+            h[i] = _mix(acc) | 1            # never 0: 0 is "not hashed"
+    return out
+
+
+# ------------------------------------------------------------------ an open-addressing map
+cdef class _Map:
+    """(uint64, uint64) -> int64, linear probing with tombstones; get() gives -1 when absent."""
+    cdef uint64_t* k1
+    cdef uint64_t* k2
+    cdef int64_t* val
+    cdef uint8_t* state             # 0 empty, 1 full, 2 deleted
+    cdef Py_ssize_t cap, n, used
+
+    def __cinit__(self, Py_ssize_t capacity=1024):
+        self._alloc(max(16, capacity))
+
+    cdef int _alloc(self, Py_ssize_t cap) except -1:
+        cdef Py_ssize_t c = 16
+        while c < cap:
+            c <<= 1
+        self.cap = c
+        self.k1 = <uint64_t*>calloc(c, sizeof(uint64_t))
+        self.k2 = <uint64_t*>calloc(c, sizeof(uint64_t))
+        self.val = <int64_t*>calloc(c, sizeof(int64_t))
+        self.state = <uint8_t*>calloc(c, 1)
+        if not (self.k1 and self.k2 and self.val and self.state):
+            raise MemoryError()
+        self.n = 0
+        self.used = 0
+        return 0
+
+    def __dealloc__(self):
+        free(self.k1)
+        free(self.k2)
+        free(self.val)
+        free(self.state)
+
+    cdef inline Py_ssize_t _slot(self, uint64_t a, uint64_t b) nogil:
+        cdef uint64_t mask = self.cap - 1
+        cdef Py_ssize_t i = _mix(a ^ _mix(b)) & mask
+        while True:
+            if self.state[i] == 0:
+                return -1 - i               # not there; -1 - (first empty slot)
+            if self.state[i] == 1 and self.k1[i] == a and self.k2[i] == b:
+                return i
+            i = (i + 1) & mask
+
+    cdef inline int64_t get(self, uint64_t a, uint64_t b) nogil:
+        cdef Py_ssize_t i = self._slot(a, b)
+        return self.val[i] if i >= 0 else -1
+
+    cdef int set(self, uint64_t a, uint64_t b, int64_t v) except -1:
+        cdef Py_ssize_t i = self._slot(a, b)
+        if i >= 0:
+            self.val[i] = v
+            return 0
+        if (self.used + 1) * 4 >= self.cap * 3:
+            self._rehash(self.cap * 2 if (self.n + 1) * 2 >= self.cap else self.cap)
+            i = self._slot(a, b)
+        i = -1 - i
+        self.k1[i] = a
+        self.k2[i] = b
+        self.val[i] = v
+        self.state[i] = 1
+        self.n += 1
+        self.used += 1
+        return 0
+
+    cdef void delete(self, uint64_t a, uint64_t b) nogil:
+        cdef Py_ssize_t i = self._slot(a, b)
+        if i >= 0:
+            self.state[i] = 2
+            self.n -= 1
+
+    cdef int _rehash(self, Py_ssize_t cap) except -1:
+        cdef uint64_t* k1 = self.k1
+        cdef uint64_t* k2 = self.k2
+        cdef int64_t* val = self.val
+        cdef uint8_t* state = self.state
+        cdef Py_ssize_t old = self.cap, i
+        self._alloc(cap)
+        for i in range(old):
+            if state[i] == 1:
+                self.set(k1[i], k2[i], val[i])
+        free(k1)
+        free(k2)
+        free(val)
+        free(state)
+        return 0
+
+    cdef int drop_tag(self, uint64_t a) except -1:
+        """Delete every key whose first word is a."""
+        cdef Py_ssize_t i
+        for i in range(self.cap):
+            if self.state[i] == 1 and self.k1[i] == a:
+                self.state[i] = 2
+                self.n -= 1
+        return 0
+
+    cdef int drop_older(self, const int64_t[::1] ts, int64_t before) except -1:
+        """Delete every key whose value is a row older than `before` (a sliding window)."""
+        cdef Py_ssize_t i
+        for i in range(self.cap):
+            if self.state[i] == 1 and ts[self.val[i]] < before:
+                self.state[i] = 2
+                self.n -= 1
+        self._rehash(self.cap)
+        return 0
+
+    def __len__(self):
+        return self.n
+
+
+cdef inline uint64_t _tag(uint64_t tag, uint64_t rest) nogil:
+    return (tag << 60) | rest
+
+
+# ------------------------------------------------------------------ duplicates
+def duplicates(const int64_t[::1] order, const int64_t[::1] ts, const int32_t[::1] file_id,
+               const uint8_t[::1] proto, const uint8_t[::1] flags, const int32_t[::1] pair,
+               const uint64_t[::1] hashes, const int32_t[::1] parent, int p_s1ap, int p_x2ap,
+               int64_t skew):
+    """Per row, the row it copies (-1: an original), for top-level rows (correlate.py's
+    `_duplicates` says which copies count): the same packet seen by a second probe (same bytes,
+    protocol and addresses, another file, within `skew` ns), or an S1AP/X2AP message an eNB's
+    trace or CHR recorded (same bytes, no IP layer). Keys older than the skew are swept out, so
+    the maps hold one window of packets, not the run."""
+    cdef Py_ssize_t n = ts.shape[0], i
+    out = np.full(n, -1, np.int32)
+    cdef int32_t[::1] dup = out
+    cdef _Map seen = _Map(4096), by_bytes = _Map(4096)
+    cdef Py_ssize_t sweep_at = 1 << 16
+    cdef int64_t r, s, first
+    cdef uint64_t k1, k2, kb
+    cdef uint8_t has_ip
+    for i in range(order.shape[0]):
+        r = order[i]
+        if parent[r] >= 0 or hashes[r] == 0:
+            continue
+        k2 = hashes[r]
+        has_ip = flags[r] & 1
+        if has_ip:
+            k1 = _tag(T_DUP_IP, (<uint64_t>proto[r] << 40) | <uint32_t>pair[r])
+            s = seen.get(k1, k2)
+            if s >= 0 and file_id[s] != file_id[r] and ts[r] - ts[s] <= skew:
+                dup[r] = <int32_t>s
+                continue
+            seen.set(k1, k2, r)
+        if (proto[r] != p_s1ap and proto[r] != p_x2ap) or not (flags[r] & 2):
+            continue
+        kb = _tag(T_DUP_BYTES, proto[r])
+        first = by_bytes.get(kb, k2)
+        if (first >= 0 and file_id[first] != file_id[r] and ts[r] - ts[first] <= skew
+                and (flags[first] & 1) != has_ip and dup[first] < 0):
+            if has_ip:                      # the trace's copy came first: it is the copy
+                dup[first] = <int32_t>r
+                by_bytes.set(kb, k2, r)
+            else:
+                dup[r] = <int32_t>first
+        else:
+            by_bytes.set(kb, k2, r)
+        if seen.n + by_bytes.n > sweep_at:
+            seen.drop_older(ts, ts[r] - skew)
+            by_bytes.drop_older(ts, ts[r] - skew)
+            sweep_at = max(1 << 16, 2 * (seen.n + by_bytes.n))
+    return out
+
+
+# ------------------------------------------------------------------ union-find
+def join_edges(int64_t[::1] parent, int32_t[::1] imsi, const int64_t[::1] a,
+               const int64_t[::1] b):
+    """Apply links a[i] -> b[i] in order over a union-find forest in which two IMSIs never meet
+    (correlate.py's pass 2); the root of a set is its lowest node. Returns (ok, imsi_a, imsi_b):
+    ok per link 2 joined, 1 already one subscriber, 0 refused (the IMSIs differ: a conflict,
+    whose two IMSIs imsi_a/imsi_b hold). parent and imsi (per root) are updated in place."""
+    cdef Py_ssize_t i, n = a.shape[0]
+    out = np.zeros(n, np.uint8)
+    out_a = np.zeros(n, np.int32)
+    out_b = np.zeros(n, np.int32)
+    cdef uint8_t[::1] ok = out
+    cdef int32_t[::1] ia = out_a, ib = out_b
+    cdef int64_t ra, rb, root, other
+    for i in range(n):
+        ra = _find(parent, a[i])
+        rb = _find(parent, b[i])
+        if ra == rb:
+            ok[i] = 1
+            continue
+        if imsi[ra] and imsi[rb] and imsi[ra] != imsi[rb]:
+            ia[i], ib[i] = imsi[ra], imsi[rb]
+            continue
+        root, other = (ra, rb) if ra < rb else (rb, ra)
+        parent[other] = root
+        if not imsi[root]:
+            imsi[root] = imsi[other]
+        ok[i] = 2
+    return out, out_a, out_b
+
+
+cdef inline int64_t _find(int64_t[::1] parent, int64_t x):
+    cdef int64_t root = x, nxt
+    while parent[root] != root:
+        root = parent[root]
+    while parent[x] != root:           # path compression
+        nxt = parent[x]
+        parent[x] = root
+        x = nxt
+    return root
+
+
+def roots(int64_t[::1] parent):
+    """Every node's root (parent is compressed in place)."""
+    cdef Py_ssize_t i, n = parent.shape[0]
+    out = np.empty(n, np.int64)
+    cdef int64_t[::1] o = out
+    for i in range(n):
+        o[i] = _find(parent, i)
+    return out
+
+
+# ------------------------------------------------------------------ pass 1: connections
+cdef class Connections:
+    """Pass 1 of correlate.py over LinkColumns `lc`: every row's node, and what pass 2 needs
+    (nodes' IMSIs, handover and NR-leg links, M-TMSIs assigned and presented)."""
+    # the columns (correlate.py's LinkColumns)
+    cdef const uint8_t[::1] kind, proto
+    cdef const int32_t[::1] msg, parent, enb, old_x2, menb, pair, imsi, ex, file_id
+    cdef const int32_t[::1] pair_src, pair_dst, upair, ex_msisdn, f_addr
+    cdef const int64_t[::1] ts, mme, m_tmsi, ex_seq, ex_e2e, ex_teid, f_row, f_teid
+    cdef const int32_t[::1] dup
+    cdef const uint8_t[::1] sender_of
+    cdef uint8_t[::1] is_enb
+    # per row
+    cdef public object conn_array, exchange_array
+    cdef int64_t[::1] conn
+    cdef uint8_t[::1] by_exchange
+    # per node (grown as nodes are added)
+    cdef public Py_ssize_t n_nodes
+    cdef public object node_imsi_array, node_kind_array
+    cdef int32_t[::1] node_imsi, node_enb, node_mme
+    cdef uint8_t[::1] node_kind, node_open, cnt_m, cnt_e
+    cdef int64_t[::1] last_seen
+    cdef uint64_t[::1] key_m1, key_m2, key_e1, key_e2
+    cdef object _node_arrays
+    cdef uint8_t imsi_code
+    # maps
+    cdef _Map s1_keys, x2_keys, exchanges, tunnels, chr_node
+    # the Python side: once per connection, not per message
+    cdef public dict node_keys, open_at, s1_by_mme_id, pending_ho, assigned, msisdn, chr_menb
+    cdef public list edges, presented, nr_legs, conflicts, inconsistent
+    cdef dict source_mme_id, target_enb, enb_of_addr
+    cdef list imsis
+    cdef int64_t prep_ns, nr_window_ns
+
+    def __init__(self, lc, sender_of, imsi_code, prep_ns, nr_window_ns):
+        self.kind, self.proto, self.msg, self.parent = lc.kind, lc.proto, lc.msg, lc.parent
+        self.enb, self.old_x2, self.menb, self.pair = lc.enb, lc.old_x2, lc.menb, lc.pair
+        self.imsi, self.ex, self.file_id, self.ts = lc.imsi, lc.ex, lc.file_id, lc.ts
+        self.mme, self.m_tmsi = lc.mme, lc.m_tmsi
+        self.pair_src, self.pair_dst, self.upair = lc.pair_src, lc.pair_dst, lc.upair
+        self.ex_seq, self.ex_e2e, self.ex_teid, self.ex_msisdn = (
+            lc.ex_seq, lc.ex_e2e, lc.ex_teid, lc.ex_msisdn)
+        self.f_row, self.f_addr, self.f_teid = lc.f_row, lc.f_addr, lc.f_teid
+        self.source_mme_id, self.target_enb = lc.source_mme_id, lc.target_enb
+        self.enb_of_addr, self.imsis = lc.enb_of_addr, lc.imsis
+        self.sender_of = sender_of
+        self.is_enb = np.zeros(len(lc.addrs) + 1, np.uint8)
+        n = len(lc.ts)
+        self.conn_array = np.full(n, -1, np.int64)
+        self.conn = self.conn_array
+        self.exchange_array = np.zeros(n, np.uint8)
+        self.by_exchange = self.exchange_array
+        self.imsi_code = imsi_code
+        self.prep_ns = prep_ns
+        self.nr_window_ns = nr_window_ns
+        self.n_nodes = 0
+        self._node_arrays = {}
+        self._grow(1024)
+        self.s1_keys, self.x2_keys, self.exchanges = _Map(4096), _Map(1024), _Map(4096)
+        self.tunnels, self.chr_node = _Map(4096), _Map(1024)
+        self.node_keys, self.open_at, self.s1_by_mme_id = {}, {}, {}
+        self.pending_ho, self.assigned, self.msisdn, self.chr_menb = {}, {}, {}, {}
+        self.edges, self.presented, self.nr_legs = [], [], []
+        self.conflicts, self.inconsistent = [], []
+
+    NODE_FIELDS = (("imsi", np.int32, 0), ("enb", np.int32, -1), ("mme", np.int32, -1),
+                   ("kind", np.uint8, 0), ("open", np.uint8, 0), ("cnt_m", np.uint8, 0),
+                   ("cnt_e", np.uint8, 0), ("last_seen", np.int64, -1),
+                   ("key_m1", np.uint64, 0), ("key_m2", np.uint64, 0),
+                   ("key_e1", np.uint64, 0), ("key_e2", np.uint64, 0))
+
+    cdef _grow(self, Py_ssize_t cap):
+        for name, dtype, fill in self.NODE_FIELDS:
+            new = np.full(cap, fill, dtype)
+            old = self._node_arrays.get(name)
+            if old is not None:
+                new[:len(old)] = old
+            self._node_arrays[name] = new
+        a = self._node_arrays
+        self.node_imsi, self.node_enb, self.node_mme = a["imsi"], a["enb"], a["mme"]
+        self.node_kind, self.node_open = a["kind"], a["open"]
+        self.cnt_m, self.cnt_e, self.last_seen = a["cnt_m"], a["cnt_e"], a["last_seen"]
+        self.key_m1, self.key_m2, self.key_e1, self.key_e2 = (
+            a["key_m1"], a["key_m2"], a["key_e1"], a["key_e2"])
+        self.node_imsi_array, self.node_kind_array = a["imsi"], a["kind"]
+
+    def node_column(self, name):
+        return self._node_arrays[name][:self.n_nodes]
+
+    cdef int64_t _new(self, int32_t imsi) except -1:
+        if self.n_nodes == self.node_imsi.shape[0]:
+            self._grow(2 * self.n_nodes)
+        cdef int64_t node = self.n_nodes
+        self.n_nodes += 1
+        if imsi:
+            self.node_imsi[node] = imsi
+            self.node_kind[node] = self.imsi_code
+        return node
+
+    def run(self, const int64_t[::1] order, const int32_t[::1] dup):
+        """Every row, in `order` (time order); dup: the row each copy copies (-1 originals)."""
+        cdef Py_ssize_t i
+        cdef int64_t r
+        cdef uint8_t k
+        self.dup = dup
+        for i in range(order.shape[0]):
+            r = order[i]
+            if dup[r] >= 0:
+                self.conn[r] = self.conn[dup[r]]
+                continue
+            k = self.kind[r]
+            if k == K_NAS and self.parent[r] >= 0:
+                self._nas(r)
+            elif k == K_S1 or k == K_NAS:
+                self._s1(r)
+            elif k == K_EXCHANGE:
+                self._exchange(r)
+            elif k == K_X2:
+                self._x2(r)
+            elif k == K_CHR:
+                self._chr(r)
+
+    # -------------------------------------------------------------- S1
+    cdef int _s1(self, int64_t r) except -1:
+        cdef int32_t msg = self.msg[r], enb_a, mme_a, src, dst
+        cdef int64_t m = self.mme[r], e = self.enb[r], node, other, source
+        cdef uint8_t sender = self.sender_of[msg] if 0 <= msg < self.sender_of.shape[0] else EITHER
+        cdef bint has_m, has_e, own_m
+        cdef uint64_t km1, ke1, own1, own2, peer1, peer2
+        cdef int64_t ts
+        if m < 0 and msg == S1_PATH_SWITCH:          # SourceMME-UE-S1AP-ID is an ID item
+            m = self.source_mme_id.get(r, -1)
+        src, dst = self.pair_src[self.pair[r]], self.pair_dst[self.pair[r]]
+        if sender == MME or (sender != ENB and not self.is_enb[src] and self.is_enb[dst]):
+            enb_a, mme_a = dst, src
+        else:
+            self.is_enb[src] = 1
+            enb_a, mme_a = src, dst
+        if msg == S1_RESET or msg == S1_SETUP:
+            self._free_association(enb_a, mme_a)
+            return 0
+        has_m, has_e = m >= 0, e >= 0
+        if not has_m and not has_e:
+            return 0                                  # not UE-associated
+        km1 = _tag(T_S1_MME, (<uint64_t>mme_a << 30) | <uint64_t>enb_a)
+        ke1 = _tag(T_S1_ENB, <uint64_t>enb_a)
+        ts = self.ts[r]
+        if msg == S1_INITIAL_UE and has_e:
+            node = self._new(0)
+        elif (msg == S1_HANDOVER_REQUEST or msg == S1_PATH_SWITCH) and has_m:
+            # a new connection at the target eNB, for the source's MME UE S1AP ID, or (S1
+            # handover) for the MME's new ID: then for the HandoverRequired it answers
+            node = self._new(0)
+            source, how = self._s1_source(m, mme_a, enb_a), "handover"
+            if source < 0 and msg == S1_HANDOVER_REQUEST:
+                source, how = self._required(mme_a, enb_a, ts)
+            if source >= 0:
+                self.edges.append((ts, how, source, node, r))
+                if msg == S1_PATH_SWITCH:             # X2 handover done: the source freed its IDs
+                    self._release(source)
+        else:
+            own_m = sender == MME
+            if own_m:
+                own1, own2, peer1, peer2 = km1, <uint64_t>m, ke1, <uint64_t>e
+            else:
+                own1, own2, peer1, peer2 = ke1, <uint64_t>e, km1, <uint64_t>m
+            node = self.s1_keys.get(own1, own2) if (has_m if own_m else has_e) else -1
+            other = self.s1_keys.get(peer1, peer2) if (has_e if own_m else has_m) else -1
+            if node < 0:
+                node = other
+            if node < 0:
+                node = self._new(0)                   # the capture started inside the connection
+            elif (has_e if own_m else has_m) and (
+                    (other >= 0 and other != node) or self._other_key(node, not own_m, peer1, peer2)):
+                # the peer's ID is not the one this connection has: follow the sender's own
+                self.inconsistent.append(r)
+                if own_m:
+                    has_e = False
+                else:
+                    has_m = False
+        self._bind(node, has_m, km1, m, has_e, ke1, e, enb_a, mme_a)
+        self.conn[r] = node
+        self.last_seen[node] = ts
+        if self.imsi[r]:                              # a NAS copy outside its carrier, Paging
+            self._name(node, self.imsi[r], r)
+        if msg == S1_HANDOVER_REQUIRED:
+            self.pending_ho.setdefault(mme_a, []).append((ts, node, self.target_enb.get(r)))
+        if self.m_tmsi[r] >= 0:                       # the S-TMSI of an InitialUEMessage
+            self.presented.append((ts, self.m_tmsi[r], node, r))
+        if msg == S1_RELEASE_COMPLETE:
+            self._release(node)
+        return 0
+
+    cdef bint _other_key(self, int64_t node, bint tag_m, uint64_t k1, uint64_t k2):
+        """Has the node a key of this side (MME or eNB) other than (k1, k2)?"""
+        if tag_m:
+            return self.cnt_m[node] > 1 or (self.cnt_m[node] == 1 and (
+                self.key_m1[node] != k1 or self.key_m2[node] != k2))
+        return self.cnt_e[node] > 1 or (self.cnt_e[node] == 1 and (
+            self.key_e1[node] != k1 or self.key_e2[node] != k2))
+
+    cdef int _bind(self, int64_t node, bint has_m, uint64_t km1, int64_t m, bint has_e,
+                   uint64_t ke1, int64_t e, int32_t enb_a, int32_t mme_a) except -1:
+        if ((not has_m or self.s1_keys.get(km1, <uint64_t>m) == node)
+                and (not has_e or self.s1_keys.get(ke1, <uint64_t>e) == node)
+                and self.node_open[node] and self.node_enb[node] == enb_a
+                and self.node_mme[node] == mme_a):
+            return 0                                  # nothing new: the common case
+        keys = self.node_keys.setdefault(node, set())
+        for present, k in ((has_m, (km1, m)), (has_e, (ke1, e))):
+            if not present:
+                continue
+            old = self.s1_keys.get(k[0], <uint64_t>k[1])
+            if old >= 0 and old != node:              # reused without a release we saw
+                self.node_keys.get(old, set()).discard(k)
+                self._summarise(old)
+                if k is not None and (k[0] >> 60) == T_S1_MME:
+                    self.s1_by_mme_id.get(k[1], {}).pop(old, None)
+            self.s1_keys.set(k[0], <uint64_t>k[1], node)
+            keys.add(k)
+            if (k[0] >> 60) == T_S1_MME:
+                self.s1_by_mme_id.setdefault(k[1], {})[node] = (enb_a, mme_a)
+        self._summarise(node)
+        if self.node_open[node] and self.node_enb[node] != enb_a and self.node_enb[node] >= 0:
+            self.open_at.get(self.node_enb[node], set()).discard(node)
+        self.node_enb[node], self.node_mme[node] = enb_a, mme_a
+        self.open_at.setdefault(enb_a, set()).add(node)
+        self.node_open[node] = 1
+        return 0
+
+    cdef _summarise(self, int64_t node):
+        """The node's keys as the per-message check reads them (counts, and the key when one)."""
+        cm = ce = 0
+        for k1, k2 in self.node_keys.get(node, ()):
+            if (k1 >> 60) == T_S1_MME:
+                cm += 1
+                self.key_m1[node], self.key_m2[node] = k1, <uint64_t>k2
+            else:
+                ce += 1
+                self.key_e1[node], self.key_e2[node] = k1, <uint64_t>k2
+        self.cnt_m[node], self.cnt_e[node] = min(cm, 255), min(ce, 255)
+
+    cdef _release(self, int64_t node):
+        """The connection is over at its eNB: its IDs are free for the next UE."""
+        for k1, k2 in self.node_keys.pop(node, ()):
+            if self.s1_keys.get(k1, <uint64_t>k2) == node:
+                self.s1_keys.delete(k1, <uint64_t>k2)
+            if (k1 >> 60) == T_S1_MME:
+                self.s1_by_mme_id.get(k2, {}).pop(node, None)
+        self._summarise(node)
+        if self.node_open[node]:
+            self.open_at.get(self.node_enb[node], set()).discard(node)
+            self.node_open[node] = 0
+
+    cdef _free_association(self, int32_t enb_a, int32_t mme_a):
+        """Reset (either side) or S1 Setup (the association restarted): every connection between
+        the two is gone; the eNB's connections to other MMEs stay."""
+        for node in list(self.open_at.get(enb_a, ())):
+            if self.node_mme[node] == mme_a:
+                self._release(node)
+
+    cdef int64_t _s1_source(self, int64_t m, int32_t mme_a, int32_t target):
+        """The open connection at another eNB of the same MME with MME UE S1AP ID m."""
+        at = [n for n, (enb, mme) in self.s1_by_mme_id.get(m, {}).items()
+              if mme == mme_a and enb != target]
+        return at[len(at) - 1] if at else -1
+
+    cdef tuple _required(self, int32_t mme_a, int32_t target_a, int64_t ts):
+        """The HandoverRequired a HandoverRequest to target_a answers: the oldest one pending at
+        that MME within TS1RELOCprep, for that target eNB when both are known. A guess between
+        several is a time-window link."""
+        pending = [p for p in self.pending_ho.get(mme_a, ()) if 0 <= ts - p[0] <= self.prep_ns]
+        target = self.enb_of_addr.get(target_a)
+        named = [p for p in pending if target is not None and p[2] == target]
+        pick = named or pending
+        if not pick:
+            return -1, ""
+        self.pending_ho[mme_a] = [p for p in pending if p is not pick[0]]
+        return pick[0][1], "handover" if named or len(pending) == 1 else "time-window"
+
+    # -------------------------------------------------------------- NAS, exchanges, X2, CHR
+    cdef int _nas(self, int64_t r) except -1:
+        cdef int64_t node = self.conn[self.parent[r]]
+        cdef int64_t t
+        if node < 0:
+            return 0
+        self.conn[r] = node
+        if self.imsi[r]:
+            self._name(node, self.imsi[r], r)
+        t = self.m_tmsi[r]
+        if t >= 0:
+            if self.msg[r] == 0x42 or self.msg[r] == 0x49 or self.msg[r] == 0x50:
+                # AttachAccept, TAU Accept, GUTI Reallocation Command assign it
+                self.assigned.setdefault(t, []).append((self.ts[r], node))
+            else:
+                self.presented.append((self.ts[r], t, node, r))
+        return 0
+
+    cdef int _name(self, int64_t node, int32_t imsi, int64_t r) except -1:
+        """An identity seen on the node itself."""
+        if not self.node_imsi[node]:
+            self.node_imsi[node] = imsi
+            self.node_kind[node] = self.imsi_code
+        elif self.node_imsi[node] != imsi:
+            self.conflicts.append(("imsi", r, self.node_imsi[node], imsi))
+        return 0
+
+    cdef int _exchange(self, int64_t r) except -1:
+        cdef int32_t p = self.pair[r], a = self.pair_src[p], b = self.pair_dst[p]
+        cdef int32_t x = self.ex[r], imsi = self.imsi[r]
+        cdef int64_t seq = self.ex_seq[x], e2e = self.ex_e2e[x], teid = self.ex_teid[x], node
+        cdef uint64_t k1 = _tag(T_EXCHANGE, (<uint64_t>self.proto[r] << 40)
+                                | (<uint64_t>(seq < 0) << 39) | (<uint64_t>(e2e < 0) << 38)
+                                | <uint32_t>self.upair[p])
+        cdef uint64_t k2 = ((<uint64_t>seq & 0xFFFFFFFFULL) << 32) | (<uint64_t>e2e & 0xFFFFFFFFULL)
+        cdef bint how
+        cdef Py_ssize_t lo, hi, mid
+        node = self.exchanges.get(k1, k2)
+        how = node >= 0
+        if node < 0 and teid > 0:
+            node = self.tunnels.get(_tag(T_TUNNEL, <uint32_t>b), <uint64_t>teid)
+            how = node >= 0
+        if node < 0 or (imsi and self.node_imsi[node] and self.node_imsi[node] != imsi):
+            node = self._new(0)
+            how = False
+        self.exchanges.set(k1, k2, node)
+        self.conn[r] = node
+        if imsi:
+            self._name(node, imsi, r)
+        elif how:
+            self.by_exchange[r] = 1
+        if self.ex_msisdn[x]:
+            self.msisdn[node] = self.ex_msisdn[x]
+        lo, hi = 0, self.f_row.shape[0]             # the row's F-TEIDs announce its tunnels
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if self.f_row[mid] < r:
+                lo = mid + 1
+            else:
+                hi = mid
+        while lo < self.f_row.shape[0] and self.f_row[lo] == r:
+            self.tunnels.set(_tag(T_TUNNEL, <uint32_t>(self.f_addr[lo] if self.f_addr[lo] >= 0 else a)),
+                             <uint64_t>self.f_teid[lo], node)
+            lo += 1
+        return 0
+
+    cdef int _x2(self, int64_t r) except -1:
+        cdef int32_t msg = self.msg[r], menb = self.menb[r], old = self.old_x2[r]
+        cdef int32_t p = self.pair[r], a = self.pair_src[p]
+        cdef uint64_t up = <uint32_t>self.upair[p]
+        cdef int64_t node, source, guess
+        cdef int64_t ts = self.ts[r]
+        if msg == X2_RESET or msg == X2_SETUP:
+            self.x2_keys.drop_tag(_tag(T_X2_MENB, up))
+            self.x2_keys.drop_tag(_tag(T_X2_HO, up))
+            return 0
+        if menb >= 0:
+            node = self.x2_keys.get(_tag(T_X2_MENB, up), <uint64_t>menb)
+            if node < 0 or msg == X2_SGNB_ADDITION_REQUEST:
+                node = self._new(0)                   # a new NR leg, even on a reused ID
+                self.x2_keys.set(_tag(T_X2_MENB, up), <uint64_t>menb, node)
+                guess = self._last_active(a, ts) if msg == X2_SGNB_ADDITION_REQUEST else -1
+                self.nr_legs.append((ts, guess, menb, node, r))
+        elif old >= 0:
+            node = self.x2_keys.get(_tag(T_X2_HO, up), <uint64_t>old)
+            if node < 0 or msg == X2_HANDOVER_REQUEST:
+                node = self._new(0)
+                self.x2_keys.set(_tag(T_X2_HO, up), <uint64_t>old, node)
+            if msg == X2_HANDOVER_REQUEST and self.mme[r] >= 0:
+                source = self._s1_at(self.mme[r], a)
+                if source >= 0:
+                    self.edges.append((ts, "handover", source, node, r))
+        else:
+            return 0
+        self.conn[r] = node
+        if self.imsi[r]:                              # trace files name the UE of their copies
+            self._name(node, self.imsi[r], r)
+        return 0
+
+    cdef int64_t _s1_at(self, int64_t mme_id, int32_t enb_a):
+        """The open S1 connection with this MME UE S1AP ID at this eNB (else the only one)."""
+        open_ = self.s1_by_mme_id.get(mme_id, {})
+        at = [n for n, (enb, _) in open_.items() if enb == enb_a]
+        if len(at) == 1:
+            return at[0]
+        return next(iter(open_)) if len(open_) == 1 else -1
+
+    cdef int64_t _last_active(self, int32_t enb_a, int64_t ts):
+        """No CHR may name an NR leg: the MeNB's open S1 connection with the latest message in
+        the nr_window_ns before the SgNB Addition Request (-1 without one)."""
+        cdef int64_t best = -1, best_at = -1, last
+        for s1 in self.open_at.get(enb_a, ()):
+            last = self.last_seen[s1]
+            if 0 <= ts - last <= self.nr_window_ns and (best < 0 or last > best_at):
+                best, best_at = s1, last
+        return best
+
+    cdef int _chr(self, int64_t r) except -1:
+        cdef int32_t imsi = self.imsi[r], x = self.ex[r]
+        cdef int64_t node
+        if not imsi:
+            return 0
+        node = self.chr_node.get(_tag(T_CHR, <uint32_t>self.file_id[r]), <uint64_t>imsi)
+        if node < 0:                                  # one CHR story per subscriber and file
+            node = self._new(imsi)
+            self.chr_node.set(_tag(T_CHR, <uint32_t>self.file_id[r]), <uint64_t>imsi, node)
+        self.conn[r] = node
+        if x >= 0 and self.ex_msisdn[x]:
+            self.msisdn[node] = self.ex_msisdn[x]
+        if self.menb[r] >= 0:
+            self.chr_menb.setdefault(self.menb[r], []).append((self.ts[r], node))
+        return 0

@@ -1,0 +1,235 @@
+"""Decoded batches -> the compact columns linking needs, for every message of a run.
+
+Linking has to see every message, so it cannot keep the decoded table: a 1 GB capture decodes
+into several GB of columns, items and payload bytes. `LinkColumns` keeps, batch by batch, only
+what chrtool/link/correlate.py reads (about 60 bytes a message): time, file, protocol and
+message, carrier row, S1AP/X2AP IDs, the address pair (interned), an M-TMSI, the IMSI (interned),
+a 64-bit hash of the payload (two probes' copies of a packet), and for the few messages that have
+them GTPv2/Diameter exchange IDs, MSISDNs, F-TEIDs and the IDs found in items. Rows are numbered
+as the run yields them, so a subscriber's rows can be decoded again by number
+(chrtool/inputs/pipeline.py `Run.take`).
+"""
+import numpy as np
+
+from chrtool._fast.link import payload_hashes
+from chrtool.protocols import REGISTRY
+from chrtool.table.schema import ENUMS, ITEM_KINDS, PROTO
+
+# the link kinds of chrtool/_fast/link.pyx, by the registry's `link` of each protocol
+KIND_CODE = {"": 0, "s1": 1, "nas": 2, "exchange": 3, "x2": 4, "chr": 5}
+KIND_OF_PROTO = np.zeros(256, np.uint8)
+for _p in REGISTRY:
+    KIND_OF_PROTO[_p.code] = KIND_CODE[_p.link or ""]
+
+PROTO_S1AP = PROTO["S1AP"]
+NODE_MME = ENUMS["node_kind"]["N_MME"].value
+S1_HANDOVER_REQUIRED, S1_PATH_SWITCH, S1_SETUP = 0, 3, 17
+
+# name -> dtype of the dense columns (one value per message)
+DENSE = (("ts", np.int64), ("file_id", np.int32), ("frame", np.int64), ("kind", np.uint8),
+         ("proto", np.uint8), ("msg", np.int32), ("parent", np.int32), ("mme", np.int64),
+         ("enb", np.int32), ("old_x2", np.int32), ("menb", np.int32), ("pair", np.int32),
+         ("flags", np.uint8), ("hash", np.uint64), ("imsi", np.int32), ("m_tmsi", np.int64),
+         ("ex", np.int32))
+# the exchange side table (GTPv2, Diameter and CHR rows) and the F-TEIDs, by row
+SPARSE = (("ex_seq", np.int64), ("ex_e2e", np.int64), ("ex_teid", np.int64),
+          ("ex_msisdn", np.int32), ("f_row", np.int64), ("f_addr", np.int32),
+          ("f_teid", np.int64))
+FLAG_IP, FLAG_PAYLOAD = 1, 2
+
+
+class _Interned:
+    """Values -> small ints, 0 kept for "none" when asked."""
+
+    def __init__(self, none=None):
+        self.ids, self.values = {}, []
+        if none is not None:
+            self.of(none)
+
+    def of(self, value):
+        i = self.ids.get(value)
+        if i is None:
+            i = self.ids[value] = len(self.values)
+            self.values.append(value)
+        return i
+
+    def column(self, values):
+        """Ids of a numpy column of values (interned through its distinct values only)."""
+        uniq, inverse = np.unique(values, return_inverse=True)
+        ids = np.array([self.of(v) for v in uniq.tolist()], np.int32)
+        return ids[inverse.ravel()] if len(uniq) else np.zeros(len(values), np.int32)
+
+    def __len__(self):
+        return len(self.values)
+
+
+class LinkColumns:
+    """The link columns of every message of a run, in the order the run yielded them."""
+
+    def __init__(self):
+        self._parts = {name: [] for name, _ in DENSE + SPARSE}
+        self.n = 0
+        self.n_ex = 0
+        self.addr = _Interned()
+        self.pairs = _Interned()            # (src id, dst id)
+        self.upairs = _Interned()           # (lower id, higher id): the pair, either direction
+        self.imsi_ids = _Interned(none=b"")
+        self.msisdn_ids = _Interned(none=b"")
+        self.source_mme_id = {}             # PathSwitchRequest row -> its Source MME UE S1AP ID
+        self.target_enb = {}                # HandoverRequired row -> target (PLMN, eNB ID)
+        self.enb_of_addr = {}               # eNB address id -> (PLMN, eNB ID) of its S1 Setup
+        self.files = {}                     # file_id -> (first row, rows)
+        self.done = False
+
+    # ------------------------------------------------------------------ building
+    def add_table(self, table):
+        """Append one decoded EventTable batch."""
+        n = table.n
+        cols = {name: table.column(name) for name in _EVENT_COLUMNS}
+        self._add(cols, table.items(), table.data_array[:table.n_data],
+                  np.full(n, table.file_id, np.int32), n)
+
+    @classmethod
+    def from_events(cls, ev):
+        """The link columns of a whole Events table (its rows keep their numbers)."""
+        lc = cls()
+        lc._add(ev.cols, ev.items, ev.data, ev.cols["file_id"].astype(np.int32), ev.n)
+        return lc.finish()
+
+    def _add(self, cols, items, data, file_id, n):
+        if not n:
+            return
+        if self.n + n >= 2**31:
+            raise ValueError("more than 2^31 messages in one linking run: split the inputs "
+                             "(chrtool batch links them per shard)")
+        base = self.n
+        parts = self._parts
+        proto = cols["proto"]
+        parent = cols["parent"]
+        src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
+        dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
+        src_id, dst_id = self.addr.column(src), self.addr.column(dst)
+        pair = self.pairs.column(src_id.astype(np.int64) << 32 | dst_id)
+        for i in range(len(self.upairs), len(self.pairs)):
+            s, d = divmod(self.pairs.values[i], 1 << 32)
+            self.upairs.of((min(s, d), max(s, d)))
+        kind = KIND_OF_PROTO[proto]
+        flags = ((cols["ip_version"] > 0).astype(np.uint8) * FLAG_IP
+                 | (cols["payload_len"] > 0).astype(np.uint8) * FLAG_PAYLOAD)
+        imsi = np.ascontiguousarray(cols["imsi"]).view("S16").ravel()
+        has_imsi = imsi != b""
+        imsi_id = np.zeros(n, np.int32)
+        if has_imsi.any():
+            imsi_id[has_imsi] = self.imsi_ids.column(imsi[has_imsi])
+        # exchange-like rows (GTPv2, Diameter, CHR) get a side-table entry
+        ex_rows = np.flatnonzero((kind == KIND_CODE["exchange"]) | (kind == KIND_CODE["chr"]))
+        ex = np.full(n, -1, np.int32)
+        ex[ex_rows] = self.n_ex + np.arange(len(ex_rows), dtype=np.int32)
+        self.n_ex += len(ex_rows)
+        msisdn = np.ascontiguousarray(cols["msisdn"]).view("S16").ravel()[ex_rows]
+        ex_msisdn = np.zeros(len(ex_rows), np.int32)
+        if len(ex_rows) and (msisdn != b"").any():
+            has = msisdn != b""
+            ex_msisdn[has] = self.msisdn_ids.column(msisdn[has])
+        dense = {
+            "ts": cols["ts_ns"], "file_id": file_id, "frame": cols["frame"], "kind": kind,
+            "proto": proto, "msg": cols["msg"],
+            "parent": np.where(parent >= 0, parent + base, -1),
+            "mme": cols["mme_ue_s1ap_id"], "enb": cols["enb_ue_s1ap_id"],
+            "old_x2": cols["old_enb_ue_x2ap_id"], "menb": cols["menb_ue_x2ap_id"], "pair": pair,
+            "flags": flags,
+            "hash": payload_hashes(np.ascontiguousarray(data, np.uint8),
+                                   np.ascontiguousarray(cols["payload_off"], np.int64),
+                                   np.ascontiguousarray(cols["payload_len"], np.int32),
+                                   np.ascontiguousarray(parent, np.int64)),
+            "imsi": imsi_id, "m_tmsi": cols["m_tmsi"], "ex": ex}
+        for name, dtype in DENSE:
+            parts[name].append(np.asarray(dense[name][:n], dtype))
+        parts["ex_seq"].append(cols["seq"][ex_rows].astype(np.int64))
+        parts["ex_e2e"].append(cols["e2e"][ex_rows].astype(np.int64))
+        parts["ex_teid"].append(cols["teid"][ex_rows].astype(np.int64))
+        parts["ex_msisdn"].append(ex_msisdn)
+        self._items(cols, items, src_id, base)
+        for f in np.unique(file_id).tolist():
+            if f not in self.files:
+                self.files[f] = (base, 0)
+        for f, c in zip(*np.unique(file_id, return_counts=True)):
+            first, count = self.files[int(f)]
+            self.files[int(f)] = (first, count + int(c))
+        self.n += n
+
+    def _items(self, cols, items, src_id, base):
+        """The few IDs linking takes from items: F-TEIDs, a PathSwitchRequest's Source MME UE
+        S1AP ID, a HandoverRequired's target eNB and an S1 Setup's Global eNB ID."""
+        key = items["key"]
+        fteid, spec = key == ITEM_KINDS["fteid"].code, ITEM_KINDS["fteid"]
+        it = {k: v[fteid] for k, v in items.items()}
+        rows = it["row"].astype(np.int64)
+        addr = spec.get(it, "address").astype(np.int64)
+        f_addr = np.full(len(rows), -1, np.int32)
+        if len(rows):
+            has = addr >= 0
+            uniq, inverse = np.unique(addr[has], return_inverse=True)
+            ids = np.array([self.addr.of(int(a).to_bytes(4, "big").rstrip(b"\0"))
+                            for a in uniq.tolist()], np.int32)
+            f_addr[has] = ids[inverse.ravel()] if len(uniq) else []
+        self._parts["f_row"].append(rows + base)
+        self._parts["f_addr"].append(f_addr)
+        self._parts["f_teid"].append(spec.get(it, "teid").astype(np.int64))
+        proto, msg = cols["proto"], cols["msg"]
+        s1 = proto == PROTO_S1AP
+        ids = key == ITEM_KINDS["s1ap_ids"].code
+        if ids.any():
+            it = {k: v[ids] for k, v in items.items()}
+            for r, m in zip(it["row"].tolist(),
+                            ITEM_KINDS["s1ap_ids"].get(it, "mme_ue_s1ap_id").tolist()):
+                if m >= 0 and s1[r] and msg[r] == S1_PATH_SWITCH:
+                    self.source_mme_id.setdefault(r + base, m)
+        nodes = key == ITEM_KINDS["node"].code
+        if nodes.any():
+            it, spec = {k: v[nodes] for k, v in items.items()}, ITEM_KINDS["node"]
+            for r, kind, plmn, node_id in zip(it["row"].tolist(), spec.get(it, "kind").tolist(),
+                                              spec.get(it, "plmn").tolist(),
+                                              spec.get(it, "node_id").tolist()):
+                if not s1[r] or kind == NODE_MME:
+                    continue
+                if msg[r] == S1_HANDOVER_REQUIRED:
+                    self.target_enb.setdefault(r + base, (plmn, node_id))
+                elif msg[r] == S1_SETUP:
+                    self.enb_of_addr[int(src_id[r])] = (plmn, node_id)
+
+    def finish(self):
+        """Join the batches into columns (one column at a time, so memory peaks at one column's
+        copy, not the table's)."""
+        for name, dtype in DENSE + SPARSE:
+            parts = self._parts.pop(name)
+            setattr(self, name, np.concatenate(parts).astype(dtype, copy=False) if parts
+                    else np.zeros(0, dtype))
+            del parts
+        order = np.argsort(self.f_row, kind="stable")   # items come per decoder, not per row
+        self.f_row, self.f_addr, self.f_teid = (self.f_row[order], self.f_addr[order],
+                                                self.f_teid[order])
+        ids = np.array(self.pairs.values, np.int64).reshape(-1)
+        self.pair_src = (ids >> 32).astype(np.int32)
+        self.pair_dst = (ids & 0xFFFFFFFF).astype(np.int32)
+        self.upair = np.array([self.upairs.ids[(min(s, d), max(s, d))]
+                               for s, d in zip(self.pair_src.tolist(), self.pair_dst.tolist())],
+                              np.int32)
+        self.addrs = self.addr.values
+        self.imsis = [v.decode("ascii", "replace") for v in self.imsi_ids.values]
+        self.msisdns = [v.decode("ascii", "replace") for v in self.msisdn_ids.values]
+        self.done = True
+        return self
+
+    def __len__(self):
+        return self.n
+
+    @property
+    def nbytes(self):
+        return sum(getattr(self, name).nbytes for name, _ in DENSE + SPARSE)
+
+
+_EVENT_COLUMNS = ("ts_ns", "frame", "proto", "msg", "parent", "mme_ue_s1ap_id",
+                  "enb_ue_s1ap_id", "old_enb_ue_x2ap_id", "menb_ue_x2ap_id", "src", "dst",
+                  "ip_version", "payload_len", "payload_off", "imsi", "msisdn", "m_tmsi",
+                  "seq", "e2e", "teid")
