@@ -70,14 +70,14 @@ def _run(inputs, read):
     return run
 
 
-def _progress(run):
+def _progress(run, what="decoding"):
     if not sys.stderr.isatty():
         return None, None
     from rich.progress import Progress
     import os
     total = sum(os.path.getsize(s.path) for s in run.sources)
     bar = Progress(transient=True, console=None)
-    task = bar.add_task("decoding", total=total)
+    task = bar.add_task(what, total=total)
     offsets = {}
 
     def step(source, table):
@@ -407,14 +407,30 @@ def _ticket(complaint, tickets):
 
 
 def _subscriber(run, imsi, msisdn):
-    """(all events, sessions, the subscriber's UE or None, the subscriber's own events)."""
+    """(the subscriber's events, sessions over them, the subscriber's UE or None, those events
+    without the copies a second probe saw).
+
+    Linking has to see every message but keeps only compact link columns of each
+    (chrtool/link/columns.py); the subscriber's own rows are then decoded again, so memory
+    follows the subscriber, not the inputs."""
     import numpy as np
-    from chrtool.link.correlate import correlate
-    ev = _events(run)
-    sessions = correlate(ev, run.clock_skew_ns)
+    from chrtool.link.columns import LinkColumns
+    from chrtool.link.correlate import correlate_columns
+    lc = LinkColumns()
+    bar, step = _progress(run, "decoding and linking")
+    with (bar or contextlib.nullcontext()):
+        for _, table in run.batches(step):
+            lc.add_table(table)
+    sessions = correlate_columns(lc.finish(), run.clock_skew_ns)
+    del lc
     found = sessions.find(imsi=imsi, msisdn=msisdn)
     ue = found[0] if found else None
-    own = ev.take(sessions.rows_of(ue.index) if ue else np.zeros(0, np.int64))
+    rows = sessions.rows_of(ue.index, duplicates=True) if ue else np.zeros(0, np.int64)
+    bar, step = _progress(run, "decoding the subscriber's messages")
+    with (bar or contextlib.nullcontext()):
+        ev = run.take(rows, step)
+    sessions = sessions.subset(rows)
+    own = ev.take(sessions.rows_of(ue.index)) if ue else ev
     return ev, sessions, ue, own
 
 

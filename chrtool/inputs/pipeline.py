@@ -2,6 +2,8 @@
 
 Each batch is fully decoded before it is handed on, so later stages never look at raw bytes.
 """
+import numpy as np
+
 from chrtool.errors import DecodeError, InputError, Problem
 from chrtool.inputs.sources import classify, expand, open_binary, reader
 from chrtool.protocols import DECODERS
@@ -42,6 +44,7 @@ class Run:
         self.failed = []            # sources that could not be read at all
         self.counters = {}
         self.on_problem = on_problem
+        self.row_base, self.row_count = {}, {}     # file_id -> first row, rows (batches())
 
     @property
     def files(self):
@@ -53,34 +56,75 @@ class Run:
             self.on_problem(problem)
 
     def batches(self, progress=None):
-        """Yield (source, decoded EventTable) for every chunk of every input."""
+        """Yield (source, decoded EventTable) for every chunk of every input. Rows are numbered
+        in the order they come (row_base: each source's first row), so that `take` can decode
+        some of them again."""
+        rows = 0
         for source in self.sources:
-            rdr = None
-            used = 0
+            self.row_base[source.file_id] = rows
+            for table in self._decode(source, progress, report=True):
+                rows += table.n
+                yield source, table
+            self.row_count[source.file_id] = rows - self.row_base[source.file_id]
+
+    def take(self, rows, progress=None):
+        """The Events of `rows` (numbered as a full `batches()` pass numbered them), decoded
+        again from the sources that hold them, each only as far as its last wanted row. Only those
+        rows and the bytes they refer to are kept, so memory follows the rows, not the inputs.
+        Problems were reported by the first pass and are not repeated."""
+        rows = np.unique(np.asarray(rows, np.int64))
+        parts = []
+        for source in self.sources:
+            if source.file_id not in self.row_count:
+                raise RuntimeError("Run.take needs a full batches() pass first")
+            base = self.row_base[source.file_id]
+            lo, hi = np.searchsorted(rows, [base, base + self.row_count[source.file_id]])
+            if lo == hi:
+                continue
+            mine, at = rows[lo:hi] - base, 0
+            decoded = self._decode(source, progress, report=False)
             try:
-                with open_binary(source) as fh:
-                    rdr = reader(source, fh, self.chunk_bytes, self.maps)
-                    states = new_states(nas_null_cipher=self.nas_null_cipher)
-                    for table in rdr:
-                        decode_batch(table, states)
-                        if progress:
-                            progress(source, table)
-                        used += table.n
-                        yield source, table
-            except DecodeError as exc:          # the reader had to stop: keep what came before
+                for table in decoded:
+                    a, b = np.searchsorted(mine, [at, at + table.n])
+                    if a < b:
+                        parts.append(Events.of_table(table).take(mine[a:b] - at, compact=True))
+                    at += table.n
+                    if at > mine[-1]:
+                        break
+            finally:
+                decoded.close()             # stopped early: the file is closed now
+        return Events.join(parts, self.files)
+
+    def _decode(self, source, progress, report):
+        """The decoded batches of one source; problems go to the run when `report`."""
+        rdr = None
+        used = 0
+        try:
+            with open_binary(source) as fh:
+                rdr = reader(source, fh, self.chunk_bytes, self.maps)
+                states = new_states(nas_null_cipher=self.nas_null_cipher)
+                for table in rdr:
+                    decode_batch(table, states)
+                    if progress:
+                        progress(source, table)
+                    used += table.n
+                    yield table
+        except DecodeError as exc:              # the reader had to stop: keep what came before
+            if report:
                 if not used:
                     self.failed.append(source)
                 self._problem(exc.problem(source.path, source.kind, exc.message + (
                     "" if used else "; nothing could be read")))
-            except (InputError, ValueError, OSError, EOFError) as exc:
+        except (InputError, ValueError, OSError, EOFError) as exc:
+            if report:
                 self.failed.append(source)
                 self._problem(Problem(source.path, source.kind, f"cannot be read: {exc}", offset=0))
-            finally:
-                if rdr is not None:
-                    for problem in getattr(rdr, "problems", ()):
-                        self._problem(as_problem(problem, source.path))
-                    for k, v in getattr(rdr, "counters", {}).items():
-                        self.counters[k] = self.counters.get(k, 0) + v
+        finally:
+            if rdr is not None and report:
+                for problem in getattr(rdr, "problems", ()):
+                    self._problem(as_problem(problem, source.path))
+                for k, v in getattr(rdr, "counters", {}).items():
+                    self.counters[k] = self.counters.get(k, 0) + v
 
     def events(self, progress=None):
         """All inputs decoded into one Events table."""

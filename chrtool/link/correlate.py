@@ -79,6 +79,7 @@ class Sessions:
     duplicate_of_row: np.ndarray = None
     conflicts: list = field(default_factory=list)
     inconsistent_rows: list = field(default_factory=list)   # IDs that disagreed with the node
+    end_ns: int = None              # the time of the inputs' last message (None: unknown)
 
     @property
     def inconsistent(self):
@@ -90,6 +91,20 @@ class Sessions:
         if not duplicates and self.duplicate_of_row is not None:
             sel &= self.duplicate_of_row < 0
         return np.flatnonzero(sel)
+
+    def subset(self, rows):
+        """These sessions over `rows` only (sorted, such as one subscriber's), renumbered 0.. in
+        that order as Events.take and Run.take number them."""
+        rows = np.asarray(rows, np.int64)
+        remap = np.full(len(self.ue_of_row), -1, np.int64)
+        remap[rows] = np.arange(len(rows))
+        dup = self.duplicate_of_row[rows]
+        dup = np.where(dup >= 0, remap[np.maximum(dup, 0)], -1)
+        conflicts = [dict(c, row=int(remap[c["row"]])) for c in self.conflicts
+                     if remap[c["row"]] >= 0]
+        inconsistent = [int(remap[r]) for r in self.inconsistent_rows if remap[r] >= 0]
+        return Sessions(self.ue_of_row[rows], self.conn_of_row[rows], self.ues,
+                        self.link_of_row[rows], dup, conflicts, inconsistent, self.end_ns)
 
     def find(self, imsi=None, msisdn=None):
         """UEs with this IMSI or MSISDN."""
@@ -292,4 +307,4 @@ def _sessions(lc, conns, forest, dup):
                   "imsis": sorted({lc.imsis[a], lc.imsis[b]})}
                  for kind, r, a, b in forest.conflicts]
     return Sessions(ue_of_row, conn, ues, link_of_row, dup.astype(np.int64), conflicts,
-                    list(conns.inconsistent))
+                    list(conns.inconsistent), int(lc.ts.max()) if lc.n else None)

@@ -207,7 +207,7 @@ class Roles:
 
 # ------------------------------------------------------------------ building procedures
 class _Builder:
-    def __init__(self, ev, sessions, cat):
+    def __init__(self, ev, sessions, cat, end_ns=None):
         self.ev, self.sessions, self.cat = ev, sessions, cat
         cols = ev.cols
         self.proto = cols["proto"].tolist()
@@ -219,7 +219,9 @@ class _Builder:
         self.roles = Roles(ev)
         self.causes = _causes_by_row(ev)
         self.procs = []
-        self.end_ns = int(cols["ts_ns"].max()) if ev.n else 0
+        if end_ns is None:
+            end_ns = getattr(sessions, "end_ns", None)
+        self.end_ns = end_ns if end_ns is not None else int(cols["ts_ns"].max()) if ev.n else 0
 
     def name(self, r):
         p = self.proto[r]
@@ -397,9 +399,11 @@ def _causes_by_row(ev):
     return out
 
 
-def build(ev, sessions, ue_indices=None, cat=None):
-    """The procedures of the given UEs (default: every UE), in UE then time order."""
-    b = _Builder(ev, sessions, cat or catalogue())
+def build(ev, sessions, ue_indices=None, cat=None, end_ns=None):
+    """The procedures of the given UEs (default: every UE), in UE then time order. `end_ns`: when
+    the inputs end (default: the sessions' end, else ev's last message); a procedure whose timer
+    runs past it is `open`, not a timeout, even when ev holds only its subscriber's rows."""
+    b = _Builder(ev, sessions, cat or catalogue(), end_ns)
     ue_of = sessions.ue_of_row.copy()
     if sessions.duplicate_of_row is not None:
         ue_of[sessions.duplicate_of_row >= 0] = -1
