@@ -205,6 +205,67 @@ cdef inline uint64_t _tag(uint64_t tag, uint64_t rest) nogil:
     return (tag << 60) | rest
 
 
+# ------------------------------------------------------------------ interning
+cdef class Interner:
+    """Values -> small ints, numbered in order of first sight; `values` lists them. Values are
+    byte strings of up to 16 bytes (addresses, IMSIs as the decoders store them: NUL-padded
+    rows of a (n, 16) uint8 array, kept without the padding) or int64s. With `empty`, the empty
+    value is id 0."""
+    cdef _Map map
+    cdef public list values
+
+    def __cinit__(self, empty=False):
+        self.map = _Map(1024)
+        self.values = []
+        if empty:
+            self.map.set(0, 0, 0)
+            self.values.append(b"")
+
+    def bytes16(self, const uint8_t[:, ::1] keys):
+        """The ids of the rows of keys, (n, 16) uint8."""
+        cdef Py_ssize_t n = keys.shape[0], i
+        out = np.empty(n, np.int32)
+        cdef int32_t[::1] ids = out
+        cdef uint64_t a, b
+        cdef int64_t v
+        if n and keys.shape[1] != 16:
+            raise ValueError("keys must be (n, 16)")
+        for i in range(n):
+            memcpy(&a, &keys[i, 0], 8)
+            memcpy(&b, &keys[i, 8], 8)
+            v = self.map.get(a, b)
+            if v < 0:
+                v = len(self.values)
+                self.map.set(a, b, v)
+                self.values.append(bytes(keys[i]).rstrip(b"\0"))
+            ids[i] = <int32_t>v
+        return out
+
+    def int64(self, const int64_t[::1] keys):
+        """The ids of int64 keys."""
+        cdef Py_ssize_t n = keys.shape[0], i
+        out = np.empty(n, np.int32)
+        cdef int32_t[::1] ids = out
+        cdef int64_t v
+        for i in range(n):
+            v = self.map.get(<uint64_t>keys[i], 1)
+            if v < 0:
+                v = len(self.values)
+                self.map.set(<uint64_t>keys[i], 1, v)
+                self.values.append(keys[i])
+            ids[i] = <int32_t>v
+        return out
+
+    def id(self, value):
+        """The id of one bytes value (up to 16 bytes)."""
+        key = np.zeros((1, 16), np.uint8)
+        key[0, :len(value)] = np.frombuffer(value, np.uint8)
+        return int(self.bytes16(key)[0])
+
+    def __len__(self):
+        return len(self.values)
+
+
 # ------------------------------------------------------------------ duplicates
 def duplicates(const int64_t[::1] order, const int64_t[::1] ts, const int32_t[::1] file_id,
                const uint8_t[::1] proto, const uint8_t[::1] flags, const int32_t[::1] pair,

@@ -11,7 +11,7 @@ as the run yields them, so a subscriber's rows can be decoded again by number
 """
 import numpy as np
 
-from chrtool._fast.link import payload_hashes
+from chrtool._fast.link import Interner, payload_hashes
 from chrtool.protocols import REGISTRY
 from chrtool.table.schema import ENUMS, ITEM_KINDS, PROTO
 
@@ -38,31 +38,6 @@ SPARSE = (("ex_seq", np.int64), ("ex_e2e", np.int64), ("ex_teid", np.int64),
 FLAG_IP, FLAG_PAYLOAD = 1, 2
 
 
-class _Interned:
-    """Values -> small ints, 0 kept for "none" when asked."""
-
-    def __init__(self, none=None):
-        self.ids, self.values = {}, []
-        if none is not None:
-            self.of(none)
-
-    def of(self, value):
-        i = self.ids.get(value)
-        if i is None:
-            i = self.ids[value] = len(self.values)
-            self.values.append(value)
-        return i
-
-    def column(self, values):
-        """Ids of a numpy column of values (interned through its distinct values only)."""
-        uniq, inverse = np.unique(values, return_inverse=True)
-        ids = np.array([self.of(v) for v in uniq.tolist()], np.int32)
-        return ids[inverse.ravel()] if len(uniq) else np.zeros(len(values), np.int32)
-
-    def __len__(self):
-        return len(self.values)
-
-
 class LinkColumns:
     """The link columns of every message of a run, in the order the run yielded them."""
 
@@ -70,11 +45,12 @@ class LinkColumns:
         self._parts = {name: [] for name, _ in DENSE + SPARSE}
         self.n = 0
         self.n_ex = 0
-        self.addr = _Interned()
-        self.pairs = _Interned()            # (src id, dst id)
-        self.upairs = _Interned()           # (lower id, higher id): the pair, either direction
-        self.imsi_ids = _Interned(none=b"")
-        self.msisdn_ids = _Interned(none=b"")
+        self.addr = Interner()
+        self.pairs = Interner()             # src id << 32 | dst id
+        self.upairs = Interner()            # lower id << 32 | higher id: the pair, either way
+        self.upair_of_pair = []
+        self.imsi_ids = Interner(empty=True)
+        self.msisdn_ids = Interner(empty=True)
         self.source_mme_id = {}             # PathSwitchRequest row -> its Source MME UE S1AP ID
         self.target_enb = {}                # HandoverRequired row -> target (PLMN, eNB ID)
         self.enb_of_addr = {}               # eNB address id -> (PLMN, eNB ID) of its S1 Setup
@@ -106,31 +82,23 @@ class LinkColumns:
         parts = self._parts
         proto = cols["proto"]
         parent = cols["parent"]
-        src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
-        dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
-        src_id, dst_id = self.addr.column(src), self.addr.column(dst)
-        pair = self.pairs.column(src_id.astype(np.int64) << 32 | dst_id)
-        for i in range(len(self.upairs), len(self.pairs)):
-            s, d = divmod(self.pairs.values[i], 1 << 32)
-            self.upairs.of((min(s, d), max(s, d)))
+        src_id = self.addr.bytes16(np.ascontiguousarray(cols["src"], np.uint8))
+        dst_id = self.addr.bytes16(np.ascontiguousarray(cols["dst"], np.uint8))
+        pair = self.pairs.int64(src_id.astype(np.int64) << 32 | dst_id)
+        for p in self.pairs.values[len(self.upair_of_pair):]:
+            s, d = p >> 32, p & 0xFFFFFFFF
+            self.upair_of_pair.append(self.upairs.int64(np.array([min(s, d) << 32 | max(s, d)],
+                                                                 np.int64))[0])
         kind = KIND_OF_PROTO[proto]
         flags = ((cols["ip_version"] > 0).astype(np.uint8) * FLAG_IP
                  | (cols["payload_len"] > 0).astype(np.uint8) * FLAG_PAYLOAD)
-        imsi = np.ascontiguousarray(cols["imsi"]).view("S16").ravel()
-        has_imsi = imsi != b""
-        imsi_id = np.zeros(n, np.int32)
-        if has_imsi.any():
-            imsi_id[has_imsi] = self.imsi_ids.column(imsi[has_imsi])
+        imsi_id = self.imsi_ids.bytes16(np.ascontiguousarray(cols["imsi"], np.uint8))
         # exchange-like rows (GTPv2, Diameter, CHR) get a side-table entry
         ex_rows = np.flatnonzero((kind == KIND_CODE["exchange"]) | (kind == KIND_CODE["chr"]))
         ex = np.full(n, -1, np.int32)
         ex[ex_rows] = self.n_ex + np.arange(len(ex_rows), dtype=np.int32)
         self.n_ex += len(ex_rows)
-        msisdn = np.ascontiguousarray(cols["msisdn"]).view("S16").ravel()[ex_rows]
-        ex_msisdn = np.zeros(len(ex_rows), np.int32)
-        if len(ex_rows) and (msisdn != b"").any():
-            has = msisdn != b""
-            ex_msisdn[has] = self.msisdn_ids.column(msisdn[has])
+        ex_msisdn = self.msisdn_ids.bytes16(np.ascontiguousarray(cols["msisdn"][ex_rows], np.uint8))
         dense = {
             "ts": cols["ts_ns"], "file_id": file_id, "frame": cols["frame"], "kind": kind,
             "proto": proto, "msg": cols["msg"],
@@ -169,10 +137,9 @@ class LinkColumns:
         f_addr = np.full(len(rows), -1, np.int32)
         if len(rows):
             has = addr >= 0
-            uniq, inverse = np.unique(addr[has], return_inverse=True)
-            ids = np.array([self.addr.of(int(a).to_bytes(4, "big").rstrip(b"\0"))
-                            for a in uniq.tolist()], np.int32)
-            f_addr[has] = ids[inverse.ravel()] if len(uniq) else []
+            as_bytes = np.zeros((int(has.sum()), 16), np.uint8)   # as the src/dst columns hold it
+            as_bytes[:, :4] = addr[has].astype(">u4").view(np.uint8).reshape(-1, 4)
+            f_addr[has] = self.addr.bytes16(as_bytes)
         self._parts["f_row"].append(rows + base)
         self._parts["f_addr"].append(f_addr)
         self._parts["f_teid"].append(spec.get(it, "teid").astype(np.int64))
@@ -212,9 +179,7 @@ class LinkColumns:
         ids = np.array(self.pairs.values, np.int64).reshape(-1)
         self.pair_src = (ids >> 32).astype(np.int32)
         self.pair_dst = (ids & 0xFFFFFFFF).astype(np.int32)
-        self.upair = np.array([self.upairs.ids[(min(s, d), max(s, d))]
-                               for s, d in zip(self.pair_src.tolist(), self.pair_dst.tolist())],
-                              np.int32)
+        self.upair = np.array(self.upair_of_pair, np.int32)
         self.addrs = self.addr.values
         self.imsis = [v.decode("ascii", "replace") for v in self.imsi_ids.values]
         self.msisdns = [v.decode("ascii", "replace") for v in self.msisdn_ids.values]
