@@ -12,7 +12,9 @@ as the run yields them, so a subscriber's rows can be decoded again by number
 import numpy as np
 
 from chrtool._fast.link import Interner, payload_hashes
+from chrtool.link.procedures import learn_roles
 from chrtool.protocols import REGISTRY
+from chrtool.table.events import Events
 from chrtool.table.schema import ENUMS, ITEM_KINDS, PROTO
 
 # the link kinds of chrtool/_fast/link.pyx, by the registry's `link` of each protocol
@@ -55,20 +57,22 @@ class LinkColumns:
         self.target_enb = {}                # HandoverRequired row -> target (PLMN, eNB ID)
         self.enb_of_addr = {}               # eNB address id -> (PLMN, eNB ID) of its S1 Setup
         self.files = {}                     # file_id -> (first row, rows)
+        self.roles = {}                     # address -> its node (procedures.learn_roles)
         self.done = False
 
     # ------------------------------------------------------------------ building
     def add_table(self, table):
         """Append one decoded EventTable batch."""
         n = table.n
-        cols = {name: table.column(name) for name in _EVENT_COLUMNS}
-        self._add(cols, table.items(), table.data_array[:table.n_data],
-                  np.full(n, table.file_id, np.int32), n)
+        ev = Events.of_table(table)
+        learn_roles(ev, self.roles)
+        self._add(ev.cols, ev.items, ev.data, ev.cols["file_id"], n)
 
     @classmethod
     def from_events(cls, ev):
         """The link columns of a whole Events table (its rows keep their numbers)."""
         lc = cls()
+        learn_roles(ev, lc.roles)
         lc._add(ev.cols, ev.items, ev.data, ev.cols["file_id"].astype(np.int32), ev.n)
         return lc.finish()
 
@@ -192,9 +196,3 @@ class LinkColumns:
     @property
     def nbytes(self):
         return sum(getattr(self, name).nbytes for name, _ in DENSE + SPARSE)
-
-
-_EVENT_COLUMNS = ("ts_ns", "frame", "proto", "msg", "parent", "mme_ue_s1ap_id",
-                  "enb_ue_s1ap_id", "old_enb_ue_x2ap_id", "menb_ue_x2ap_id", "src", "dst",
-                  "ip_version", "payload_len", "payload_off", "imsi", "msisdn", "m_tmsi",
-                  "seq", "e2e", "teid")

@@ -80,6 +80,7 @@ class Sessions:
     conflicts: list = field(default_factory=list)
     inconsistent_rows: list = field(default_factory=list)   # IDs that disagreed with the node
     end_ns: int = None              # the time of the inputs' last message (None: unknown)
+    roles: dict = None              # address -> its node, learnt from every message
 
     @property
     def inconsistent(self):
@@ -104,7 +105,8 @@ class Sessions:
                      if remap[c["row"]] >= 0]
         inconsistent = [int(remap[r]) for r in self.inconsistent_rows if remap[r] >= 0]
         return Sessions(self.ue_of_row[rows], self.conn_of_row[rows], self.ues,
-                        self.link_of_row[rows], dup, conflicts, inconsistent, self.end_ns)
+                        self.link_of_row[rows], dup, conflicts, inconsistent, self.end_ns,
+                        self.roles)
 
     def find(self, imsi=None, msisdn=None):
         """UEs with this IMSI or MSISDN."""
@@ -307,4 +309,4 @@ def _sessions(lc, conns, forest, dup):
                   "imsis": sorted({lc.imsis[a], lc.imsis[b]})}
                  for kind, r, a, b in forest.conflicts]
     return Sessions(ue_of_row, conn, ues, link_of_row, dup.astype(np.int64), conflicts,
-                    list(conns.inconsistent), int(lc.ts.max()) if lc.n else None)
+                    list(conns.inconsistent), int(lc.ts.max()) if lc.n else None, lc.roles)

@@ -156,41 +156,17 @@ def kinds():
 class Roles:
     """Address -> the node it belongs to (eNB, gNB, MME, SGW, PGW, HSS), learnt from the
     messages that say so: S1AP's direction, the registry's request roles, GTPv2 senders'
-    F-TEID interface types."""
+    F-TEID interface types. `known`: what was learnt from every message of the run (learn()
+    batch by batch), when ev holds only some of them (one subscriber's)."""
 
-    def __init__(self, ev):
-        self.ev = ev
+    def __init__(self, ev, known=None):
         cols = ev.cols
         self.src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
         self.dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
-        self.of = {}
-        proto, msg = cols["proto"], cols["msg"]
-        s1 = np.flatnonzero(proto == PROTO["S1AP"])
-        for r, m in zip(s1.tolist(), msg[s1].tolist()):
-            sender = s1ap_sender(m)
-            if sender:
-                self._say(self.src[r], sender)
-                self._say(self.dst[r], MME if sender == ENB else ENB)
-        requests = {(p.code, name): (a, b) for p in BY_NAME.values() for name, a, b in p.roles}
-        for (code, name), (a, b) in requests.items():
-            sel = np.flatnonzero(proto == code)
-            for r, m in zip(sel.tolist(), msg[sel].tolist()):
-                if names.msg_name(code, m) == name:
-                    self._say(self.src[r], a, weak=True)
-                    self._say(self.dst[r], b, weak=True)
-        it = ev.items_of("fteid")
-        if len(it["row"]):
-            spec = ITEM_KINDS["fteid"]
-            first = {}
-            for r, iface in zip(it["row"].tolist(), spec.get(it, "interface").tolist()):
-                first.setdefault(r, iface)
-            for r, iface in first.items():
-                if proto[r] == PROTO["GTPv2"] and iface in GTP_SENDER:
-                    self._say(self.src[r], GTP_SENDER[iface])
-
-    def _say(self, addr, role, weak=False):
-        if addr and (not weak or addr not in self.of):
-            self.of[addr] = role
+        if known is None:
+            known = {}
+            learn_roles(ev, known)
+        self.of = known
 
     def sender(self, r, proto_name):
         if proto_name == "NAS-EPS":
@@ -205,6 +181,68 @@ class Roles:
         return self.of.get(self.dst[r], "")
 
 
+def learn_roles(ev, of):
+    """Add to `of` (address -> role) what the messages of ev say about their addresses: S1AP's
+    direction and GTPv2 senders' F-TEID interface types surely (the latest claim wins), the
+    registry's request roles only for addresses nothing else names."""
+    cols = ev.cols
+    src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
+    dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
+    proto, msg = cols["proto"], cols["msg"]
+    s1 = np.flatnonzero(proto == PROTO["S1AP"])
+    sender = _SENDER_ROLE[msg[s1] & 0x3FF]
+    s1 = s1[sender > 0]
+    sender = sender[sender > 0]
+    _claim(of, np.stack([src[s1], dst[s1]], 1).ravel(),
+           np.stack([sender, 3 - sender], 1).ravel())      # the peer is the other side
+    for code, by_name in _REQUESTS.items():
+        of_proto = proto == code
+        for m in np.unique(msg[of_proto]).tolist():
+            ab = by_name.get(names.msg_name(code, m))
+            if ab:
+                sel = np.flatnonzero(of_proto & (msg == m))
+                _claim(of, np.stack([src[sel], dst[sel]], 1).ravel(),
+                       np.tile(np.array([_ROLE_CODE[ab[0]], _ROLE_CODE[ab[1]]]), len(sel)),
+                       weak=True)
+    it = ev.items_of("fteid")
+    if len(it["row"]):
+        spec = ITEM_KINDS["fteid"]
+        rows, first = np.unique(it["row"], return_index=True)   # a message's first F-TEID: its own
+        iface = spec.get(it, "interface")[first]
+        gtp = (proto[rows] == PROTO["GTPv2"]) & np.isin(iface, list(GTP_SENDER))
+        _claim(of, src[rows[gtp]], np.array([_ROLE_CODE[GTP_SENDER[i]]
+                                             for i in iface[gtp].tolist()], np.int64))
+
+
+def _claim(of, addrs, roles, weak=False):
+    """Claims addrs[i] is roles[i] (a _ROLE_CODE), in order: per address the last claim counts,
+    or (weak) the first, and only for addresses not known yet. Empty addresses say nothing."""
+    if not len(addrs):
+        return
+    if weak:
+        uniq, at = np.unique(addrs, return_index=True)
+    else:
+        uniq, at = np.unique(addrs[::-1], return_index=True)
+        at = len(addrs) - 1 - at
+    for addr, role in zip(uniq.tolist(), roles[at].tolist()):
+        if addr and (not weak or addr not in of):
+            of[addr] = _ROLE_NAME[role]
+
+
+_ROLE_CODE = {"": 0, ENB: 1, MME: 2}           # S1AP senders first: 3 - code is the peer
+_SENDER_ROLE = np.array([_ROLE_CODE[s1ap_sender(m)] for m in range(1024)], np.int64)
+for _role in GTP_SENDER.values():
+    _ROLE_CODE.setdefault(_role, len(_ROLE_CODE))
+# proto code -> {request name: (src role, dst role)} of the registry's requests
+_REQUESTS = {}
+for _p in BY_NAME.values():
+    for _name, _a, _b in _p.roles:
+        _REQUESTS.setdefault(_p.code, {})[_name] = (_a, _b)
+        _ROLE_CODE.setdefault(_a, len(_ROLE_CODE))
+        _ROLE_CODE.setdefault(_b, len(_ROLE_CODE))
+_ROLE_NAME = {v: k for k, v in _ROLE_CODE.items()}
+
+
 # ------------------------------------------------------------------ building procedures
 class _Builder:
     def __init__(self, ev, sessions, cat, end_ns=None):
@@ -216,7 +254,7 @@ class _Builder:
         self.ts = cols["ts_ns"].tolist()
         self.seq = cols["seq"].tolist()
         self.e2e = cols["e2e"].tolist()
-        self.roles = Roles(ev)
+        self.roles = Roles(ev, getattr(sessions, "roles", None))
         self.causes = _causes_by_row(ev)
         self.procs = []
         if end_ns is None:

@@ -1,0 +1,130 @@
+"""The compact link columns and the compiled linking pass: batch by batch they link exactly as
+the whole decoded table does, and their parts (hashes, interning, copies, the IMSI-safe forest)
+hold their rules."""
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from chrtool._fast import link as fast
+from chrtool.cli import main
+from chrtool.inputs.pipeline import Run
+from chrtool.link.columns import LinkColumns
+from chrtool.link.correlate import correlate, correlate_columns
+from chrtool.table.events import Events
+
+pytest.importorskip("pycrate_asn1rt")
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory):
+    """A simulated day with everything linking must see through: two probes, three rotated
+    files, eNB traces repeating the capture's S1AP/X2AP, handovers, EN-DC, M-TMSI reuse."""
+    out = tmp_path_factory.mktemp("columns-day")
+    r = CliRunner().invoke(main, ["simulate", "-o", str(out), "--seed", "11", "--ues", "60",
+                                  "--hours", "0.5", "--files", "3", "--chr-format", "chr-v1,xml"])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def streamed(path, chunk_bytes=None):
+    run = Run([str(path)], chunk_bytes=chunk_bytes)
+    lc = LinkColumns()
+    for _, table in run.batches():
+        lc.add_table(table)
+    return run, lc.finish()
+
+
+def same_sessions(a, b):
+    assert np.array_equal(a.ue_of_row, b.ue_of_row)
+    assert np.array_equal(a.conn_of_row, b.conn_of_row)
+    assert np.array_equal(a.link_of_row, b.link_of_row)
+    assert np.array_equal(a.duplicate_of_row, b.duplicate_of_row)
+    assert [(u.imsi, u.msisdn, u.connections) for u in a.ues] == \
+        [(u.imsi, u.msisdn, u.connections) for u in b.ues]
+    assert a.conflicts == b.conflicts and a.inconsistent_rows == b.inconsistent_rows
+
+
+def test_batches_link_as_the_whole_table_does(day):
+    ev = Run([str(day)]).events()
+    whole = correlate(ev)
+    # small chunks: many batches, each with its own items, data buffer and row numbers
+    run, lc = streamed(day, chunk_bytes=64 * 1024)
+    assert lc.n == ev.n
+    assert np.array_equal(lc.ts, ev.cols["ts_ns"]) and np.array_equal(lc.parent, ev.cols["parent"])
+    same_sessions(correlate_columns(lc), whole)
+    assert whole.counts()["duplicates"] > 0 and whole.counts()["links"].get("handover")
+
+
+def test_link_columns_are_compact(day):
+    _, lc = streamed(day)
+    assert lc.nbytes / lc.n < 100             # bytes a message, whatever its protocol
+
+
+def test_payload_hashes_tell_copies_from_other_packets():
+    data = np.frombuffer(b"abcdefghijabcdefghijabcdefghiX", np.uint8).copy()
+    off = np.array([0, 10, 20, 0, 0], np.int64)
+    length = np.array([10, 10, 10, 9, 10], np.int32)
+    parent = np.array([-1, -1, -1, -1, 0], np.int64)
+    h = fast.payload_hashes(data, off, length, parent)
+    assert h[0] == h[1] != h[2] and h[0] != h[3]
+    assert h[4] == 0 and (h[:4] != 0).all()     # a carried message is not hashed
+
+
+def test_interner_numbers_in_order_of_first_sight():
+    it = fast.Interner(empty=True)
+    keys = np.zeros((4, 16), np.uint8)
+    keys[0, :4] = [10, 0, 0, 1]
+    keys[2, :4] = [10, 0, 0, 1]
+    keys[3, :2] = [10, 2]
+    assert it.bytes16(keys).tolist() == [1, 0, 1, 2]
+    assert it.values == [b"", b"\n\0\0\x01", b"\n\x02"]
+    assert it.id(b"\n\x02") == 2
+    ints = fast.Interner()
+    assert ints.int64(np.array([7, -1, 7, 1 << 40], np.int64)).tolist() == [0, 1, 0, 2]
+
+
+def test_the_forest_never_joins_two_imsis():
+    parent = np.arange(4, dtype=np.int64)
+    imsi = np.array([1, 0, 2, 0], np.int32)
+    ok, ia, ib = fast.join_edges(parent, imsi, np.array([0, 1, 0, 3], np.int64),
+                                 np.array([1, 2, 2, 3], np.int64))
+    assert ok.tolist() == [2, 0, 0, 1]           # joined, refused (1 carries IMSI 1 now), ...
+    assert (ia[1], ib[1]) == (1, 2)
+    assert fast.roots(parent).tolist() == [0, 0, 2, 3]
+
+
+def test_a_copy_inside_a_copy_is_the_originals_message_at_the_same_place():
+    # rows 0-2: a capture packet with two carried messages; rows 3-5: a second probe's copy
+    from eventsutil import events
+    from chrtool.table.events import PROTO
+    a, b = b"\x0a\x00\x00\x01", b"\x0a\x00\x00\x02"
+    pdu = dict(proto=PROTO["S1AP"], msg=11, enb_ue_s1ap_id=4, mme_ue_s1ap_id=3, src=a, dst=b,
+               ip_version=4, payload=b"\x00\x0b\x40\x10same-bytes")
+    rows = [dict(frame=1, ts_ns=1000, **pdu), dict(frame=1, ts_ns=1000, proto=PROTO["NAS-EPS"],
+                                                    msg=0x62, parent=0),
+            dict(frame=1, ts_ns=1000, proto=PROTO["NAS-EPS"], msg=0x63, parent=0)]
+    ev = Events.join([events(rows, "a.pcap"), events([dict(r, ts_ns=2000) for r in rows], "b.pcap")])
+    ev.cols["file_id"][3:] = 1
+    s = correlate(ev)
+    assert s.duplicate_of_row.tolist() == [-1, -1, -1, 0, 1, 2]
+    assert s.conn_of_row[3] == s.conn_of_row[0]
+
+
+def test_a_subscribers_own_rows_give_the_procedures_the_whole_table_gives(day):
+    """diagnose and timeline decode only the subscriber's rows again: their procedures (timeouts
+    at the inputs' end included) must be those the whole table gives."""
+    from chrtool.link.procedures import build
+    run, lc = streamed(day)
+    sessions = correlate_columns(lc)
+    ev = Run([str(day)]).events()
+    whole = correlate(ev)
+
+    def story(e, s, ue):
+        return [(p.kind, p.outcome, p.start_ns, p.end_ns, p.answered_by,
+                 sorted((int(e.cols["file_id"][r]), int(e.cols["frame"][r])) for r in p.rows))
+                for p in build(e, s, [ue.index])]
+    for ue in sessions.ues[::3]:
+        rows = sessions.rows_of(ue.index, duplicates=True)
+        own = sessions.subset(rows)
+        assert story(run.take(rows), own, ue) == story(ev, whole, ue), ue.imsi
+        assert (own.ue_of_row == ue.index).all() and own.end_ns == int(ev.cols["ts_ns"].max())
