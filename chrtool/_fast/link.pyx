@@ -34,6 +34,7 @@ DEF T_TUNNEL = 6
 DEF T_CHR = 7
 DEF T_DUP_IP = 8
 DEF T_DUP_BYTES = 9
+DEF T_BY_M = 10
 
 # S1AP / X2AP message codes ((type << 8) | procedure code) the pass reacts to
 DEF S1_HANDOVER_REQUIRED = 0
@@ -391,13 +392,21 @@ cdef class Connections:
     cdef int32_t[::1] node_imsi, node_enb, node_mme
     cdef uint8_t[::1] node_kind, node_open, cnt_m, cnt_e
     cdef int64_t[::1] last_seen
+    # each node's first MME-side and eNB-side key (cnt_*: how many of that side it has; the rare
+    # further ones are in more_keys)
     cdef uint64_t[::1] key_m1, key_m2, key_e1, key_e2
+    # open connections by MME UE S1AP ID (by_m: the newest; m_next/m_prev: the list; m_of: the
+    # ID a node is listed under, -1 none), and open connections per eNB address (enb_head)
+    cdef int64_t[::1] m_next, m_prev, m_of, at_next, at_prev, enb_head
+    cdef _Map by_m
+    cdef const int64_t[::1] order
+    cdef Py_ssize_t pos
     cdef object _node_arrays
     cdef uint8_t imsi_code
     # maps
     cdef _Map s1_keys, x2_keys, exchanges, tunnels, chr_node
     # the Python side: once per connection, not per message
-    cdef public dict node_keys, open_at, s1_by_mme_id, pending_ho, assigned, msisdn, chr_menb
+    cdef public dict more_keys, pending_ho, assigned, msisdn, chr_menb
     cdef public list edges, presented, nr_legs, conflicts, inconsistent
     cdef dict source_mme_id, target_enb, enb_of_addr
     cdef list imsis
@@ -416,6 +425,8 @@ cdef class Connections:
         self.enb_of_addr, self.imsis = lc.enb_of_addr, lc.imsis
         self.sender_of = sender_of
         self.is_enb = np.zeros(len(lc.addrs) + 1, np.uint8)
+        self.enb_head = np.full(len(lc.addrs) + 1, -1, np.int64)
+        self.by_m = _Map(4096)
         n = len(lc.ts)
         self.conn_array = np.full(n, -1, np.int64)
         self.conn = self.conn_array
@@ -429,7 +440,7 @@ cdef class Connections:
         self._grow(1024)
         self.s1_keys, self.x2_keys, self.exchanges = _Map(4096), _Map(1024), _Map(4096)
         self.tunnels, self.chr_node = _Map(4096), _Map(1024)
-        self.node_keys, self.open_at, self.s1_by_mme_id = {}, {}, {}
+        self.more_keys = {}
         self.pending_ho, self.assigned, self.msisdn, self.chr_menb = {}, {}, {}, {}
         self.edges, self.presented, self.nr_legs = [], [], []
         self.conflicts, self.inconsistent = [], []
@@ -438,7 +449,9 @@ cdef class Connections:
                    ("kind", np.uint8, 0), ("open", np.uint8, 0), ("cnt_m", np.uint8, 0),
                    ("cnt_e", np.uint8, 0), ("last_seen", np.int64, -1),
                    ("key_m1", np.uint64, 0), ("key_m2", np.uint64, 0),
-                   ("key_e1", np.uint64, 0), ("key_e2", np.uint64, 0))
+                   ("key_e1", np.uint64, 0), ("key_e2", np.uint64, 0),
+                   ("m_next", np.int64, -1), ("m_prev", np.int64, -1), ("m_of", np.int64, -1),
+                   ("at_next", np.int64, -1), ("at_prev", np.int64, -1))
 
     cdef _grow(self, Py_ssize_t cap):
         for name, dtype, fill in self.NODE_FIELDS:
@@ -453,6 +466,8 @@ cdef class Connections:
         self.cnt_m, self.cnt_e, self.last_seen = a["cnt_m"], a["cnt_e"], a["last_seen"]
         self.key_m1, self.key_m2, self.key_e1, self.key_e2 = (
             a["key_m1"], a["key_m2"], a["key_e1"], a["key_e2"])
+        self.m_next, self.m_prev, self.m_of = a["m_next"], a["m_prev"], a["m_of"]
+        self.at_next, self.at_prev = a["at_next"], a["at_prev"]
         self.node_imsi_array, self.node_kind_array = a["imsi"], a["kind"]
 
     def node_column(self, name):
@@ -474,7 +489,9 @@ cdef class Connections:
         cdef int64_t r
         cdef uint8_t k
         self.dup = dup
+        self.order = order
         for i in range(order.shape[0]):
+            self.pos = i
             r = order[i]
             if dup[r] >= 0:
                 self.conn[r] = self.conn[dup[r]]
@@ -577,64 +594,155 @@ cdef class Connections:
                 and self.node_open[node] and self.node_enb[node] == enb_a
                 and self.node_mme[node] == mme_a):
             return 0                                  # nothing new: the common case
-        keys = self.node_keys.setdefault(node, set())
-        for present, k in ((has_m, (km1, m)), (has_e, (ke1, e))):
-            if not present:
-                continue
-            old = self.s1_keys.get(k[0], <uint64_t>k[1])
-            if old >= 0 and old != node:              # reused without a release we saw
-                self.node_keys.get(old, set()).discard(k)
-                self._summarise(old)
-                if k is not None and (k[0] >> 60) == T_S1_MME:
-                    self.s1_by_mme_id.get(k[1], {}).pop(old, None)
-            self.s1_keys.set(k[0], <uint64_t>k[1], node)
-            keys.add(k)
-            if (k[0] >> 60) == T_S1_MME:
-                self.s1_by_mme_id.setdefault(k[1], {})[node] = (enb_a, mme_a)
-        self._summarise(node)
-        if self.node_open[node] and self.node_enb[node] != enb_a and self.node_enb[node] >= 0:
-            self.open_at.get(self.node_enb[node], set()).discard(node)
+        if has_m:
+            self._take_key(node, km1, <uint64_t>m, True)
+        if has_e:
+            self._take_key(node, ke1, <uint64_t>e, False)
+        if self.node_open[node] and self.node_enb[node] != enb_a:
+            self._unlist_at(node)
         self.node_enb[node], self.node_mme[node] = enb_a, mme_a
-        self.open_at.setdefault(enb_a, set()).add(node)
+        if not self.node_open[node]:
+            self._list_at(node, enb_a)
+        return 0
+
+    cdef int _take_key(self, int64_t node, uint64_t k1, uint64_t k2, bint side_m) except -1:
+        """The key is the node's from now on (an ID reused without a release we saw leaves the
+        connection that had it)."""
+        cdef int64_t old = self.s1_keys.get(k1, k2)
+        if old == node:
+            return 0
+        if old >= 0:
+            self._drop_key(old, k1, k2, side_m)
+        self.s1_keys.set(k1, k2, node)
+        if node in self.more_keys or (self.cnt_m[node] if side_m else self.cnt_e[node]):
+            self._set_keys(node, self._keys_of(node) + [(k1, k2)])     # a further key: rare
+        elif side_m:
+            self.key_m1[node], self.key_m2[node], self.cnt_m[node] = k1, k2, 1
+            self._list_m(node, <int64_t>k2)
+        else:
+            self.key_e1[node], self.key_e2[node], self.cnt_e[node] = k1, k2, 1
+        return 0
+
+    cdef int _drop_key(self, int64_t node, uint64_t k1, uint64_t k2, bint side_m) except -1:
+        if node in self.more_keys:
+            keys = self._keys_of(node)
+            if (k1, k2) in keys:
+                keys.remove((k1, k2))
+            self._set_keys(node, keys)
+        elif side_m:
+            if self.cnt_m[node] and self.key_m1[node] == k1 and self.key_m2[node] == k2:
+                self.cnt_m[node] = 0
+                self._unlist_m(node)
+        elif self.cnt_e[node] and self.key_e1[node] == k1 and self.key_e2[node] == k2:
+            self.cnt_e[node] = 0
+        return 0
+
+    cdef list _keys_of(self, int64_t node):
+        keys = []
+        if self.cnt_m[node]:
+            keys.append((self.key_m1[node], self.key_m2[node]))
+        if self.cnt_e[node]:
+            keys.append((self.key_e1[node], self.key_e2[node]))
+        keys.extend(k for k in self.more_keys.get(node, ()) if k not in keys)
+        return keys
+
+    cdef int _set_keys(self, int64_t node, list keys) except -1:
+        """The node's keys are `keys`: the first of each side inline, the rest in more_keys."""
+        self._unlist_m(node)
+        self.more_keys.pop(node, None)
+        cm = [k for k in keys if (k[0] >> 60) == T_S1_MME]
+        ce = [k for k in keys if (k[0] >> 60) != T_S1_MME]
+        self.cnt_m[node], self.cnt_e[node] = min(len(cm), 255), min(len(ce), 255)
+        if cm:
+            self.key_m1[node], self.key_m2[node] = cm[0]
+            self._list_m(node, <int64_t>self.key_m2[node])
+        if ce:
+            self.key_e1[node], self.key_e2[node] = ce[0]
+        if len(cm) > 1 or len(ce) > 1:
+            self.more_keys[node] = set(cm[1:] + ce[1:])
+        return 0
+
+    cdef int _list_m(self, int64_t node, int64_t m) except -1:
+        cdef int64_t head = self.by_m.get(_tag(T_BY_M, 0), <uint64_t>m)
+        self.m_next[node], self.m_prev[node], self.m_of[node] = head, -1, m
+        if head >= 0:
+            self.m_prev[head] = node
+        self.by_m.set(_tag(T_BY_M, 0), <uint64_t>m, node)
+        return 0
+
+    cdef int _unlist_m(self, int64_t node) except -1:
+        cdef int64_t p = self.m_prev[node], n = self.m_next[node], m = self.m_of[node]
+        if m < 0:
+            return 0
+        if p >= 0:
+            self.m_next[p] = n
+        elif n >= 0:
+            self.by_m.set(_tag(T_BY_M, 0), <uint64_t>m, n)
+        else:
+            self.by_m.delete(_tag(T_BY_M, 0), <uint64_t>m)
+        if n >= 0:
+            self.m_prev[n] = p
+        self.m_of[node] = -1
+        return 0
+
+    cdef int _list_at(self, int64_t node, int32_t enb_a) except -1:
+        cdef int64_t head = self.enb_head[enb_a]
+        self.at_next[node], self.at_prev[node] = head, -1
+        if head >= 0:
+            self.at_prev[head] = node
+        self.enb_head[enb_a] = node
         self.node_open[node] = 1
         return 0
 
-    cdef _summarise(self, int64_t node):
-        """The node's keys as the per-message check reads them (counts, and the key when one)."""
-        cm = ce = 0
-        for k1, k2 in self.node_keys.get(node, ()):
-            if (k1 >> 60) == T_S1_MME:
-                cm += 1
-                self.key_m1[node], self.key_m2[node] = k1, <uint64_t>k2
-            else:
-                ce += 1
-                self.key_e1[node], self.key_e2[node] = k1, <uint64_t>k2
-        self.cnt_m[node], self.cnt_e[node] = min(cm, 255), min(ce, 255)
+    cdef int _unlist_at(self, int64_t node) except -1:
+        cdef int64_t p = self.at_prev[node], n = self.at_next[node]
+        if not self.node_open[node]:
+            return 0
+        if p >= 0:
+            self.at_next[p] = n
+        else:
+            self.enb_head[self.node_enb[node]] = n
+        if n >= 0:
+            self.at_prev[n] = p
+        self.node_open[node] = 0
+        return 0
 
-    cdef _release(self, int64_t node):
+    cdef int _release(self, int64_t node) except -1:
         """The connection is over at its eNB: its IDs are free for the next UE."""
-        for k1, k2 in self.node_keys.pop(node, ()):
-            if self.s1_keys.get(k1, <uint64_t>k2) == node:
-                self.s1_keys.delete(k1, <uint64_t>k2)
-            if (k1 >> 60) == T_S1_MME:
-                self.s1_by_mme_id.get(k2, {}).pop(node, None)
-        self._summarise(node)
-        if self.node_open[node]:
-            self.open_at.get(self.node_enb[node], set()).discard(node)
-            self.node_open[node] = 0
+        if node in self.more_keys:
+            for k1, k2 in self._keys_of(node):
+                if self.s1_keys.get(k1, k2) == node:
+                    self.s1_keys.delete(k1, k2)
+            self.more_keys.pop(node)
+        else:
+            if self.cnt_m[node] and self.s1_keys.get(self.key_m1[node], self.key_m2[node]) == node:
+                self.s1_keys.delete(self.key_m1[node], self.key_m2[node])
+            if self.cnt_e[node] and self.s1_keys.get(self.key_e1[node], self.key_e2[node]) == node:
+                self.s1_keys.delete(self.key_e1[node], self.key_e2[node])
+        self.cnt_m[node] = self.cnt_e[node] = 0
+        self._unlist_m(node)
+        self._unlist_at(node)
+        return 0
 
-    cdef _free_association(self, int32_t enb_a, int32_t mme_a):
+    cdef int _free_association(self, int32_t enb_a, int32_t mme_a) except -1:
         """Reset (either side) or S1 Setup (the association restarted): every connection between
         the two is gone; the eNB's connections to other MMEs stay."""
-        for node in list(self.open_at.get(enb_a, ())):
+        cdef int64_t node = self.enb_head[enb_a], nxt
+        while node >= 0:
+            nxt = self.at_next[node]
             if self.node_mme[node] == mme_a:
                 self._release(node)
+            node = nxt
+        return 0
 
     cdef int64_t _s1_source(self, int64_t m, int32_t mme_a, int32_t target):
-        """The open connection at another eNB of the same MME with MME UE S1AP ID m."""
-        at = [n for n, (enb, mme) in self.s1_by_mme_id.get(m, {}).items()
-              if mme == mme_a and enb != target]
-        return at[len(at) - 1] if at else -1
+        """The newest open connection at another eNB of the same MME with MME UE S1AP ID m."""
+        cdef int64_t node = self.by_m.get(_tag(T_BY_M, 0), <uint64_t>m)
+        while node >= 0:
+            if self.node_mme[node] == mme_a and self.node_enb[node] != target:
+                return node
+            node = self.m_next[node]
+        return -1
 
     cdef tuple _required(self, int32_t mme_a, int32_t target_a, int64_t ts):
         """The HandoverRequired a HandoverRequest to target_a answers: the oldest one pending at
@@ -750,21 +858,36 @@ cdef class Connections:
 
     cdef int64_t _s1_at(self, int64_t mme_id, int32_t enb_a):
         """The open S1 connection with this MME UE S1AP ID at this eNB (else the only one)."""
-        open_ = self.s1_by_mme_id.get(mme_id, {})
-        at = [n for n, (enb, _) in open_.items() if enb == enb_a]
-        if len(at) == 1:
-            return at[0]
-        return next(iter(open_)) if len(open_) == 1 else -1
+        cdef int64_t node = self.by_m.get(_tag(T_BY_M, 0), <uint64_t>mme_id), at = -1, first = node
+        cdef Py_ssize_t n = 0, n_at = 0
+        while node >= 0:
+            n += 1
+            if self.node_enb[node] == enb_a:
+                n_at += 1
+                at = node
+            node = self.m_next[node]
+        if n_at == 1:
+            return at
+        return first if n == 1 else -1
 
     cdef int64_t _last_active(self, int32_t enb_a, int64_t ts):
         """No CHR may name an NR leg: the MeNB's open S1 connection with the latest message in
-        the nr_window_ns before the SgNB Addition Request (-1 without one)."""
-        cdef int64_t best = -1, best_at = -1, last
-        for s1 in self.open_at.get(enb_a, ()):
-            last = self.last_seen[s1]
-            if 0 <= ts - last <= self.nr_window_ns and (best < 0 or last > best_at):
-                best, best_at = s1, last
-        return best
+        the nr_window_ns before the SgNB Addition Request (-1 without one). Walks back over the
+        messages already linked: the first of an open connection at that eNB is the latest."""
+        cdef Py_ssize_t j = self.pos - 1, steps = 0
+        cdef int64_t r, node
+        while j >= 0 and steps < 1 << 20:
+            r = self.order[j]
+            if ts - self.ts[r] > self.nr_window_ns:
+                break
+            node = self.conn[r]
+            if (node >= 0 and self.dup[r] < 0 and (self.kind[r] == K_S1 or self.kind[r] == K_NAS)
+                    and self.node_open[node] and self.node_enb[node] == enb_a
+                    and self.last_seen[node] == self.ts[r]):
+                return node
+            j -= 1
+            steps += 1
+        return -1
 
     cdef int _chr(self, int64_t r) except -1:
         cdef int32_t imsi = self.imsi[r], x = self.ex[r]
