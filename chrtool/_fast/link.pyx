@@ -384,7 +384,7 @@ cdef class Connections:
     cdef uint8_t[::1] is_enb
     # per row
     cdef public object conn_array, exchange_array
-    cdef int64_t[::1] conn
+    cdef int32_t[::1] conn
     cdef uint8_t[::1] by_exchange
     # per node (grown as nodes are added)
     cdef public Py_ssize_t n_nodes
@@ -428,7 +428,7 @@ cdef class Connections:
         self.enb_head = np.full(len(lc.addrs) + 1, -1, np.int64)
         self.by_m = _Map(4096)
         n = len(lc.ts)
-        self.conn_array = np.full(n, -1, np.int64)
+        self.conn_array = np.full(n, -1, np.int32)
         self.conn = self.conn_array
         self.exchange_array = np.zeros(n, np.uint8)
         self.by_exchange = self.exchange_array
@@ -567,7 +567,7 @@ cdef class Connections:
                 else:
                     has_m = False
         self._bind(node, has_m, km1, m, has_e, ke1, e, enb_a, mme_a)
-        self.conn[r] = node
+        self.conn[r] = <int32_t>node
         self.last_seen[node] = ts
         if self.imsi[r]:                              # a NAS copy outside its carrier, Paging
             self._name(node, self.imsi[r], r)
@@ -763,7 +763,7 @@ cdef class Connections:
         cdef int64_t t
         if node < 0:
             return 0
-        self.conn[r] = node
+        self.conn[r] = <int32_t>node
         if self.imsi[r]:
             self._name(node, self.imsi[r], r)
         t = self.m_tmsi[r]
@@ -803,7 +803,7 @@ cdef class Connections:
             node = self._new(0)
             how = False
         self.exchanges.set(k1, k2, node)
-        self.conn[r] = node
+        self.conn[r] = <int32_t>node
         if imsi:
             self._name(node, imsi, r)
         elif how:
@@ -851,7 +851,7 @@ cdef class Connections:
                     self.edges.append((ts, "handover", source, node, r))
         else:
             return 0
-        self.conn[r] = node
+        self.conn[r] = <int32_t>node
         if self.imsi[r]:                              # trace files name the UE of their copies
             self._name(node, self.imsi[r], r)
         return 0
@@ -898,7 +898,7 @@ cdef class Connections:
         if node < 0:                                  # one CHR story per subscriber and file
             node = self._new(imsi)
             self.chr_node.set(_tag(T_CHR, <uint32_t>self.file_id[r]), <uint64_t>imsi, node)
-        self.conn[r] = node
+        self.conn[r] = <int32_t>node
         if x >= 0 and self.ex_msisdn[x]:
             self.msisdn[node] = self.ex_msisdn[x]
         if self.menb[r] >= 0:

@@ -40,11 +40,49 @@ SPARSE = (("ex_seq", np.int64), ("ex_e2e", np.int64), ("ex_teid", np.int64),
 FLAG_IP, FLAG_PAYLOAD = 1, 2
 
 
+SEGMENT = 1 << 18              # values a column grows by
+
+
+class _Column:
+    """A column growing in segments: appending never copies what is stored, and segments are
+    large enough that freeing them gives the memory back to the system."""
+
+    def __init__(self, dtype):
+        self.dtype, self.full, self.seg, self.used = dtype, [], None, 0
+
+    def append(self, values):
+        i, n = 0, len(values)
+        while i < n:
+            if self.seg is None or self.used == len(self.seg):
+                if self.seg is not None:
+                    self.full.append(self.seg)
+                self.seg, self.used = np.empty(SEGMENT, self.dtype), 0
+            k = min(n - i, len(self.seg) - self.used)
+            self.seg[self.used:self.used + k] = values[i:i + k]
+            self.used += k
+            i += k
+
+    def finish(self):
+        parts = self.full + ([self.seg[:self.used]] if self.seg is not None else [])
+        self.full = self.seg = None
+        return np.concatenate(parts) if parts else np.zeros(0, self.dtype)
+
+
+def _give_back_freed_memory():
+    """Many batches' temporaries were freed: ask glibc to return the free heap to the system
+    (it keeps it otherwise, and the peak RSS of what follows would stand on it)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class LinkColumns:
     """The link columns of every message of a run, in the order the run yielded them."""
 
     def __init__(self):
-        self._parts = {name: [] for name, _ in DENSE + SPARSE}
+        self._parts = {name: _Column(dtype) for name, dtype in DENSE + SPARSE}
         self.n = 0
         self.n_ex = 0
         self.addr = Interner()
@@ -172,11 +210,9 @@ class LinkColumns:
     def finish(self):
         """Join the batches into columns (one column at a time, so memory peaks at one column's
         copy, not the table's)."""
-        for name, dtype in DENSE + SPARSE:
-            parts = self._parts.pop(name)
-            setattr(self, name, np.concatenate(parts).astype(dtype, copy=False) if parts
-                    else np.zeros(0, dtype))
-            del parts
+        for name, _ in DENSE + SPARSE:
+            setattr(self, name, self._parts.pop(name).finish())
+            _give_back_freed_memory()
         order = np.argsort(self.f_row, kind="stable")   # items come per decoder, not per row
         self.f_row, self.f_addr, self.f_teid = (self.f_row[order], self.f_addr[order],
                                                 self.f_teid[order])

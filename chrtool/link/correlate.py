@@ -27,13 +27,14 @@ Linking runs in two passes over the rows in time order.
 
 Every row says how it was linked (LINK_KINDS) and how sure that is (CONFIDENCE).
 """
+import gc
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from chrtool._fast import link as fast
-from chrtool.link.columns import KIND_CODE, LinkColumns
+from chrtool.link.columns import KIND_CODE, LinkColumns, _give_back_freed_memory
 from chrtool.link.directions import ENB, MME, s1ap_sender
 from chrtool.table.schema import PROTO
 
@@ -141,14 +142,23 @@ def correlate_columns(lc, skew_ns=SKEW_NS):
     dup = _duplicates(lc, order, skew_ns)
     conns = fast.Connections(lc, _SENDER_OF, LINK_CODE["imsi"], S1_PREP_NS,
                              NR_LEG_WINDOW_NS)
-    conns.run(order, dup)
+    collecting = gc.isenabled()
+    gc.disable()                    # the pass makes many small lasting objects, no cycles
+    try:
+        conns.run(order, dup)
+    finally:
+        if collecting:
+            gc.enable()
     del order
     copies = np.flatnonzero(dup >= 0)           # a copy is linked as its original is (a trace's
     for col in (conns.conn_array, conns.exchange_array):    # copy may come before the capture's)
         col[copies] = col[dup[copies]]
     forest = _Forest(lc, conns)
     forest.subscribers()
-    return _sessions(lc, conns, forest, dup)
+    sessions = _sessions(lc, conns, forest, dup)
+    del conns, forest
+    _give_back_freed_memory()
+    return sessions
 
 
 def _sender_lut():
@@ -276,37 +286,42 @@ class _Forest:
 
 
 def _sessions(lc, conns, forest, dup):
-    conn = conns.conn_array
-    root_of = np.append(fast.roots(forest.parent), -1)
-    roots = root_of[conn]                       # conn -1 picks the trailing -1
+    conn = conns.conn_array                     # int32, -1: not linked
+    n_nodes = conns.n_nodes
+    root_of = np.append(fast.roots(forest.parent), -1).astype(np.int32)
+    has_rows = np.bincount(conn[conn >= 0], minlength=n_nodes) > 0
     # a UE needs an identity or an S1 connection: watchdogs and peer set-up stay unlinked
-    s1_roots = np.zeros(len(root_of), bool)
-    s1_roots[roots[(lc.kind == KIND_CODE["s1"]) & (roots >= 0)]] = True
-    present = np.zeros(len(root_of), bool)
-    present[roots[roots >= 0]] = True
-    root_imsi = np.append(forest.imsi, 0)
-    ue_roots = np.flatnonzero(present & ((root_imsi > 0) | s1_roots))
-    ue_of_root = np.full(len(root_of), -1, np.int64)
+    on_s1 = np.zeros(n_nodes, bool)
+    on_s1[conn[(lc.kind == KIND_CODE["s1"]) & (conn >= 0)]] = True
+    root_imsi = forest.imsi
+    present, s1_roots = np.zeros(n_nodes + 1, bool), np.zeros(n_nodes + 1, bool)
+    present[root_of[:n_nodes][has_rows]] = True
+    s1_roots[root_of[:n_nodes][on_s1]] = True
+    ue_roots = np.flatnonzero(present[:n_nodes] & ((root_imsi > 0) | s1_roots[:n_nodes]))
+    ue_of_root = np.full(n_nodes + 1, -1, np.int32)   # the last: "no node" stays -1
     ue_of_root[ue_roots] = np.arange(len(ue_roots))
     msisdn = {}
     for node, value in conns.msisdn.items():
         msisdn[int(root_of[node])] = value
     ues = [UE(i, imsi=lc.imsis[root_imsi[root]], msisdn=lc.msisdns[msisdn.get(root, 0)])
            for i, root in enumerate(ue_roots.tolist())]
-    ue_of_row = np.where(roots >= 0, ue_of_root[roots], -1)
+    ue_of_node = ue_of_root[root_of]            # per node (and -1 for "no node")
+    ue_of_row = ue_of_node[conn]                # conn -1 picks the trailing -1
     linked = ue_of_row >= 0
     # how each row was linked: its node's link, a row's own (an answer), else its connection
-    node_kind = np.append(np.where(forest.kind == 0, LINK_CODE["connection"], forest.kind), 0)
-    link_of_row = np.where(linked, node_kind[conn], 0).astype(np.uint8)
+    node_kind = np.append(np.where(forest.kind == 0, LINK_CODE["connection"], forest.kind),
+                          0).astype(np.uint8)
+    link_of_row = node_kind[conn]
+    link_of_row[~linked] = 0
     link_of_row[linked & (conns.exchange_array == 1)] = LINK_CODE["exchange"]
-    pairs = np.unique(ue_of_row[linked] << 32 | conn[linked])
-    for ue_index, count in zip(*np.unique(pairs >> 32, return_counts=True)):
-        ues[ue_index].connections = int(count)
-    with_tmsi = linked & (lc.m_tmsi >= 0)
-    for ue_index, t in zip(ue_of_row[with_tmsi].tolist(), lc.m_tmsi[with_tmsi].tolist()):
-        ues[ue_index].m_tmsis.add(t)
+    mine = ue_of_node[:n_nodes][has_rows]
+    for u, c in enumerate(np.bincount(mine[mine >= 0], minlength=len(ues)).tolist()):
+        ues[u].connections = c
+    with_tmsi = np.flatnonzero(linked & (lc.m_tmsi >= 0))
+    for key in np.unique(ue_of_row[with_tmsi].astype(np.int64) << 32 | lc.m_tmsi[with_tmsi]).tolist():
+        ues[key >> 32].m_tmsis.add(key & 0xFFFFFFFF)
     conflicts = [{"link": kind, "row": r, "file_id": int(lc.file_id[r]), "frame": int(lc.frame[r]),
                   "imsis": sorted({lc.imsis[a], lc.imsis[b]})}
                  for kind, r, a, b in forest.conflicts]
-    return Sessions(ue_of_row, conn, ues, link_of_row, dup.astype(np.int64), conflicts,
+    return Sessions(ue_of_row, conn, ues, link_of_row, dup, conflicts,
                     list(conns.inconsistent), int(lc.ts.max()) if lc.n else None, lc.roles)
