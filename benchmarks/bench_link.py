@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Linking and procedures: messages/s and peak RSS on generated captures of a few sizes.
+"""Linking and procedures: messages/s and peak RSS on captures of a few sizes, up to 10 M messages.
 
-    python benchmarks/bench_link.py [--sizes 10M,100M] [--out benchmarks/results/link.json]
+    python benchmarks/bench_link.py [--sizes 10M,100M] [--captures ref-100M.pcap,...]
+                                    [--out benchmarks/results/link.json]
 
-Each size runs in a fresh process: decode the capture into the event table (timed apart), link
-every message to its subscriber (chrtool.link.correlate), then build every subscriber's
-procedures (chrtool.link.procedures). Reported: messages, subscribers, procedures, seconds and
-messages/s per stage, the size-scaling exponent of linking (time ~ size^k), and the process's
-peak RSS (which holds the whole decoded table: linking needs every message).
+Each capture runs in a fresh process, the way `chrtool diagnose` links: decode every batch and keep
+only its compact link columns (chrtool/link/columns.py; timed with the decoding), then link every
+message to its subscriber (chrtool.link.correlate.correlate_columns). Captures up to 200 MB also
+build every subscriber's procedures from the whole decoded table (chrtool.link.procedures).
+Reported: messages, subscribers, seconds and messages/s per stage, link-column bytes a message,
+the size-scaling exponent of linking (time ~ messages^k), and the process's peak RSS.
+--captures takes files in benchmarks/data (the reference ones: bench_diagnose.py writes them).
 """
 import argparse
 import json
@@ -21,41 +24,60 @@ DATA = ROOT / "benchmarks" / "data"
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 CHILD = r"""
-import json, resource, sys, time
+import json, os, resource, sys, time
 from chrtool.inputs.pipeline import Run
-from chrtool.link.correlate import correlate
-from chrtool.link.procedures import build
-t = time.perf_counter(); ev = Run([sys.argv[1]]).events(); decode = time.perf_counter() - t
-t = time.perf_counter(); s = correlate(ev); link = time.perf_counter() - t
-t = time.perf_counter(); procs = build(ev, s); proc = time.perf_counter() - t
-print(json.dumps({"messages": ev.n, "subscribers": len(s.ues), "procedures": len(procs),
-                  "decode_s": round(decode, 3), "link_s": round(link, 3), "procedures_s": round(proc, 3),
-                  "link_msgs_per_s": round(ev.n / link), "procedures_msgs_per_s": round(ev.n / proc),
-                  "conflicts": len(s.conflicts),
-                  "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}))
+from chrtool.link.columns import LinkColumns
+from chrtool.link.correlate import correlate_columns
+t = time.perf_counter()
+lc = LinkColumns()
+for _, table in Run([sys.argv[1]]).batches():
+    lc.add_table(table)
+lc.finish()
+decode = time.perf_counter() - t
+t = time.perf_counter(); s = correlate_columns(lc); link = time.perf_counter() - t
+r = {"messages": lc.n, "subscribers": len(s.ues), "decode_and_columns_s": round(decode, 3),
+     "link_s": round(link, 3), "link_msgs_per_s": round(lc.n / link),
+     "column_bytes_per_message": round(lc.nbytes / lc.n, 1), "conflicts": len(s.conflicts)}
+if os.path.getsize(sys.argv[1]) <= 200e6:
+    from chrtool.link.correlate import correlate
+    from chrtool.link.procedures import build
+    del lc, s
+    ev = Run([sys.argv[1]]).events()
+    s = correlate(ev)
+    t = time.perf_counter(); procs = build(ev, s); proc = time.perf_counter() - t
+    r.update(procedures=len(procs), procedures_s=round(proc, 3),
+             procedures_msgs_per_s=round(ev.n / proc))
+r["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(json.dumps(r))
 """
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="10M,100M", help="capture sizes (default 10M,100M)")
+    ap.add_argument("--captures", default="", help="files in benchmarks/data instead of --sizes")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "link.json"))
     args = ap.parse_args(argv)
     import gen_captures
     results = []
-    for size in args.sizes.split(","):
+    paths = [DATA / c for c in args.captures.split(",")] if args.captures else []
+    for size in [] if args.captures else args.sizes.split(","):
         path = DATA / f"capture-{size}.pcap"
         if not path.exists():
             gen_captures.generate(path, gen_captures.parse_size(size))
+        paths.append(path)
+    for path in paths:
         out = subprocess.run([sys.executable, "-c", CHILD, str(path)], capture_output=True,
                              text=True, check=True, cwd=ROOT)
         r = dict(json.loads(out.stdout.strip().splitlines()[-1]), input=path.name,
                  mb=round(path.stat().st_size / 1e6, 1))
         results.append(r)
-        print(f"{r['input']}: {r['messages']:,} messages, {r['subscribers']:,} subscribers, "
-              f"{r['procedures']:,} procedures; link {r['link_s']} s ({r['link_msgs_per_s']:,} msg/s), "
-              f"procedures {r['procedures_s']} s ({r['procedures_msgs_per_s']:,} msg/s), "
-              f"peak RSS {r['peak_rss_mb']} MB")
+        procs = (f"; {r['procedures']:,} procedures in {r['procedures_s']} s "
+                 f"({r['procedures_msgs_per_s']:,} msg/s)" if "procedures" in r else "")
+        print(f"{r['input']}: {r['messages']:,} messages, {r['subscribers']:,} subscribers; "
+              f"decode + link columns {r['decode_and_columns_s']} s "
+              f"({r['column_bytes_per_message']} B/message); link {r['link_s']} s "
+              f"({r['link_msgs_per_s']:,} msg/s){procs}; peak RSS {r['peak_rss_mb']} MB")
     if len(results) >= 2:
         a, b = results[0], results[-1]
         k = math.log(b["link_s"] / a["link_s"]) / math.log(b["messages"] / a["messages"])
@@ -63,8 +85,9 @@ def main(argv=None):
         for r in results:
             r["link_exponent"] = round(k, 3)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"command": "python benchmarks/bench_link.py --sizes "
-                                          + args.sizes, "results": results}, indent=2))
+    how = f"--captures {args.captures}" if args.captures else f"--sizes {args.sizes}"
+    Path(args.out).write_text(json.dumps({"command": "python benchmarks/bench_link.py " + how,
+                                          "results": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

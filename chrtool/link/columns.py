@@ -95,7 +95,8 @@ class LinkColumns:
         self.target_enb = {}                # HandoverRequired row -> target (PLMN, eNB ID)
         self.enb_of_addr = {}               # eNB address id -> (PLMN, eNB ID) of its S1 Setup
         self.files = {}                     # file_id -> (first row, rows)
-        self.roles = {}                     # address -> its node (procedures.learn_roles)
+        self.roles = None                   # address -> its node (procedures.learn_roles)
+        self._roles = {}                    # the same by address id, while batches come
         self.done = False
 
     # ------------------------------------------------------------------ building
@@ -103,20 +104,19 @@ class LinkColumns:
         """Append one decoded EventTable batch."""
         n = table.n
         ev = Events.of_table(table)
-        learn_roles(ev, self.roles)
-        self._add(ev.cols, ev.items, ev.data, ev.cols["file_id"], n)
+        self._add(ev, ev.data, ev.cols["file_id"], n)
 
     @classmethod
     def from_events(cls, ev):
         """The link columns of a whole Events table (its rows keep their numbers)."""
         lc = cls()
-        learn_roles(ev, lc.roles)
-        lc._add(ev.cols, ev.items, ev.data, ev.cols["file_id"].astype(np.int32), ev.n)
+        lc._add(ev, ev.data, ev.cols["file_id"].astype(np.int32), ev.n)
         return lc.finish()
 
-    def _add(self, cols, items, data, file_id, n):
+    def _add(self, ev, data, file_id, n):
         if not n:
             return
+        cols, items = ev.cols, ev.items
         if self.n + n >= 2**31:
             raise ValueError("more than 2^31 messages in one linking run: split the inputs "
                              "(chrtool batch links them per shard)")
@@ -126,6 +126,7 @@ class LinkColumns:
         parent = cols["parent"]
         src_id = self.addr.bytes16(np.ascontiguousarray(cols["src"], np.uint8))
         dst_id = self.addr.bytes16(np.ascontiguousarray(cols["dst"], np.uint8))
+        learn_roles(ev, self._roles, src_id, dst_id, self.addr.id(b""))
         pair = self.pairs.int64(src_id.astype(np.int64) << 32 | dst_id)
         for p in self.pairs.values[len(self.upair_of_pair):]:
             s, d = p >> 32, p & 0xFFFFFFFF
@@ -221,6 +222,7 @@ class LinkColumns:
         self.pair_dst = (ids & 0xFFFFFFFF).astype(np.int32)
         self.upair = np.array(self.upair_of_pair, np.int32)
         self.addrs = self.addr.values
+        self.roles = {self.addrs[i]: role for i, role in self._roles.items()}
         self.imsis = [v.decode("ascii", "replace") for v in self.imsi_ids.values]
         self.msisdns = [v.decode("ascii", "replace") for v in self.msisdn_ids.values]
         self.done = True

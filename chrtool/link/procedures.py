@@ -181,20 +181,22 @@ class Roles:
         return self.of.get(self.dst[r], "")
 
 
-def learn_roles(ev, of):
+def learn_roles(ev, of, src=None, dst=None, none=b""):
     """Add to `of` (address -> role) what the messages of ev say about their addresses: S1AP's
     direction and GTPv2 senders' F-TEID interface types surely (the latest claim wins), the
-    registry's request roles only for addresses nothing else names."""
+    registry's request roles only for addresses nothing else names. Addresses are ev's bytes, or
+    the ids given as src/dst (`none`: the id of no address)."""
     cols = ev.cols
-    src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
-    dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
+    if src is None:
+        src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
+        dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
     proto, msg = cols["proto"], cols["msg"]
     s1 = np.flatnonzero(proto == PROTO["S1AP"])
     sender = _SENDER_ROLE[msg[s1] & 0x3FF]
     s1 = s1[sender > 0]
     sender = sender[sender > 0]
     _claim(of, np.stack([src[s1], dst[s1]], 1).ravel(),
-           np.stack([sender, 3 - sender], 1).ravel())      # the peer is the other side
+           np.stack([sender, 3 - sender], 1).ravel(), none)      # the peer is the other side
     for code, by_name in _REQUESTS.items():
         of_proto = proto == code
         for m in np.unique(msg[of_proto]).tolist():
@@ -203,7 +205,7 @@ def learn_roles(ev, of):
                 sel = np.flatnonzero(of_proto & (msg == m))
                 _claim(of, np.stack([src[sel], dst[sel]], 1).ravel(),
                        np.tile(np.array([_ROLE_CODE[ab[0]], _ROLE_CODE[ab[1]]]), len(sel)),
-                       weak=True)
+                       none, weak=True)
     it = ev.items_of("fteid")
     if len(it["row"]):
         spec = ITEM_KINDS["fteid"]
@@ -211,12 +213,13 @@ def learn_roles(ev, of):
         iface = spec.get(it, "interface")[first]
         gtp = (proto[rows] == PROTO["GTPv2"]) & np.isin(iface, list(GTP_SENDER))
         _claim(of, src[rows[gtp]], np.array([_ROLE_CODE[GTP_SENDER[i]]
-                                             for i in iface[gtp].tolist()], np.int64))
+                                             for i in iface[gtp].tolist()], np.int64), none)
 
 
-def _claim(of, addrs, roles, weak=False):
+def _claim(of, addrs, roles, none, weak=False):
     """Claims addrs[i] is roles[i] (a _ROLE_CODE), in order: per address the last claim counts,
-    or (weak) the first, and only for addresses not known yet. Empty addresses say nothing."""
+    or (weak) the first, and only for addresses not known yet. No address (`none`) says
+    nothing."""
     if not len(addrs):
         return
     if weak:
@@ -225,7 +228,7 @@ def _claim(of, addrs, roles, weak=False):
         uniq, at = np.unique(addrs[::-1], return_index=True)
         at = len(addrs) - 1 - at
     for addr, role in zip(uniq.tolist(), roles[at].tolist()):
-        if addr and (not weak or addr not in of):
+        if addr != none and (not weak or addr not in of):
             of[addr] = _ROLE_NAME[role]
 
 
