@@ -378,7 +378,9 @@ cdef class Connections:
     cdef const uint8_t[::1] kind, proto
     cdef const int32_t[::1] msg, parent, enb, old_x2, menb, pair, imsi, ex, file_id
     cdef const int32_t[::1] pair_src, pair_dst, upair, ex_msisdn, f_addr
-    cdef const int64_t[::1] ts, mme, m_tmsi, ex_seq, ex_e2e, ex_teid, f_row, f_teid
+    cdef const int64_t[::1] ts, ex_seq, ex_e2e, ex_teid, f_row, f_teid
+    cdef const uint32_t[::1] mme_ids, m_tmsis         # present where flags say so
+    cdef const uint8_t[::1] flags
     cdef const int32_t[::1] dup
     cdef const uint8_t[::1] sender_of
     cdef uint8_t[::1] is_enb
@@ -416,7 +418,7 @@ cdef class Connections:
         self.kind, self.proto, self.msg, self.parent = lc.kind, lc.proto, lc.msg, lc.parent
         self.enb, self.old_x2, self.menb, self.pair = lc.enb, lc.old_x2, lc.menb, lc.pair
         self.imsi, self.ex, self.file_id, self.ts = lc.imsi, lc.ex, lc.file_id, lc.ts
-        self.mme, self.m_tmsi = lc.mme, lc.m_tmsi
+        self.mme_ids, self.m_tmsis, self.flags = lc.mme, lc.m_tmsi, lc.flags
         self.pair_src, self.pair_dst, self.upair = lc.pair_src, lc.pair_dst, lc.upair
         self.ex_seq, self.ex_e2e, self.ex_teid, self.ex_msisdn = (
             lc.ex_seq, lc.ex_e2e, lc.ex_teid, lc.ex_msisdn)
@@ -473,6 +475,12 @@ cdef class Connections:
     def node_column(self, name):
         return self._node_arrays[name][:self.n_nodes]
 
+    cdef inline int64_t mme(self, int64_t r) noexcept:
+        return self.mme_ids[r] if self.flags[r] & 4 else -1
+
+    cdef inline int64_t m_tmsi(self, int64_t r) noexcept:
+        return self.m_tmsis[r] if self.flags[r] & 8 else -1
+
     cdef int64_t _new(self, int32_t imsi) except -1:
         if self.n_nodes == self.node_imsi.shape[0]:
             self._grow(2 * self.n_nodes)
@@ -511,7 +519,7 @@ cdef class Connections:
     # -------------------------------------------------------------- S1
     cdef int _s1(self, int64_t r) except -1:
         cdef int32_t msg = self.msg[r], enb_a, mme_a, src, dst
-        cdef int64_t m = self.mme[r], e = self.enb[r], node, other, source
+        cdef int64_t m = self.mme(r), e = self.enb[r], node, other, source
         cdef uint8_t sender = self.sender_of[msg] if 0 <= msg < self.sender_of.shape[0] else EITHER
         cdef bint has_m, has_e, own_m
         cdef uint64_t km1, ke1, own1, own2, peer1, peer2
@@ -573,8 +581,8 @@ cdef class Connections:
             self._name(node, self.imsi[r], r)
         if msg == S1_HANDOVER_REQUIRED:
             self.pending_ho.setdefault(mme_a, []).append((ts, node, self.target_enb.get(r)))
-        if self.m_tmsi[r] >= 0:                       # the S-TMSI of an InitialUEMessage
-            self.presented.append((ts, self.m_tmsi[r], node, r))
+        if self.m_tmsi(r) >= 0:                       # the S-TMSI of an InitialUEMessage
+            self.presented.append((ts, self.m_tmsi(r), node, r))
         if msg == S1_RELEASE_COMPLETE:
             self._release(node)
         return 0
@@ -766,7 +774,7 @@ cdef class Connections:
         self.conn[r] = <int32_t>node
         if self.imsi[r]:
             self._name(node, self.imsi[r], r)
-        t = self.m_tmsi[r]
+        t = self.m_tmsi(r)
         if t >= 0:
             if self.msg[r] == 0x42 or self.msg[r] == 0x49 or self.msg[r] == 0x50:
                 # AttachAccept, TAU Accept, GUTI Reallocation Command assign it
@@ -845,8 +853,8 @@ cdef class Connections:
             if node < 0 or msg == X2_HANDOVER_REQUEST:
                 node = self._new(0)
                 self.x2_keys.set(_tag(T_X2_HO, up), <uint64_t>old, node)
-            if msg == X2_HANDOVER_REQUEST and self.mme[r] >= 0:
-                source = self._s1_at(self.mme[r], a)
+            if msg == X2_HANDOVER_REQUEST and self.mme(r) >= 0:
+                source = self._s1_at(self.mme(r), a)
                 if source >= 0:
                     self.edges.append((ts, "handover", source, node, r))
         else:

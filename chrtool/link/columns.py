@@ -28,16 +28,17 @@ NODE_MME = ENUMS["node_kind"]["N_MME"].value
 S1_HANDOVER_REQUIRED, S1_PATH_SWITCH, S1_SETUP = 0, 3, 17
 
 # name -> dtype of the dense columns (one value per message)
-DENSE = (("ts", np.int64), ("file_id", np.int32), ("frame", np.int64), ("kind", np.uint8),
-         ("proto", np.uint8), ("msg", np.int32), ("parent", np.int32), ("mme", np.int64),
+# (the 32-bit IDs mme and m_tmsi count only where flags say they are present)
+DENSE = (("ts", np.int64), ("file_id", np.int32), ("frame", np.int32), ("kind", np.uint8),
+         ("proto", np.uint8), ("msg", np.int32), ("parent", np.int32), ("mme", np.uint32),
          ("enb", np.int32), ("old_x2", np.int32), ("menb", np.int32), ("pair", np.int32),
-         ("flags", np.uint8), ("hash", np.uint64), ("imsi", np.int32), ("m_tmsi", np.int64),
+         ("flags", np.uint8), ("hash", np.uint64), ("imsi", np.int32), ("m_tmsi", np.uint32),
          ("ex", np.int32))
 # the exchange side table (GTPv2, Diameter and CHR rows) and the F-TEIDs, by row
 SPARSE = (("ex_seq", np.int64), ("ex_e2e", np.int64), ("ex_teid", np.int64),
           ("ex_msisdn", np.int32), ("f_row", np.int64), ("f_addr", np.int32),
           ("f_teid", np.int64))
-FLAG_IP, FLAG_PAYLOAD = 1, 2
+FLAG_IP, FLAG_PAYLOAD, FLAG_MME, FLAG_TMSI = 1, 2, 4, 8
 
 
 SEGMENT = 1 << 18              # values a column grows by
@@ -134,7 +135,9 @@ class LinkColumns:
                                                                  np.int64))[0])
         kind = KIND_OF_PROTO[proto]
         flags = ((cols["ip_version"] > 0).astype(np.uint8) * FLAG_IP
-                 | (cols["payload_len"] > 0).astype(np.uint8) * FLAG_PAYLOAD)
+                 | (cols["payload_len"] > 0).astype(np.uint8) * FLAG_PAYLOAD
+                 | (cols["mme_ue_s1ap_id"] >= 0).astype(np.uint8) * FLAG_MME
+                 | (cols["m_tmsi"] >= 0).astype(np.uint8) * FLAG_TMSI)
         imsi_id = self.imsi_ids.bytes16(np.ascontiguousarray(cols["imsi"], np.uint8))
         # exchange-like rows (GTPv2, Diameter, CHR) get a side-table entry
         ex_rows = np.flatnonzero((kind == KIND_CODE["exchange"]) | (kind == KIND_CODE["chr"]))
@@ -155,7 +158,7 @@ class LinkColumns:
                                    np.ascontiguousarray(parent, np.int64)),
             "imsi": imsi_id, "m_tmsi": cols["m_tmsi"], "ex": ex}
         for name, dtype in DENSE:
-            parts[name].append(np.asarray(dense[name][:n], dtype))
+            parts[name].append(np.asarray(dense[name][:n]).astype(dtype, copy=False))
         parts["ex_seq"].append(cols["seq"][ex_rows].astype(np.int64))
         parts["ex_e2e"].append(cols["e2e"][ex_rows].astype(np.int64))
         parts["ex_teid"].append(cols["teid"][ex_rows].astype(np.int64))
@@ -233,4 +236,5 @@ class LinkColumns:
 
     @property
     def nbytes(self):
-        return sum(getattr(self, name).nbytes for name, _ in DENSE + SPARSE)
+        return sum(getattr(self, name).nbytes for name, _ in DENSE + SPARSE
+                   if getattr(self, name) is not None)

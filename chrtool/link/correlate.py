@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chrtool._fast import link as fast
-from chrtool.link.columns import KIND_CODE, LinkColumns, _give_back_freed_memory
+from chrtool.link.columns import FLAG_TMSI, KIND_CODE, LinkColumns, _give_back_freed_memory
 from chrtool.link.directions import ENB, MME, s1ap_sender
 from chrtool.table.schema import PROTO
 
@@ -60,12 +60,12 @@ LINK_KINDS = ("",) + tuple(CONFIDENCE)  # code 0: not linked
 LINK_CODE = {k: i for i, k in enumerate(LINK_KINDS)}
 
 
-@dataclass
+@dataclass(slots=True)             # one per subscriber of a whole run: kept small
 class UE:
     index: int
     imsi: str = ""
     msisdn: str = ""
-    m_tmsis: set = field(default_factory=set)
+    m_tmsis: frozenset = frozenset()
     connections: int = 0
 
 
@@ -136,10 +136,13 @@ def correlate(ev, skew_ns=SKEW_NS):
     return correlate_columns(LinkColumns.from_events(ev), skew_ns)
 
 
-def correlate_columns(lc, skew_ns=SKEW_NS):
-    """Link the rows of LinkColumns `lc` (every message of a run, chrtool/link/columns.py)."""
-    order = np.lexsort((np.arange(lc.n), lc.frame, lc.file_id, lc.ts))
+def correlate_columns(lc, skew_ns=SKEW_NS, keep_hashes=True):
+    """Link the rows of LinkColumns `lc` (every message of a run, chrtool/link/columns.py);
+    without `keep_hashes` its payload hashes are dropped once the copies are known."""
+    order = _time_order(lc)
     dup = _duplicates(lc, order, skew_ns)
+    if not keep_hashes:
+        lc.hash = None              # the copies are known: the largest column can go
     conns = fast.Connections(lc, _SENDER_OF, LINK_CODE["imsi"], S1_PREP_NS,
                              NR_LEG_WINDOW_NS)
     collecting = gc.isenabled()
@@ -159,6 +162,16 @@ def correlate_columns(lc, skew_ns=SKEW_NS):
     del conns, forest
     _give_back_freed_memory()
     return sessions
+
+
+def _time_order(lc):
+    """Rows by time, then file, frame and row. A run numbers rows file by file and frame by frame,
+    so a stable sort by time alone gives that order; other tables get the full sort."""
+    same_file = lc.file_id[1:] == lc.file_id[:-1]
+    if (np.all(lc.file_id[1:] >= lc.file_id[:-1])
+            and np.all(lc.frame[1:][same_file] >= lc.frame[:-1][same_file])):
+        return np.argsort(lc.ts, kind="stable")
+    return np.lexsort((np.arange(lc.n), lc.frame, lc.file_id, lc.ts))
 
 
 def _sender_lut():
@@ -317,9 +330,13 @@ def _sessions(lc, conns, forest, dup):
     mine = ue_of_node[:n_nodes][has_rows]
     for u, c in enumerate(np.bincount(mine[mine >= 0], minlength=len(ues)).tolist()):
         ues[u].connections = c
-    with_tmsi = np.flatnonzero(linked & (lc.m_tmsi >= 0))
-    for key in np.unique(ue_of_row[with_tmsi].astype(np.int64) << 32 | lc.m_tmsi[with_tmsi]).tolist():
-        ues[key >> 32].m_tmsis.add(key & 0xFFFFFFFF)
+    with_tmsi = np.flatnonzero(linked & (lc.flags & FLAG_TMSI > 0))
+    tmsis = {}
+    for key in np.unique(ue_of_row[with_tmsi].astype(np.int64) << 32
+                         | lc.m_tmsi[with_tmsi]).tolist():
+        tmsis.setdefault(key >> 32, []).append(key & 0xFFFFFFFF)
+    for u, values in tmsis.items():
+        ues[u].m_tmsis = frozenset(values)
     conflicts = [{"link": kind, "row": r, "file_id": int(lc.file_id[r]), "frame": int(lc.frame[r]),
                   "imsis": sorted({lc.imsis[a], lc.imsis[b]})}
                  for kind, r, a, b in forest.conflicts]
