@@ -421,7 +421,7 @@ def _subscriber(run, imsi, msisdn):
     with (bar or contextlib.nullcontext()):
         for _, table in run.batches(step):
             lc.add_table(table)
-    sessions = correlate_columns(lc.finish(), run.clock_skew_ns, keep_hashes=False)
+    sessions = correlate_columns(lc.finish(), run.clock_skew_ns, consume=True)
     del lc
     found = sessions.find(imsi=imsi, msisdn=msisdn)
     ue = found[0] if found else None

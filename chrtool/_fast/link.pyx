@@ -268,7 +268,7 @@ cdef class Interner:
 
 
 # ------------------------------------------------------------------ duplicates
-def duplicates(const int64_t[::1] order, const int64_t[::1] ts, const int32_t[::1] file_id,
+def duplicates(const int32_t[::1] order, const int64_t[::1] ts, const int32_t[::1] file_id,
                const uint8_t[::1] proto, const uint8_t[::1] flags, const int32_t[::1] pair,
                const uint64_t[::1] hashes, const int32_t[::1] parent, int p_s1ap, int p_x2ap,
                int64_t skew):
@@ -399,16 +399,17 @@ cdef class Connections:
     cdef uint64_t[::1] key_m1, key_m2, key_e1, key_e2
     # open connections by MME UE S1AP ID (by_m: the newest; m_next/m_prev: the list; m_of: the
     # ID a node is listed under, -1 none), and open connections per eNB address (enb_head)
-    cdef int64_t[::1] m_next, m_prev, m_of, at_next, at_prev, enb_head
+    cdef int32_t[::1] m_next, m_prev, at_next, at_prev, node_msisdn
+    cdef int64_t[::1] m_of, enb_head
     cdef _Map by_m
-    cdef const int64_t[::1] order
+    cdef const int32_t[::1] order
     cdef Py_ssize_t pos
     cdef object _node_arrays
     cdef uint8_t imsi_code
     # maps
     cdef _Map s1_keys, x2_keys, exchanges, tunnels, chr_node
     # the Python side: once per connection, not per message
-    cdef public dict more_keys, pending_ho, assigned, msisdn, chr_menb
+    cdef public dict more_keys, pending_ho, assigned, chr_menb
     cdef public list edges, presented, nr_legs, conflicts, inconsistent
     cdef dict source_mme_id, target_enb, enb_of_addr
     cdef list imsis
@@ -443,7 +444,7 @@ cdef class Connections:
         self.s1_keys, self.x2_keys, self.exchanges = _Map(4096), _Map(1024), _Map(4096)
         self.tunnels, self.chr_node = _Map(4096), _Map(1024)
         self.more_keys = {}
-        self.pending_ho, self.assigned, self.msisdn, self.chr_menb = {}, {}, {}, {}
+        self.pending_ho, self.assigned, self.chr_menb = {}, {}, {}
         self.edges, self.presented, self.nr_legs = [], [], []
         self.conflicts, self.inconsistent = [], []
 
@@ -452,8 +453,8 @@ cdef class Connections:
                    ("cnt_e", np.uint8, 0), ("last_seen", np.int64, -1),
                    ("key_m1", np.uint64, 0), ("key_m2", np.uint64, 0),
                    ("key_e1", np.uint64, 0), ("key_e2", np.uint64, 0),
-                   ("m_next", np.int64, -1), ("m_prev", np.int64, -1), ("m_of", np.int64, -1),
-                   ("at_next", np.int64, -1), ("at_prev", np.int64, -1))
+                   ("m_next", np.int32, -1), ("m_prev", np.int32, -1), ("m_of", np.int64, -1),
+                   ("at_next", np.int32, -1), ("at_prev", np.int32, -1), ("msisdn", np.int32, 0))
 
     cdef _grow(self, Py_ssize_t cap):
         for name, dtype, fill in self.NODE_FIELDS:
@@ -470,7 +471,16 @@ cdef class Connections:
             a["key_m1"], a["key_m2"], a["key_e1"], a["key_e2"])
         self.m_next, self.m_prev, self.m_of = a["m_next"], a["m_prev"], a["m_of"]
         self.at_next, self.at_prev = a["at_next"], a["at_prev"]
+        self.node_msisdn = a["msisdn"]
         self.node_imsi_array, self.node_kind_array = a["imsi"], a["kind"]
+
+    def drop_columns(self):
+        """Let go of the link columns (the pass is over): their memory can be freed."""
+        self.kind = self.proto = self.sender_of = self.flags = None
+        self.msg = self.parent = self.enb = self.old_x2 = self.menb = self.pair = None
+        self.imsi = self.ex = self.file_id = self.pair_src = self.pair_dst = self.upair = None
+        self.ex_msisdn = self.f_addr = self.ts = self.ex_seq = self.ex_e2e = self.ex_teid = None
+        self.f_row = self.f_teid = self.mme_ids = self.m_tmsis = self.dup = self.order = None
 
     def node_column(self, name):
         return self._node_arrays[name][:self.n_nodes]
@@ -483,7 +493,7 @@ cdef class Connections:
 
     cdef int64_t _new(self, int32_t imsi) except -1:
         if self.n_nodes == self.node_imsi.shape[0]:
-            self._grow(2 * self.n_nodes)
+            self._grow(self.n_nodes + self.n_nodes // 2 + 1024)
         cdef int64_t node = self.n_nodes
         self.n_nodes += 1
         if imsi:
@@ -491,7 +501,7 @@ cdef class Connections:
             self.node_kind[node] = self.imsi_code
         return node
 
-    def run(self, const int64_t[::1] order, const int32_t[::1] dup):
+    def run(self, const int32_t[::1] order, const int32_t[::1] dup):
         """Every row, in `order` (time order); dup: the row each copy copies (-1 originals)."""
         cdef Py_ssize_t i
         cdef int64_t r
@@ -672,9 +682,9 @@ cdef class Connections:
 
     cdef int _list_m(self, int64_t node, int64_t m) except -1:
         cdef int64_t head = self.by_m.get(_tag(T_BY_M, 0), <uint64_t>m)
-        self.m_next[node], self.m_prev[node], self.m_of[node] = head, -1, m
+        self.m_next[node], self.m_prev[node], self.m_of[node] = <int32_t>head, -1, m
         if head >= 0:
-            self.m_prev[head] = node
+            self.m_prev[head] = <int32_t>node
         self.by_m.set(_tag(T_BY_M, 0), <uint64_t>m, node)
         return 0
 
@@ -683,21 +693,21 @@ cdef class Connections:
         if m < 0:
             return 0
         if p >= 0:
-            self.m_next[p] = n
+            self.m_next[p] = <int32_t>n
         elif n >= 0:
             self.by_m.set(_tag(T_BY_M, 0), <uint64_t>m, n)
         else:
             self.by_m.delete(_tag(T_BY_M, 0), <uint64_t>m)
         if n >= 0:
-            self.m_prev[n] = p
+            self.m_prev[n] = <int32_t>p
         self.m_of[node] = -1
         return 0
 
     cdef int _list_at(self, int64_t node, int32_t enb_a) except -1:
         cdef int64_t head = self.enb_head[enb_a]
-        self.at_next[node], self.at_prev[node] = head, -1
+        self.at_next[node], self.at_prev[node] = <int32_t>head, -1
         if head >= 0:
-            self.at_prev[head] = node
+            self.at_prev[head] = <int32_t>node
         self.enb_head[enb_a] = node
         self.node_open[node] = 1
         return 0
@@ -707,11 +717,11 @@ cdef class Connections:
         if not self.node_open[node]:
             return 0
         if p >= 0:
-            self.at_next[p] = n
+            self.at_next[p] = <int32_t>n
         else:
             self.enb_head[self.node_enb[node]] = n
         if n >= 0:
-            self.at_prev[n] = p
+            self.at_prev[n] = <int32_t>p
         self.node_open[node] = 0
         return 0
 
@@ -817,7 +827,7 @@ cdef class Connections:
         elif how:
             self.by_exchange[r] = 1
         if self.ex_msisdn[x]:
-            self.msisdn[node] = self.ex_msisdn[x]
+            self.node_msisdn[node] = self.ex_msisdn[x]
         lo, hi = 0, self.f_row.shape[0]             # the row's F-TEIDs announce its tunnels
         while lo < hi:
             mid = (lo + hi) >> 1
@@ -908,7 +918,7 @@ cdef class Connections:
             self.chr_node.set(_tag(T_CHR, <uint32_t>self.file_id[r]), <uint64_t>imsi, node)
         self.conn[r] = <int32_t>node
         if x >= 0 and self.ex_msisdn[x]:
-            self.msisdn[node] = self.ex_msisdn[x]
+            self.node_msisdn[node] = self.ex_msisdn[x]
         if self.menb[r] >= 0:
             self.chr_menb.setdefault(self.menb[r], []).append((self.ts[r], node))
         return 0

@@ -115,6 +115,8 @@ class LinkColumns:
         return lc.finish()
 
     def _add(self, ev, data, file_id, n):
+        if self.done:
+            raise ValueError("these link columns are finished: start new ones for more batches")
         if not n:
             return
         cols, items = ev.cols, ev.items
@@ -228,6 +230,7 @@ class LinkColumns:
         self.roles = {self.addrs[i]: role for i, role in self._roles.items()}
         self.imsis = [v.decode("ascii", "replace") for v in self.imsi_ids.values]
         self.msisdns = [v.decode("ascii", "replace") for v in self.msisdn_ids.values]
+        self.imsi_ids = self.msisdn_ids = self.pairs = self.upairs = None   # no more batches
         self.done = True
         return self
 

@@ -136,12 +136,14 @@ def correlate(ev, skew_ns=SKEW_NS):
     return correlate_columns(LinkColumns.from_events(ev), skew_ns)
 
 
-def correlate_columns(lc, skew_ns=SKEW_NS, keep_hashes=True):
-    """Link the rows of LinkColumns `lc` (every message of a run, chrtool/link/columns.py);
-    without `keep_hashes` its payload hashes are dropped once the copies are known."""
+def correlate_columns(lc, skew_ns=SKEW_NS, consume=False):
+    """Link the rows of LinkColumns `lc` (every message of a run, chrtool/link/columns.py).
+    With `consume`, lc is used up: each column goes as soon as linking no longer needs it, so
+    that memory peaks lower (`chrtool diagnose` on a large capture)."""
+    end_ns = int(lc.ts.max()) if lc.n else None
     order = _time_order(lc)
     dup = _duplicates(lc, order, skew_ns)
-    if not keep_hashes:
+    if consume:
         lc.hash = None              # the copies are known: the largest column can go
     conns = fast.Connections(lc, _SENDER_OF, LINK_CODE["imsi"], S1_PREP_NS,
                              NR_LEG_WINDOW_NS)
@@ -153,12 +155,19 @@ def correlate_columns(lc, skew_ns=SKEW_NS, keep_hashes=True):
         if collecting:
             gc.enable()
     del order
+    conns.drop_columns()
+    if consume:                     # what _sessions still reads stays
+        for name in ("ts", "msg", "parent", "mme", "enb", "old_x2", "menb", "pair", "imsi",
+                     "ex", "ex_seq", "ex_e2e", "ex_teid", "ex_msisdn", "f_row", "f_addr",
+                     "f_teid", "proto"):
+            setattr(lc, name, None)
+        _give_back_freed_memory()
     copies = np.flatnonzero(dup >= 0)           # a copy is linked as its original is (a trace's
     for col in (conns.conn_array, conns.exchange_array):    # copy may come before the capture's)
         col[copies] = col[dup[copies]]
     forest = _Forest(lc, conns)
     forest.subscribers()
-    sessions = _sessions(lc, conns, forest, dup)
+    sessions = _sessions(lc, conns, forest, dup, end_ns)
     del conns, forest
     _give_back_freed_memory()
     return sessions
@@ -170,8 +179,8 @@ def _time_order(lc):
     same_file = lc.file_id[1:] == lc.file_id[:-1]
     if (np.all(lc.file_id[1:] >= lc.file_id[:-1])
             and np.all(lc.frame[1:][same_file] >= lc.frame[:-1][same_file])):
-        return np.argsort(lc.ts, kind="stable")
-    return np.lexsort((np.arange(lc.n), lc.frame, lc.file_id, lc.ts))
+        return np.argsort(lc.ts, kind="stable").astype(np.int32)
+    return np.lexsort((np.arange(lc.n), lc.frame, lc.file_id, lc.ts)).astype(np.int32)
 
 
 def _sender_lut():
@@ -298,7 +307,7 @@ class _Forest:
                 zip(presented, owner.tolist()) if o >= 0 and o != node]
 
 
-def _sessions(lc, conns, forest, dup):
+def _sessions(lc, conns, forest, dup, end_ns):
     conn = conns.conn_array                     # int32, -1: not linked
     n_nodes = conns.n_nodes
     root_of = np.append(fast.roots(forest.parent), -1).astype(np.int32)
@@ -313,9 +322,10 @@ def _sessions(lc, conns, forest, dup):
     ue_roots = np.flatnonzero(present[:n_nodes] & ((root_imsi > 0) | s1_roots[:n_nodes]))
     ue_of_root = np.full(n_nodes + 1, -1, np.int32)   # the last: "no node" stays -1
     ue_of_root[ue_roots] = np.arange(len(ue_roots))
-    msisdn = {}
-    for node, value in conns.msisdn.items():
-        msisdn[int(root_of[node])] = value
+    msisdn = {}                                 # root -> the MSISDN its last node named
+    node_msisdn = conns.node_column("msisdn")
+    for node in np.flatnonzero(node_msisdn).tolist():
+        msisdn[int(root_of[node])] = int(node_msisdn[node])
     ues = [UE(i, imsi=lc.imsis[root_imsi[root]], msisdn=lc.msisdns[msisdn.get(root, 0)])
            for i, root in enumerate(ue_roots.tolist())]
     ue_of_node = ue_of_root[root_of]            # per node (and -1 for "no node")
@@ -341,4 +351,4 @@ def _sessions(lc, conns, forest, dup):
                   "imsis": sorted({lc.imsis[a], lc.imsis[b]})}
                  for kind, r, a, b in forest.conflicts]
     return Sessions(ue_of_row, conn, ues, link_of_row, dup, conflicts,
-                    list(conns.inconsistent), int(lc.ts.max()) if lc.n else None, lc.roles)
+                    list(conns.inconsistent), end_ns, lc.roles)

@@ -55,6 +55,14 @@ def test_batches_link_as_the_whole_table_does(day):
     assert whole.counts()["duplicates"] > 0 and whole.counts()["links"].get("handover")
 
 
+def test_linking_that_consumes_the_columns_links_the_same(day):
+    _, lc = streamed(day)
+    kept = correlate_columns(lc)
+    _, lc = streamed(day)
+    same_sessions(correlate_columns(lc, consume=True), kept)
+    assert lc.ts is None and lc.hash is None           # gone once linking no longer needs them
+
+
 def test_link_columns_are_compact(day):
     _, lc = streamed(day)
     assert lc.nbytes / lc.n < 100             # bytes a message, whatever its protocol
