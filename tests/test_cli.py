@@ -121,8 +121,9 @@ def test_diagnose_json_finds_the_sample_attach_reject(samples_dir):
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     assert doc["imsi"] == "001010000000002" and doc["complaint"] is None
-    [f] = doc["findings"]
-    assert f["failure_node"] == "MME" and f["cause"]["value"] == 7
+    [f] = doc["findings"]                # the HSS's 5420 before the MME's #7 is the root
+    assert f["failure_node"] == "HSS" and f["cause"]["value"] == 5420
+    assert 7 in {e.get("cause", {}).get("value") for e in f["evidence"]}
     assert set(f) >= {"time", "imsi", "procedure", "failure_node", "interface", "cause", "category",
                       "specialty", "disposition", "cell", "evidence", "summary", "reply"}
 
@@ -143,7 +144,8 @@ def test_diagnose_by_complaint_ticket_in_chinese(samples_dir):
 
 def test_diagnose_text_and_html(samples_dir, tmp_path):
     text = run("diagnose", "--imsi", "001010000000002", samples_dir).output
-    assert "failed at MME" in text and "EPS services not allowed" in text
+    assert "failed at HSS" in text and "DIAMETER_ERROR_UNKNOWN_EPS_SUBSCRIPTION" in text
+    assert "EPS services not allowed" in text            # the MME's reject, as evidence
     out = tmp_path / "r.html"
     assert run("diagnose", "--imsi", "001010000000002", "--format", "html", "-o", out,
                samples_dir).exit_code == 0

@@ -1,19 +1,25 @@
 """The rule catalogue (rules.toml): loading, checking and precedence.
 
-Every field of every rule is checked when the catalogue loads, against DESIGN.md's vocabularies
-and the protocol registry (protocol, message and cause names, measurement kinds, the templates'
-placeholders), so a typo is an error that names the rule, not a rule that silently never
-matches. Which rule explains a message is decided by specificity alone: the rule that asks the
-most of it wins, whatever the order of the file.
+A rule matches one procedure (chrtool/link/procedures.toml): its kind, how it ended, who answered,
+the cause that explains it and the message carrying that cause, the radio measurements at the
+failure and facts about what came before (a handover just done, a neighbour stronger than the
+serving cell). The engine (engine.py) decides which procedure of a failed chain is the root.
+
+Every field of every rule is checked when the catalogue loads, against DESIGN.md's vocabularies,
+the procedure kinds and the protocol registry (message and cause names, measurement kinds, the
+templates' placeholders), so a typo is an error that names the rule, not a rule that silently
+never matches. Which rule explains a procedure is decided by specificity alone: the rule that
+asks the most of it wins, whatever the order of the file.
 """
 import string
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import lru_cache
 from importlib import resources
 
 from chrtool._fast.events import MEAS_KINDS
 from chrtool.errors import ChrtoolError
-from chrtool.protocols import BY_NAME
+from chrtool.protocols import BY_NAME, CAUSE_OWNERS
 
 # DESIGN.md's vocabularies: users' scripts and the ticket process rely on exactly these words.
 VOCABULARY = {
@@ -30,12 +36,60 @@ VOCABULARY = {
                   "bearer-activation", "s6a-authentication", "s6a-update-location",
                   "create-session", "modify-bearer", "delete-session", "paging"},
 }
-WHEN_KEYS = {"proto", "msg", "cause", "meas"}
-CAUSE_KEYS = {"proto", "group", "values", "except"}
-MEAS_KEYS = {"kind", "at_most", "at_least"}
+# failure_node may also name a node by its part in the procedure
+NODE_BY_PART = {"answerer",      # the node that answered it, or (silence) the one that did not
+                "behind"}        # the node behind the answerer ("remote peer not responding")
+# the DESIGN.md procedure a finding reports, from the kind of the procedure that failed
+PROCEDURE_OF_KIND = {
+    "attach": "attach", "detach": "detach", "service-request": "service-request", "tau": "tau",
+    "authentication": "authentication", "security-mode": "security-mode", "identity": "identity",
+    "guti-reallocation": "identity", "pdn-connectivity": "pdn-connectivity",
+    "esm-information": "pdn-connectivity", "bearer-activation": "bearer-activation",
+    "bearer-modification": "erab-modification", "bearer-deactivation": "erab-release",
+    "bearer-resource-allocation": "bearer-activation",
+    "bearer-resource-modification": "erab-modification", "pdn-disconnect": "delete-session",
+    "emm-status": "attach", "esm-status": "pdn-connectivity",
+    "initial-context-setup": "service-request", "erab-setup": "erab-setup",
+    "erab-modification": "erab-modification", "erab-modification-indication": "erab-modification",
+    "erab-release": "erab-release", "erab-release-indication": "erab-release",
+    "context-release": "context-release", "unrequested-release": "context-release",
+    "context-modification": "context-release", "s1-handover": "handover",
+    "path-switch": "handover", "x2-handover": "handover", "chr-handover": "handover",
+    "error-indication": "context-release", "endc-addition": "endc-addition",
+    "chr-endc-addition": "endc-addition", "chr-endc-result": "endc-addition",
+    "endc-modification": "endc-modification",
+    "endc-modification-required": "endc-modification", "endc-release": "endc-release",
+    "endc-release-required": "endc-release", "chr-sgnb-release": "endc-release",
+    "scg-failure": "endc-release", "endc-change": "endc-change",
+    "create-session": "create-session", "modify-bearer": "modify-bearer",
+    "delete-session": "delete-session", "release-access-bearers": "context-release",
+    "create-bearer": "bearer-activation", "update-bearer": "erab-modification",
+    "delete-bearer": "erab-release", "downlink-data-notification": "paging",
+    "s6a-authentication": "s6a-authentication", "s6a-update-location": "s6a-update-location",
+    "s6a-purge": "detach", "s6a-cancel-location": "detach",
+    "s6a-insert-subscriber-data": "s6a-update-location", "rrc-setup": "radio-link",
+    "rrc-reestablishment": "radio-link", "radio-link-failure": "radio-link",
+    "rrc-release": "context-release", "chr-erab-setup": "erab-setup",
+    "secondary-rat-report": "endc-release", "x2-secondary-rat-report": "endc-release",
+}
+# how a procedure ended, as rules see it: procedures.py's outcomes, with `unanswered` for a request
+# nobody answered (timed out, or given up after waiting or sending it again)
+STATES = {"success", "reject", "failure", "timeout", "unanswered", "abandoned", "interrupted",
+          "open"}
+DEFAULT_STATES = ("reject", "failure")
+WHEN_KEYS = {"procedure", "outcome", "by", "proto", "msg", "cause", "meas", "fact", "inside"}
+CAUSE_KEYS = {"proto", "group", "values", "names", "except"}
+BOUND_KEYS = {"kind", "at_most", "at_least"}
+# numbers the engine works out about a procedure (engine.py: _facts)
+FACTS = {"neighbour_gap",      # dB the best neighbour's RSRP is above the serving cell's
+         "after_handover_s",   # seconds since the subscriber's last successful handover ended
+         "back_to_source_s"}   # a handover back to the cell the last handover left, this soon
 LANGUAGES = {"en", "zh"}
-# what summary and reply templates may say (chrtool/diagnose/engine.py fills them)
-PLACEHOLDERS = {"time", "cause_name", "cause_value", "cell", "nr_cell", "meas", "imsi", "msisdn"}
+# what summary and reply templates may say (engine.py fills them)
+PLACEHOLDERS = {"time", "cause_name", "cause_value", "cell", "nr_cell", "meas", "imsi", "msisdn",
+                "node", "timer", "count", "procedure"}
+REQUIRED = {"id", "when", "failure_node", "category", "specialty", "disposition", "summary",
+            "reply"}
 
 
 def _as_list(value):
@@ -48,24 +102,33 @@ def _as_list(value):
 class Rule:
     id: str
     when: dict
-    procedure: str
     failure_node: str
-    interface: str
     category: str
     specialty: str
     disposition: str
     summary: str
     reply: dict
+    procedure: str = ""           # default: the failed procedure's, from PROCEDURE_OF_KIND
+    interface: str = ""           # default: where the root procedure ran
     cite: list = field(default_factory=list)
+    confidence: float = 0.9       # how surely the pattern means this, before linking's doubts
+    why: str = ""                 # the reason for that confidence, for confidence_reason
 
-    def matches(self, proto, msg, cause, meas):
+    def matches(self, facts):
+        """facts: what engine.py knows of one procedure (kind, state, by, proto, msg, cause,
+        meas, facts, inside)."""
         w = self.when
-        if w.get("proto") not in (None, proto):
+        for key in ("procedure", "by", "proto", "msg"):
+            allowed = _as_list(w.get(key))
+            if allowed and facts[key] not in allowed:
+                return False
+        states = _as_list(w.get("outcome")) or DEFAULT_STATES
+        if "any" not in states and facts["state"] not in states:
             return False
-        allowed = _as_list(w.get("msg"))
-        if allowed and msg not in allowed:
+        inside = _as_list(w.get("inside"))
+        if inside and facts["inside"] not in inside:
             return False
-        want = w.get("cause")
+        want, cause = w.get("cause"), facts["cause"]
         if want:
             if cause is None:
                 return False
@@ -74,41 +137,84 @@ class Rule:
                     return False
             if "values" in want and cause["value"] not in want["values"]:
                 return False
-            if cause["value"] in want.get("except", ()):
+            if "names" in want and cause["name"] not in want["names"]:
                 return False
-        for cond in _as_list(w.get("meas")):
-            value = meas.get(cond["kind"])
-            if value is None:
+            if cause["value"] in want.get("except", ()) or cause["name"] in want.get("except", ()):
                 return False
-            if "at_most" in cond and value > cond["at_most"]:
-                return False
-            if "at_least" in cond and value < cond["at_least"]:
-                return False
+        for key, have in (("meas", facts["meas"]), ("fact", facts["facts"])):
+            for cond in _as_list(w.get(key)):
+                value = have.get(cond["kind"])
+                if value is None:
+                    return False
+                if "at_most" in cond and value > cond["at_most"]:
+                    return False
+                if "at_least" in cond and value < cond["at_least"]:
+                    return False
         return True
 
     def specificity(self):
-        """How many conditions the rule sets on a message: the more it asks, the more it
-        explains, and the more specific rule wins over a catch-all."""
+        """How many conditions the rule sets: the more it asks, the more it explains, and the
+        more specific rule wins over a catch-all."""
         w = self.when
         cause = w.get("cause", {})
-        return (("proto" in w) + ("msg" in w) + len(cause.keys() & CAUSE_KEYS)
-                + sum(len(c.keys() & {"at_most", "at_least"}) for c in _as_list(w.get("meas"))))
+        bounds = sum(len(c.keys() & {"at_most", "at_least"})
+                     for key in ("meas", "fact") for c in _as_list(w.get(key)))
+        return (len(w.keys() & {"procedure", "outcome", "by", "proto", "msg", "inside"})
+                + len(cause.keys() & (CAUSE_KEYS - {"except"})) + bounds)   # except narrows little
+
+
+@lru_cache(maxsize=None)
+def known_cause_names(proto):
+    """Every cause name the registry gives `proto` (for checking `when.cause.names`)."""
+    out = set()
+    for record, naming, _group, attr in CAUSE_OWNERS.values():
+        if record.name != proto:
+            continue
+        table = record.table
+        if naming == "choice":
+            out.update(n for names in table.CAUSES.values() for n in names)
+        elif naming == "flat":
+            out.update(getattr(table, attr).values())
+        else:                                   # CHR: names per cause kind
+            for kind in table.CAUSE_KINDS:
+                out.update(table.cause_name(kind, v) for v in range(256))
+    return frozenset(out)
 
 
 def _check(rule):
     """Every field of one rule against the vocabularies and the registry; raises ChrtoolError
     naming the rule and the field."""
+    from chrtool.link.procedures import kinds
+
     def bad(what):
         raise ChrtoolError(f"rule {rule.id!r} in the diagnosis catalogue: {what}")
 
     for key, allowed in VOCABULARY.items():
-        if getattr(rule, key) not in allowed:
-            bad(f"{key} {getattr(rule, key)!r} is not one of {sorted(allowed)}")
+        value = getattr(rule, key)
+        if key == "failure_node":
+            allowed = allowed | NODE_BY_PART
+        if key in ("procedure", "interface") and value == "":
+            continue
+        if value not in allowed:
+            bad(f"{key} {value!r} is not one of {sorted(allowed)}")
+    if not isinstance(rule.confidence, (int, float)) or not 0 < rule.confidence <= 1:
+        bad(f"confidence must be a number in (0, 1], got {rule.confidence!r}")
     w = rule.when
     if not isinstance(w, dict) or not w:
-        bad("`when` must name at least a protocol or a message")
+        bad("`when` must name at least a procedure or a message")
     if w.keys() - WHEN_KEYS:
         bad(f"unknown `when` key(s) {sorted(w.keys() - WHEN_KEYS)} (known: {sorted(WHEN_KEYS)})")
+    known_kinds = set(kinds())
+    for key in ("procedure", "inside"):
+        for kind in _as_list(w.get(key)):
+            if kind not in known_kinds:
+                bad(f"when.{key} {kind!r} is not a procedure kind of procedures.toml")
+    for state in _as_list(w.get("outcome")):
+        if state not in STATES | {"any"}:
+            bad(f"when.outcome {state!r} is not one of {sorted(STATES | {'any'})}")
+    for node in _as_list(w.get("by")):
+        if node not in VOCABULARY["failure_node"]:
+            bad(f"when.by {node!r} is not one of {sorted(VOCABULARY['failure_node'])}")
     proto = w.get("proto")
     if proto is not None and proto not in BY_NAME:
         bad(f"when.proto {proto!r} is not a protocol chrtool decodes ({sorted(BY_NAME)})")
@@ -123,16 +229,25 @@ def _check(rule):
             bad(f"when.cause takes {sorted(CAUSE_KEYS)}, got {cause!r}")
         if cause.get("proto") not in (None, *BY_NAME):
             bad(f"when.cause.proto {cause['proto']!r} is not a protocol ({sorted(BY_NAME)})")
-        for key in ("values", "except"):
-            if key in cause and not all(isinstance(v, int) for v in _as_list(cause[key])):
-                bad(f"when.cause.{key} must be a list of cause numbers")
-    for cond in _as_list(w.get("meas")):
-        if not isinstance(cond, dict) or cond.keys() - MEAS_KEYS:
-            bad(f"when.meas takes {sorted(MEAS_KEYS)}, got {cond!r}")
-        if cond.get("kind") not in MEAS_KINDS.values():
-            bad(f"when.meas kind {cond.get('kind')!r} is not one of {sorted(MEAS_KINDS.values())}")
-        if not cond.keys() & {"at_most", "at_least"}:
-            bad("when.meas needs at_most or at_least")
+        if "values" in cause and not all(isinstance(v, int) for v in _as_list(cause["values"])):
+            bad("when.cause.values must be a list of cause numbers")
+        if "names" in cause:
+            protos = [cause["proto"]] if "proto" in cause else sorted(BY_NAME)
+            known_names = set().union(*(known_cause_names(p) for p in protos))
+            unknown = set(_as_list(cause["names"])) - known_names
+            if unknown:
+                bad(f"when.cause.names {sorted(unknown)} are not {cause.get('proto', 'known')} "
+                    f"cause names")
+        if not all(isinstance(v, (int, str)) for v in _as_list(cause.get("except"))):
+            bad("when.cause.except takes cause numbers or names")
+    for key, allowed in (("meas", set(MEAS_KINDS.values())), ("fact", FACTS)):
+        for cond in _as_list(w.get(key)):
+            if not isinstance(cond, dict) or cond.keys() - BOUND_KEYS:
+                bad(f"when.{key} takes {sorted(BOUND_KEYS)}, got {cond!r}")
+            if cond.get("kind") not in allowed:
+                bad(f"when.{key} kind {cond.get('kind')!r} is not one of {sorted(allowed)}")
+            if not cond.keys() & {"at_most", "at_least"}:
+                bad(f"when.{key} needs at_most or at_least")
     every_msg = set().union(*(p.message_names() for p in BY_NAME.values()))
     for msg in rule.cite:
         if msg not in every_msg:
@@ -164,9 +279,7 @@ def load_rules(text=None):
     rules, seen = [], {}
     for i, entry in enumerate(entries):
         rid = entry.get("id", f"#{i + 1}")
-        unknown, missing = entry.keys() - RULE_FIELDS, {"id", "when", "procedure", "failure_node",
-                                                          "interface", "category", "specialty",
-                                                          "disposition", "summary", "reply"} - entry.keys()
+        unknown, missing = entry.keys() - RULE_FIELDS, REQUIRED - entry.keys()
         if unknown or missing:
             raise ChrtoolError(f"rule {rid!r} in the diagnosis catalogue: "
                                + "; ".join(filter(None, [

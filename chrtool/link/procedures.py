@@ -32,16 +32,23 @@ OUTCOMES = ("success", "reject", "failure", "timeout", "abandoned", "interrupted
 ENDING = {"success": "success", "reject": "reject", "failure": "failure", "cancel": "abandoned"}
 ROLES_IN_FILE = ("start", "continue", "success", "reject", "failure", "answer", "cancel")
 KEYS = {"kind", "interface", "start", "continue", "success", "reject", "failure", "answer",
-        "cancel", "timer", "children", "follows", "exchange", "single", "outcome", "interrupts"}
+        "cancel", "timer", "children", "follows", "exchange", "single", "outcome", "interrupts",
+        "aborts", "mirrors", "teardown"}
 INTERFACES = {"Uu", "S1-MME", "X2", "S11", "S5", "S6a"}
 CARRIERS = {"S1AP InitialUEMessage", "S1AP UplinkNASTransport", "S1AP DownlinkNASTransport"}
 # CHR causes that are not a failure of the event they come with
 CHR_FINE = {"success", "normal-release", "user-inactivity", "mme-initiated", "handover-out"}
+# CHR cause kinds that say why something started (an RRC establishment cause, a handover reason,
+# a re-establishment cause), never how it ended
+CHR_REASONS = {"rrc-establishment", "ho-reason", "rrc-reestablishment"}
 # S1AP/X2AP causes of normal procedure (36.413 9.2.1.3): a release after inactivity or detach
 AP_FINE = {"normal-release", "user-inactivity", "detach", "deregister",
            "handover-desirable-for-radio-reasons", "successful-handover",
            "release-due-to-eutran-generated-reason", "inter-rat-redirection",
-           "cs-fallback-triggered", "redirection-towards-1xRTT", "load-balancing-tau-required"}
+           "cs-fallback-triggered", "redirection-towards-1xRTT", "load-balancing-tau-required",
+           "handover-desirable-for-radio-reason", "x2-handover-triggered",
+           "s1-intra-system-handover-triggered", "s1-inter-system-handover-triggered",
+           "time-critical-handover", "resource-optimisation-handover"}
 # ESM causes of normal procedure (24.301 annex B): a bearer deactivated on purpose, or to be set up
 # again
 ESM_FINE = {36, 39}         # regular deactivation, reactivation requested
@@ -60,6 +67,9 @@ class Kind:
     single: str = ""
     outcome: str = ""
     interrupts: frozenset = frozenset()
+    aborts: bool = False          # its reject ends the procedure it runs under too
+    mirrors: frozenset = frozenset()   # (CHR) the signalling procedures it records the eNB's view of
+    teardown: bool = False        # it takes a connection, leg or session down
 
 
 @dataclass(eq=False)                  # one procedure is itself: compared by identity
@@ -79,6 +89,9 @@ class Procedure:
     children: list = field(default_factory=list)
     last_ns: int = 0
     key: tuple = ()
+    retries: int = 0              # the request sent again (same exchange) before any answer
+    embedded: bool = False        # started by its parent's own message (ESM inside an attach):
+                                  # its parent's timer is its own
 
     def failing_cause(self):
         """The cause that explains the outcome: the last failing cause it saw (None when none
@@ -108,7 +121,8 @@ class Catalogue:
             spec = Kind(kind, e["interface"], (timer[0], float(timer[1])),
                         frozenset(e.get("children", ())), e.get("follows", ""),
                         bool(e.get("exchange")), e.get("single", ""), e.get("outcome", ""),
-                        frozenset(e.get("interrupts", ())))
+                        frozenset(e.get("interrupts", ())), bool(e.get("aborts")),
+                        frozenset(e.get("mirrors", ())), bool(e.get("teardown")))
             self.kinds[kind] = spec
             roles = [(r, m) for r in ROLES_IN_FILE for m in e.get(r, ())]
             if spec.single:
@@ -119,7 +133,8 @@ class Catalogue:
                 _check_message(label, message)
                 self.index.setdefault(message, []).append((kind, role))
         for spec in self.kinds.values():
-            for child in spec.children | spec.interrupts | ({spec.follows} if spec.follows else set()):
+            for child in (spec.children | spec.interrupts | spec.mirrors
+                          | ({spec.follows} if spec.follows else set())):
                 if child not in self.kinds:
                     raise ChrtoolError(f"{where}: procedure {spec.kind}: child {child!r} is not a "
                                        f"procedure kind")
@@ -255,6 +270,8 @@ class _Builder:
         self.msg = cols["msg"].tolist()
         self.parent = cols["parent"].tolist()
         self.ts = cols["ts_ns"].tolist()
+        self.frame = cols["frame"].tolist()
+        self.file = cols["file_id"].tolist()
         self.seq = cols["seq"].tolist()
         self.e2e = cols["e2e"].tolist()
         self.roles = Roles(ev, getattr(sessions, "roles", None))
@@ -288,9 +305,10 @@ class _Builder:
                     carried[par] = p
                     p.rows.append(par)
         self._interrupt(None)
-        for p in self.open:                           # the inputs end inside its timer
+        for p in list(self.open):                     # the inputs end inside its timer
             if p.outcome == "open" and self._expired(p, self.end_ns):
-                self._close(p, "timeout", p.last_ns + int(self._timer(p) * 1e9), None)
+                self._close(p, "timeout", p.last_ns + int(self._timer(p) * 1e9), None,
+                            silent=self._silent(p))
         for p in self.procs[first:]:
             p.rows.sort(key=lambda r: (self.ts[r], r))
         return self.procs[first:]
@@ -314,10 +332,16 @@ class _Builder:
 
     def _expire(self, now):
         for p in list(self.open):
+            if p.embedded and self.procs[p.parent].outcome == "open":
+                continue
             if self._expired(p, now):
-                last = p.rows[-1]
                 self._close(p, "timeout", p.last_ns + int(self._timer(p) * 1e9), None,
-                            silent=self.roles.receiver(last, BY_CODE[self.proto[last]].name))
+                            silent=self._silent(p))
+
+    def _silent(self, p):
+        """The node its last message went to and that did not answer."""
+        last = p.rows[-1]
+        return self.roles.receiver(last, BY_CODE[self.proto[last]].name)
 
     def _place(self, ue_index, r, name):
         entries = self.cat.index.get(name)
@@ -327,6 +351,11 @@ class _Builder:
         key = self._key(r)
         for p in reversed(self.open):               # continues or ends an open procedure?
             role = roles.get(p.kind)
+            if role == "start" and self.cat.kinds[p.kind].exchange and p.key == key \
+                    and self.roles.src[p.rows[0]] == self.roles.src[r]:
+                self._add(p, r)                         # sent again: still the one exchange
+                p.retries += 1
+                return p
             if role in (None, "start", "single"):
                 continue
             if self.cat.kinds[p.kind].exchange and p.key != key:
@@ -354,6 +383,9 @@ class _Builder:
                       parent=parent.index if parent else -1)
         if parent:
             parent.children.append(p.index)
+            first = parent.rows[0]
+            p.embedded = (self.ts[first], self.frame[first], self.file[first]) == \
+                (self.ts[r], self.frame[r], self.file[r])
         self.procs.append(p)
         self._add(p, r)
         if role == "single":
@@ -399,7 +431,10 @@ class _Builder:
             self.orphans += [(at, self.procs[c]) for c in p.children]   # ends in that packet
         if p.parent >= 0:                            # a parent that follows this child ends too
             parent = self.procs[p.parent]
-            if parent.outcome == "open" and self.cat.kinds[parent.kind].follows == p.kind:
+            if parent.outcome == "open" and outcome == "reject" and self.cat.kinds[p.kind].aborts:
+                self._close(parent, "reject", at, None, silent=p.answered_by)
+                parent.answered_by = p.answered_by
+            elif parent.outcome == "open" and self.cat.kinds[parent.kind].follows == p.kind:
                 self._close(parent, "failure" if outcome in ("reject", "failure") else outcome,
                             at, None, silent=p.answered_by)
                 parent.answered_by = p.answered_by
@@ -412,7 +447,7 @@ def _failing(cause):
     if proto == "Diameter":
         return value // 1000 not in (1, 2)
     if proto == "CHR":
-        return name not in CHR_FINE
+        return cause.get("group") not in CHR_REASONS and name not in CHR_FINE
     if proto in ("S1AP", "X2AP"):
         return name not in AP_FINE
     if proto == "NAS-EPS" and cause.get("group") == "esm":

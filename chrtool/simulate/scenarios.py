@@ -77,6 +77,15 @@ S6A_REJECT = {7: ("ULA", dia.DIAMETER_ERROR_UNKNOWN_EPS_SUBSCRIPTION),
               11: ("ULA", dia.DIAMETER_ERROR_ROAMING_NOT_ALLOWED),
               13: ("ULA", dia.DIAMETER_ERROR_ROAMING_NOT_ALLOWED)}
 ZONE_RESTRICTED = {12, 15}
+# the truth's cause object of those answers (29.272 7.4.3)
+S6A_NAMES = {dia.DIAMETER_ERROR_UNKNOWN_EPS_SUBSCRIPTION: "DIAMETER_ERROR_UNKNOWN_EPS_SUBSCRIPTION",
+             dia.DIAMETER_ERROR_USER_UNKNOWN: "DIAMETER_ERROR_USER_UNKNOWN",
+             dia.DIAMETER_ERROR_ROAMING_NOT_ALLOWED: "DIAMETER_ERROR_ROAMING_NOT_ALLOWED"}
+
+
+def s6a_cause(code: int) -> dict:
+    return {"proto": "Diameter", "group": "experimental-result", "value": code,
+            "name": S6A_NAMES[code]}
 
 
 def utc_ns(text: str) -> int:
@@ -309,10 +318,10 @@ class _Script:
         return dia.Vector(rand=rb(16), xres=rb(8), autn=rb(16), kasme=rb(32))
 
     def auth_info(self, vector: dia.Vector | None, *, resync: bytes | None = None,
-                  result: int = dia.DIAMETER_SUCCESS) -> None:
-        """AIR/AIA over S6a (TS 29.272 5.2.3.1)."""
+                  result: int = dia.DIAMETER_SUCCESS) -> _Step:
+        """AIR/AIA over S6a (TS 29.272 5.2.3.1); returns the answer's step."""
         self.step(MME_, "AIR", iface="S6a", args={"resync": resync})
-        self.step(HSS, "AIA", iface="S6a", args={"vector": vector, "result": result})
+        return self.step(HSS, "AIA", iface="S6a", args={"vector": vector, "result": result})
 
     def authenticate(self, *, resync: bytes | None = None, nas_auth: bool = True) -> dia.Vector:
         """The HSS's vector (AIR/AIA with ``core``), then the NAS authentication with it."""
@@ -326,11 +335,13 @@ class _Script:
             self.step(UE, "UplinkNASTransport", nas=nas.authentication_response(v.xres))
         return v
 
-    def update_location(self, result: int = dia.DIAMETER_SUCCESS, zones: bool = False) -> None:
-        """ULR/ULA over S6a (TS 29.272 5.2.1.1): the subscription comes back in the ULA."""
+    def update_location(self, result: int = dia.DIAMETER_SUCCESS, zones: bool = False) -> _Step | None:
+        """ULR/ULA over S6a (TS 29.272 5.2.1.1): the subscription comes back in the ULA. Returns
+        the answer's step (None without the core)."""
         if self.core:
             self.step(MME_, "ULR", iface="S6a", args={"imeisv": self.imeisv_known})
-            self.step(HSS, "ULA", iface="S6a", args={"result": result, "zones": zones})
+            return self.step(HSS, "ULA", iface="S6a", args={"result": result, "zones": zones})
+        return None
 
     def security(self) -> None:
         smc = nas.security_mode_command(eea=0, eia=2)
@@ -414,8 +425,9 @@ def attach_reject(s: _Script) -> list[Finding]:
     hss_answer, hss_code = S6A_REJECT.get(cause, (None, dia.DIAMETER_SUCCESS))
     s.attach_request()
     delay = HSS
+    root = None                  # the HSS's refusal, when it is the root cause (DIAGNOSIS.md 1)
     if s.core and hss_answer == "AIA":          # the HSS does not know the IMSI: no vectors
-        s.auth_info(None, result=hss_code)
+        root = s.auth_info(None, result=hss_code)
         after = "request"
         delay = MME_
     else:
@@ -424,8 +436,9 @@ def attach_reject(s: _Script) -> list[Finding]:
         if after == "security":
             s.security()
         if s.core:
-            s.update_location(hss_code if hss_answer == "ULA" else dia.DIAMETER_SUCCESS,
-                              zones=cause in ZONE_RESTRICTED)
+            ula = s.update_location(hss_code if hss_answer == "ULA" else dia.DIAMETER_SUCCESS,
+                                    zones=cause in ZONE_RESTRICTED)
+            root = ula if hss_answer == "ULA" else None
             delay = MME_
         elif after != "request":
             delay = HSS
@@ -433,8 +446,14 @@ def attach_reject(s: _Script) -> list[Finding]:
         reject = s.protected(nas.attach_reject(cause), False)
     else:   # no security context in use yet: the reject goes out plain
         reject = nas.attach_reject(cause)
-    finding = _finding("attach", cause)
-    s.step(delay, "DownlinkNASTransport", nas=reject, finding=finding)
+    if root is None:                            # the MME's own decision
+        finding = _finding("attach", cause)
+        s.step(delay, "DownlinkNASTransport", nas=reject, finding=finding)
+    else:                                       # the MME only relays the HSS's answer
+        finding = Finding("attach", "HSS", ["HSS"], "S6a", s6a_cause(hss_code),
+                          "subscription")
+        root.finding = finding
+        s.step(delay, "DownlinkNASTransport", nas=reject)
     s.release(("nas", "normal-release"), delay=(100, 300))
     return [finding]
 
@@ -442,21 +461,20 @@ def attach_reject(s: _Script) -> list[Finding]:
 def auth_failure(s: _Script) -> list[Finding]:
     """The USIM finds the SQN out of range (#21 synch failure with AUTS); the MME resynchronises
     with the HSS (AIR with Re-Synchronization-Info = RAND || AUTS) and authenticates again, after
-    which the attach completes."""
+    which the attach completes: a normal resynchronisation, no finding (DIAGNOSIS.md 2)."""
     s.attach_request()
     first = s.vector()
     if s.core:
         s.auth_info(first)
     s.step(MME_ if s.core else HSS, "DownlinkNASTransport",
            nas=nas.authentication_request(first.rand, first.autn))
-    finding = _finding("attach", 21)
     auts = s.rng.randbytes(14)
-    s.step(UE, "UplinkNASTransport", nas=nas.authentication_failure(21, auts=auts), finding=finding)
+    s.step(UE, "UplinkNASTransport", nas=nas.authentication_failure(21, auts=auts))
     s.authenticate(resync=first.rand + auts)
     s.security()
     s.accept()
     s.after_attach()
-    return [finding]
+    return []
 
 
 SCRIPTS: dict[str, Callable[[_Script], list[Finding]]] = {

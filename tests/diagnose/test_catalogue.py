@@ -6,7 +6,7 @@ from importlib import resources
 
 import pytest
 
-from chrtool.diagnose.catalogue import VOCABULARY, load_rules, rules
+from chrtool.diagnose.catalogue import NODE_BY_PART, VOCABULARY, load_rules, rules
 from chrtool.errors import ChrtoolError
 
 GOOD = """[[rule]]
@@ -29,7 +29,10 @@ def test_the_shipped_catalogue_loads_and_uses_only_design_vocabulary():
     assert len(loaded) >= 20
     for rule in loaded:
         for key, allowed in VOCABULARY.items():
-            assert getattr(rule, key) in allowed, rule.id
+            value = getattr(rule, key)
+            if key == "failure_node":
+                allowed = allowed | NODE_BY_PART
+            assert value in allowed or (key in ("procedure", "interface") and value == ""), rule.id
         assert rule.reply["en"] and rule.reply["zh"]
 
 
@@ -52,6 +55,14 @@ def test_a_good_rule_loads():
     ('reply.zh = "z"\n', '', "needs reply.en and reply.zh"),
     ('category = "core-reject"\n', 'category = "core-reject"\ncatgory = "x"\n', "unknown field(s) ['catgory']"),
     ('specialty = "ran-core"\n', '', "missing field(s) ['specialty']"),
+    ('when = { proto', 'when = { procedure = "atach", proto', "when.procedure 'atach'"),
+    ('when = { proto', 'when = { inside = "atach", proto', "when.inside 'atach'"),
+    ('when = { proto', 'when = { outcome = "rejected", proto', "when.outcome 'rejected'"),
+    ('when = { proto', 'when = { by = "SGSN", proto', "when.by 'SGSN'"),
+    ('values = [7]', 'names = ["EPS services not alowed"]', "are not NAS-EPS cause names"),
+    ('cause = { proto', 'fact = { kind = "gap", at_least = 3.0 }, cause = { proto', "when.fact kind 'gap'"),
+    ('failure_node = "MME"', 'failure_node = "asker"', "failure_node 'asker'"),
+    ('specialty = "ran-core"\n', 'specialty = "ran-core"\nconfidence = 1.5\n', "confidence must be"),
 ])
 def test_a_misspelt_rule_is_an_error_naming_the_rule_and_the_field(old, new, complaint):
     assert old in GOOD
@@ -96,5 +107,28 @@ def test_a_specific_rule_beats_a_catch_all_written_first():
     loaded = load_rules(catch_all + "\n" + GOOD)
     assert [r.id for r in loaded] == ["x", "all"]
     cause = {"proto": "NAS-EPS", "group": "emm", "value": 7, "name": "EPS services not allowed"}
-    first = next(r for r in loaded if r.matches("NAS-EPS", "AttachReject", cause, {}))
+    facts = {"procedure": "attach", "state": "reject", "by": "MME", "proto": "NAS-EPS",
+             "msg": "AttachReject", "cause": cause, "inside": None, "meas": {}, "facts": {}}
+    first = next(r for r in loaded if r.matches(facts))
     assert first.id == "x"
+    other = dict(facts, cause=dict(cause, value=8))
+    assert next(r for r in loaded if r.matches(other)).id == "all"
+
+
+def test_names_outcomes_and_facts_narrow_a_rule():
+    [rule] = load_rules(GOOD.replace(
+        'when = { proto = "NAS-EPS", msg = "AttachReject", cause = { proto = "NAS-EPS", group = "emm", values = [7] } }',
+        'when = { procedure = "x2-handover", outcome = "success", cause = { proto = "X2AP", '
+        'names = ["handover-desirable-for-radio-reasons"] }, fact = { kind = "back_to_source_s", at_most = 10.0 } }'))
+    cause = {"proto": "X2AP", "group": "radioNetwork", "value": 0,
+             "name": "handover-desirable-for-radio-reasons"}
+    facts = {"procedure": "x2-handover", "state": "success", "by": "eNB", "proto": "X2AP",
+             "msg": "HandoverRequest", "cause": cause, "inside": None, "meas": {},
+             "facts": {"back_to_source_s": 2.5}}
+    assert rule.matches(facts)
+    assert not rule.matches(dict(facts, facts={"back_to_source_s": 12.0}))
+    assert not rule.matches(dict(facts, facts={}))
+    assert not rule.matches(dict(facts, state="failure"))
+    assert not rule.matches(dict(facts, procedure="s1-handover"))
+    assert not rule.matches(dict(facts, cause=dict(cause, name="time-critical-handover")))
+    assert rule.specificity() == 5

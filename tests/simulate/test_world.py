@@ -16,27 +16,7 @@ NULL_CIPHER = ("-o", "nas-eps.null_decipher:TRUE")
 
 # Scenarios today's rules do not diagnose as the truth says: known gaps until the diagnosis
 # issue covers them (strict: a gap that closes makes the test fail, so the mark is removed).
-GAPS = {
-    "hss-unknown-eps-subscription": "rules name the MME's EMM #7, not the HSS's S6a result before it",
-    "hss-user-unknown": "rules name the MME's EMM #8, not the HSS's 5001 in the AIA",
-    "hss-roaming-not-allowed": "rules name the MME's EMM #11, not the HSS's 5004 in the ULA",
-    "attach-reject-apn": "rules stop at EMM #19; the ESM cause inside the Attach Reject is the root",
-    "pgw-reject": "rules stop at EMM #19; the PGW's GTPv2 reject on S5/S11 is the root",
-    "gateway-silent": "no rule looks for an unanswered Create Session behind EMM #17",
-    "mme-silent": "no rule for unanswered Attach Requests (silence)",
-    "auth-mac-failure": "authentication-reject names the MME without cause, not the UE's #20",
-    "service-reject-congestion": "service-reject gives category core-reject for EMM #22",
-    "ics-failure": "no S1AP rule for Initial Context Setup Failure",
-    "erab-setup-failure": "no S1AP rule for E-RABs failed to set up in an E-RAB Setup Response",
-    "cell-outage": "no rule for eNB releases with cell-not-available",
-    "ho-too-late": "RLF with a strong neighbour is read as coverage, not a late handover",
-    "ho-prep-failure": "no X2AP rule for Handover Preparation Failure",
-    "s1-ho-prep-failure": "no S1AP rule for Handover Failure / Handover Preparation Failure, and the "
-                          "target's connection (a new MME UE S1AP ID) is not linked to the subscriber",
-    "ho-ping-pong": "no rule for ping-pong handovers",
-    "endc-reject-config": "the eNB's CHR SgNB result wins over the X2AP reject's cause",
-    "sgnb-release-required": "no X2AP rule for SgNB Release Required",
-}
+GAPS = {}     # scenario -> why diagnosis still misses it (strict xfail); none today
 
 
 def simulate(out, *args):
