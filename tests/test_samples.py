@@ -36,7 +36,9 @@ def test_expected_findings(expected):
     assert ues["001010000000001"]["findings"] == []
     causes = {imsi: [(f["failure_node"], f["cause"]["value"]) for f in u["findings"]]
               for imsi, u in ues.items()}
-    assert causes["001010000000002"] == [("MME", 7)] and causes["001010000000003"] == [("MME", 15)]
+    # the #7 subscriber's root is the HSS's 5420 in the ULA (the MME only relays it); #15 is the
+    # MME's own decision
+    assert causes["001010000000002"] == [("HSS", 5420)] and causes["001010000000003"] == [("MME", 15)]
 
 
 def test_tshark_dissects_the_sample_cleanly(tshark):
@@ -47,14 +49,20 @@ def test_tshark_dissects_the_sample_cleanly(tshark):
     assert bad == []
 
 
-def test_evidence_frames_carry_the_attach_reject(tshark, expected):
+def test_evidence_frames_carry_the_root_cause(tshark, expected):
+    """The golden frame of each finding holds its cause: the MME's Attach Reject, or the HSS's
+    Update-Location-Answer."""
     rows = fields(tshark, SAMPLES / "attach_reject.pcap", "frame.time_epoch",
-                  "nas_eps.nas_msg_emm_type", "nas_eps.emm.cause", "s1ap.procedureCode")
+                  "nas_eps.nas_msg_emm_type", "nas_eps.emm.cause", "s1ap.procedureCode",
+                  "diameter.cmd.code", "diameter.flags.request", "diameter.Experimental-Result-Code")
     for ue in expected["ues"]:
         for f in ue["findings"]:
             for n in f["evidence_frames"]:
-                ts, emm_type, cause, code = rows[n - 1]
-                assert (emm_type, cause, code) == ("0x44", str(f["cause"]["value"]), "11"), ue["imsi"]
+                ts, emm_type, cause, code, cmd, request, exp = rows[n - 1]
+                if f["cause"]["proto"] == "Diameter":
+                    assert (cmd, request, exp) == ("316", "0", str(f["cause"]["value"])), ue["imsi"]
+                else:
+                    assert (emm_type, cause, code) == ("0x44", str(f["cause"]["value"]), "11"), ue["imsi"]
                 t = dt.datetime.fromtimestamp(float(ts), dt.timezone.utc)
                 assert t.strftime("%Y-%m-%dT%H:%M:%S.%fZ") == f["time"]
 
@@ -98,11 +106,12 @@ def test_core_interfaces_in_the_sample(tshark, expected):
         codes = [(m[1], m[2]) for m in msgs]
         assert codes == [("318", "1"), ("318", "0"), ("316", "1"), ("316", "0")], imsi
         ula = msgs[-1]
-        reject = ues[imsi]["findings"][0]["evidence_frames"][0] if ues[imsi]["findings"] else None
-        if reject:
-            assert int(ula[0]) < reject
+        found = ues[imsi]["findings"][0] if ues[imsi]["findings"] else None
+        if found and found["failure_node"] == "MME":
+            assert int(ula[0]) < found["evidence_frames"][0]        # before the MME's reject
         if imsi == "001010000000002":
             assert (ula[4], ula[5]) == ("", "5420")
+            assert found["evidence_frames"] == [int(ula[0])]        # the root is that answer
         else:
             assert ula[4] == ues[imsi]["msisdn"]
     gtp = [(r[6], r[7], r[9]) for r in rows if r[6]]

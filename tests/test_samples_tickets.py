@@ -40,10 +40,11 @@ def test_msisdn_option_gives_the_same_finding():
     assert by_msisdn["findings"][0]["evidence"] == by_ticket["findings"][0]["evidence"]
 
 
-def test_vip_ticket_with_imsi_still_finds_emm_7():
+def test_vip_ticket_with_imsi_finds_the_hss_behind_emm_7():
     doc = diagnose("--complaint", "T2026112700017", "--tickets", SAMPLES / "tickets.csv")
     [f] = doc["findings"]
-    assert doc["imsi"] == "001010000000002" and f["cause"]["value"] == 7
+    assert doc["imsi"] == "001010000000002" and (f["failure_node"], f["cause"]["value"]) == ("HSS", 5420)
+    assert 7 in {e.get("cause", {}).get("value") for e in f["evidence"]}
     assert f["time"] == TRUTH["001010000000002"]["findings"][0]["time"]
 
 

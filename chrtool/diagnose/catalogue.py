@@ -38,11 +38,13 @@ VOCABULARY = {
 }
 # failure_node may also name a node by its part in the procedure
 NODE_BY_PART = {"answerer",      # the node that answered it, or (silence) the one that did not
-                "behind"}        # the node behind the answerer ("remote peer not responding")
+                "behind",        # the node behind the answerer ("remote peer not responding")
+                "peer"}          # the node the answerer answered: whose message it reports as wrong
 # the DESIGN.md procedure a finding reports, from the kind of the procedure that failed
 PROCEDURE_OF_KIND = {
     "attach": "attach", "detach": "detach", "service-request": "service-request", "tau": "tau",
-    "authentication": "authentication", "security-mode": "security-mode", "identity": "identity",
+    "authentication": "authentication", "authentication-reject": "authentication",
+    "security-mode": "security-mode", "identity": "identity",
     "guti-reallocation": "identity", "pdn-connectivity": "pdn-connectivity",
     "esm-information": "pdn-connectivity", "bearer-activation": "bearer-activation",
     "bearer-modification": "erab-modification", "bearer-deactivation": "erab-release",

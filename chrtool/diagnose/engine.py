@@ -37,6 +37,7 @@ SAME_FAILURE_NS = 10**9           # the same procedure failing this close: one f
 SAME_MOMENT_NS = 50 * 10**6       # within this, a signalling message outranks a CHR record of it
 CITE_WINDOW_NS = 30 * 10**9       # cited messages of the subscriber's other interfaces
 HANDOVER_KINDS = {"x2-handover", "s1-handover"}
+STATUS_KINDS = {"emm-status", "esm-status", "error-indication"}
 BEHIND = {"SGW": "PGW", "MME": "eNB", "PGW": "transport"}
 NODES = {"UE", "eNB", "gNB", "MME", "SGW", "PGW", "HSS"}
 MEAS_LABELS = {"ss_rsrp": ("SS-RSRP", "dBm"), "ss_rsrq": ("SS-RSRQ", "dB"),
@@ -173,12 +174,19 @@ class _Story:
         return d
 
     def _recovered(self, p):
-        """Tried again under the same parent, and that time it worked."""
+        """Tried again under the same parent, and that time it worked, or (asked again) failed
+        for another reason: a resynchronisation that ends in a MAC failure is about the MAC."""
         if p.parent < 0 or p.outcome == "success":
             return False
-        siblings = self.by_index[p.parent].children
-        return any(self.by_index[s].kind == p.kind and self.by_index[s].start_ns > p.start_ns
-                   and self.by_index[s].outcome == "success" for s in siblings if s in self.by_index)
+        mine = _cause_key(p.failing_cause())
+        for s in self.by_index[p.parent].children:
+            q = self.by_index.get(s)
+            if q is None or q.kind != p.kind or q.start_ns <= p.start_ns:
+                continue
+            if q.outcome == "success" or (p.outcome == "abandoned"
+                                          and _cause_key(q.failing_cause()) != mine):
+                return True
+        return False
 
     def _sender(self, r):
         return self.roles.sender(r, BY_CODE[int(self.ev.cols["proto"][r])].name)
@@ -189,8 +197,9 @@ class _Story:
         own = self._own(p)
         if p.outcome in ("success", "reject", "failure", "open") or not own:
             return p.outcome
-        first = self._sender(own[0])
-        answered = any(self._sender(r) != first for r in own[1:])
+        first = self._sender(own[0])             # answered: the node asked spoke, here or in
+        answered = any(self._sender(r) != first                    # a procedure it started under it
+                       for q in self._chain(p) for r in (self._own(q) if q is not p else own[1:]))
         if answered:
             return p.outcome
         if p.outcome == "timeout" or p.retries:
@@ -231,8 +240,12 @@ class _Story:
         if rule is None:
             return None
         c = _Candidate(p, rule, top, at, cause, cause_row, facts, [])
-        c.node = self._node(rule, facts["by"])
+        c.node = self._node(rule, facts["by"], self._peer(p))
         return c
+
+    def _peer(self, p):
+        own = self._own(p)
+        return self._receiver(own[0]) if own else ""
 
     def _by(self, p, state):
         if state == "unanswered" and p.rows:
@@ -243,9 +256,11 @@ class _Story:
         return self.roles.receiver(r, BY_CODE[int(self.ev.cols["proto"][r])].name)
 
     @staticmethod
-    def _node(rule, by):
+    def _node(rule, by, peer):
         if rule.failure_node == "answerer":
             return by if by in NODES else "unknown"
+        if rule.failure_node == "peer":
+            return peer if peer in NODES else "unknown"
         if rule.failure_node == "behind":
             return BEHIND.get(by, "transport")
         return rule.failure_node
@@ -276,9 +291,12 @@ class _Story:
 
     def _facts(self, p, at):
         facts = {}
+        eci = self.ev.cols["eci"]
+        cell = self._cell_before(at + 1)
         for r in self._rows_before(at):
             if r in self.neighbour and "rsrp" in self.serving.get(r, {}):
-                facts["neighbour_gap"] = self.neighbour[r] - self.serving[r]["rsrp"]
+                if int(eci[r]) == cell:                 # a report of the cell that failed
+                    facts["neighbour_gap"] = self.neighbour[r] - self.serving[r]["rsrp"]
                 break
         done = [q for q in self.procs if q.kind in HANDOVER_KINDS and q.outcome == "success"
                 and q.end_ns <= at and at - q.end_ns <= MEAS_MAX_AGE_NS and q is not p]
@@ -314,7 +332,7 @@ class _Story:
         if cause is None or not _failing(cause):   # silence: the reject it caused says what
             top_row, top_cause = next(((r, x) for r, x in reversed(c.top.causes) if _failing(x)),
                                       (None, None))
-            if cause is None and top_cause is not None:
+            if top_cause is not None and c.top is not c.root:
                 cause, at = top_cause, int(self.ts[top_row])
         cell = self._cell(at)
         repeats = [c] + c.repeats
@@ -359,8 +377,16 @@ class _Story:
             failing = next((r for r, x in reversed(p.causes) if _failing(x)), None)
             if failing is not None:
                 rows.add(failing)
-            elif p.outcome in ("reject", "failure") and own:
-                rows.add(own[-1])
+            if p.outcome in ("reject", "failure") and own:
+                rows.add(own[-1])                      # the answer that ended it
+        if c.root.kind in STATUS_KINDS:              # a status answers its peer's last message
+            sender = self._sender(self._own(c.root)[0])
+            cols = self.ev.cols
+            answered = next((r for r in reversed(self.rows) if int(self.ts[r]) <= c.at
+                             and cols["proto"][r] == cols["proto"][c.root.rows[-1]]
+                             and self._sender(r) != sender), None)
+            if answered is not None:
+                rows.add(answered)
         if c.rule.when.get("meas"):
             self._meas_at(c.at, c.cause_row)
             rows |= self.meas_rows
@@ -373,23 +399,28 @@ class _Story:
 
     def _consequences(self, c):
         """What followed the root: the rest of its chain that did not end well, the findings
-        folded into it, and the subscriber's procedures that began within CONSEQUENCE_NS of
-        the end of the failed one (the release, Delete Session, a retry)."""
+        folded into it, and the teardowns (release, Delete Session) of the subscriber that began
+        within CONSEQUENCE_NS after the failed procedure, before its next attempt at anything."""
         kinds = procedure_catalogue().kinds
-        seen = set(map(id, c.chain)) | {id(x.root) for x in c.also} | {id(x.top) for x in c.also}
-        procs = [p for p in c.chain if p is not c.root and p.outcome != "success"]
+        seen = {id(x.root) for x in c.also} | {id(x.top) for x in c.also} | set(map(id, c.chain))
+        procs = [p for p in c.chain if p is not c.root
+                 and (p.outcome != "success" or kinds[p.kind].teardown)]
         procs += [x.root for x in c.after]
         end = max(c.top.end_ns, c.at)
-        procs += [p for p in self.procs if id(p) not in seen and p.parent < 0
-                  and kinds[p.kind].teardown and end <= p.start_ns <= end + CONSEQUENCE_NS]
+        for p in self.procs:
+            if p.parent >= 0 or id(p) in seen or p.start_ns < end:
+                continue
+            if p.start_ns > end + CONSEQUENCE_NS or not kinds[p.kind].teardown:
+                break                                     # the story moved on
+            procs.append(p)
         out = []
         for p in sorted({id(p): p for p in procs}.values(), key=lambda p: (p.start_ns, p.index)):
             r = next((r for r, x in reversed(p.causes) if _failing(x)), None)
-            if r is None:
-                own = self._own(p)
-                r = own[-1] if own else None
-            if r is None:
-                continue
+            own = self._own(p)
+            if r is None and len(own) > 1:
+                r = own[-1]
+            if r is None or int(self.ts[r]) < c.at:
+                continue                                  # nothing of it came after the root
             e = _evidence(self.ev, r, self._name(r))
             e.update(procedure=p.kind, outcome=p.outcome, procedure_id=p.index)
             out.append(e)

@@ -54,6 +54,7 @@ AP_FINE = {"normal-release", "user-inactivity", "detach", "deregister",
 ESM_FINE = {36, 39}         # regular deactivation, reactivation requested
 # GTPv2 F-TEID interface types (29.274 8.22) of control-plane senders -> their role
 GTP_SENDER = {10: "MME", 11: "SGW", 6: "SGW", 7: "PGW"}
+GTP_ASKS = {10: "SGW", 6: "PGW"}       # the node a request with that F-TEID goes to
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,10 @@ def learn_roles(ev, of, src=None, dst=None, none=b""):
         gtp = (proto[rows] == PROTO["GTPv2"]) & np.isin(iface, list(GTP_SENDER))
         _claim(of, src[rows[gtp]], np.array([_ROLE_CODE[GTP_SENDER[i]]
                                              for i in iface[gtp].tolist()], np.int64), none)
+        # a request with the sender's S11 MME / S5 SGW F-TEID goes to an SGW / a PGW
+        req = gtp & np.isin(iface, list(GTP_ASKS)) & np.isin(msg[rows], _GTP_REQUESTS)
+        _claim(of, dst[rows[req]], np.array([_ROLE_CODE[GTP_ASKS[i]] for i in iface[req].tolist()],
+                                            np.int64), none)
 
 
 def _claim(of, addrs, roles, none, weak=False):
@@ -259,6 +264,8 @@ for _p in BY_NAME.values():
         _ROLE_CODE.setdefault(_a, len(_ROLE_CODE))
         _ROLE_CODE.setdefault(_b, len(_ROLE_CODE))
 _ROLE_NAME = {v: k for k, v in _ROLE_CODE.items()}
+_GTP_REQUESTS = np.array([m for m in range(256) if (names.msg_name(PROTO["GTPv2"], m) or "")
+                          .endswith("Request")], np.int64)
 
 
 # ------------------------------------------------------------------ building procedures

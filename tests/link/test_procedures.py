@@ -184,7 +184,7 @@ def test_synch_failure_then_success_are_two_authentications():
     _, procs = st.procedures()
     auths = by_kind(procs)["authentication"]
     assert [(a.outcome, (a.failing_cause() or {}).get("value")) for a in auths] == \
-        [("failure", 21), ("success", None)]
+        [("abandoned", 21), ("success", None)]      # the MME asked again: no failure of its own
 
 
 def test_chr_radio_events_are_one_record_procedures():
@@ -253,8 +253,8 @@ def test_open5gs_attach_capture_reads_as_an_engineer_reads_it():
     assert air.parent == rejected.index
     resync = find("901707364000060", "authentication", 177)
     mac = find("901707364000060", "authentication", 181)
-    assert (resync.outcome, resync.failing_cause()["value"]) == ("failure", 21)
-    assert (mac.outcome, mac.failing_cause()["value"]) == ("failure", 20)
+    assert (resync.outcome, resync.failing_cause()["value"]) == ("abandoned", 21)   # asked again
+    assert (mac.outcome, mac.failing_cause()["value"]) == ("reject", 20)   # Authentication Reject
     s11 = find("901707364000060", "create-session", 54)
     s5 = find("901707364000060", "create-session", 57)
     assert (s11.interface, s11.answered_by, s11.outcome) == ("S11", "SGW", "success")
