@@ -197,8 +197,8 @@ class _Story:
         own = self._own(p)
         if p.outcome in ("success", "reject", "failure", "open") or not own:
             return p.outcome
-        first = self._sender(own[0])             # answered: the node asked spoke, here or in
-        answered = any(self._sender(r) != first                    # a procedure it started under it
+        first = self._side(own[0])               # answered: the node asked spoke, here or in
+        answered = any(self._side(r) != first                      # a procedure it started under it
                        for q in self._chain(p) for r in (self._own(q) if q is not p else own[1:]))
         if answered:
             return p.outcome
@@ -207,6 +207,14 @@ class _Story:
         timer = procedure_catalogue().kinds[p.kind].timer[1]
         waited = p.end_ns - p.start_ns
         return "unanswered" if timer and waited >= timer * 1e9 / 2 else p.outcome
+
+    def _side(self, r):
+        """Who spoke: the asking or the answering side of a GTPv2/Diameter exchange by the
+        message itself, else the sending node."""
+        proto = names.proto_name(self.ev.cols["proto"][r])
+        if proto in ("GTPv2", "Diameter"):
+            return "ask" if self._name(r).endswith("Request") else "answer"
+        return self._sender(r)
 
     def _own(self, p):
         """Its messages, without the S1AP messages that only carry its NAS ones."""
@@ -244,8 +252,22 @@ class _Story:
         return c
 
     def _peer(self, p):
+        """The node p's first message went to; for a status or Error Indication, the sender of
+        the message it reports (the latest of that protocol with a known sender before it)."""
         own = self._own(p)
-        return self._receiver(own[0]) if own else ""
+        if not own:
+            return ""
+        if p.kind in STATUS_KINDS:
+            cols, first = self.ev.cols, own[0]
+            mine = self._sender(first)
+            for r in reversed(self.rows):
+                if int(self.ts[r]) > int(self.ts[first]) or r == first \
+                        or cols["proto"][r] != cols["proto"][first]:
+                    continue
+                who = self._sender(r)
+                if who and who != mine:
+                    return who
+        return self._receiver(own[0])
 
     def _by(self, p, state):
         if state == "unanswered" and p.rows:
@@ -385,8 +407,10 @@ class _Story:
             answered = next((r for r in reversed(self.rows) if int(self.ts[r]) <= c.at
                              and cols["proto"][r] == cols["proto"][c.root.rows[-1]]
                              and self._sender(r) != sender), None)
-            if answered is not None:
-                rows.add(answered)
+            if answered is not None:                # the outer message of that frame
+                rows.add(next(r for r in self.rows if cols["frame"][r] == cols["frame"][answered]
+                              and cols["file_id"][r] == cols["file_id"][answered]
+                              and cols["proto"][r] == cols["proto"][answered]))
         if c.rule.when.get("meas"):
             self._meas_at(c.at, c.cause_row)
             rows |= self.meas_rows

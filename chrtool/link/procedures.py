@@ -55,6 +55,7 @@ ESM_FINE = {36, 39}         # regular deactivation, reactivation requested
 # GTPv2 F-TEID interface types (29.274 8.22) of control-plane senders -> their role
 GTP_SENDER = {10: "MME", 11: "SGW", 6: "SGW", 7: "PGW"}
 GTP_ASKS = {10: "SGW", 6: "PGW"}       # the node a request with that F-TEID goes to
+S1AP_CODE = PROTO["S1AP"]
 
 
 @dataclass(frozen=True)
@@ -179,22 +180,43 @@ class Roles:
         cols = ev.cols
         self.src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
         self.dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
+        self.parent, self.proto, self.msg = cols["parent"], cols["proto"], cols["msg"]
         if known is None:
             known = {}
             learn_roles(ev, known)
         self.of = known
 
     def sender(self, r, proto_name):
-        if proto_name == "NAS-EPS":
-            return "UE" if self.of.get(self.src[r]) == ENB else MME
+        """The node that sent row r: S1AP and NAS by the message's own direction (nodes sharing
+        one address, as in a test bench, stay apart), the others by the learnt address."""
+        side = self._s1_side(r, proto_name)
+        if side:
+            return side[0]
         if proto_name == "CHR":
             return ENB
         return self.of.get(self.src[r], "")
 
     def receiver(self, r, proto_name):
-        if proto_name == "NAS-EPS":
-            return "UE" if self.of.get(self.dst[r]) == ENB else MME
+        side = self._s1_side(r, proto_name)
+        if side:
+            return side[1]
         return self.of.get(self.dst[r], "")
+
+    def _s1_side(self, r, proto_name):
+        """(sender, receiver) of an S1AP message or the NAS it carries, or None."""
+        at = r
+        if proto_name == "NAS-EPS":
+            at = self.parent[r]
+            if at < 0 or self.proto[at] != S1AP_CODE:
+                return ("UE", MME) if self.of.get(self.src[r]) == ENB else (MME, "UE")
+        elif proto_name != "S1AP":
+            return None
+        d = s1ap_sender(self.msg[at])
+        if d not in (ENB, MME):
+            return None
+        if proto_name == "NAS-EPS":
+            return ("UE", MME) if d == ENB else (MME, "UE")
+        return (ENB, MME) if d == ENB else (MME, ENB)
 
 
 def learn_roles(ev, of, src=None, dst=None, none=b""):

@@ -48,17 +48,26 @@ def diagnosis_text(doc, lang="en"):
             f"  cause        {cause_text(f['cause'])}",
             f"  category     {f['category']}   specialty {f['specialty']}"
             f"   disposition {f['disposition']}",
-            f"  cell         {cell}",
-            "  evidence     " + "\n               ".join(
-                f"{e['file']} frame {e['frame']}: {e['msg']}"
-                + (f" (in {e['carrier']})" if e.get("carrier") else "")
-                + (f" [{cause_text(e['cause'])}]" if e.get("cause") else "") for e in f["evidence"]),
-            f"  summary      {f['summary']}",
-            f"  reply        {f['reply']}", ""]
+            f"  cell         {cell}"]
+        if f.get("count", 1) > 1:
+            head.append(f"  seen         {f['count']} times, {f['first']} .. {f['last']}")
+        if "confidence" in f:
+            head.append(f"  confidence   {f['confidence']:g} ({f['confidence_reason']})")
+        head.append("  evidence     " + "\n               ".join(map(_evidence_line, f["evidence"])))
+        if f.get("consequences"):
+            head.append("  followed by  " + "\n               ".join(
+                _evidence_line(e) + f" ({e['procedure']} {e['outcome']})" for e in f["consequences"]))
+        head += [f"  summary      {f['summary']}", f"  reply        {f['reply']}", ""]
     for p in doc.get("problems", ()):
         where = {k: p[k] for k in ("offset", "line", "column") if k in p}
         head.append(f"input problem: {Problem(p['file'], p['layer'], p['message'], **where)}")
     return "\n".join(head).rstrip() + "\n"
+
+
+def _evidence_line(e):
+    return (f"{e['file']} frame {e['frame']}: {e['msg']}"
+            + (f" (in {e['carrier']})" if e.get("carrier") else "")
+            + (f" [{cause_text(e['cause'])}]" if e.get("cause") else ""))
 
 
 # --- timeline ---------------------------------------------------------------------------

@@ -139,7 +139,7 @@ def test_diagnose_by_complaint_from_a_chinese_ticket_file(tmp_path):
     # the window: the 24 hours before the complaint (09:30 UTC) to one hour after
     assert doc["window"] == {"since": "2026-11-26T09:30:00.000000Z",
                              "until": "2026-11-27T10:30:00.000000Z"}
-    assert [f["cause"]["value"] for f in doc["findings"]] == [7]
+    assert [f["cause"]["value"] for f in doc["findings"]] == [5420]      # the HSS behind EMM #7
     unknown = CliRunner().invoke(main, ["diagnose", "--complaint", "GD-8", "--tickets", str(path),
                                         str(SAMPLES / "attach_reject.pcap")])
     assert unknown.exit_code == 2 and "ticket GD-8 is not in" in unknown.output
