@@ -238,6 +238,40 @@ def main():
         raise click.ClickException(f"the decoding core is {core}")
 
 
+def _zone(value, option="--tz"):
+    """--tz as a tzinfo: an IANA name (Asia/Shanghai), UTC, or an offset (+08:00)."""
+    import datetime as dt
+    import re
+    if value is None:
+        return None
+    m = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", value.strip())
+    if m:
+        minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
+        return dt.timezone(dt.timedelta(minutes=minutes if m.group(1) == "+" else -minutes))
+    if value.strip().upper() in ("UTC", "Z", "GMT"):
+        return dt.timezone.utc
+    try:
+        from zoneinfo import ZoneInfo
+        return ZoneInfo(value.strip())
+    except Exception as exc:               # zoneinfo raises several kinds for a bad name
+        raise click.UsageError(f"{option} {value!r} is not a time zone: give an IANA name such as "
+                               f"Asia/Shanghai, or an offset such as +08:00") from exc
+
+
+def _ticket_echo(ticket):
+    from dataclasses import asdict
+    return {k: v or None for k, v in asdict(ticket).items()}
+
+
+def _ticket_zone(ticket):
+    """The zone the ticket's time is written in (None when it names none)."""
+    import datetime as dt
+    try:
+        return dt.datetime.fromisoformat(ticket.time.strip().replace("Z", "+00:00")).tzinfo
+    except (ValueError, AttributeError):
+        return None
+
+
 @main.command(context_settings=CONTEXT)
 @INPUTS
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl",
@@ -406,9 +440,10 @@ def _ticket(complaint, tickets):
     return ticket
 
 
-def _subscriber(run, imsi, msisdn):
+def _subscriber(run, imsi, msisdn, with_causes=False):
     """(the subscriber's events, sessions over them, the subscriber's UE or None, those events
-    without the copies a second probe saw).
+    without the copies a second probe saw[, with_causes: the run's failing causes by
+    subscriber, for the cell view]).
 
     Linking has to see every message but keeps only compact link columns of each
     (chrtool/link/columns.py); the subscriber's own rows are then decoded again, so memory
@@ -421,8 +456,12 @@ def _subscriber(run, imsi, msisdn):
     with (bar or contextlib.nullcontext()):
         for _, table in run.batches(step):
             lc.add_table(table)
-    sessions = correlate_columns(lc.finish(), run.clock_skew_ns, consume=True)
+    lc.finish()
+    causes = lc.take_causes()
+    sessions = correlate_columns(lc, run.clock_skew_ns, consume=True)
     del lc
+    from chrtool.diagnose.cells import CauseIndex
+    index = CauseIndex(causes, sessions.ue_of_row)
     found = sessions.find(imsi=imsi, msisdn=msisdn)
     ue = found[0] if found else None
     rows = sessions.rows_of(ue.index, duplicates=True) if ue else np.zeros(0, np.int64)
@@ -431,6 +470,8 @@ def _subscriber(run, imsi, msisdn):
         ev = run.take(rows, step)
     sessions = sessions.subset(rows)
     own = ev.take(sessions.rows_of(ue.index)) if ue else ev
+    if with_causes:
+        return ev, sessions, ue, own, index
     return ev, sessions, ue, own
 
 
@@ -446,10 +487,12 @@ def _subscriber(run, imsi, msisdn):
               show_default=True)
 @click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
               help="Language of the reply text for the ticket.")
+@click.option("--tz", help="Time zone of the times in summary and reply: an IANA name "
+                           "(Asia/Shanghai) or an offset (+08:00). Default: the ticket's, else UTC.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
 @INPUTS
 @reading
-def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, inputs, read):
+def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, output, inputs, read):
     """Find which node broke one subscriber's signalling, with which cause, and what to do.
 
     Name the subscriber by --imsi, --msisdn, or --complaint with --tickets (the ticket's IMSI or
@@ -458,11 +501,14 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, 
     frames.
     """
     from chrtool.output import report
+    from chrtool.diagnose.cells import common_problems
     from chrtool.diagnose.engine import diagnose_ue
     from chrtool.table.names import iso
     since_ns, until_ns = _time(since, "--since"), _time(until, "--until")
+    zone = _zone(tz)
     if complaint:
         ticket = _ticket(complaint, tickets)
+        zone = zone or _ticket_zone(ticket)
         where = f"ticket {complaint} in {tickets}:"
         imsi = _imsi(imsi) or _imsi(ticket.imsi or None, f"{where} IMSI")
         msisdn = _msisdn(msisdn) or _msisdn(ticket.msisdn or None, f"{where} MSISDN")
@@ -481,8 +527,9 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, 
         raise click.UsageError(f"the window is empty: --since {iso(since_ns)} is after --until "
                                f"{iso(until_ns)}; swap them")
     run = _run(inputs, read)
-    ev, sessions, ue, own = _subscriber(run, imsi, None if imsi else msisdn)
-    findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang) if ue else []
+    ev, sessions, ue, own, index = _subscriber(run, imsi, None if imsi else msisdn, with_causes=True)
+    findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang, tz=zone) if ue else []
+    common = common_problems(findings, index, ue.index, lang, zone, sessions.roles) if ue else []
     if ue is None:
         click.echo(f"chrtool: note: no message of {'IMSI ' + imsi if imsi else 'MSISDN ' + msisdn} "
                    f"in the inputs" + ("" if imsi else " (MSISDN is known only from S6a/S11 data; "
@@ -491,7 +538,8 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, output, 
         complaint, ue.imsi if ue else imsi, (ue.msisdn if ue else None) or msisdn,
         iso(since_ns) if since_ns is not None else None,
         iso(until_ns) if until_ns is not None else None,
-        [s.path for s in run.sources], ue.connections if ue else 0, findings, run.problems)
+        [s.path for s in run.sources], ue.connections if ue else 0, findings, run.problems,
+        common, _ticket_echo(ticket) if complaint else None)
     with _out(output) as out:
         if fmt == "json":
             out.write(report.to_json(doc))

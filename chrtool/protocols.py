@@ -142,6 +142,26 @@ def cause_object(cause_proto, group, value):
 
 
 _CAUSE_NAMING = {"choice": _choice_cause, "kind": _kind_cause, "flat": _flat_cause}
+
+
+def cause_numbers(obj):
+    """The (cause code, group, value) triple of a DESIGN.md cause object: cause_object's inverse,
+    for matching a finding's cause against the event table's cause columns. None if unknown."""
+    proto, group, value = obj.get("proto"), obj.get("group"), obj.get("value")
+    for code, (record, naming, gname, _attr) in CAUSE_OWNERS.items():
+        if record.name != proto:
+            continue
+        if naming == "choice":
+            groups = list(record.table.CAUSE_GROUPS)
+            if group in groups:
+                return code, groups.index(group), value
+        elif naming == "kind":
+            kind = next((k for k, n in record.table.CAUSE_KINDS.items() if n == group), None)
+            if kind is not None:
+                return code, kind, value
+        elif gname == group:
+            return code, None, value            # flat numbering: the group column is not compared
+    return None
 _MESSAGE_NAMES = {
     "ap": lambda t: set(t.MESSAGES.values()),
     "nas": lambda t: {*t.EMM_MESSAGES.values(), *t.ESM_MESSAGES.values(), *t.EMM_SPECIAL.values()},

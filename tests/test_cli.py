@@ -432,3 +432,20 @@ def test_a_reader_that_stops_early_is_not_an_error(one_pcap):
     proc.stdout.close()
     err = proc.stderr.read().decode()
     assert proc.wait() == 0 and err == "", err
+
+
+def test_reply_times_are_in_the_tickets_zone_or_tz(samples_dir):
+    """The finding's JSON time stays UTC; the reply speaks the ticket's local time (+08:00), or
+    the zone --tz names; a zone that does not exist is a usage error that says what to give."""
+    by_ticket = json.loads(run("diagnose", "--complaint", "T2026112700017", "--tickets",
+                               samples_dir / "tickets.csv", "--format", "json", samples_dir).stdout)
+    [f] = by_ticket["findings"]
+    assert f["time"].startswith("2026-11-27T09:00:14") and "2026-11-27 17:00:14" in f["reply"]
+    plain = json.loads(run("diagnose", "--imsi", "001010000000002", "--format", "json",
+                           samples_dir).stdout)["findings"][0]
+    assert "2026-11-27 09:00:14" in plain["reply"]
+    west = json.loads(run("diagnose", "--imsi", "001010000000002", "--tz", "-05:00", "--format",
+                          "json", samples_dir).stdout)["findings"][0]
+    assert "2026-11-27 04:00:14" in west["reply"]
+    bad = run("diagnose", "--imsi", "001010000000002", "--tz", "Mars/Base", samples_dir)
+    assert bad.exit_code == 2 and "Asia/Shanghai" in bad.output

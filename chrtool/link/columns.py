@@ -15,7 +15,7 @@ from chrtool._fast.link import Interner, payload_hashes
 from chrtool.link.procedures import learn_roles
 from chrtool.protocols import REGISTRY
 from chrtool.table.events import Events
-from chrtool.table.schema import ENUMS, ITEM_KINDS, PROTO
+from chrtool.table.schema import CAUSE_CODES, ENUMS, ITEM_KINDS, PROTO
 
 # the link kinds of chrtool/_fast/link.pyx, by the registry's `link` of each protocol
 KIND_CODE = {"": 0, "s1": 1, "nas": 2, "exchange": 3, "x2": 4, "chr": 5}
@@ -38,6 +38,19 @@ DENSE = (("ts", np.int64), ("file_id", np.int32), ("frame", np.int32), ("kind", 
 SPARSE = (("ex_seq", np.int64), ("ex_e2e", np.int64), ("ex_teid", np.int64),
           ("ex_msisdn", np.int32), ("f_row", np.int64), ("f_addr", np.int32),
           ("f_teid", np.int64))
+# the failing causes of every message (row, cause, cell, sender): what the cell view of diagnosis
+# counts across subscribers (chrtool/diagnose/cells.py); not linking's, taken out before it
+CAUSES = (("c_row", np.int64), ("c_key", np.int64), ("c_eci", np.int64), ("c_src", np.int32))
+GTP_CODE, DIA_CODES = CAUSE_CODES["GTPv2"], (CAUSE_CODES["DIAMETER"], CAUSE_CODES["DIAMETER_EXP"])
+GROUPED = (CAUSE_CODES["S1AP"], CAUSE_CODES["X2AP"], CAUSE_CODES["CHR"])   # group is part of the cause
+
+
+def cause_key(code, group, value):
+    """One int64 for a (cause code, group, value) triple; the group counts only where the
+    protocol numbers causes per group (S1AP, X2AP, CHR)."""
+    code, group, value = (np.asarray(x, np.int64) for x in (code, group, value))
+    group = np.where(np.isin(code, GROUPED), group & 0xFFFF, 0xFFFF)
+    return code << 40 | group << 24 | (value & 0xFFFFFF)
 FLAG_IP, FLAG_PAYLOAD, FLAG_MME, FLAG_TMSI = 1, 2, 4, 8
 
 
@@ -83,7 +96,7 @@ class LinkColumns:
     """The link columns of every message of a run, in the order the run yielded them."""
 
     def __init__(self):
-        self._parts = {name: _Column(dtype) for name, dtype in DENSE + SPARSE}
+        self._parts = {name: _Column(dtype) for name, dtype in DENSE + SPARSE + CAUSES}
         self.n = 0
         self.n_ex = 0
         self.addr = Interner()
@@ -166,6 +179,7 @@ class LinkColumns:
         parts["ex_teid"].append(cols["teid"][ex_rows].astype(np.int64))
         parts["ex_msisdn"].append(ex_msisdn)
         self._items(cols, items, src_id, base)
+        self._causes(cols, items, src_id, base)
         for f in np.unique(file_id).tolist():
             if f not in self.files:
                 self.files[f] = (base, 0)
@@ -213,10 +227,37 @@ class LinkColumns:
                 elif msg[r] == S1_SETUP:
                     self.enb_of_addr[int(src_id[r])] = (plmn, node_id)
 
+    def _causes(self, cols, items, src_id, base):
+        """The failing causes of the batch: each row's own and its cause items (a GTPv2 cause
+        below 64 and a Diameter 1xxx/2xxx say all went well and are left out)."""
+        spec = ITEM_KINDS["cause"]
+        it = {k: v[items["key"] == spec.code] for k, v in items.items()}
+        rows = np.concatenate([np.flatnonzero(cols["cause_proto"] > 0), it["row"].astype(np.int64)])
+        code = np.concatenate([cols["cause_proto"][cols["cause_proto"] > 0],
+                               spec.get(it, "proto")]).astype(np.int64)
+        group = np.concatenate([cols["cause_group"][cols["cause_proto"] > 0], spec.get(it, "group")])
+        value = np.concatenate([cols["cause_value"][cols["cause_proto"] > 0],
+                                spec.get(it, "value")]).astype(np.int64)
+        fine = ((code == GTP_CODE) & (value < 64)) | (np.isin(code, DIA_CODES) & (value // 1000 <= 2))
+        rows, code, group, value = rows[~fine], code[~fine], group[~fine], value[~fine]
+        self._parts["c_row"].append(rows + base)
+        self._parts["c_key"].append(cause_key(code, group, value))
+        self._parts["c_eci"].append(cols["eci"][rows].astype(np.int64))
+        self._parts["c_src"].append(src_id[rows].astype(np.int32))
+
+    def take_causes(self):
+        """The cause columns (finished), handed over and dropped from these link columns."""
+        out = {name: getattr(self, name) for name, _ in CAUSES}
+        for name, _ in CAUSES:
+            setattr(self, name, None)
+        out["c_ts"] = self.ts[out["c_row"]]
+        out["addrs"] = self.addrs
+        return out
+
     def finish(self):
         """Join the batches into columns (one column at a time, so memory peaks at one column's
         copy, not the table's)."""
-        for name, _ in DENSE + SPARSE:
+        for name, _ in DENSE + SPARSE + CAUSES:
             setattr(self, name, self._parts.pop(name).finish())
             _give_back_freed_memory()
         order = np.argsort(self.f_row, kind="stable")   # items come per decoder, not per row

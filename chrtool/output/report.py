@@ -12,10 +12,12 @@ TEXT_LABELS = {"en": {"none": "No signalling failure found for this subscriber i
 
 
 def diagnosis_document(complaint, imsi, msisdn, since, until, inputs, sessions, findings,
-                       problems=()):
+                       problems=(), common_problems=(), ticket=None):
     doc = {"complaint": complaint, "imsi": imsi, "msisdn": msisdn or None,
            "window": {"since": since, "until": until}, "inputs": list(inputs),
-           "sessions": sessions, "findings": findings}
+           "sessions": sessions, "findings": findings, "common_problems": list(common_problems)}
+    if ticket is not None:                   # the ticket as the complaint system wrote it
+        doc["ticket"] = ticket
     if problems:
         doc["problems"] = [p.as_dict() for p in problems]
     return doc
@@ -57,7 +59,15 @@ def diagnosis_text(doc, lang="en"):
         if f.get("consequences"):
             head.append("  followed by  " + "\n               ".join(
                 _evidence_line(e) + f" ({e['procedure']} {e['outcome']})" for e in f["consequences"]))
-        head += [f"  summary      {f['summary']}", f"  reply        {f['reply']}", ""]
+        head += [f"  summary      {f['summary']}", f"  reply        {f['reply']}"]
+        for cp in doc.get("common_problems", ()):
+            if cp["id"] == f.get("common_problem"):
+                where = cp.get("cell", {}).get("ecgi") or \
+                    f"{cp['node']['role']} {cp['node']['address']}"
+                head += [f"  common problem {cp['id']}: {cp['subscribers']} subscribers at {where}, "
+                         f"{cp['first']} .. {cp['last']}",
+                         f"               {cp['summary']}"]
+        head.append("")
     for p in doc.get("problems", ()):
         where = {k: p[k] for k in ("offset", "line", "column") if k in p}
         head.append(f"input problem: {Problem(p['file'], p['layer'], p['message'], **where)}")

@@ -21,7 +21,8 @@ from oracle import ROOT, SAMPLES
 CAPTURE = "samples/attach_reject.pcap"
 UE = "001010000000002"
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
-TOP_KEYS = {"complaint", "imsi", "msisdn", "window", "inputs", "sessions", "findings"}
+TOP_KEYS = {"complaint", "imsi", "msisdn", "window", "inputs", "sessions", "findings",
+            "common_problems"}
 FINDING_KEYS = {"time", "imsi", "procedure", "failure_node", "interface", "cause", "category",
                 "specialty", "disposition", "cell", "evidence", "summary", "reply"}
 NODES = {"UE", "eNB", "gNB", "MME", "SGW", "PGW", "HSS", "transport", "unknown"}
@@ -91,15 +92,12 @@ def test_a_healthy_subscriber_gets_an_empty_findings_list(monkeypatch):
     assert doc["findings"] == [] and doc["imsi"] == "001010000000001"
 
 
-@pytest.mark.xfail(strict=True, reason="DESIGN.md contract not implemented yet: findings carry "
-                   "confidence, confidence_reason, count, first, last, consequences, "
-                   "procedure_id, common_problem; the document carries common_problems")
 def test_diagnosis_json_carries_confidence_repeats_and_common_problems(monkeypatch):
     doc = json.loads(cli(monkeypatch, "diagnose", "--imsi", UE, "--format", "json", CAPTURE))
     assert isinstance(doc["common_problems"], list)
     [f] = doc["findings"]
     assert {"confidence", "confidence_reason", "count", "first", "last", "consequences",
-            "procedure_id", "rule"} <= set(f)
+            "procedure_id", "rule", "common_problem"} <= set(f)
     assert 0 <= f["confidence"] <= 1 and f["count"] >= 1
 
 

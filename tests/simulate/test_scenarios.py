@@ -17,9 +17,10 @@ UES = [
     sc.Ue("001010000000006", None, "attach-reject", enb=0, start=9.0, emm_cause=7, identity=True,
           reject_after="auth"),
 ]
-# what tshark must show in the evidence frame of each UE's finding: (NAS message, EMM cause)
-EVIDENCE = {"001010000000002": ("0x44", "15"), "001010000000003": ("0x5c", "21"),
-            "001010000000004": ("0x44", "3"), "001010000000006": ("0x44", "7")}
+# what tshark must show in the evidence frame of each UE's finding: (NAS message, EMM cause,
+# Diameter Experimental-Result-Code); the synch failure of ..003 is a normal resynchronisation
+EVIDENCE = {"001010000000002": ("0x44", "15", ""), "001010000000004": ("0x44", "3", ""),
+            "001010000000006": ("", "", "5420")}        # the HSS's ULA before the MME's #7
 
 
 @pytest.fixture(scope="module")
@@ -68,15 +69,15 @@ def test_ids_are_reused_after_release_and_unique_while_in_use(capture):
 def test_finding_truth(capture):
     truth = {u.imsi: u for u in capture.ues}
     assert [f for u in capture.ues if u.scenario == "attach-ok" for f in u.findings] == []
-    f = truth["001010000000006"].findings[0]
-    assert (f.procedure, f.failure_node, f.interface) == ("attach", "MME", "S1-MME")
+    f = truth["001010000000006"].findings[0]          # the MME's #7 only relays the HSS's 5420
+    assert (f.procedure, f.failure_node, f.interface) == ("attach", "HSS", "S6a")
     assert f.category == "subscription"
-    assert f.cause == {"proto": "NAS-EPS", "group": "emm", "value": 7, "name": "EPS services not allowed"}
+    assert f.cause == {"proto": "Diameter", "group": "experimental-result", "value": 5420,
+                       "name": "DIAMETER_ERROR_UNKNOWN_EPS_SUBSCRIPTION"}
     assert capture.packets[f.evidence_frames[0] - 1][0] == f.time_ns
-    synch = truth["001010000000003"].findings[0]
-    assert (synch.failure_node, synch.accepted_nodes, synch.cause["value"]) == ("UE", ["UE", "HSS"], 21)
+    assert truth["001010000000003"].findings == []     # resynchronised: normal
     doc = capture.truth()
-    assert [u["expect"] is None for u in doc["ues"]] == [True, False, False, False, True, False]
+    assert [u["expect"] is None for u in doc["ues"]] == [True, False, True, False, True, False]
     assert doc["ues"][1]["expect"]["failure_node"] == ["MME", "HSS"]
     assert doc["ues"][1]["expect"]["time"].endswith("Z")
 
@@ -84,7 +85,8 @@ def test_finding_truth(capture):
 def test_tshark_agrees_frame_by_frame(capture, pcap, tshark):
     assert tshark.problems(pcap) == []
     rows = tshark.fields(pcap, "s1ap.procedureCode", "s1ap.ENB_UE_S1AP_ID", "s1ap.MME_UE_S1AP_ID",
-                         "nas_eps.nas_msg_emm_type", "nas_eps.emm.cause", "e212.imsi")
+                         "nas_eps.nas_msg_emm_type", "nas_eps.emm.cause", "e212.imsi",
+                         "diameter.Experimental-Result-Code")
     assert len(rows) == len(capture.packets)
     from chrtool.simulate.s1ap_build import PROCEDURES
     for r in capture.s1ap:
@@ -96,7 +98,8 @@ def test_tshark_agrees_frame_by_frame(capture, pcap, tshark):
             assert str(r.mme_ue_s1ap_id) in mme_id.split(","), r
     for ue in capture.ues:
         for f in ue.findings:
-            assert [tuple(rows[n - 1][3:5]) for n in f.evidence_frames] == [EVIDENCE[ue.imsi]]
+            assert [tuple(rows[n - 1][3:5]) + (rows[n - 1][6],) for n in f.evidence_frames] == \
+                [EVIDENCE[ue.imsi]]
     # the IMSI appears in the Attach Request (or the Identity Response) of every UE
     assert {r[5] for r in rows if r[5]} == {u.imsi for u in UES}
 
@@ -148,7 +151,7 @@ def test_population_is_reproducible_and_plays_cleanly(tmp_path, tshark):
     path = tmp_path / "population.pcap"
     cap.write(path)
     assert tshark.problems(path) == []
-    assert sum(bool(u.findings) for u in cap.ues) == 8        # every reject and synch failure
+    assert sum(bool(u.findings) for u in cap.ues) == 4        # every reject (resyncs are normal)
     with pytest.raises(ValueError):
         sc.population(1, 1, ["attach-ok", "nope"])
 
@@ -177,7 +180,7 @@ def test_core_messages_follow_each_story(capture):
     s1 = {(r.imsi, r.frame) for r in capture.s1ap}
     for u in capture.ues:
         for f in u.findings:
-            if f.cause["value"] != 21:
+            if f.failure_node == "MME":
                 assert max(r.frame for r in _core(capture, u.imsi)) < f.evidence_frames[0]
     assert s1
 
