@@ -260,7 +260,11 @@ def _zone(value, option="--tz"):
 
 def _ticket_echo(ticket):
     from dataclasses import asdict
-    return {k: v or None for k, v in asdict(ticket).items()}
+    from chrtool.diagnose.phenomena import classify
+    out = {k: v or None for k, v in asdict(ticket).items()}
+    kind = classify(ticket.phenomenon)
+    out["phenomenon_kind"] = kind.kind if kind else None       # what the findings are ordered by
+    return out
 
 
 def _ticket_zone(ticket):
@@ -499,6 +503,21 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
     MSISDN is used; without --since/--until the window is the 24 hours before the complaint time
     to 1 hour after). A healthy subscriber gets no findings; every finding names its evidence
     frames.
+
+    Each finding is the root cause of a failed procedure: the earliest abnormal answer behind
+    the reject the subscriber saw (an HSS result, a gateway's cause, the ESM cause inside
+    Attach Reject #19, a node that did not answer), with what followed it as consequences,
+    repeats folded into a count, a confidence, and a reply for the ticket (--lang, times in
+    --tz or the ticket's zone). The same cause at the same cell or node for several
+    subscribers at once is reported as a common problem. With a ticket, the findings that
+    explain its phenomenon ("no 5G icon", "dropped call", ...) come first; "no 5G" also
+    explains a missing 5G leg when nothing was rejected.
+
+    \b
+    Examples:
+      chrtool diagnose --imsi 001010000000002 samples/
+      chrtool diagnose --complaint T2026112700017 --tickets samples/tickets.csv --lang zh samples/
+      chrtool diagnose --imsi 001010000000002 --tz Asia/Shanghai --format html -o r.html samples/
     """
     from chrtool.output import report
     from chrtool.diagnose.cells import common_problems
@@ -506,9 +525,12 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
     from chrtool.table.names import iso
     since_ns, until_ns = _time(since, "--since"), _time(until, "--until")
     zone = _zone(tz)
+    phenomenon = None
     if complaint:
+        from chrtool.diagnose.phenomena import classify
         ticket = _ticket(complaint, tickets)
         zone = zone or _ticket_zone(ticket)
+        phenomenon = classify(ticket.phenomenon)
         where = f"ticket {complaint} in {tickets}:"
         imsi = _imsi(imsi) or _imsi(ticket.imsi or None, f"{where} IMSI")
         msisdn = _msisdn(msisdn) or _msisdn(ticket.msisdn or None, f"{where} MSISDN")
@@ -528,7 +550,8 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
                                f"{iso(until_ns)}; swap them")
     run = _run(inputs, read)
     ev, sessions, ue, own, index = _subscriber(run, imsi, None if imsi else msisdn, with_causes=True)
-    findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang, tz=zone) if ue else []
+    findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang, tz=zone,
+                           phenomenon=phenomenon) if ue else []
     common = common_problems(findings, index, ue.index, lang, zone, sessions.roles) if ue else []
     if ue is None:
         click.echo(f"chrtool: note: no message of {'IMSI ' + imsi if imsi else 'MSISDN ' + msisdn} "

@@ -73,7 +73,10 @@ PROCEDURE_OF_KIND = {
     "rrc-reestablishment": "radio-link", "radio-link-failure": "radio-link",
     "rrc-release": "context-release", "chr-erab-setup": "erab-setup",
     "secondary-rat-report": "endc-release", "x2-secondary-rat-report": "endc-release",
+    "no-endc": "endc-addition",
 }
+# procedures the engine makes from what did not happen (engine.py: _Story.no_endc)
+DERIVED_KINDS = {"no-endc"}   # LTE service, but no EN-DC leg, when a ticket asks about 5G
 # how a procedure ended, as rules see it: procedures.py's outcomes, with `unanswered` for a request
 # nobody answered (timed out, or given up after waiting or sending it again)
 STATES = {"success", "reject", "failure", "timeout", "unanswered", "abandoned", "interrupted",
@@ -84,6 +87,8 @@ CAUSE_KEYS = {"proto", "group", "values", "names", "except"}
 BOUND_KEYS = {"kind", "at_most", "at_least"}
 # numbers the engine works out about a procedure (engine.py: _facts)
 FACTS = {"neighbour_gap",      # dB the best neighbour's RSRP is above the serving cell's
+         "nr_reports",         # (no-endc) measurement reports of NR cells in the window
+         "endc_attempts",      # (no-endc) SgNB additions the eNB attempted in the window
          "after_handover_s",   # seconds since the subscriber's last successful handover ended
          "back_to_source_s"}   # a handover back to the cell the last handover left, this soon
 LANGUAGES = {"en", "zh"}
@@ -206,7 +211,7 @@ def _check(rule):
         bad("`when` must name at least a procedure or a message")
     if w.keys() - WHEN_KEYS:
         bad(f"unknown `when` key(s) {sorted(w.keys() - WHEN_KEYS)} (known: {sorted(WHEN_KEYS)})")
-    known_kinds = set(kinds())
+    known_kinds = set(kinds()) | DERIVED_KINDS
     for key in ("procedure", "inside"):
         for kind in _as_list(w.get(key)):
             if kind not in known_kinds:

@@ -25,7 +25,7 @@ import datetime as dt
 
 from chrtool.diagnose.catalogue import PROCEDURE_OF_KIND, rules
 from chrtool.link.correlate import CONFIDENCE, LINK_KINDS
-from chrtool.link.procedures import CARRIERS, Roles, build
+from chrtool.link.procedures import CARRIERS, Procedure, Roles, build
 from chrtool.link.procedures import catalogue as procedure_catalogue
 from chrtool.protocols import BY_CODE
 from chrtool.table import names
@@ -46,17 +46,22 @@ MEAS_LABELS = {"ss_rsrp": ("SS-RSRP", "dBm"), "ss_rsrq": ("SS-RSRQ", "dB"),
 
 
 def diagnose_ue(ev, sessions, ue, since_ns=None, until_ns=None, lang="en", catalogue=None,
-                procedures=None, tz=None):
-    """Findings (DESIGN.md dicts) for one UE, in time order. `procedures`: the UE's procedures
-    if built already (link.procedures.build); `tz`: the zone of the times in summary and reply
-    (a tzinfo; default UTC)."""
+                procedures=None, tz=None, phenomenon=None):
+    """Findings (DESIGN.md dicts) for one UE: those that explain the ticket's `phenomenon`
+    (chrtool/diagnose/phenomena.py) first, each group in time order. `procedures`: the UE's
+    procedures if built already (link.procedures.build); `tz`: the zone of the times in
+    summary and reply (a tzinfo; default UTC)."""
+    from chrtool.diagnose.phenomena import order
     catalogue = catalogue if catalogue is not None else rules()
     if procedures is None:
         procedures = build(ev, sessions, [ue.index])
     story = _Story(ev, sessions, ue, [p for p in procedures if p.ue == ue.index], catalogue)
     found = [f for f in story.candidates()
              if (since_ns is None or f.at >= since_ns) and (until_ns is None or f.at <= until_ns)]
-    return [story.finding(f, lang, tz) for f in _fold(found)]
+    if phenomenon is not None and phenomenon.endc and not any(
+            _procedure(c).startswith("endc") for c in found):
+        found += story.no_endc(since_ns, until_ns)      # why there was no 5G, nothing rejected
+    return order([story.finding(f, lang, tz) for f in _fold(found)], phenomenon)
 
 
 class _Candidate:
@@ -287,6 +292,33 @@ class _Story:
             return BEHIND.get(by, "transport")
         return rule.failure_node
 
+    def no_endc(self, since_ns, until_ns):
+        """The subscriber had LTE service in the window and no EN-DC leg failed: whether it
+        reported NR cells (B1) and whether the eNB tried to add one say why there was no 5G."""
+        inside = [r for r in self.rows if (since_ns is None or int(self.ts[r]) >= since_ns)
+                  and (until_ns is None or int(self.ts[r]) <= until_ns)]
+        if not inside:
+            return []
+        nr = [r for r in inside if "ss_rsrp" in self.serving.get(r, {})]
+        attempts = [p for p in self.procs if p.kind in ("endc-addition", "chr-endc-addition")
+                    and (since_ns is None or p.start_ns >= since_ns)
+                    and (until_ns is None or p.start_ns <= until_ns)]
+        shown = nr[-3:] or [r for r in inside if self.ev.cols["eci"][r] >= 0][-1:] or inside[-1:]
+        at = int(self.ts[shown[-1]])
+        meas = {"ss_rsrp": max(self.serving[r]["ss_rsrp"] for r in nr)} if nr else {}
+        p = Procedure(-1, self.ue.index, "no-endc", "Uu", int(self.ts[inside[0]]), at, "failure",
+                      rows=shown)
+        facts = {"procedure": "no-endc", "state": "failure", "by": "", "proto": None, "msg": None,
+                 "cause": None, "inside": None, "meas": meas,
+                 "facts": {"nr_reports": len(nr), "endc_attempts": len(attempts)}}
+        rule = next((r for r in self.catalogue if r.matches(facts)), None)
+        if rule is None:
+            return []
+        c = _Candidate(p, rule, p, at, None, None, facts, [])
+        c.node = self._node(rule, "", "")
+        self.by_index.setdefault(-1, p)
+        return [c]
+
     # ------------------------------------------------------------------ radio and history
     def _meas_at(self, at, own_row):
         """The serving cell's measurements at the failure: those its own record carries, else
@@ -379,7 +411,8 @@ class _Story:
             "summary": rule.summary.format(**fields), "reply": rule.reply[lang].format(**fields),
             "rule": rule.id, "confidence": confidence, "confidence_reason": reason,
             "count": len(repeats), "first": iso(min(times)), "last": iso(max(times)),
-            "consequences": self._consequences(c), "procedure_id": c.root.index,
+            "consequences": self._consequences(c),
+            "procedure_id": c.root.index if c.root.index >= 0 else None,
             "common_problem": None,
         }
         if rule.when.get("meas"):

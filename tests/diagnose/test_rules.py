@@ -4,6 +4,7 @@ which node, which cause. A rule without a case here fails the last test."""
 import pytest
 
 from chrtool.diagnose.catalogue import rules
+from chrtool.diagnose.phenomena import classify
 from stories import ECI, Story, attach_start, attached, authenticated
 
 ECI_B = (4098 << 8) | 1
@@ -294,6 +295,14 @@ def scg_failure(meas):
     return st.chr(6.0, "SCG_FAILURE", cause=("scg-failure", "t310-Expiry"), meas=meas)
 
 
+def lte_only(nr=None):
+    """Attached and served on LTE; the UE reports an NR cell at `nr` dBm, or none."""
+    st = attached(Story())
+    st.chr(5.0, "MEAS_REPORT", meas=[("rsrp", -90), ("sinr", 12)] + ([("ss_rsrp", nr)] if nr else []))
+    return st
+
+
+NO_5G = {"phenomenon": classify("手机不显示5G图标")}
 WEAK = [("rsrp", -118), ("sinr", -2)]
 NOISY = [("rsrp", -88), ("sinr", -4)]
 FAIR = [("rsrp", -98), ("sinr", 8)]
@@ -416,13 +425,16 @@ CASES = {
     "scg-failure-nr-interference": (lambda: scg_failure([("ss_rsrp", -92), ("ss_sinr", -3)]), "gNB",
                                     ("CHR", "t310-Expiry")),
     "scg-failure": (lambda: scg_failure([("ss_rsrp", -100), ("ss_sinr", 6)]), "gNB", ("CHR", "t310-Expiry")),
+    "no-5g-weak-nr": (lambda: lte_only(-116), "gNB", None, NO_5G),
+    "no-5g-no-addition": (lambda: lte_only(-95), "eNB", None, NO_5G),
+    "no-5g-no-nr-report": (lambda: lte_only(), "UE", None, NO_5G),
 }
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))
 def test_the_rule_explains_its_story(rule_id):
-    story, node, cause = CASES[rule_id]
-    findings = story().findings()
+    story, node, cause, *kw = CASES[rule_id]
+    findings = story().findings(**(kw[0] if kw else {}))
     assert findings, "no finding"
     f = findings[0]
     assert (f["rule"], f["failure_node"]) == (rule_id, node), [(x["rule"], x["failure_node"]) for x in findings]
@@ -441,3 +453,23 @@ def test_every_rule_has_its_story():
 
 def test_a_healthy_attach_and_its_release_give_nothing():
     assert idle(attached(Story())).findings() == []
+
+
+def test_no_5g_is_explained_only_when_the_ticket_asks():
+    assert lte_only(-95).findings() == []                 # no ticket about 5G: nothing to say
+    assert lte_only(-95).findings(phenomenon=classify("dropped call")) == []
+    [f] = lte_only(-95).findings(phenomenon=classify("drops to 4G all the time"))
+    assert f["rule"] == "no-5g-no-addition" and f["procedure_id"] is None
+
+
+def test_the_phenomenon_puts_its_findings_first():
+    st = attached(Story())
+    st.s1(3.0, "UEContextReleaseRequest", cause=("S1AP", "radioNetwork", "cell-not-available"))
+    st.s1(3.01, "UEContextReleaseCommand", cause=("S1AP", "radioNetwork", "cell-not-available"))
+    st.s1(3.02, "UEContextReleaseComplete")
+    st.x2(20.0, "SgNBAdditionRequest").x2(20.05, "SgNBAdditionRequestReject", "gNB", "eNB",
+                                          cause=("X2AP", "radioNetwork", "no-radio-resources-available"))
+    plain = [f["rule"] for f in st.findings()]
+    assert plain == ["release-cell-unavailable", "sgnb-addition-reject-congestion"]   # by time
+    no5g = [f["rule"] for f in st.findings(phenomenon=classify("no 5G icon"))]
+    assert no5g == ["sgnb-addition-reject-congestion", "release-cell-unavailable"]
