@@ -94,7 +94,7 @@ FACTS = {"neighbour_gap",      # dB the best neighbour's RSRP is above the servi
 LANGUAGES = {"en", "zh"}
 # what summary and reply templates may say (engine.py fills them)
 PLACEHOLDERS = {"time", "cause_name", "cause_value", "cell", "nr_cell", "meas", "imsi", "msisdn",
-                "node", "timer", "count", "procedure"}
+                "node", "timer", "count", "procedure", "qci"}
 REQUIRED = {"id", "when", "failure_node", "category", "specialty", "disposition", "summary",
             "reply"}
 

@@ -396,7 +396,7 @@ class _Story:
                   "cell": cell.get("ecgi", "?"), "nr_cell": cell.get("nr_cgi", "?"),
                   "imsi": self.ue.imsi, "msisdn": self.ue.msisdn, "node": c.node,
                   "timer": c.root.timer or "its timer", "count": len(repeats),
-                  "procedure": _procedure(c),
+                  "procedure": _procedure(c), "qci": self._qci(c.root),
                   "meas": ", ".join(f"{MEAS_LABELS[k][0]} {c.facts['meas'][k]:g} {MEAS_LABELS[k][1]}"
                                     for k in MEAS_LABELS if k in c.facts["meas"]) or "no measurement"}
         evidence = self._evidence_of(c)
@@ -418,6 +418,26 @@ class _Story:
         if rule.when.get("meas"):
             finding["measurements"] = c.facts["meas"]
         return finding
+
+    def _qci(self, p):
+        """The QCI of the bearer the procedure set up (the failed E-RAB's if the items say
+        which), '?' when its messages carry none."""
+        from chrtool.table.schema import ITEM_KINDS
+        rows = set(p.rows)
+        failed = {int(ITEM_KINDS["cause"].get(it, "context")[i])
+                  for it in [self.ev.items_of("cause")] for i in range(len(it["row"]))
+                  if int(it["row"][i]) in rows} - {-1}
+        for kind, id_field in (("erab", "erab_id"), ("bearer", "ebi")):
+            it = self.ev.items_of(kind)
+            spec = ITEM_KINDS[kind]
+            found = [(int(e), int(q)) for r, e, q in zip(it["row"].tolist(),
+                                                          spec.get(it, id_field).tolist(),
+                                                          spec.get(it, "qci").tolist())
+                     if r in rows and q >= 0]
+            pick = [q for e, q in found if e in failed] or [q for _, q in found]
+            if pick:
+                return pick[0]
+        return "?"
 
     def _evidence_of(self, c):
         """The root's request and answer, the failed procedure's first and failing messages,

@@ -123,6 +123,16 @@ def mme_silent():
     return tick(st, 80.0)
 
 
+def not_completed():
+    """Attach Accept sent; the UE's Attach Complete never comes."""
+    st = authenticated(Story())
+    st.dia(0.3, "Update-Location-Request").dia(0.32, "Update-Location-Answer")
+    st.gtp(0.4, "CreateSessionRequest", "MME", "SGW").gtp(0.43, "CreateSessionResponse", "SGW", "MME")
+    st.s1(0.5, "InitialContextSetupRequest", nas=["AttachAccept", "ActivateDefaultEPSBearerContextRequest"])
+    st.s1(0.55, "InitialContextSetupResponse")
+    return tick(st)
+
+
 def ue_silent():
     st = attach_start(Story())
     st.dia(0.01, "Authentication-Information-Request").dia(0.03, "Authentication-Information-Answer")
@@ -348,6 +358,7 @@ CASES = {
     "emm-status-from-network": (lambda: emm_status(False, 96), "MME", ("NAS-EPS", 96)),
     "mme-no-answer": (mme_silent, "MME", None),
     "ue-no-answer": (ue_silent, "UE", None),
+    "attach-not-completed": (not_completed, "UE", None),
     "auth-mac-failure": (lambda: authentication(20), "UE", ("NAS-EPS", 20)),
     "auth-synch-failure": (lambda: authentication(21), "HSS", ("NAS-EPS", 21)),
     "auth-non-eps-unacceptable": (lambda: authentication(26), "UE", ("NAS-EPS", 26)),

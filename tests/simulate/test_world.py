@@ -183,3 +183,9 @@ def test_judge_catches_each_kind_of_mismatch():
         assert not score.judge(e, [{**f, **change}])[0], change
     assert not score.judge(e, [])[0]
     assert not score.judge(None, [f])[0] and score.judge(None, [])[0]
+
+
+def test_a_failed_dedicated_bearer_names_its_qci(corpus, diagnoses):
+    """The eNB fails the QCI 7 bearer (catalogue.Life.dedicated_bearer): the finding says which."""
+    [u] = [u for u in truth(corpus) if u["scenario"] == "erab-setup-failure"]
+    assert "QCI 7" in diagnoses[u["imsi"]][0]["summary"]
