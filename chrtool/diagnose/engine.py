@@ -380,7 +380,7 @@ class _Story:
 
     # ------------------------------------------------------------------ the finding
     def finding(self, c, lang, tz):
-        ev, rule = self.ev, c.rule
+        rule = c.rule
         cause = c.cause
         at = c.at
         if cause is None or not _failing(cause):   # silence: the reject it caused says what
