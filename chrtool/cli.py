@@ -465,7 +465,7 @@ def _subscriber(run, imsi, msisdn, with_causes=False):
     sessions = correlate_columns(lc, run.clock_skew_ns, consume=True)
     del lc
     from chrtool.diagnose.cells import CauseIndex
-    index = CauseIndex(causes, sessions.ue_of_row)
+    index = CauseIndex(causes, sessions.ue_of_row, run.files)
     found = sessions.find(imsi=imsi, msisdn=msisdn)
     ue = found[0] if found else None
     rows = sessions.rows_of(ue.index, duplicates=True) if ue else np.zeros(0, np.int64)
@@ -551,7 +551,7 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
     run = _run(inputs, read)
     ev, sessions, ue, own, index = _subscriber(run, imsi, None if imsi else msisdn, with_causes=True)
     findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang, tz=zone,
-                           phenomenon=phenomenon) if ue else []
+                           phenomenon=phenomenon, causes=index) if ue else []
     common = common_problems(findings, index, ue.index, lang, zone, sessions.roles) if ue else []
     if ue is None:
         click.echo(f"chrtool: note: no message of {'IMSI ' + imsi if imsi else 'MSISDN ' + msisdn} "

@@ -152,10 +152,23 @@ class Story:
         s = correlate(ev)
         return ev, s, build(ev, s, [s.find(imsi=self.imsi)[0].index])
 
+    def reset(self, t, cause, ids=(), sender="eNB"):
+        """An S1 Reset on the eNB-MME association (no IMSI: it is not the subscriber's message),
+        of the connections with these MME UE S1AP IDs, or of the whole interface."""
+        src, dst = (sender, "MME" if sender == "eNB" else "eNB")
+        row = dict(frame=len({r["frame"] for r in self.rows}) + 1, ts_ns=int(t * S),
+                   proto=PROTO["S1AP"], msg=code("S1AP", "Reset"), procedure_code=14,
+                   src=ADDR[src], dst=ADDR[dst], dport=36412 if sender == "eNB" else 40000,
+                   sport=40000 if sender == "eNB" else 36412, **_cause_cols(cause),
+                   items=[(ITEM_KEYS["s1ap_ids"], m, -1, 92, -1) for m in ids])
+        self.rows.append(row)
+        return self
+
     def findings(self, **kw):
+        from chrtool.diagnose.cells import CauseIndex
         ev = self.events()
         s = correlate(ev)
-        return diagnose_ue(ev, s, s.find(imsi=self.imsi)[0], **kw)
+        return diagnose_ue(ev, s, s.find(imsi=self.imsi)[0], causes=CauseIndex.of_events(ev, s), **kw)
 
 
 def attach_start(st, t=0.0):

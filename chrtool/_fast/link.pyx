@@ -411,7 +411,8 @@ cdef class Connections:
     # the Python side: once per connection, not per message
     cdef public dict more_keys, pending_ho, assigned, chr_menb
     cdef public list edges, presented, nr_legs, conflicts, inconsistent
-    cdef dict source_mme_id, target_enb, enb_of_addr
+    cdef dict source_mme_id, target_enb, enb_of_addr, reset_ids
+    cdef public dict reset_nodes          # S1 Reset row -> the open connections it listed
     cdef list imsis
     cdef int64_t prep_ns, nr_window_ns
 
@@ -425,6 +426,7 @@ cdef class Connections:
             lc.ex_seq, lc.ex_e2e, lc.ex_teid, lc.ex_msisdn)
         self.f_row, self.f_addr, self.f_teid = lc.f_row, lc.f_addr, lc.f_teid
         self.source_mme_id, self.target_enb = lc.source_mme_id, lc.target_enb
+        self.reset_ids, self.reset_nodes = getattr(lc, "reset_ids", {}), {}
         self.enb_of_addr, self.imsis = lc.enb_of_addr, lc.imsis
         self.sender_of = sender_of
         self.is_enb = np.zeros(len(lc.addrs) + 1, np.uint8)
@@ -543,7 +545,7 @@ cdef class Connections:
             self.is_enb[src] = 1
             enb_a, mme_a = src, dst
         if msg == S1_RESET or msg == S1_SETUP:
-            self._free_association(enb_a, mme_a)
+            self._free_association(enb_a, mme_a, r if msg == S1_RESET else -1)
             return 0
         has_m, has_e = m >= 0, e >= 0
         if not has_m and not has_e:
@@ -742,13 +744,20 @@ cdef class Connections:
         self._unlist_at(node)
         return 0
 
-    cdef int _free_association(self, int32_t enb_a, int32_t mme_a) except -1:
+    cdef int _free_association(self, int32_t enb_a, int32_t mme_a, int64_t reset) except -1:
         """Reset (either side) or S1 Setup (the association restarted): every connection between
-        the two is gone; the eNB's connections to other MMEs stay."""
+        the two is gone; the eNB's connections to other MMEs stay. A Reset (row `reset`)
+        records the open connections it names (MME UE S1AP IDs; all of them when it names
+        none): those it cut."""
         cdef int64_t node = self.enb_head[enb_a], nxt
+        listed = None
+        if reset >= 0:
+            listed = {m for m, e in self.reset_ids.get(reset, ()) if m >= 0}
         while node >= 0:
             nxt = self.at_next[node]
             if self.node_mme[node] == mme_a:
+                if listed is not None and (not listed or self.m_of[node] in listed):
+                    self.reset_nodes.setdefault(reset, []).append(int(node))
                 self._release(node)
             node = nxt
         return 0

@@ -73,10 +73,11 @@ PROCEDURE_OF_KIND = {
     "rrc-reestablishment": "radio-link", "radio-link-failure": "radio-link",
     "rrc-release": "context-release", "chr-erab-setup": "erab-setup",
     "secondary-rat-report": "endc-release", "x2-secondary-rat-report": "endc-release",
-    "no-endc": "endc-addition",
+    "no-endc": "endc-addition", "s1-reset": "context-release",
 }
 # procedures the engine makes from what did not happen (engine.py: _Story.no_endc)
-DERIVED_KINDS = {"no-endc"}   # LTE service, but no EN-DC leg, when a ticket asks about 5G
+DERIVED_KINDS = {"no-endc",    # LTE service, but no EN-DC leg, when a ticket asks about 5G
+                 "s1-reset"}   # an S1 Reset that cut the subscriber's connection (resets.py)
 # how a procedure ended, as rules see it: procedures.py's outcomes, with `unanswered` for a request
 # nobody answered (timed out, or given up after waiting or sending it again)
 STATES = {"success", "reject", "failure", "timeout", "unanswered", "abandoned", "interrupted",

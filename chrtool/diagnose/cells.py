@@ -34,12 +34,23 @@ WHERE = {"en": {"cell": "in cell {0}", "node": "served by {0} {1}"},
 class CauseIndex:
     """The failing causes of every message of a run, with the subscriber each belongs to."""
 
-    def __init__(self, causes, ue_of_row):
-        self.key, self.ts = causes["c_key"], causes["c_ts"]
-        self.eci, self.src = causes["c_eci"], causes["c_src"]
+    def __init__(self, causes, ue_of_row, files=None):
+        self.key, self.ts, self.row = causes["c_key"], causes["c_ts"], causes["c_row"]
+        self.eci, self.src, self.dst = causes["c_eci"], causes["c_src"], causes["c_dst"]
+        self.proto, self.msg = causes["c_proto"], causes["c_msg"]
+        self.file, self.frame = causes["c_file"], causes["c_frame"]
+        self.reset_ids = causes["reset_ids"]
+        self.to_mme = causes["c_to_mme"]
+        self.files = files or {}
         self.ue = np.asarray(ue_of_row)[causes["c_row"]] if len(causes["c_row"]) else \
             np.zeros(0, np.int64)
         self.addrs = causes["addrs"]
+
+    @classmethod
+    def of_events(cls, ev, sessions):
+        """The index of a whole decoded table (when it is in memory anyway: tests, small runs)."""
+        from chrtool.link.columns import LinkColumns
+        return cls(LinkColumns.from_events(ev).take_causes(), sessions.ue_of_row, ev.files)
 
     def common(self, finding, ue_index, roles=None):
         """(scope, where, subscribers, first, last) of the other subscribers hit by the

@@ -46,12 +46,14 @@ MEAS_LABELS = {"ss_rsrp": ("SS-RSRP", "dBm"), "ss_rsrq": ("SS-RSRQ", "dB"),
 
 
 def diagnose_ue(ev, sessions, ue, since_ns=None, until_ns=None, lang="en", catalogue=None,
-                procedures=None, tz=None, phenomenon=None):
+                procedures=None, tz=None, phenomenon=None, causes=None):
     """Findings (DESIGN.md dicts) for one UE: those that explain the ticket's `phenomenon`
     (chrtool/diagnose/phenomena.py) first, each group in time order. `procedures`: the UE's
     procedures if built already (link.procedures.build); `tz`: the zone of the times in
-    summary and reply (a tzinfo; default UTC)."""
+    summary and reply (a tzinfo; default UTC); `causes`: the run's cause columns
+    (cells.CauseIndex), for the S1 Resets that cut the subscriber's connections."""
     from chrtool.diagnose.phenomena import order
+    from chrtool.diagnose.resets import fold_aftermath, reset_findings
     catalogue = catalogue if catalogue is not None else rules()
     if procedures is None:
         procedures = build(ev, sessions, [ue.index])
@@ -61,7 +63,12 @@ def diagnose_ue(ev, sessions, ue, since_ns=None, until_ns=None, lang="en", catal
     if phenomenon is not None and phenomenon.endc and not any(
             _procedure(c).startswith("endc") for c in found):
         found += story.no_endc(since_ns, until_ns)      # why there was no 5G, nothing rejected
-    return order([story.finding(f, lang, tz) for f in _fold(found)], phenomenon)
+    findings = [story.finding(f, lang, tz) for f in _fold(found)]
+    resets = reset_findings(causes, ev, sessions, ue, catalogue, lang, tz,
+                            getattr(causes, "files", None), since_ns, until_ns)
+    registered = [p.end_ns for p in story.procs if p.kind in ("attach", "tau") and p.outcome == "success"]
+    findings = sorted(fold_aftermath(resets, findings, registered) + resets, key=lambda f: f["time"])
+    return order(findings, phenomenon)
 
 
 class _Candidate:
@@ -527,6 +534,13 @@ class _Story:
             if len(cell) == 2:
                 break
         return cell
+
+
+def render(rule, lang, fields):
+    """(summary, reply) of `rule` with `fields`; placeholders it does not give read '?'."""
+    from chrtool.diagnose.catalogue import PLACEHOLDERS
+    full = dict.fromkeys(PLACEHOLDERS, "?") | fields
+    return rule.summary.format(**full), rule.reply[lang].format(**full)
 
 
 def _default_why(c):

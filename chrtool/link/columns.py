@@ -25,7 +25,7 @@ for _p in REGISTRY:
 
 PROTO_S1AP = PROTO["S1AP"]
 NODE_MME = ENUMS["node_kind"]["N_MME"].value
-S1_HANDOVER_REQUIRED, S1_PATH_SWITCH, S1_SETUP = 0, 3, 17
+S1_HANDOVER_REQUIRED, S1_PATH_SWITCH, S1_SETUP, S1_RESET = 0, 3, 17, 14
 
 # name -> dtype of the dense columns (one value per message)
 # (the 32-bit IDs mme and m_tmsi count only where flags say they are present)
@@ -40,9 +40,20 @@ SPARSE = (("ex_seq", np.int64), ("ex_e2e", np.int64), ("ex_teid", np.int64),
           ("f_teid", np.int64))
 # the failing causes of every message (row, cause, cell, sender): what the cell view of diagnosis
 # counts across subscribers (chrtool/diagnose/cells.py); not linking's, taken out before it
-CAUSES = (("c_row", np.int64), ("c_key", np.int64), ("c_eci", np.int64), ("c_src", np.int32))
+CAUSES = (("c_row", np.int64), ("c_key", np.int64), ("c_eci", np.int64), ("c_src", np.int32),
+          ("c_to_mme", np.int8))     # S1AP: 1 sent to the MME's port, -1 from it, 0 unknown
 GTP_CODE, DIA_CODES = CAUSE_CODES["GTPv2"], (CAUSE_CODES["DIAMETER"], CAUSE_CODES["DIAMETER_EXP"])
 GROUPED = (CAUSE_CODES["S1AP"], CAUSE_CODES["X2AP"], CAUSE_CODES["CHR"])   # group is part of the cause
+
+
+def to_mme(cols):
+    """Per row, for S1AP: 1 when sent to the MME's SCTP port (36412: the eNB sent it), -1 when
+    sent from it, 0 when the ports do not say (what tells direction when one address holds
+    both, as on a test bench)."""
+    from chrtool.protocols import BY_NAME
+    port = BY_NAME["S1AP"].port[1]
+    s1 = cols["proto"] == PROTO_S1AP
+    return (s1 & (cols["dport"] == port)).astype(np.int8) - (s1 & (cols["sport"] == port)).astype(np.int8)
 
 
 def cause_key(code, group, value):
@@ -108,6 +119,7 @@ class LinkColumns:
         self.source_mme_id = {}             # PathSwitchRequest row -> its Source MME UE S1AP ID
         self.target_enb = {}                # HandoverRequired row -> target (PLMN, eNB ID)
         self.enb_of_addr = {}               # eNB address id -> (PLMN, eNB ID) of its S1 Setup
+        self.reset_ids = {}                 # S1 Reset row -> the (MME, eNB) UE S1AP IDs it lists
         self.files = {}                     # file_id -> (first row, rows)
         self.roles = None                   # address -> its node (procedures.learn_roles)
         self._roles = {}                    # the same by address id, while batches come
@@ -210,10 +222,13 @@ class LinkColumns:
         ids = key == ITEM_KINDS["s1ap_ids"].code
         if ids.any():
             it = {k: v[ids] for k, v in items.items()}
-            for r, m in zip(it["row"].tolist(),
-                            ITEM_KINDS["s1ap_ids"].get(it, "mme_ue_s1ap_id").tolist()):
+            for r, m, e in zip(it["row"].tolist(),
+                               ITEM_KINDS["s1ap_ids"].get(it, "mme_ue_s1ap_id").tolist(),
+                               ITEM_KINDS["s1ap_ids"].get(it, "enb_ue_s1ap_id").tolist()):
                 if m >= 0 and s1[r] and msg[r] == S1_PATH_SWITCH:
                     self.source_mme_id.setdefault(r + base, m)
+                elif s1[r] and msg[r] == S1_RESET:
+                    self.reset_ids.setdefault(r + base, set()).add((m, e))
         nodes = key == ITEM_KINDS["node"].code
         if nodes.any():
             it, spec = {k: v[nodes] for k, v in items.items()}, ITEM_KINDS["node"]
@@ -244,14 +259,20 @@ class LinkColumns:
         self._parts["c_key"].append(cause_key(code, group, value))
         self._parts["c_eci"].append(cols["eci"][rows].astype(np.int64))
         self._parts["c_src"].append(src_id[rows].astype(np.int32))
+        self._parts["c_to_mme"].append(to_mme(cols)[rows])
 
     def take_causes(self):
         """The cause columns (finished), handed over and dropped from these link columns."""
         out = {name: getattr(self, name) for name, _ in CAUSES}
         for name, _ in CAUSES:
             setattr(self, name, None)
-        out["c_ts"] = self.ts[out["c_row"]]
+        rows = out["c_row"]
+        out["c_ts"] = self.ts[rows]
+        out["c_proto"], out["c_msg"] = self.proto[rows], self.msg[rows]
+        out["c_file"], out["c_frame"] = self.file_id[rows], self.frame[rows]
+        out["c_dst"] = self.pair_dst[self.pair[rows]]
         out["addrs"] = self.addrs
+        out["reset_ids"] = self.reset_ids
         return out
 
     def finish(self):

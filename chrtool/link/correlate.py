@@ -82,6 +82,7 @@ class Sessions:
     inconsistent_rows: list = field(default_factory=list)   # IDs that disagreed with the node
     end_ns: int = None              # the time of the inputs' last message (None: unknown)
     roles: dict = None              # address -> its node, learnt from every message
+    resets: dict = None             # S1 Reset row (of the run) -> the connections it cut
 
     @property
     def inconsistent(self):
@@ -107,7 +108,7 @@ class Sessions:
         inconsistent = [int(remap[r]) for r in self.inconsistent_rows if remap[r] >= 0]
         return Sessions(self.ue_of_row[rows], self.conn_of_row[rows], self.ues,
                         self.link_of_row[rows], dup, conflicts, inconsistent, self.end_ns,
-                        self.roles)
+                        self.roles, self.resets)       # Reset rows keep the run's numbers
 
     def find(self, imsi=None, msisdn=None):
         """UEs with this IMSI or MSISDN."""
@@ -351,4 +352,4 @@ def _sessions(lc, conns, forest, dup, end_ns):
                   "imsis": sorted({lc.imsis[a], lc.imsis[b]})}
                  for kind, r, a, b in forest.conflicts]
     return Sessions(ue_of_row, conn, ues, link_of_row, dup, conflicts,
-                    list(conns.inconsistent), end_ns, lc.roles)
+                    list(conns.inconsistent), end_ns, lc.roles, dict(conns.reset_nodes))

@@ -181,6 +181,8 @@ class Roles:
         self.src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
         self.dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
         self.parent, self.proto, self.msg = cols["parent"], cols["proto"], cols["msg"]
+        from chrtool.link.columns import to_mme
+        self.to_mme = to_mme(cols)
         if known is None:
             known = {}
             learn_roles(ev, known)
@@ -212,8 +214,10 @@ class Roles:
         elif proto_name != "S1AP":
             return None
         d = s1ap_sender(self.msg[at])
-        if d not in (ENB, MME):
-            return None
+        if d not in (ENB, MME):                   # either side may send it: the ports say
+            d = {1: ENB, -1: MME}.get(int(self.to_mme[at]))
+            if d is None:
+                return None
         if proto_name == "NAS-EPS":
             return ("UE", MME) if d == ENB else (MME, "UE")
         return (ENB, MME) if d == ENB else (MME, ENB)

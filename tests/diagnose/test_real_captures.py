@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from chrtool.diagnose.cells import CauseIndex
 from chrtool.diagnose.engine import diagnose_ue
 from chrtool.inputs.pipeline import Run
 from chrtool.link.correlate import correlate
@@ -19,7 +20,8 @@ _LINKED = {}
 def linked(capture):
     if capture not in _LINKED:
         ev = Run([str(CAPTURES / capture)]).events()
-        _LINKED[capture] = (ev, correlate(ev))
+        s = correlate(ev)
+        _LINKED[capture] = (ev, s, CauseIndex.of_events(ev, s))
     return _LINKED[capture]
 
 
@@ -33,9 +35,9 @@ def _param(cap, imsi):
 def test_findings_are_what_an_engineer_reads_in_the_capture(capture, imsi):
     if not (CAPTURES / capture).exists():
         pytest.skip(f"{capture} not present")
-    ev, s = linked(capture)
+    ev, s, causes = linked(capture)
     [ue] = s.find(imsi=imsi)
-    got = diagnose_ue(ev, s, ue)
+    got = diagnose_ue(ev, s, ue, causes=causes)
     want = GOLDEN["captures"][capture]["subscribers"][imsi]
     assert [(f["failure_node"], f["cause"]["proto"], f["cause"]["value"]) for f in got] == \
         [tuple(w[:3]) for w in want]

@@ -123,6 +123,14 @@ def mme_silent():
     return tick(st, 80.0)
 
 
+def reset(ids=(7,)):
+    """The eNB resets the subscriber's S1 connection (MME UE S1AP ID 7); the Service Request
+    that follows is refused #9: the Reset's consequence."""
+    st = attached(Story()).reset(5.0, s1c("radioNetwork", "release-due-to-eutran-generated-reason"), ids)
+    st.s1(8.0, "InitialUEMessage", nas=["ServiceRequest"], enb_id=4, mme_id=-1)
+    return st.s1(8.05, "DownlinkNASTransport", nas=[("ServiceReject", emm(9))], enb_id=4, mme_id=8)
+
+
 def not_completed():
     """Attach Accept sent; the UE's Attach Complete never comes."""
     st = authenticated(Story())
@@ -359,6 +367,7 @@ CASES = {
     "mme-no-answer": (mme_silent, "MME", None),
     "ue-no-answer": (ue_silent, "UE", None),
     "attach-not-completed": (not_completed, "UE", None),
+    "s1-reset": (reset, "eNB", ("S1AP", "release-due-to-eutran-generated-reason")),
     "auth-mac-failure": (lambda: authentication(20), "UE", ("NAS-EPS", 20)),
     "auth-synch-failure": (lambda: authentication(21), "HSS", ("NAS-EPS", 21)),
     "auth-non-eps-unacceptable": (lambda: authentication(26), "UE", ("NAS-EPS", 26)),
@@ -484,3 +493,10 @@ def test_the_phenomenon_puts_its_findings_first():
     assert plain == ["release-cell-unavailable", "sgnb-addition-reject-congestion"]   # by time
     no5g = [f["rule"] for f in st.findings(phenomenon=classify("no 5G icon"))]
     assert no5g == ["sgnb-addition-reject-congestion", "release-cell-unavailable"]
+
+
+def test_a_reset_of_another_connection_is_not_the_subscribers():
+    findings = reset(ids=(99,)).findings()              # lists someone else's connection
+    assert [f["rule"] for f in findings] == ["service-reject-context-lost"]
+    [f] = reset(ids=()).findings()                      # the whole interface: ours too
+    assert f["rule"] == "s1-reset" and f["consequences"][0]["cause"]["value"] == 9
