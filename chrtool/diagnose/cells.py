@@ -14,7 +14,7 @@ import numpy as np
 
 from chrtool.link.columns import cause_key
 from chrtool.protocols import cause_numbers
-from chrtool.table.names import iso
+from chrtool.table.names import cause_text, iso
 
 WINDOW_NS = 15 * 60 * 10**9       # the same cause this close in time is the same event
 MIN_SUBSCRIBERS = 3               # so many subscribers hit, the subscriber included, make it common
@@ -114,11 +114,6 @@ def common_problems(findings, index, ue_index, lang="en", tz=None, roles=None):
                                                          else {"address": label, "role": role})
         out[ident] = problem
     return list(out.values())
-
-
-def cause_text(cause):
-    group = f" {cause['group']}" if cause.get("group") else ""
-    return f"{cause['proto']}{group} #{cause['value']} {cause['name']}"
 
 
 def _address(raw):

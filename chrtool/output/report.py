@@ -27,11 +27,7 @@ def to_json(doc):
     return json.dumps(doc, ensure_ascii=False, indent=2, default=to_jsonable) + "\n"
 
 
-def cause_text(cause):
-    if not cause:
-        return "-"
-    group = f" {cause['group']}" if cause.get("group") else ""
-    return f"{cause['proto']}{group} #{cause['value']} {cause['name']}"
+from chrtool.table.names import cause_text  # noqa: E402,F401  (the report's name for it)
 
 
 def diagnosis_text(doc, lang="en"):

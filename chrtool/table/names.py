@@ -31,6 +31,14 @@ def cause(cause_proto, group, value):
     return dict(_cause(cause_proto, int(group), int(value)))
 
 
+def cause_text(cause):
+    """A cause object for people: 'S1AP radioNetwork #10 cell-not-available' ('-' for none)."""
+    if not cause:
+        return "-"
+    group = f" {cause['group']}" if cause.get("group") else ""
+    return f"{cause['proto']}{group} #{cause['value']} {cause['name']}"
+
+
 def plmn(raw):
     """3 octets of BCD PLMN identity (as an int) -> 'MCC-MNC' (e.g. '001-01'), or None."""
     raw = int(raw)
