@@ -59,7 +59,7 @@ PACKAGES = ["chrtool." + os.path.relpath(d, "chrtool").replace(os.sep, ".")
 setup(
     packages=["chrtool", *PACKAGES, "chrtool.decoders"],
     package_dir={"chrtool.decoders": "decoders"},
-    package_data={"chrtool.diagnose": ["rules.toml"], "chrtool._fast": ["*.pxd", "*.pxi", "*.pyi"],
+    package_data={"chrtool.diagnose": ["*.toml"], "chrtool.link": ["*.toml"], "chrtool._fast": ["*.pxd", "*.pxi", "*.pyi"],
                   "chrtool.decoders": ["*.json", "*.toml", "maps/*"]},
     # the debug C (bounds checks, tracing) goes to its own directory: cythonize only looks at
     # timestamps, so sharing chrtool/_fast/*.c would let a later normal build compile debug C
