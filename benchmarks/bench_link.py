@@ -29,8 +29,9 @@ from chrtool.inputs.pipeline import Run
 from chrtool.link.columns import LinkColumns
 from chrtool.link.correlate import correlate_columns
 t = time.perf_counter()
-lc = LinkColumns()
-for _, table in Run([sys.argv[1]]).batches():
+run = Run([sys.argv[1]])
+lc = LinkColumns.for_inputs(run.nbytes)
+for _, table in run.batches():
     lc.add_table(table)
 lc.finish()
 decode = time.perf_counter() - t

@@ -9,7 +9,7 @@ new key bound, a release, a handover, a Reset) takes the Python path beside it.
 """
 import numpy as np
 
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
 
@@ -931,3 +931,19 @@ cdef class Connections:
         if self.menb[r] >= 0:
             self.chr_menb.setdefault(self.menb[r], []).append((self.ts[r], node))
         return 0
+
+
+# ------------------------------------------------------------------ address roles
+def claim_roles(int8_t[::1] role_of, const int32_t[::1] addrs, roles, bint weak, int32_t none):
+    """role_of[addrs[i]] = roles[i], in order (the last claim wins), or (weak) only where no role
+    is known yet; `none` (no address) is never claimed. role_of must cover every address id."""
+    cdef const int8_t[::1] r = np.ascontiguousarray(roles, np.int8)
+    cdef Py_ssize_t i
+    cdef int32_t a
+    if r.shape[0] != addrs.shape[0]:
+        raise ValueError("one role per address")
+    for i in range(addrs.shape[0]):
+        a = addrs[i]
+        if a == none or a < 0 or a >= role_of.shape[0] or (weak and role_of[a] != 0):
+            continue
+        role_of[a] = r[i]

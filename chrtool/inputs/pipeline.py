@@ -2,6 +2,8 @@
 
 Each batch is fully decoded before it is handed on, so later stages never look at raw bytes.
 """
+import os
+
 import numpy as np
 
 from chrtool.errors import DecodeError, InputError, Problem
@@ -49,6 +51,17 @@ class Run:
     @property
     def files(self):
         return {s.file_id: s.path for s in self.sources}
+
+    @property
+    def nbytes(self):
+        """The inputs' size on disk (compressed ones as stored)."""
+        total = 0
+        for s in self.sources:
+            try:
+                total += os.path.getsize(s.path)
+            except OSError:
+                pass                        # it will be reported when read
+        return total
 
     def _problem(self, problem):
         self.problems.append(problem)

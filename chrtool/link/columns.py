@@ -11,8 +11,8 @@ as the run yields them, so a subscriber's rows can be decoded again by number
 """
 import numpy as np
 
-from chrtool._fast.link import Interner, payload_hashes
-from chrtool.link.procedures import learn_roles
+from chrtool._fast.link import Interner, claim_roles, payload_hashes
+from chrtool.link.procedures import ROLE_NAMES, role_claims
 from chrtool.protocols import REGISTRY
 from chrtool.table.events import Events
 from chrtool.table.schema import CAUSE_CODES, ENUMS, ITEM_KINDS, PROTO
@@ -34,6 +34,8 @@ DENSE = (("ts", np.int64), ("file_id", np.int32), ("frame", np.int32), ("kind", 
          ("enb", np.int32), ("old_x2", np.int32), ("menb", np.int32), ("pair", np.int32),
          ("flags", np.uint8), ("hash", np.uint64), ("imsi", np.int32), ("m_tmsi", np.uint32),
          ("ex", np.int32))
+DENSE_NAMES = frozenset(name for name, _ in DENSE)
+BYTES_PER_MESSAGE = 48
 # the exchange side table (GTPv2, Diameter and CHR rows) and the F-TEIDs, by row
 SPARSE = (("ex_seq", np.int64), ("ex_e2e", np.int64), ("ex_teid", np.int64),
           ("ex_msisdn", np.int32), ("f_row", np.int64), ("f_addr", np.int32),
@@ -65,32 +67,32 @@ def cause_key(code, group, value):
 FLAG_IP, FLAG_PAYLOAD, FLAG_MME, FLAG_TMSI = 1, 2, 4, 8
 
 
-SEGMENT = 1 << 18              # values a column grows by
+SEGMENT = 1 << 18              # the least a column holds room for
 
 
 class _Column:
-    """A column growing in segments: appending never copies what is stored, and segments are
-    large enough that freeing them gives the memory back to the system."""
+    """A column that grows in place: it reserves room for `capacity` values up front (pages the
+    system hands out only when written, so an overestimate costs address space, not memory) and
+    doubles when that is not enough; finishing is then a view, not a copy of the column."""
 
-    def __init__(self, dtype):
-        self.dtype, self.full, self.seg, self.used = dtype, [], None, 0
+    def __init__(self, dtype, capacity=0):
+        self.dtype, self.cap, self.arr, self.used = dtype, max(int(capacity), SEGMENT), None, 0
 
     def append(self, values):
-        i, n = 0, len(values)
-        while i < n:
-            if self.seg is None or self.used == len(self.seg):
-                if self.seg is not None:
-                    self.full.append(self.seg)
-                self.seg, self.used = np.empty(SEGMENT, self.dtype), 0
-            k = min(n - i, len(self.seg) - self.used)
-            self.seg[self.used:self.used + k] = values[i:i + k]
-            self.used += k
-            i += k
+        k = len(values)
+        if self.arr is None:
+            self.arr = np.empty(max(self.cap, k), self.dtype)
+        elif self.used + k > len(self.arr):
+            grown = np.empty(max(2 * len(self.arr), self.used + k), self.dtype)
+            grown[:self.used] = self.arr[:self.used]
+            self.arr = grown
+        self.arr[self.used:self.used + k] = values
+        self.used += k
 
     def finish(self):
-        parts = self.full + ([self.seg[:self.used]] if self.seg is not None else [])
-        self.full = self.seg = None
-        return np.concatenate(parts) if parts else np.zeros(0, self.dtype)
+        out = self.arr[:self.used] if self.arr is not None else np.zeros(0, self.dtype)
+        self.arr = None
+        return out
 
 
 def _give_back_freed_memory():
@@ -106,8 +108,11 @@ def _give_back_freed_memory():
 class LinkColumns:
     """The link columns of every message of a run, in the order the run yielded them."""
 
-    def __init__(self):
-        self._parts = {name: _Column(dtype) for name, dtype in DENSE + SPARSE + CAUSES}
+    def __init__(self, expected=0):
+        """`expected`: about how many messages will come (room is reserved for them; a good
+        guess saves copies, a wrong one costs nothing else); `for_inputs` guesses from sizes."""
+        self._parts = {name: _Column(dtype, expected if name in DENSE_NAMES else expected // 4)
+                       for name, dtype in DENSE + SPARSE + CAUSES}
         self.n = 0
         self.n_ex = 0
         self.addr = Interner()
@@ -122,8 +127,14 @@ class LinkColumns:
         self.reset_ids = {}                 # S1 Reset row -> the (MME, eNB) UE S1AP IDs it lists
         self.files = {}                     # file_id -> (first row, rows)
         self.roles = None                   # address -> its node (procedures.learn_roles)
-        self._roles = {}                    # the same by address id, while batches come
+        self._role_of = np.zeros(1024, np.int8)   # address id -> role code, while batches come
         self.done = False
+
+    @classmethod
+    def for_inputs(cls, nbytes):
+        """Link columns with room for the messages of `nbytes` of inputs (captures and CHR hold
+        about one message per 100 bytes; room for twice as many)."""
+        return cls(expected=nbytes // BYTES_PER_MESSAGE)
 
     # ------------------------------------------------------------------ building
     def add_table(self, table):
@@ -154,7 +165,8 @@ class LinkColumns:
         parent = cols["parent"]
         src_id = self.addr.bytes16(np.ascontiguousarray(cols["src"], np.uint8))
         dst_id = self.addr.bytes16(np.ascontiguousarray(cols["dst"], np.uint8))
-        learn_roles(ev, self._roles, src_id, dst_id, self.addr.id(b""))
+        fteids = ev.items_of("fteid")
+        self._learn_roles(ev, src_id, dst_id, fteids)
         pair = self.pairs.int64(src_id.astype(np.int64) << 32 | dst_id)
         for p in self.pairs.values[len(self.upair_of_pair):]:
             s, d = p >> 32, p & 0xFFFFFFFF
@@ -190,22 +202,29 @@ class LinkColumns:
         parts["ex_e2e"].append(cols["e2e"][ex_rows].astype(np.int64))
         parts["ex_teid"].append(cols["teid"][ex_rows].astype(np.int64))
         parts["ex_msisdn"].append(ex_msisdn)
-        self._items(cols, items, src_id, base)
+        self._items(cols, items, fteids, src_id, base)
         self._causes(cols, items, src_id, base)
-        for f in np.unique(file_id).tolist():
-            if f not in self.files:
-                self.files[f] = (base, 0)
-        for f, c in zip(*np.unique(file_id, return_counts=True)):
-            first, count = self.files[int(f)]
+        lo, hi = int(file_id.min()), int(file_id.max())
+        per_file = ([(lo, n)] if lo == hi            # a batch is one file's, but for a whole table
+                    else zip(*np.unique(file_id, return_counts=True)))
+        for f, c in per_file:
+            first, count = self.files.get(int(f), (base, 0))
             self.files[int(f)] = (first, count + int(c))
         self.n += n
 
-    def _items(self, cols, items, src_id, base):
+    def _learn_roles(self, ev, src_id, dst_id, fteids):
+        if len(self.addr) > len(self._role_of):
+            self._role_of = np.concatenate([self._role_of, np.zeros(len(self.addr), np.int8)])
+        none = self.addr.id(b"")
+        for addrs, roles, weak in role_claims(ev, src_id, dst_id, fteids):
+            claim_roles(self._role_of, np.ascontiguousarray(addrs, np.int32), roles, weak, none)
+
+    def _items(self, cols, items, fteids, src_id, base):
         """The few IDs linking takes from items: F-TEIDs, a PathSwitchRequest's Source MME UE
         S1AP ID, a HandoverRequired's target eNB and an S1 Setup's Global eNB ID."""
         key = items["key"]
-        fteid, spec = key == ITEM_KINDS["fteid"].code, ITEM_KINDS["fteid"]
-        it = {k: v[fteid] for k, v in items.items()}
+        spec = ITEM_KINDS["fteid"]
+        it = fteids
         rows = it["row"].astype(np.int64)
         addr = spec.get(it, "address").astype(np.int64)
         f_addr = np.full(len(rows), -1, np.int32)
@@ -219,19 +238,20 @@ class LinkColumns:
         self._parts["f_teid"].append(spec.get(it, "teid").astype(np.int64))
         proto, msg = cols["proto"], cols["msg"]
         s1 = proto == PROTO_S1AP
-        ids = key == ITEM_KINDS["s1ap_ids"].code
-        if ids.any():
-            it = {k: v[ids] for k, v in items.items()}
-            for r, m, e in zip(it["row"].tolist(),
-                               ITEM_KINDS["s1ap_ids"].get(it, "mme_ue_s1ap_id").tolist(),
-                               ITEM_KINDS["s1ap_ids"].get(it, "enb_ue_s1ap_id").tolist()):
-                if m >= 0 and s1[r] and msg[r] == S1_PATH_SWITCH:
+        ids = np.flatnonzero(key == ITEM_KINDS["s1ap_ids"].code)
+        at = items["row"][ids]
+        ids = ids[s1[at] & ((msg[at] == S1_PATH_SWITCH) | (msg[at] == S1_RESET))]
+        if len(ids):
+            it, spec = {k: v.take(ids) for k, v in items.items()}, ITEM_KINDS["s1ap_ids"]
+            for r, m, e in zip(it["row"].tolist(), spec.get(it, "mme_ue_s1ap_id").tolist(),
+                               spec.get(it, "enb_ue_s1ap_id").tolist()):
+                if m >= 0 and msg[r] == S1_PATH_SWITCH:
                     self.source_mme_id.setdefault(r + base, m)
-                elif s1[r] and msg[r] == S1_RESET:
+                elif msg[r] == S1_RESET:
                     self.reset_ids.setdefault(r + base, set()).add((m, e))
-        nodes = key == ITEM_KINDS["node"].code
-        if nodes.any():
-            it, spec = {k: v[nodes] for k, v in items.items()}, ITEM_KINDS["node"]
+        nodes = np.flatnonzero(key == ITEM_KINDS["node"].code)
+        if len(nodes):
+            it, spec = {k: v.take(nodes) for k, v in items.items()}, ITEM_KINDS["node"]
             for r, kind, plmn, node_id in zip(it["row"].tolist(), spec.get(it, "kind").tolist(),
                                               spec.get(it, "plmn").tolist(),
                                               spec.get(it, "node_id").tolist()):
@@ -289,7 +309,8 @@ class LinkColumns:
         self.pair_dst = (ids & 0xFFFFFFFF).astype(np.int32)
         self.upair = np.array(self.upair_of_pair, np.int32)
         self.addrs = self.addr.values
-        self.roles = {self.addrs[i]: role for i, role in self._roles.items()}
+        self.roles = {self.addrs[i]: ROLE_NAMES[r] for i, r in
+                      enumerate(self._role_of[:len(self.addrs)].tolist()) if r}
         self.imsis = [v.decode("ascii", "replace") for v in self.imsi_ids.values]
         self.msisdns = [v.decode("ascii", "replace") for v in self.msisdn_ids.values]
         self.imsi_ids = self.msisdn_ids = self.pairs = self.upairs = None   # no more batches

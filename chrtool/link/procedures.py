@@ -224,42 +224,44 @@ class Roles:
 
 
 def learn_roles(ev, of, src=None, dst=None, none=b""):
-    """Add to `of` (address -> role) what the messages of ev say about their addresses: S1AP's
-    direction and GTPv2 senders' F-TEID interface types surely (the latest claim wins), the
-    registry's request roles only for addresses nothing else names. Addresses are ev's bytes, or
-    the ids given as src/dst (`none`: the id of no address)."""
+    """Add to `of` (address -> role) what the messages of ev say about their addresses (see
+    role_claims). Addresses are ev's bytes, or the ids given as src/dst (`none`: the id of no
+    address)."""
     cols = ev.cols
     if src is None:
         src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
         dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
+    for addrs, roles, weak in role_claims(ev, src, dst):
+        _claim(of, addrs, roles, none, weak)
+
+
+def role_claims(ev, src, dst, fteids=None):
+    """The claims the messages of ev make about their addresses, as (addresses, role codes,
+    weak) in the order they apply: S1AP's direction and GTPv2 senders' F-TEID interface types
+    surely (the latest claim wins), the registry's request roles weakly (only for addresses
+    nothing else names; the first wins). `fteids`: ev.items_of("fteid"), when at hand."""
+    cols = ev.cols
     proto, msg = cols["proto"], cols["msg"]
     s1 = np.flatnonzero(proto == PROTO["S1AP"])
     sender = _SENDER_ROLE[msg[s1] & 0x3FF]
     s1 = s1[sender > 0]
     sender = sender[sender > 0]
-    _claim(of, np.stack([src[s1], dst[s1]], 1).ravel(),
-           np.stack([sender, 3 - sender], 1).ravel(), none)      # the peer is the other side
-    for code, by_name in _REQUESTS.items():
-        of_proto = proto == code
-        for m in np.unique(msg[of_proto]).tolist():
-            ab = by_name.get(names.msg_name(code, m))
-            if ab:
-                sel = np.flatnonzero(of_proto & (msg == m))
-                _claim(of, np.stack([src[sel], dst[sel]], 1).ravel(),
-                       np.tile(np.array([_ROLE_CODE[ab[0]], _ROLE_CODE[ab[1]]]), len(sel)),
-                       none, weak=True)
-    it = ev.items_of("fteid")
+    yield (np.stack([src[s1], dst[s1]], 1).ravel(),
+           np.stack([sender, 3 - sender], 1).ravel(), False)      # the peer is the other side
+    asks = _REQUEST_ROLES[proto, np.where((msg >= 0) & (msg < _MSG_CODES), msg, _MSG_CODES - 1)]
+    req = np.flatnonzero(asks[:, 0])
+    yield np.stack([src[req], dst[req]], 1).ravel(), asks[req].ravel(), True
+    it = ev.items_of("fteid") if fteids is None else fteids
     if len(it["row"]):
         spec = ITEM_KINDS["fteid"]
         rows, first = np.unique(it["row"], return_index=True)   # a message's first F-TEID: its own
         iface = spec.get(it, "interface")[first]
-        gtp = (proto[rows] == PROTO["GTPv2"]) & np.isin(iface, list(GTP_SENDER))
-        _claim(of, src[rows[gtp]], np.array([_ROLE_CODE[GTP_SENDER[i]]
-                                             for i in iface[gtp].tolist()], np.int64), none)
+        iface = np.where(iface < 256, iface, 0)    # with an instance: none of those below
+        gtp = (proto[rows] == PROTO["GTPv2"]) & (_GTP_SENDER_ROLE[iface] > 0)
+        yield src[rows[gtp]], _GTP_SENDER_ROLE[iface[gtp]], False
         # a request with the sender's S11 MME / S5 SGW F-TEID goes to an SGW / a PGW
-        req = gtp & np.isin(iface, list(GTP_ASKS)) & np.isin(msg[rows], _GTP_REQUESTS)
-        _claim(of, dst[rows[req]], np.array([_ROLE_CODE[GTP_ASKS[i]] for i in iface[req].tolist()],
-                                            np.int64), none)
+        req = gtp & (_GTP_ASKS_ROLE[iface] > 0) & np.isin(msg[rows], _GTP_REQUESTS)
+        yield dst[rows[req]], _GTP_ASKS_ROLE[iface[req]], False
 
 
 def _claim(of, addrs, roles, none, weak=False):
@@ -290,6 +292,21 @@ for _p in BY_NAME.values():
         _ROLE_CODE.setdefault(_a, len(_ROLE_CODE))
         _ROLE_CODE.setdefault(_b, len(_ROLE_CODE))
 _ROLE_NAME = {v: k for k, v in _ROLE_CODE.items()}
+ROLE_NAMES = tuple(_ROLE_NAME[i] for i in range(len(_ROLE_NAME)))    # by role code
+# (proto code, message code) -> the role codes of a request's sender and receiver, 0 for none
+_MSG_CODES = 4096                               # above every protocol's message codes
+_REQUEST_ROLES = np.zeros((256, _MSG_CODES, 2), np.int8)
+for _code, _by_name in _REQUESTS.items():
+    for _m in range(_MSG_CODES - 1):
+        _ab = _by_name.get(names.msg_name(_code, _m))
+        if _ab:
+            _REQUEST_ROLES[_code, _m] = _ROLE_CODE[_ab[0]], _ROLE_CODE[_ab[1]]
+_GTP_SENDER_ROLE = np.zeros(256, np.int64)       # F-TEID interface type -> its sender's role
+_GTP_ASKS_ROLE = np.zeros(256, np.int64)         # ... -> the role of the node a request asks
+for _i, _role in GTP_SENDER.items():
+    _GTP_SENDER_ROLE[_i] = _ROLE_CODE[_role]
+for _i, _role in GTP_ASKS.items():
+    _GTP_ASKS_ROLE[_i] = _ROLE_CODE[_role]
 _GTP_REQUESTS = np.array([m for m in range(256) if (names.msg_name(PROTO["GTPv2"], m) or "")
                           .endswith("Request")], np.int64)
 

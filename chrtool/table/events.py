@@ -120,8 +120,8 @@ class Events:
 
     def items_of(self, key):
         """Item rows of one key (name from ITEM_KEYS) as a dict of arrays."""
-        sel = self.items["key"] == ITEM_KEYS[key]
-        return {k: v[sel] for k, v in self.items.items()}
+        at = np.flatnonzero(self.items["key"] == ITEM_KEYS[key])
+        return {k: v.take(at) for k, v in self.items.items()}
 
     def bytes_at(self, off, length):
         return bytes(self.data[int(off):int(off) + int(length)])
