@@ -258,24 +258,6 @@ def _zone(value, option="--tz"):
                                f"Asia/Shanghai, or an offset such as +08:00") from exc
 
 
-def _ticket_echo(ticket):
-    from dataclasses import asdict
-    from chrtool.diagnose.phenomena import classify
-    out = {k: v or None for k, v in asdict(ticket).items()}
-    kind = classify(ticket.phenomenon)
-    out["phenomenon_kind"] = kind.kind if kind else None       # what the findings are ordered by
-    return out
-
-
-def _ticket_zone(ticket):
-    """The zone the ticket's time is written in (None when it names none)."""
-    import datetime as dt
-    try:
-        return dt.datetime.fromisoformat(ticket.time.strip().replace("Z", "+00:00")).tzinfo
-    except (ValueError, AttributeError):
-        return None
-
-
 @main.command(context_settings=CONTEXT)
 @INPUTS
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "parquet"]), default="jsonl",
@@ -520,6 +502,7 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
       chrtool diagnose --imsi 001010000000002 --tz Asia/Shanghai --format html -o r.html samples/
     """
     from chrtool.output import report
+    from chrtool.inputs.tickets import ticket_zone
     from chrtool.diagnose.cells import common_problems
     from chrtool.diagnose.engine import diagnose_ue
     from chrtool.table.names import iso
@@ -529,7 +512,7 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
     if complaint:
         from chrtool.diagnose.phenomena import classify
         ticket = _ticket(complaint, tickets)
-        zone = zone or _ticket_zone(ticket)
+        zone = zone or ticket_zone(ticket)
         phenomenon = classify(ticket.phenomenon)
         where = f"ticket {complaint} in {tickets}:"
         imsi = _imsi(imsi) or _imsi(ticket.imsi or None, f"{where} IMSI")
@@ -562,7 +545,7 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
         iso(since_ns) if since_ns is not None else None,
         iso(until_ns) if until_ns is not None else None,
         [s.path for s in run.sources], ue.connections if ue else 0, findings, run.problems,
-        common, _ticket_echo(ticket) if complaint else None)
+        common, report.ticket_echo(ticket) if complaint else None)
     with _out(output) as out:
         if fmt == "json":
             out.write(report.to_json(doc))
@@ -575,13 +558,110 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
 
 @main.command(context_settings=CONTEXT)
 @INPUTS
-@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False))
-@click.option("--workers", type=int, default=None, help="Parallel worker processes.")
-@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True)
-@click.option("--scheduler", help="Dask scheduler address (with --engine dask).")
-def batch(inputs, outdir, workers, engine, scheduler):
-    """Diagnose every subscriber in nightly exports, one machine or a Dask cluster."""
-    _not_yet("batch")
+@click.option("-o", "--output", "outdir", required=True, type=click.Path(file_okay=False),
+              help="Directory for the outputs (created; an earlier run's work in it is reused).")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Parallel workers (default: the machine's cores, at most 8; with --engine dask "
+                   "and no --scheduler, the LocalCluster's worker processes, default 2).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="local: a process pool on this machine; dask: Dask distributed.")
+@click.option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with "
+                                  "--engine dask; without it a LocalCluster is started).")
+@click.option("--tickets", type=click.Path(exists=True, dir_okay=False),
+              help="The day's complaint tickets CSV: each is diagnosed and sorted into must-solve, "
+                   "regular or not-now (tickets.parquet, tickets/<ticket>.html).")
+@click.option("--since", help="Only failures at or after this time (ISO-8601, UTC if no zone).")
+@click.option("--until", help="Only failures at or before this time.")
+@click.option("--events", is_flag=True, help="Also write every message as events.parquet.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True,
+              help="Language of the replies and summaries.")
+@click.option("--tz", help="Time zone of the times in replies (IANA name or +08:00; default: each "
+                           "ticket's own, else UTC).")
+@reading
+def batch(inputs, outdir, workers, engine, scheduler, tickets, since, until, events, lang, tz, read):
+    """Diagnose every subscriber of a night's exports, on one machine or a Dask cluster.
+
+    Each input is decoded in parallel; subscribers are linked across all files (rotated
+    captures, several probes, CHR); each shard of subscribers is diagnosed as `chrtool
+    diagnose` would. OUTDIR gets findings.parquet, sessions.parquet (procedures), cells.parquet
+    (per cell, hour and cause: failures and KPIs), common_problems.parquet, tickets.parquet
+    (with --tickets), events.parquet (with --events), report.html, report.txt and
+    manifest.json (inputs with size, hash and status).
+
+    A file that cannot be read is quarantined (named in the manifest and the report) and the
+    rest goes on. The job can be killed at any moment: rerun the same command and it does only
+    what is left, giving the same bytes; the outputs do not depend on --workers or --engine.
+
+    \b
+    Examples:
+      chrtool batch /data/night/ -o out/ --tickets tickets.csv
+      chrtool batch /data/night/ -o out/ --engine dask --scheduler tcp://10.0.0.5:8786
+    """
+    from chrtool.batch.engines import engine as make_engine
+    from chrtool.batch.job import Job
+    from chrtool.inputs.sources import expand
+    from chrtool.table.names import iso
+    since_ns, until_ns = _time(since, "--since"), _time(until, "--until")
+    if since_ns is not None and until_ns is not None and since_ns > until_ns:
+        raise click.UsageError(f"the window is empty: --since {iso(since_ns)} is after --until "
+                               f"{iso(until_ns)}; swap them")
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler goes with --engine dask")
+    try:
+        expand(inputs)
+    except InputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    if tickets:
+        from chrtool.inputs.tickets import read_tickets
+        try:
+            read_tickets(tickets)
+        except InputError as exc:
+            raise click.UsageError(str(exc)) from exc
+    try:
+        os.makedirs(outdir, exist_ok=True)
+    except OSError as exc:
+        raise click.UsageError(f"-o {outdir}: cannot create the directory ({exc.strerror}); "
+                               "choose another") from exc
+    try:
+        runner = make_engine(engine, workers, scheduler)
+    except ImportError as exc:
+        click.echo(f"chrtool: error: {exc}", err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"chrtool: error: cannot reach the Dask scheduler {scheduler}: {exc}", err=True)
+        sys.exit(1)
+    bar, progress = _stage_progress()
+    job = Job(inputs, outdir, runner, tickets=tickets, since_ns=since_ns, until_ns=until_ns,
+              events=events, lang=lang, tz=_zone(tz),
+              options={"maps": list(read["maps"]), "nas_null_cipher": read["nas_null_cipher"]},
+              clock_skew_ns=read["clock_skew_ns"], progress=progress)
+    try:
+        summary = job.run()
+    finally:
+        runner.close()
+        if bar:
+            bar.stop()
+    click.echo(f"chrtool batch: {summary['inputs']} inputs ({summary['quarantined']} quarantined), "
+               f"{summary['subscribers']} subscribers, {summary['findings']} findings, "
+               f"{summary['common_problems']} common problems"
+               + (f", {summary['tickets']} tickets" if tickets else "") + f" in {outdir}", err=True)
+    if summary["quarantined"] and read["strict"]:
+        sys.exit(1)
+
+
+def _stage_progress():
+    """(the bar, a function that starts a stage and returns its step): a progress bar per stage on
+    a terminal (rich), nothing in a pipe."""
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import Progress
+    bar = Progress(transient=False)
+    bar.start()
+
+    def stage(name, total):
+        task = bar.add_task(name, total=total)
+        return lambda: bar.advance(task)
+    return bar, stage
 
 
 @main.command(context_settings=CONTEXT)

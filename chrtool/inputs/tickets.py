@@ -87,3 +87,13 @@ def _map_header(header, path):
         raise InputError(f"{path}: a tickets CSV needs a ticket column and an MSISDN or IMSI column "
                          f"(found {header})")
     return mapping
+
+
+def ticket_zone(ticket):
+    """The zone the ticket's time is written in (None when it names none): the zone its
+    subscriber lives in, so the times written for people are in it."""
+    try:
+        return dt.datetime.fromisoformat(ticket.time.strip().replace("Z", "+00:00")).tzinfo
+    except (ValueError, AttributeError):
+        return None
+

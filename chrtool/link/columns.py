@@ -324,3 +324,103 @@ class LinkColumns:
     def nbytes(self):
         return sum(getattr(self, name).nbytes for name, _ in DENSE + SPARSE
                    if getattr(self, name) is not None)
+
+    # ------------------------------------------------------------------ per-file parts
+    # A batch job builds the columns of each file in its own process (chrtool/batch), saves
+    # them, and joins them before linking: `save`, `load` and `merge` carry everything linking
+    # reads, with the interned ids (addresses, pairs, IMSIs, MSISDNs) renumbered on the join.
+    ARRAYS = tuple(name for name, _ in DENSE + SPARSE + CAUSES) + ("pair_src", "pair_dst", "upair")
+
+    def save(self, path):
+        """Write finished columns to `path` (a name or a binary file object; .npz)."""
+        import pickle
+        if not self.done:
+            raise ValueError("finish() the link columns before saving them")
+        meta = {k: getattr(self, k) for k in ("n", "n_ex", "addrs", "roles", "imsis", "msisdns",
+                                               "source_mme_id", "target_enb", "enb_of_addr",
+                                               "reset_ids", "files")}
+        arrays = {k: getattr(self, k) for k in self.ARRAYS}
+        meta = np.frombuffer(pickle.dumps(meta, protocol=5), np.uint8)
+        if hasattr(path, "write"):
+            np.savez(path, meta=meta, **arrays)
+        else:
+            with open(path, "wb") as fh:
+                np.savez(fh, meta=meta, **arrays)
+
+    @classmethod
+    def load(cls, path):
+        import pickle
+        lc = cls.__new__(cls)
+        with np.load(path, allow_pickle=False) as z:
+            for k in cls.ARRAYS:
+                setattr(lc, k, z[k])
+            meta = pickle.loads(z["meta"].tobytes())
+        lc.__dict__.update(meta)
+        lc.done, lc._parts = True, None
+        return lc
+
+    @classmethod
+    def merge(cls, parts):
+        """One run's columns from the finished columns of its files, in file order (each part's
+        rows follow the previous part's, as one Run would have numbered them)."""
+        out = cls.__new__(cls)
+        out.done, out._parts = True, None
+        addr, pairs, upairs = Interner(), Interner(), Interner()
+        imsis, msisdns = Interner(empty=True), Interner(empty=True)
+        cols = {k: [] for k in cls.ARRAYS if k not in ("pair_src", "pair_dst", "upair")}
+        out.roles, out.source_mme_id, out.target_enb, out.enb_of_addr = {}, {}, {}, {}
+        out.reset_ids, out.files = {}, {}
+        base = base_ex = 0
+        for p in parts:
+            a_map = addr.bytes16(_as16(p.addrs)) if len(p.addrs) else np.zeros(0, np.int32)
+            pair_ids = pairs.int64((a_map[p.pair_src].astype(np.int64) << 32)
+                                   | a_map[p.pair_dst]) if len(p.pair_src) else np.zeros(0, np.int32)
+            imsi_map = imsis.bytes16(_as16([v.encode() for v in p.imsis]))
+            msisdn_map = msisdns.bytes16(_as16([v.encode() for v in p.msisdns]))
+            shifted = {"parent": base, "f_row": base, "c_row": base}
+            for k in cols:
+                v = getattr(p, k)
+                if k in shifted:
+                    v = np.where(v >= 0, v + base, v).astype(v.dtype)
+                elif k == "ex":
+                    v = np.where(v >= 0, v + base_ex, v).astype(v.dtype)
+                elif k == "pair":
+                    v = pair_ids[v]
+                elif k in ("f_addr", "c_src"):
+                    v = np.where(v >= 0, a_map[np.maximum(v, 0)], v).astype(v.dtype)
+                elif k == "imsi":
+                    v = imsi_map[v]
+                elif k == "ex_msisdn":
+                    v = msisdn_map[v]
+                cols[k].append(v)
+            out.roles.update(p.roles)
+            out.source_mme_id.update({r + base: m for r, m in p.source_mme_id.items()})
+            out.target_enb.update({r + base: t for r, t in p.target_enb.items()})
+            out.reset_ids.update({r + base: ids for r, ids in p.reset_ids.items()})
+            out.enb_of_addr.update({int(a_map[a]): e for a, e in p.enb_of_addr.items()})
+            for f, (first, count) in p.files.items():
+                out.files[f] = (first + base, count)
+            base += p.n
+            base_ex += p.n_ex
+        for k, v in cols.items():
+            dtype = dict(DENSE + SPARSE + CAUSES)[k]
+            setattr(out, k, np.concatenate(v).astype(dtype, copy=False) if v else np.zeros(0, dtype))
+        ids = np.array(pairs.values, np.int64).reshape(-1)
+        out.pair_src = (ids >> 32).astype(np.int32)
+        out.pair_dst = (ids & 0xFFFFFFFF).astype(np.int32)
+        out.upair = upairs.int64(np.minimum(ids >> 32, ids & 0xFFFFFFFF) << 32
+                                 | np.maximum(ids >> 32, ids & 0xFFFFFFFF)) if len(ids) \
+            else np.zeros(0, np.int32)
+        out.n, out.n_ex = base, base_ex
+        out.addrs = addr.values
+        out.imsis = [v.decode("ascii", "replace") for v in imsis.values]
+        out.msisdns = [v.decode("ascii", "replace") for v in msisdns.values]
+        return out
+
+
+def _as16(values):
+    """Byte strings (up to 16 bytes) as the (n, 16) rows the interners read."""
+    out = np.zeros((len(values), 16), np.uint8)
+    for i, v in enumerate(values):
+        out[i, :len(v)] = np.frombuffer(v, np.uint8)
+    return out

@@ -22,7 +22,7 @@ def _link(sessions, rows):
     kinds = {LINK_KINDS[sessions.link_of_row[r]] for r in rows} - {""}
     if not kinds:
         return "", None
-    weakest = min(kinds, key=lambda k: CONFIDENCE[k])
+    weakest = min(sorted(kinds), key=lambda k: CONFIDENCE[k])   # sorted: ties the same each run
     return weakest, CONFIDENCE[weakest]
 
 

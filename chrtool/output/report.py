@@ -23,6 +23,17 @@ def diagnosis_document(complaint, imsi, msisdn, since, until, inputs, sessions, 
     return doc
 
 
+def ticket_echo(ticket):
+    """The ticket as the complaint system wrote it, for a diagnosis document, with the kind of
+    phenomenon chrtool read in it (what the findings are ordered by)."""
+    from dataclasses import asdict
+    from chrtool.diagnose.phenomena import classify
+    out = {k: v or None for k, v in asdict(ticket).items()}
+    kind = classify(ticket.phenomenon)
+    out["phenomenon_kind"] = kind.kind if kind else None
+    return out
+
+
 def to_json(doc):
     return json.dumps(doc, ensure_ascii=False, indent=2, default=to_jsonable) + "\n"
 

@@ -110,6 +110,25 @@ class Events:
             return Events(cols, items, self.data, self.files)
         return Events(cols, items, _compact(self.data, cols, items), self.files)
 
+    def save(self, fh):
+        """Write the table to a binary file object (.npz; chrtool batch hands tables between
+        processes so). Columns, items and data are stored as they are; `files` as JSON."""
+        import json
+        arrays = {"c." + k: v for k, v in self.cols.items()}
+        arrays.update({"i." + k: v for k, v in self.items.items()})
+        files = json.dumps({str(k): v for k, v in self.files.items()}).encode()
+        np.savez(fh, data=np.asarray(self.data, np.uint8),
+                 files=np.frombuffer(files, np.uint8), **arrays)
+
+    @classmethod
+    def load(cls, path):
+        import json
+        with np.load(path, allow_pickle=False) as z:
+            cols = {k[2:]: z[k] for k in z.files if k.startswith("c.")}
+            items = {k[2:]: z[k] for k in z.files if k.startswith("i.")}
+            files = {int(k): v for k, v in json.loads(z["files"].tobytes()).items()}
+            return cls(cols, items, z["data"], files)
+
     def digits(self, name, row):
         """IMSI/MSISDN/IMEI of a row as a str ('' when absent)."""
         return bytes(self.cols[name][row]).rstrip(b"\0").decode("ascii", "replace")
