@@ -13,7 +13,6 @@ class LocalEngine:
 
     def __init__(self, workers=None):
         self.workers = max(1, workers or min(os.cpu_count() or 1, 8))
-        self._pool = None
 
     def map(self, fn, tasks, step=None):
         """fn(task) for every task, results in task order; step() after each one finishes."""
@@ -26,30 +25,23 @@ class LocalEngine:
                 if step:
                     step()
             return out
-        from concurrent.futures import as_completed
-        pool = self._get_pool()
-        futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+        # a pool per stage, its workers spawned, not forked: each starts clean whatever the
+        # coordinator holds, and gives its memory back when the stage ends (max_tasks_per_child
+        # would do that per task, but deadlocks on Python 3.11: CPython gh-115634)
         out = [None] * len(tasks)
-        for f in as_completed(futures):
-            out[futures[f]] = f.result()
-            if step:
-                step()
+        with ProcessPoolExecutor(min(self.workers, len(tasks)),
+                                 mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(fn, t): i for i, t in enumerate(tasks)}
+            for f in as_completed(futures):
+                out[futures[f]] = f.result()
+                if step:
+                    step()
         return out
 
-    def _get_pool(self):
-        if self._pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-            # spawned, not forked: a worker starts clean, whatever the coordinator holds, and a
-            # worker is replaced after a few tasks so that its memory is given back
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context(
-                "spawn"), max_tasks_per_child=4)
-        return self._pool
-
     def close(self):
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        pass
 
 
 class DaskEngine:

@@ -53,7 +53,7 @@ def map_file(task):
             status["problem_count"] = len(run.problems)
             status["problems"] = [str(p) for p in run.problems[:20]]
             status["counters"] = {k: int(v) for k, v in run.counters.items()}
-            if run.failed:
+            if run.failed or (not lc.n and run.problems):      # nothing could be read
                 status.update(status="quarantined", reason=str(run.problems[-1]) if run.problems
                               else "cannot be read")
             else:
