@@ -21,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from chrtool.decoders import chr_v1 as spec
 from chrtool.errors import InputError, ProblemLog
-from chrtool.inputs.text import Utf8Stream, column_codec, detect
+from chrtool.inputs.text import FieldCutter, Utf8Stream, column_codec, detect
 from chrtool.table.events import CAUSE_CODES, CELL_KINDS, FLAGS, ITEM_KEYS, PROTO, EventTable
 from chrtool.table.schema import ITEM_KINDS
 
@@ -155,57 +155,6 @@ def _header_of(fh, encoding):
         return next(csv.reader([text]), [])
     except csv.Error as exc:                   # e.g. a stray carriage return inside the header
         raise InputError(f"line 1: the CSV header cannot be read ({exc})") from exc
-
-
-class _FieldCutter:
-    """One over-long line, streamed: every field keeps at most `limit` bytes, and at most
-    `max_fields` fields are kept (a row with more is skipped for its field count anyway), so
-    the line in memory stays small whatever the line on disk."""
-
-    def __init__(self, limit, delimiter, max_fields):
-        self.limit, self.delim, self.max_fields = limit, delimiter.encode(), max_fields
-        self.pattern = re.compile(b'["\n' + re.escape(self.delim) + b"]")
-        self.fields, self.field, self.flen, self.quoted = [], bytearray(), 0, False
-        self.cut = []                          # (field number, its full length)
-
-    def feed(self, data):
-        """Take bytes of the line; the position after its newline, or -1 if it goes on."""
-        pos = 0
-        for m in self.pattern.finditer(data):
-            ch = data[m.start()]
-            if ch == 0x22:
-                self.quoted = not self.quoted
-                continue
-            if self.quoted and ch != 0x0A:     # a delimiter inside quotes; a record is a line
-                continue
-            self._take(data[pos:m.start()])
-            pos = m.start() + 1
-            self._end_field()
-            if ch == 0x0A:
-                return pos
-        self._take(data[pos:])
-        return -1
-
-    def _take(self, seg):
-        room = self.limit - self.flen
-        if room > 0:
-            self.field += seg[:room]
-        self.flen += len(seg)
-
-    def _end_field(self):
-        if self.flen > self.limit:
-            self.cut.append((len(self.fields) + 1, self.flen))
-            # the kept head may hold half a quoted value or half a character: drop both
-            text = bytes(self.field).decode("utf-8", "ignore").replace('"', "")
-            self.field = bytearray(text.replace(self.delim.decode(), "").encode())
-        if len(self.fields) <= self.max_fields:
-            self.fields.append(bytes(self.field).rstrip(b"\r"))
-        self.field, self.flen, self.quoted = bytearray(), 0, False
-
-    def line(self):
-        if self.field or self.flen:
-            self._end_field()
-        return self.delim.join(self.fields) + b"\n"
 
 
 def _int_column(arr, base=10):
@@ -404,7 +353,7 @@ class VendorCsvReader:
                     pending = data
                     continue
                 # a line longer than a block: stream it through the cutter, in bounded memory
-                cutter = _FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
+                cutter = FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
                 end = cutter.feed(data)
                 while end < 0:
                     data = stream.read(self.block_size)
@@ -503,7 +452,7 @@ class VendorCsvReader:
                 take[i + 1:j + 1] = True
             replaced = {}
             for i in long:
-                cutter = _FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
+                cutter = FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
                 cutter.feed(block[starts[i]:ends[i] + 1])
                 out.problems.extend((int(nums[i]), None, self._cut_message(f, n))
                                     for f, n in cutter.cut)
