@@ -394,3 +394,119 @@ def test_deep_nesting_after_good_sessions_keeps_them():
     r = trace_xml.TraceXmlReader(XmlStream(XML_HEAD + session * 3, b"<a>", 1000, b""), "d.xml")
     assert sum(t.n for t in r) == 3
     assert "nested deeper" in r.problems[-1].message
+
+
+# damaged XML: a fresh parser resumes at the next <msg> (same session) or <traceRecSession>
+RAW = "0012400d0000020000000200010008400200"                   # UEContextReleaseRequest
+
+
+def xml_lines(sessions=3, per=5, name="UEContextReleaseRequest"):
+    """A trace with one element a line: (lines, {(session, message): line index})."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<traceCollecFile xmlns="http://www.3gpp.org/ftp/specs/archive/32_series/'
+             '32.423#traceData"><fileHeader><traceCollec beginTime="2026-11-27T09:00:00Z"/>'
+             '</fileHeader>']
+    at = {}
+    for s_ in range(sessions):
+        lines.append(f'<traceRecSession stime="2026-11-27T09:0{s_}:00Z"><ue idType="IMSI" '
+                     f'idValue="00101000000000{s_}"/>')
+        for m in range(per):
+            at[s_, m] = len(lines)
+            lines.append(f'<msg function="S1" name="{name}" changeTime="{m}.5"><rawMsg '
+                         f'protocol="S1AP">{RAW}</rawMsg></msg>')
+        lines.append("</traceRecSession>")
+    lines.append("</traceCollecFile>")
+    return lines, at
+
+
+def read_xml(data, **kw):
+    r = trace_xml.TraceXmlReader(io.BytesIO(data), "t.xml", **kw)
+    tables = list(r)
+    states = new_states()
+    for t in tables:
+        decode_batch(t, states)
+    return list(iter_rows(Events.concat(tables, {0: "t.xml"}))), r
+
+
+XML_LINES, XML_AT = xml_lines()
+XML_INTACT, _ = read_xml("\n".join(XML_LINES).encode())
+
+
+def xml_minus(*keys):
+    gone = {XML_AT[k] for k in keys}
+    frames = sorted(XML_AT.values())
+    return [row for row, ln in zip(XML_INTACT, frames) if ln not in gone]
+
+
+def test_the_xml_intact_copy():
+    assert len(XML_INTACT) == 15 and {r["imsi"] for r in XML_INTACT} == {
+        "001010000000000", "001010000000001", "001010000000002"}
+    assert [r["frame"] for r in XML_INTACT] == list(range(1, 16))
+
+
+@pytest.mark.parametrize("key, where", [((0, 0), "rawMsg"), ((1, 2), "name"), ((1, 4), "rawMsg"),
+                                        ((2, 4), "tag")])
+def test_a_bad_byte_in_xml_costs_its_message(key, where):
+    lines = [ln.encode() for ln in XML_LINES]
+    i = XML_AT[key]
+    pos = {"rawMsg": lines[i].index(RAW.encode()) + 6, "name": lines[i].index(b'name="') + 9,
+           "tag": lines[i].index(b"</rawMsg>") + 3}[where]
+    lines[i] = lines[i][:pos] + b"\xff" + lines[i][pos:]
+    got, r = read_xml(b"\n".join(lines))
+    assert got == xml_minus(key)                              # frames kept: the rest keep theirs
+    (p,) = r.problems
+    assert p.line == i + 1 and p.column == pos + 1 and "not well-formed" in p.message
+
+
+def test_bad_bytes_in_several_xml_messages_and_chunks():
+    lines, at = xml_lines(sessions=4, per=400)
+    lines = [ln.encode() for ln in lines]
+    bad = [(0, 0), (1, 399), (2, 7), (2, 8), (3, 200)]
+    for k in bad:
+        lines[at[k]] = lines[at[k]][:30] + b"\x80" + lines[at[k]][30:]
+    got, r = read_xml(b"\n".join(lines), chunk_bytes=4096, batch_rows=100)
+    intact, _ = read_xml(b"\n".join(ln.encode() for ln in xml_lines(4, 400)[0]), batch_rows=100)
+    gone = {at[k] for k in bad}
+    assert got == [row for row, ln in zip(intact, sorted(at.values())) if ln not in gone]
+    assert sorted((p.line, p.column) for p in r.problems) == sorted((at[k] + 1, 31) for k in bad)
+
+
+def test_a_truncated_xml_keeps_what_came_before():
+    data = "\n".join(XML_LINES).encode()
+    cut = data.index(RAW.encode(), data.index(b"0.5", 2000)) + 5   # inside a later message
+    got, r = read_xml(data[:cut])
+    assert got == XML_INTACT[:len(got)] and 0 < len(got) < 15
+    assert r.problems and "not well-formed" in r.problems[-1].message
+
+
+def test_a_damaged_session_end_ends_the_session():
+    lines = list(XML_LINES)
+    end = XML_AT[0, 4] + 1                                    # session 0's </traceRecSession>
+    lines[end] = "</traceRec\udcffSession>"
+    got, r = read_xml("\n".join(lines).encode("utf-8", "surrogateescape"))
+    assert got == XML_INTACT and [p.line for p in r.problems] == [end + 1]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "gbk", "gb18030", "iso-8859-1"])
+def test_xml_encodings(encoding):
+    name = "释放请求" if encoding != "iso-8859-1" else "libération"
+    lines, _ = xml_lines(name=name)
+    want, _ = read_xml("\n".join(lines).encode())
+    lines[0] = f'<?xml version="1.0" encoding="{encoding}"?>'
+    got, r = read_xml("\n".join(lines).encode(encoding))
+    assert got == want and not r.problems
+
+
+def test_a_bad_byte_in_gbk_xml_costs_its_message():
+    lines, at = xml_lines(name="释放请求")
+    lines[0] = '<?xml version="1.0" encoding="GBK"?>'
+    raw = [ln.encode("gbk") for ln in lines]
+    i = at[1, 1]
+    raw[i] = raw[i][:40] + b"\xff" + raw[i][40:]
+    got, r = read_xml(b"\n".join(raw))
+    assert len(got) == 14 and [p.line for p in r.problems] == [i + 1]
+
+
+def test_an_unknown_xml_encoding_is_a_decode_error():
+    with pytest.raises(DecodeError, match="unknown encoding 'klingon'"):
+        read_xml(b'<?xml version="1.0" encoding="klingon"?><traceCollecFile/>')
