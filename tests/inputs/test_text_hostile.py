@@ -493,8 +493,10 @@ def test_xml_encodings(encoding):
     lines, _ = xml_lines(name=name)
     want, _ = read_xml("\n".join(lines).encode())
     lines[0] = f'<?xml version="1.0" encoding="{encoding}"?>'
-    got, r = read_xml("\n".join(lines).encode(encoding))
+    data = "\n".join(lines).encode(encoding)
+    got, r = read_xml(data)
     assert got == want and not r.problems
+    assert sources.sniff_bytes(data[:4096]) == "xml"
 
 
 def test_a_bad_byte_in_gbk_xml_costs_its_message():
@@ -505,6 +507,8 @@ def test_a_bad_byte_in_gbk_xml_costs_its_message():
     raw[i] = raw[i][:40] + b"\xff" + raw[i][40:]
     got, r = read_xml(b"\n".join(raw))
     assert len(got) == 14 and [p.line for p in r.problems] == [i + 1]
+    # expat's columns count characters: 40 GBK bytes before the byte, 4 Chinese among them
+    assert r.problems[0].column == raw[i][:40].decode("gbk").__len__() + 1 == 37
 
 
 def test_an_unknown_xml_encoding_is_a_decode_error():
