@@ -122,6 +122,32 @@ def test_encodings_are_detected(encoding):
     assert sources.sniff_bytes(head) == "csv"
 
 
+def test_the_layouts_encoding_wins_over_a_guess():
+    # a Windows-1252 export: guessed, its è and the next byte read as one GB18030 character
+    layout = dict(NO_ENCODING, layout=dict(NO_ENCODING["layout"], encoding="cp1252"))
+    layout["cause"] = dict(layout["cause"], values={**layout["cause"]["values"],
+                                                    "Succès": "rrc-setup-result:success"})
+    src = SAMPLE.decode().replace("Success", "Succès")
+    plain = dict(layout, layout=NO_ENCODING["layout"])          # no encoding: guessed
+    want, _ = read(src.encode("utf-8"), mapping=plain)
+    guessed, r = read(src.encode("cp1252"), mapping=plain)
+    assert r.encoding == "gb18030" and guessed != want
+    got, r = read(src.encode("cp1252"), mapping=layout)
+    assert got == want and len(got) == len(INTACT) and r.encoding == "cp1252"
+    assert got[0]["cause"] == INTACT[0]["cause"] and "cause" not in guessed[0]   # Succès
+    bad = dict(NO_ENCODING, layout=dict(NO_ENCODING["layout"], encoding="klingon"))
+    with pytest.raises(vendor_csv.InputError, match="encoding 'klingon' is not a known"):
+        read(SAMPLE, mapping=bad)
+
+
+def test_the_layouts_max_field_bytes_cuts():
+    layout = dict(NO_ENCODING, layout=dict(NO_ENCODING["layout"], max_field_bytes=1000))
+    got, r = read(damaged(5, lambda ln: ln + b"y" * 5000), mapping=layout)
+    assert len(got) == len(INTACT)
+    (p,) = [p for p in r.problems if p.line == 7]
+    assert "5001 bytes, beyond the limit of 1000" in p.message
+
+
 def test_a_bom_wins_over_the_layouts_encoding():
     got, _ = read(SAMPLE.decode().encode("utf-16"))        # the shipped layout says utf8
     assert got == INTACT
