@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Text inputs at scale (issue 16): peak RSS and MB/s of `chrtool stats` on
 
-- a vendor CSV of --csv-rows rows (default 1M, ~250 MB) with damage in it: a bad byte at line
+- a vendor CSV of --csv-rows rows (default 1M, ~160 MB) with damage in it: a bad byte at line
   900,002, a row with an unterminated quote and a 5 MB field, and one row in a thousand with a
   quoted value holding newlines (RFC 4180), beside an intact copy of the same rows on one line
   each (the pair shows what damage and values with newlines cost), and
