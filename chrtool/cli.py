@@ -417,13 +417,21 @@ def _ticket(complaint, tickets):
     from chrtool.inputs.tickets import read_tickets
     if not tickets:
         raise click.UsageError("--complaint needs --tickets FILE")
+    problems = []
     try:
-        ticket = read_tickets(tickets).get(complaint)
+        found = read_tickets(tickets, on_problem=problems.append)
     except InputError as exc:
         raise click.UsageError(str(exc)) from exc
+    ticket, line = found.get(complaint), found.line_of.get(complaint)
+    for problem in problems:
+        # the ticket's own time is an error below if it is needed, and no matter if not
+        if problem.line != line or problem.layer != "tickets/time":
+            _warn(problem)
     if ticket is None:
-        raise click.UsageError(f"ticket {complaint} is not in {tickets}")
-    return ticket
+        raise click.UsageError(f"ticket {complaint} is not in {tickets}" + (
+            f" ({found.skipped} damaged row(s) reported above: one may have held it)"
+            if found.skipped else ""))
+    return ticket, line
 
 
 def _subscriber(run, imsi, msisdn, with_causes=False):
@@ -511,10 +519,10 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
     phenomenon = None
     if complaint:
         from chrtool.diagnose.phenomena import classify
-        ticket = _ticket(complaint, tickets)
+        ticket, line = _ticket(complaint, tickets)
         zone = zone or ticket_zone(ticket)
         phenomenon = classify(ticket.phenomenon)
-        where = f"ticket {complaint} in {tickets}:"
+        where = f"ticket {complaint} in {tickets} (line {line}):"
         imsi = _imsi(imsi) or _imsi(ticket.imsi or None, f"{where} IMSI")
         msisdn = _msisdn(msisdn) or _msisdn(ticket.msisdn or None, f"{where} MSISDN")
         if not (imsi or msisdn):
@@ -614,7 +622,7 @@ def batch(inputs, outdir, workers, engine, scheduler, tickets, since, until, eve
     if tickets:
         from chrtool.inputs.tickets import read_tickets
         try:
-            read_tickets(tickets)
+            read_tickets(tickets, on_problem=_warn)   # damaged rows are named once, here
         except InputError as exc:
             raise click.UsageError(str(exc)) from exc
     try:

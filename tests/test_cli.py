@@ -384,6 +384,33 @@ def test_output_to_a_full_disk_is_an_output_error(one_pcap, command):
                    "disk is full")
 
 
+@pytest.mark.parametrize("command, fmt", [(["decode", "--format", "csv"], "csv"),
+                                          (["decode", "--format", "parquet"], "parquet"),
+                                          (["procedures"], "csv"), (["procedures"], "jsonl")])
+def test_an_output_device_or_pipe_is_written_not_replaced(tmp_path, one_pcap, command, fmt):
+    # -o /dev/full or a named pipe: a write through a temporary file and a rename would put a
+    # regular file in the device's place (it did, for /dev/full); a pipe shows the difference
+    # without touching /dev
+    import os
+    import stat
+    import threading
+    fifo = tmp_path / f"out.{fmt}"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    result = invoke(*command, "-o", fifo, one_pcap)        # procedures: format by suffix
+    reader.join(timeout=30)                               # a hang guard, not a speed limit
+    assert result.exit_code == 0, result.output
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and got and got[0]
+    if fmt == "parquet":
+        import io
+        import pyarrow.parquet as pq
+        assert pq.read_table(io.BytesIO(got[0])).num_rows > 0
+    else:
+        assert got[0].count(b"\n") > 1
+
+
 def test_stdout_on_a_full_disk_is_an_output_error(one_pcap):
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-m", "chrtool", "decode", str(one_pcap)],

@@ -62,9 +62,13 @@ def sniff_bytes(head):
         return "xml"
     if text.startswith((b"{", b"[", b"#")):
         return None
-    # CSV in any encoding vendors export (UTF-16, GBK too), a few damaged bytes allowed
+    # CSV in any encoding vendors export (UTF-16, GBK too), a few damaged bytes allowed;
+    # XML in UTF-16 too
     _, decoded = decode_head(head)
-    first_line = decoded.lstrip("\ufeff \t\r\n").split("\n", 1)[0]
+    stripped = decoded.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("<") and looks_like_text(decoded):
+        return "xml"
+    first_line = stripped.split("\n", 1)[0]
     if "," in first_line and looks_like_text(decoded):
         return "csv"
     return None

@@ -4,6 +4,8 @@ carries go through the same protocol decoders as captures; positions are line:co
 """
 from __future__ import annotations
 
+import codecs
+import re
 from datetime import datetime, timezone
 from xml.parsers import expat
 
@@ -11,6 +13,7 @@ import numpy as np
 
 from chrtool.decoders import chr_v1 as spec
 from chrtool.errors import DecodeError, ProblemLog
+from chrtool.inputs import text
 from chrtool.table.events import FLAGS, ITEM_KEYS, PROTO, STR_KINDS, EventTable
 from chrtool.table.schema import ITEM_KINDS
 
@@ -22,12 +25,27 @@ class _Forbidden(Exception):
     pass
 
 
+# where reading resumes after damage: the next message or session (any namespace prefix)
+_RESUME = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(msg|traceRecSession)[\s/>]")
 MAX_DEPTH = 256           # 32.423 nests a handful of levels; deeper is an attack on memory
 
 
 _RAW_PROTOS = {"s1ap": "S1AP", "x2ap": "X2AP", "nas": "NAS-EPS", "nas-eps": "NAS-EPS",
                "gtpv2": "GTPv2", "gtpv2-c": "GTPv2", "diameter": "Diameter", "ngap": "NGAP"}
 _RRC_PROTOS = {"rrc", "lte-rrc", "lte_rrc", "nr-rrc", "nr_rrc", "rrc-lte", "rrc-nr"}
+
+
+class _Rewound:
+    """A file whose first bytes were read already (to tell its encoding)."""
+
+    def __init__(self, head, fh):
+        self.head, self.fh = head, fh
+
+    def read(self, n):
+        if self.head:
+            out, self.head = self.head[:n], self.head[n:]
+            return out
+        return self.fh.read(n)
 
 
 def _iso_ns(text):
@@ -69,14 +87,20 @@ class TraceXmlReader:
         p = self._parser
         line = p.CurrentLineNumber if line is None else line
         col = p.CurrentColumnNumber if col is None else col
-        self._problems.add("32.423", message, line=line, column=col + 1)
+        if line == 1:                          # a resumed parser's first line starts mid-line
+            col += self._col_shift
+        self._problems.add("32.423", message, line=line + self._line_base, column=col + 1)
 
     def _new_table(self):
         return EventTable(capacity=1024, data_capacity=1 << 16, file=self.name,
                           file_id=self.file_id)
 
-    def __iter__(self):
-        p = expat.ParserCreate(namespace_separator="}")
+    def _new_parser(self, prefix=b"", line=1, col=0):
+        """A parser for the file from (line, col) on, first fed `prefix` (the elements open
+        there, made up, their handlers quiet). The first one reads namespaces; one resumed
+        after damage does not (the prefixes' declarations are behind it)."""
+        p = (expat.ParserCreate("UTF-8", namespace_separator="}") if not prefix
+             else expat.ParserCreate("UTF-8"))
         self._parser = p
         p.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
 
@@ -94,6 +118,18 @@ class TraceXmlReader:
         p.StartElementHandler = self._start
         p.EndElementHandler = self._end
         p.CharacterDataHandler = self._text
+        self._line_base, self._col_shift = line - 1, col - len(prefix)
+        self._prefix = len(prefix)
+        if prefix:
+            self._replaying = True
+            p.Parse(prefix, False)
+            self._replaying = False
+
+    def __iter__(self):
+        self._src = self._utf8(self.fh)
+        self._win, self._win_start, self._win_line, self._win_col = b"", 0, 1, 0
+        self._eof, self._recent = False, 0
+        self._replaying = False
         self._t = self._new_table()
         self._stack = []
         self._text_parts = None
@@ -104,33 +140,117 @@ class TraceXmlReader:
         self._frame = 0
         self._rows_yielded = 0
         self._ready = []
-        ok = True
-        while ok:
-            chunk = self.fh.read(self.chunk_bytes)
-            final = not chunk
+        self._new_parser()
+        base, ok = 0, True                     # base: the file offset the parser began at
+        data = self._read()
+        while True:
+            err = None
             try:
-                p.Parse(chunk, final)
+                self._parser.Parse(data, self._eof)
             except _Forbidden as exc:
                 self.problem(str(exc))
                 ok = False
             except expat.ExpatError as exc:
-                self.problem(f"not well-formed XML ({expat.ErrorString(exc.code)}): reading "
-                             "stopped here", exc.lineno, exc.offset)
-                ok = False
+                err = base + self._parser.ErrorByteIndex - self._prefix
+                self.problem(f"not well-formed XML ({expat.ErrorString(exc.code)}): the "
+                             "message there is skipped; reading goes on at the next message",
+                             exc.lineno, exc.offset)
             except (LookupError, ValueError) as exc:   # e.g. an XML declaration's unknown encoding
-                self.problem(f"unreadable XML ({exc}): reading stopped here", p.CurrentLineNumber,
-                             p.CurrentColumnNumber)
+                self.problem(f"unreadable XML ({exc}): reading stopped here")
                 ok = False
             while self._ready:
                 self._rows_yielded += self._ready[0].n
                 yield self._ready.pop(0)
-            if final:
+            if not ok:
                 break
+            if err is not None:
+                # damage costs the message it is in: a fresh parser resumes at the next <msg>
+                # (inside the same session) or <traceRecSession>
+                at = self._resume(err)
+                if at is None:
+                    ok = self._rows_yielded + self._t.n > 0
+                    break
+                base, data = at, self._win[at - self._win_start:]
+                continue
+            if self._eof:
+                break
+            data = self._read()
         yield from self._flush()
         if not ok and self._rows_yielded == 0:
             last = self.problems[-1]
             raise DecodeError(last.message, file=self.name, layer="32.423", line=last.line,
                               column=last.column)
+
+    def _utf8(self, fh):
+        """The file as UTF-8 for expat (and for finding where to resume after damage): UTF-16
+        (BOM or zeros) and encodings expat does not know (GBK, GB18030, ...) transcoded."""
+        head = fh.read(4096)
+        encoding = text.detect(head)
+        if not encoding.startswith("utf-16"):
+            m = re.match(rb"""\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""", head)
+            try:
+                encoding = codecs.lookup(m.group(1).decode()).name if m else "utf-8"
+            except LookupError as exc:
+                raise DecodeError(f"unknown encoding {m.group(1).decode()!r} in the XML "
+                                  "declaration", file=self.name, layer="32.423", line=1,
+                                  column=1) from exc
+        stream = _Rewound(head, fh)
+        return stream if encoding in ("utf-8", "ascii") else text.Utf8Stream(stream, encoding)
+
+    def _read(self):
+        """The next chunk; the window keeps it and the one before, to resume in."""
+        chunk = self._src.read(self.chunk_bytes)
+        self._eof = not chunk
+        self._drop(len(self._win) - self._recent)
+        self._win += chunk
+        self._recent = len(chunk)
+        return chunk
+
+    def _drop(self, n):
+        """Forget the window's first n bytes (their lines counted)."""
+        gone = self._win[:n]
+        lines = gone.count(b"\n")
+        self._win_col = (len(gone) - gone.rfind(b"\n") - 1) if lines else self._win_col + n
+        self._win_line += lines
+        self._win_start += n
+        self._win = self._win[n:]
+
+    def _resume(self, err):
+        """A parser set up at the first <msg> or <traceRecSession> after file offset `err`;
+        returns that offset (None when the file ends first)."""
+        pos = max(err + 1 - self._win_start, 0)
+        # the damage is in a message if one is open, or in its start tag (never handed over)
+        lt = self._win.rfind(b"<", 0, pos)
+        tag = _RESUME.match(self._win, lt) if lt >= 0 else None
+        if self._msg is not None or (tag and tag.group(1) == b"msg"
+                                     and b">" not in self._win[lt:pos - 1]):
+            self.counters["bad_messages"] += 1  # its frame number is spent, the rest keep theirs
+            self._frame += 1
+        while (m := _RESUME.search(self._win, pos)) is None:
+            if self._eof:
+                return None
+            # nothing to resume at yet: keep only a tail that may hold a tag the chunk cut
+            tail = max(len(self._win) - 64, 0)
+            self._drop(tail)
+            pos = max(pos - tail, 0)
+            chunk = self._src.read(self.chunk_bytes)
+            self._eof = not chunk
+            self._win += chunk
+            self._recent = len(chunk)
+        at = m.start()
+        seg = self._win[:at]
+        lines = seg.count(b"\n")
+        line = self._win_line + lines
+        col = (len(seg) - seg.rfind(b"\n") - 1) if lines else self._win_col + len(seg)
+        self._msg, self._text_parts = None, None
+        in_session = m.group(1) == b"msg" and self._session is not None
+        if not in_session and self._session is not None:
+            self._apply_ids(self._session)
+            self._session = None
+        self._stack = []
+        self._new_parser(b"<traceCollecFile>" + (b"<traceRecSession>" if in_session else b""),
+                         line, col)
+        return self._win_start + at
 
     def _flush(self):
         t = self._t
@@ -141,10 +261,12 @@ class TraceXmlReader:
 
     # -- expat handlers -----------------------------------------------------------------------
     def _start(self, tag, attrs):
-        local = tag.rpartition("}")[2]
+        local = tag.rpartition("}")[2].rpartition(":")[2]
         if len(self._stack) >= MAX_DEPTH:
             raise _Forbidden(f"elements nested deeper than {MAX_DEPTH}: refused (memory attack)")
         self._stack.append(local)
+        if self._replaying:
+            return
         if local == "traceCollec" and "beginTime" in attrs:
             try:
                 self._begin_ns = _iso_ns(attrs["beginTime"])
@@ -194,7 +316,7 @@ class TraceXmlReader:
             self._text_parts.append(data)
 
     def _end(self, tag):
-        local = self._stack.pop() if self._stack else tag.rpartition("}")[2]
+        local = self._stack.pop() if self._stack else tag.rpartition("}")[2].rpartition(":")[2]
         if local == "rawMsg" and self._msg is not None:
             text, n = "".join(self._text_parts or ()), self._text_len
             self._text_parts = None

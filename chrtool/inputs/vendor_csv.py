@@ -8,6 +8,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import os
 import re
 import tomllib
@@ -20,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from chrtool.decoders import chr_v1 as spec
 from chrtool.errors import InputError, ProblemLog
-from chrtool.inputs.text import Utf8Stream, detect
+from chrtool.inputs.text import FieldCutter, Utf8Stream, column_codec, detect
 from chrtool.table.events import CAUSE_CODES, CELL_KINDS, FLAGS, ITEM_KEYS, PROTO, EventTable
 from chrtool.table.schema import ITEM_KINDS
 
@@ -29,6 +30,20 @@ MAX_LISTED = 20            # bad values listed per column and batch; the rest ar
 MAX_FIELD_BYTES = 1 << 20  # a field longer than this is cut (no CHR value comes near it)
 
 _CELL_IDS = {v: k for k, v in CELL_KINDS.items()}
+# control bytes that stand in for a carriage return inside a line while pyarrow parses
+_MASKS = [bytes([b]) for b in (*range(1, 9), 11, 12, *range(14, 32))]
+_MISREAD = object()        # _parse: pyarrow's records are not the lines _clean took
+
+
+class _Clean:
+    """What _clean makes of a block: the data for pyarrow, the file line, record number and
+    (with values holding newlines) line count of each record, problems to report once the
+    records are taken, and the bytes left for the next block."""
+
+    def __init__(self):
+        self.data, self.lines, self.records, self.sizes = b"", None, None, None
+        self.problems, self.bad_rows, self.records_after = [], 0, 0
+        self.mask, self.carry, self.carry_line, self.exact_tried = None, b"", None, False
 
 
 def _items(rows, item_kind, **fields):
@@ -142,57 +157,6 @@ def _header_of(fh, encoding):
         raise InputError(f"line 1: the CSV header cannot be read ({exc})") from exc
 
 
-class _FieldCutter:
-    """One over-long line, streamed: every field keeps at most `limit` bytes, and at most
-    `max_fields` fields are kept (a row with more is skipped for its field count anyway), so
-    the line in memory stays small whatever the line on disk."""
-
-    def __init__(self, limit, delimiter, max_fields):
-        self.limit, self.delim, self.max_fields = limit, delimiter.encode(), max_fields
-        self.pattern = re.compile(b'["\n' + re.escape(self.delim) + b"]")
-        self.fields, self.field, self.flen, self.quoted = [], bytearray(), 0, False
-        self.cut = []                          # (field number, its full length)
-
-    def feed(self, data):
-        """Take bytes of the line; the position after its newline, or -1 if it goes on."""
-        pos = 0
-        for m in self.pattern.finditer(data):
-            ch = data[m.start()]
-            if ch == 0x22:
-                self.quoted = not self.quoted
-                continue
-            if self.quoted and ch != 0x0A:     # a delimiter inside quotes; a record is a line
-                continue
-            self._take(data[pos:m.start()])
-            pos = m.start() + 1
-            self._end_field()
-            if ch == 0x0A:
-                return pos
-        self._take(data[pos:])
-        return -1
-
-    def _take(self, seg):
-        room = self.limit - self.flen
-        if room > 0:
-            self.field += seg[:room]
-        self.flen += len(seg)
-
-    def _end_field(self):
-        if self.flen > self.limit:
-            self.cut.append((len(self.fields) + 1, self.flen))
-            # the kept head may hold half a quoted value or half a character: drop both
-            text = bytes(self.field).decode("utf-8", "ignore").replace('"', "")
-            self.field = bytearray(text.replace(self.delim.decode(), "").encode())
-        if len(self.fields) <= self.max_fields:
-            self.fields.append(bytes(self.field).rstrip(b"\r"))
-        self.field, self.flen, self.quoted = bytearray(), 0, False
-
-    def line(self):
-        if self.field or self.flen:
-            self._end_field()
-        return self.delim.join(self.fields) + b"\n"
-
-
 def _int_column(arr, base=10):
     """string array -> (int64 numpy values, valid mask, bad mask) column-wise."""
     s = pc.utf8_trim_whitespace(arr)
@@ -270,6 +234,8 @@ class VendorCsvReader:
             self._fh.seek(self._start)
             self.header = _header_of(self._fh, self.encoding)
         self.delimiter = lay.get("delimiter", ",")
+        self._field = None                     # the field pattern of _one_record, once needed
+        self._column_codec = column_codec(self.encoding, self._bom)
         self.max_field_bytes = int(max_field_bytes or lay.get("max_field_bytes", MAX_FIELD_BYTES))
 
     # -- opening and layout choice ------------------------------------------------------------
@@ -282,7 +248,8 @@ class VendorCsvReader:
             if not (hasattr(src, "seekable") and src.seekable()):
                 self._fh = io.BytesIO(src.read())
         self._start = self._fh.tell()
-        self.encoding = detect(self._fh.read(1 << 16))
+        head = self._fh.read(1 << 16)
+        self.encoding, self._bom = detect(head), head[:2]
         self._fh.seek(self._start)
         self.header = _header_of(self._fh, self.encoding)
         self._fh.seek(self._start)
@@ -337,11 +304,28 @@ class VendorCsvReader:
                          f"stay empty: {', '.join(repr(c) for c in sorted(self._missing))}")
         self._seen_unknown = set()
         self._fh.seek(self._start)
-        self._records = 0                      # non-empty data lines so far: the frame number
+        self._records = 0                      # records so far (damaged ones too): the frame number
         row0 = 0
-        for block, line0 in self._blocks(Utf8Stream(self._fh, self.encoding)):
-            batch = self._parse(*self._clean(block, line0))
-            if batch is None:
+        carry, carry_line = b"", 1             # a quoted value still open at a block's end
+        blocks = self._blocks(Utf8Stream(self._fh, self.encoding))
+        for block, line0, cuts in itertools.chain(blocks, [(b"", None, [])]):
+            final = line0 is None
+            if carry:
+                block, line0 = carry + block, carry_line
+            if not block:
+                break
+            clean = self._clean(block, line0, final)
+            clean.problems += cuts
+            batch = self._parse(clean)
+            if batch is _MISREAD:
+                # a quote pyarrow read otherwise than the quote counts said (one that opens a
+                # value on a line with an even count): every quoted line of the block is
+                # read as pyarrow reads it
+                clean = self._clean(block, line0, final, exact=True)
+                clean.problems += cuts
+                batch = self._parse(clean)
+            carry, carry_line = clean.carry, clean.carry_line
+            if batch is None or batch is _MISREAD:
                 continue
             t = self._convert(batch, row0)
             row0 += batch.num_rows
@@ -351,16 +335,17 @@ class VendorCsvReader:
             return
         self._fh.close()
 
-    # -- lines: bad bytes, quotes and huge fields cost their row or field, never the block -----
+    # -- records: bad bytes, quotes and huge fields cost their row or field, never the block ---
     def _blocks(self, stream):
-        """(bytes of whole lines ending in a newline, the file line number of the first)."""
+        """(bytes of whole lines ending in a newline, the file line number of the first, the
+        problems of a line cut on the way)."""
         line, pending = 1, b""
         while True:
             chunk = stream.read(self.block_size)
             data = pending + chunk if pending else chunk
             if not chunk:
                 if data:
-                    yield data + b"\n", line
+                    yield data + b"\n", line, []
                 return
             cut = data.rfind(b"\n")
             if cut < 0:
@@ -368,74 +353,179 @@ class VendorCsvReader:
                     pending = data
                     continue
                 # a line longer than a block: stream it through the cutter, in bounded memory
-                cutter = _FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
+                cutter = FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
                 end = cutter.feed(data)
                 while end < 0:
                     data = stream.read(self.block_size)
                     if not data:
                         break
                     end = cutter.feed(data)
-                self._report_cuts(line, cutter.cut)
-                yield cutter.line(), line
+                yield cutter.line(), line, [(line, None, self._cut_message(field, size))
+                                            for field, size in cutter.cut]
                 line += 1
                 pending = data[end:] if end >= 0 else b""
                 continue
-            yield data[:cut + 1], line
+            yield data[:cut + 1], line, []
             line += data.count(b"\n", 0, cut + 1)
             pending = data[cut + 1:]
 
-    def _report_cuts(self, line, cuts):
-        for field, size in cuts:
-            name = self.header[field - 1] if field <= len(self.header) else f"#{field}"
-            self.problem(line, f"field {field} ({name!r}) is {size} bytes, beyond the limit of "
-                         f"{self.max_field_bytes} (max_field_bytes): cut")
+    def _cut_message(self, field, size):
+        name = self.header[field - 1] if field <= len(self.header) else f"#{field}"
+        return (f"field {field} ({name!r}) is {size} bytes, beyond the limit of "
+                f"{self.max_field_bytes} (max_field_bytes): cut")
 
-    def _clean(self, block, line0):
-        """(data for pyarrow, file line and record number of each of its non-empty lines):
-        the header dropped, lines with bad bytes or an unterminated quote taken out and
-        reported, over-long fields cut. Undamaged blocks pass through without a copy."""
+    def _clean(self, block, line0, final=True, exact=False):
+        """A _Clean of whole lines: the header dropped, records with bad bytes or an
+        unterminated quote taken out, over-long fields cut, carriage returns inside a line
+        masked (pyarrow ends a record at one), a quoted value still open at the end left for
+        the next block. Undamaged blocks pass through without a copy. With `exact`, every
+        line with a quote is read as pyarrow reads it, not only those with an odd count."""
+        out = _Clean()
+        out.exact_tried = exact
         buf = np.frombuffer(block, np.uint8)
         ends = np.flatnonzero(buf == 10)
         starts = np.concatenate(([0], ends[:-1] + 1))
-        size = ends - starts
-        size -= (size > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
         nums = line0 + np.arange(len(ends))
-        data_line = nums > 1
-        nonempty = (size > 0) & data_line
-        records = self._records + np.cumsum(nonempty)
-        self._records = int(records[-1]) if len(records) else self._records
         # quotes per line from the quote positions only (few): a cumulative sum over the
         # block would cost 8 bytes per byte
-        quote_line = np.searchsorted(ends, np.flatnonzero(buf == 34))
-        odd = (np.bincount(quote_line, minlength=len(ends)) % 2 == 1) & nonempty
-        bad = odd.copy()
-        for i in np.flatnonzero(odd):
-            opened = block.rfind(b'"', int(starts[i]), int(ends[i])) - int(starts[i]) + 1
-            self._problems.add("csv", "unterminated quote opened here: row skipped; reading "
-                               "goes on at the next line", line=int(nums[i]), column=opened)
-        for i, col, byte in self._bad_bytes(block, starts):
-            if nonempty[i] and not bad[i]:
-                bad[i] = True
-                self._problems.add("csv", f"{byte} that is not {self.encoding} text: row "
-                                   "skipped", line=int(nums[i]), column=col)
-        long = np.flatnonzero((size > self.max_field_bytes) & nonempty & ~bad)
-        self.counters["bad_rows"] += int(bad.sum())
-        keep = nonempty & ~bad
+        quotes = np.bincount(np.searchsorted(ends, np.flatnonzero(buf == 34)),
+                             minlength=len(ends))
+        candidates = np.flatnonzero(((quotes > 0) if exact else (quotes % 2 == 1)) & (nums > 1))
+        spans, unterminated, rest = self._quoted_records(block, starts, ends, candidates, final)
+        if rest is not None:                   # a quoted value open at the end: next block
+            out.carry, out.carry_line = block[starts[rest]:], int(nums[rest])
+            block, ends, starts, nums = block[:starts[rest]], ends[:rest], starts[:rest], nums[:rest]
+            buf = buf[:len(block)]
+        size = ends - starts
+        size -= (size > 0) & (buf[np.maximum(ends - 1, 0)] == 13)
+        data_line = nums > 1
+        owner = np.arange(len(ends))           # the line each line's record starts on
+        inside = np.zeros(len(ends), bool)     # lines inside a record begun above
+        for i, j in spans:
+            owner[i:j + 1] = i
+            inside[i + 1:j + 1] = True
+        starts_record = (size > 0) & data_line & ~inside
+        records = self._records + np.cumsum(starts_record)
+        out.records_after = int(records[-1]) if len(records) else self._records
+        bad = np.zeros(len(ends), bool)
+        for i, opened in unterminated:
+            bad[i] = True
+            out.problems.append((int(nums[i]), self._column(block, int(starts[i]), opened),
+                                 "unterminated quote opened here: row skipped; reading goes "
+                                 "on at the next line"))
+        for i, at, byte in self._bad_bytes(block, starts):
+            r = owner[i]
+            if starts_record[r] and not bad[r]:
+                bad[r] = True
+                out.problems.append((int(nums[i]), self._column(block, int(starts[i]), at),
+                                     f"{byte} that is not {self.encoding} text: row skipped"))
+        # a carriage return not before a newline ends a record for pyarrow, not for us: it
+        # goes to pyarrow as a control byte the block lacks and comes back after parsing
+        cr = np.flatnonzero(buf == 13)
+        bare = cr[buf[np.minimum(cr + 1, len(buf) - 1)] != 10] if len(cr) else cr
+        if len(bare):
+            out.mask = next((m for m in _MASKS if m not in block), None)
+            if out.mask is None:               # every candidate is in the block: no mask
+                for i in np.unique(owner[np.searchsorted(ends, bare)]):
+                    if starts_record[i] and not bad[i]:
+                        bad[i] = True
+                        out.problems.append((int(nums[i]), None, "a carriage return inside "
+                                             "the row: row skipped"))
+            else:
+                masked = buf.copy()
+                masked[bare] = out.mask[0]
+                block = masked.tobytes()
+        long = np.flatnonzero((size > self.max_field_bytes) & starts_record & ~bad)
+        out.bad_rows = int(bad.sum())
+        keep = starts_record & ~bad
+        kept = [(i, j) for i, j in spans if keep[i]]
+        out.lines, out.records = nums[keep], records[keep]
+        out.sizes = np.ones(len(out.lines), np.int64) if kept else None
+        if kept:                               # lines of each kept record, for the check
+            out.sizes[np.searchsorted(np.flatnonzero(keep), [i for i, _ in kept])] = \
+                [j - i + 1 for i, j in kept]
         if not bad.any() and not len(long) and data_line.all():
-            return block, nums[keep], records[keep]
-        replaced = {}
-        for i in long:
-            cutter = _FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
-            cutter.feed(block[starts[i]:ends[i] + 1])
-            self._report_cuts(int(nums[i]), cutter.cut)
-            replaced[i] = cutter.line()
-        parts = [replaced.get(i) or block[starts[i]:ends[i] + 1] for i in np.flatnonzero(keep)]
-        return b"".join(parts), nums[keep], records[keep]
+            data = block
+        else:
+            take = keep.copy()
+            for i, j in kept:                  # a record's later lines, blank ones too
+                take[i + 1:j + 1] = True
+            replaced = {}
+            for i in long:
+                cutter = FieldCutter(self.max_field_bytes, self.delimiter, len(self.header))
+                cutter.feed(block[starts[i]:ends[i] + 1])
+                out.problems.extend((int(nums[i]), None, self._cut_message(f, n))
+                                    for f, n in cutter.cut)
+                replaced[i] = cutter.line()
+            data = b"".join([replaced.get(i) or block[starts[i]:ends[i] + 1]
+                             for i in np.flatnonzero(take)])
+        out.data = data
+        return out
+
+    def _quoted_records(self, block, starts, ends, candidates, final):
+        """Records read from the quotes of the `candidates` lines as pyarrow reads them:
+        ([(first, last line index)] of records whose quoted value holds newlines (RFC 4180),
+        [(line index, offset of the quote)] of unterminated quotes, the line index from which
+        the block is left for the next one, or None). A value may span lines when its record
+        has the header's width and ends within max_field_bytes after its first line; else
+        its quote is unterminated and the next line is read afresh."""
+        spans, unterminated, inside_to = [], [], -1
+        for i in candidates:
+            i = int(i)
+            if i <= inside_to:
+                continue
+            stop = min(len(block), int(ends[i]) + 1 + self.max_field_bytes)
+            end, fields, opened = self._record(block, int(starts[i]), stop, int(ends[i]))
+            if end is None:
+                if stop == len(block) and not final:
+                    return spans, unterminated, i
+                unterminated.append((i, opened))
+                continue
+            j = int(np.searchsorted(ends, end - 1))
+            if j == i:
+                continue                       # a one-line record: pyarrow checks its width
+            if fields == len(self.header):
+                spans.append((i, j))
+                inside_to = j
+            else:
+                unterminated.append((i, opened))
+        return spans, unterminated, None
+
+    def _record(self, block, pos, stop, line_end):
+        """(end, fields, offset of the first quote that runs past `line_end`) of the record at
+        `pos`, as pyarrow reads it: a quote opens a value only at a field's start, "" inside
+        it is a quote, after its closing quote the field runs on to the delimiter. `end` is
+        None when the record does not end before `stop` (the offset is then the open quote's)."""
+        if self._field is None:
+            d = re.escape(self.delimiter.encode())
+            # possessive: pyarrow never takes back a quote it has read as "" or as closing
+            self._field = re.compile(rb'(?:"(?:[^"]|"")*+"[^' + d + rb'\n]*+|[^"' + d
+                                     + rb'\n][^' + d + rb'\n]*+|)(' + d + rb'|\n|\Z)')
+        delim, fields, opened = self.delimiter.encode(), 0, None
+        while True:
+            m = self._field.match(block, pos, stop)
+            if m is None or not m.group(1):    # an open quote, or the record runs to `stop`
+                return None, fields, pos if opened is None else opened
+            fields += 1
+            if opened is None and m.end() > line_end + 1:
+                opened = pos
+            if m.group(1) != delim:
+                return m.end(), fields, opened
+            pos = m.end()
+
+    def _column(self, block, start, at):
+        """1-based column of byte `at` of the transcoded block, in bytes of the file's own
+        encoding (a transcoded line is longer or shorter than the line on disk)."""
+        if self._column_codec is None:
+            return at - start + 1
+        codec, errors = self._column_codec
+        prefix = block[start:at].decode("utf-8", "surrogatepass")
+        return len(prefix.encode(codec, errors)) + 1
 
     def _bad_bytes(self, block, starts):
-        """(line index, column, byte as text) of the first undecodable byte of each damaged
-        line. Decoding stops at the first error and resumes after that line, so this costs
-        one pass over the block however many lines are damaged."""
+        """(line index, block offset, byte as text) of the first undecodable byte of each
+        damaged line. Decoding stops at the first error and resumes after that line, so this
+        costs one pass over the block however many lines are damaged."""
         pos = 0
         while True:
             try:
@@ -447,48 +537,89 @@ class VendorCsvReader:
             raw = block[at:at + 1]
             # a transcoded file's bad byte is a marker here, its value is gone
             byte = "a byte" if self.encoding != "utf-8" else f"byte 0x{raw.hex()}"
-            yield i, at - int(starts[i]) + 1, byte
+            yield i, at, byte
             nxt = block.find(b"\n", at)
             if nxt < 0:
                 return
             pos = nxt + 1
 
-    def _parse(self, data, lines, records):
-        """pyarrow over clean whole lines: one record batch (or None), and the line and record
-        number of each of its rows in self._batch_lines / self._batch_frames."""
-        if not len(lines):
-            return None
+    def _parse(self, clean):
+        """pyarrow over a _Clean's records: one record batch (or None, or _MISREAD when
+        pyarrow's records are not the lines _clean took), and the line and record number of
+        each of its rows in self._batch_lines / self._batch_frames. The _Clean's problems
+        are reported once its records are taken. Only a block with a value holding newlines
+        pays for pyarrow's newlines_in_values."""
+        lines, records = clean.lines, clean.records
         invalid = []
 
         def on_invalid(row):
-            invalid.append((row.number - 1, row.actual_columns))   # pyarrow counts from 1
-            return "skip"
+            invalid.append((row.number - 1, row.actual_columns, row.text.count("\n") + 1))
+            return "skip"                      # pyarrow counts from 1
 
-        read = pacsv.ReadOptions(column_names=self.header, use_threads=False,
-                                 block_size=max(len(data) + 1, 1 << 20))
-        parse = pacsv.ParseOptions(delimiter=self.delimiter, invalid_row_handler=on_invalid)
-        conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in self.header},
-                                    strings_can_be_null=False, quoted_strings_can_be_null=False)
-        try:
-            table = pacsv.read_csv(io.BytesIO(data), read_options=read, parse_options=parse,
-                                   convert_options=conv)
-        except pa.ArrowInvalid as exc:         # not expected on clean lines: say where
-            self.counters["bad_rows"] += len(lines)
-            self.problem(int(lines[0]), f"lines {lines[0]}-{lines[-1]} cannot be read as CSV "
-                         f"({exc}): skipped")
+        table = None
+        if len(lines):
+            read = pacsv.ReadOptions(column_names=self.header, use_threads=False,
+                                     block_size=max(len(clean.data) + 1, 1 << 20))
+            parse = pacsv.ParseOptions(delimiter=self.delimiter, invalid_row_handler=on_invalid,
+                                       newlines_in_values=clean.sizes is not None)
+            conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in self.header},
+                                        strings_can_be_null=False,
+                                        quoted_strings_can_be_null=False)
+            try:
+                table = pacsv.read_csv(io.BytesIO(clean.data), read_options=read,
+                                       parse_options=parse, convert_options=conv)
+            except pa.ArrowInvalid as exc:     # not expected on clean lines: say where
+                clean.problems.append((int(lines[0]), None, f"lines {lines[0]}-{lines[-1]} "
+                                       f"cannot be read as CSV ({exc}): skipped"))
+                clean.bad_rows += len(lines)
+                lines = lines[:0]
+        if table is not None and not self._same_records(clean, table, invalid):
+            if not clean.exact_tried:
+                clean.exact_tried = True
+                return _MISREAD
+            clean.problems.append((int(lines[0]), None, f"lines {lines[0]}-{lines[-1]} cannot "
+                                   "be told apart into records: skipped"))
+            clean.bad_rows += len(lines)
+            table, lines = None, lines[:0]
+        self._records = clean.records_after
+        self.counters["bad_rows"] += clean.bad_rows
+        for line, column, message in sorted(clean.problems, key=lambda p: p[0]):
+            self._problems.add("csv", message, line=line, column=column)
+        if table is None:
             return None
         if invalid:
-            for k, fields in invalid:
+            for k, fields, _ in invalid:
                 self.counters["bad_rows"] += 1
                 self.problem(int(lines[k]), f"row has {fields} fields, the header "
                              f"{len(self.header)}: row skipped")
             ok = np.ones(len(lines), bool)
-            ok[[k for k, _ in invalid]] = False
+            ok[[k for k, _, _ in invalid]] = False
             lines, records = lines[ok], records[ok]
         if table.num_rows == 0:
             return None
+        if clean.mask is not None:
+            mask = clean.mask.decode()
+            table = pa.table([pc.replace_substring(c, mask, "\r") for c in table.columns],
+                             names=table.column_names)
         self._batch_lines, self._batch_frames = lines, records
         return table.combine_chunks().to_batches()[0]
+
+    def _same_records(self, clean, table, invalid):
+        """Whether pyarrow's rows are the records _clean took, one for one: merged lines
+        lower the count (nothing raises it: carriage returns are masked); with values that
+        hold newlines, each row's lines must be its record's."""
+        if table.num_rows + len(invalid) != len(clean.lines):
+            return False
+        if clean.sizes is None:
+            return True
+        got = np.ones(len(clean.lines), np.int64)
+        rows = np.ones(len(clean.lines), bool)
+        for k, _, n in invalid:
+            got[k], rows[k] = n, False
+        newlines = sum(pc.count_substring(c, "\n").to_numpy(zero_copy_only=False)
+                       for c in table.columns)
+        got[rows] += newlines
+        return bool((got == clean.sizes).all())
 
     def _used_columns(self):
         m = self.mapping

@@ -3,6 +3,7 @@ import contextlib
 import csv
 import json
 import os
+import stat
 import sys
 
 from chrtool.output.rows import to_jsonable
@@ -22,10 +23,22 @@ def _flat(rows, first=SCALAR_FIRST):
     return keys, flat
 
 
+def _special(path):
+    """Whether path is there and no regular file (a device like /dev/full, a pipe)."""
+    try:
+        return not stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def _replacing(path):
     """A temporary name beside path that becomes path only when the write completes: a failed
-    or killed write leaves what was at path before (pyarrow deletes a file it fails to write)."""
+    or killed write leaves what was at path before (pyarrow deletes a file it fails to write).
+    A device or pipe is written in place: renaming onto it would replace it with a file."""
+    if _special(path):
+        yield path
+        return
     # the writer creates tmp itself, so it gets the permissions path would have had (not 0600)
     head, tail = os.path.split(os.fspath(path))
     tmp = os.path.join(head, ".%s.%d.part" % (tail, os.getpid()))
@@ -66,6 +79,12 @@ def write_table(rows, fmt, path, first=SCALAR_FIRST, types=None):
             columns[k] = pa.array(values, pa.int64())
         else:
             columns[k] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    if _special(path):                 # pyarrow would delete the device it failed to write
+        sink = pa.BufferOutputStream()
+        pq.write_table(pa.table(columns), sink)
+        with open(path, "wb") as out:
+            out.write(sink.getvalue())
+        return
     with _replacing(path) as tmp:
         pq.write_table(pa.table(columns), tmp)
 

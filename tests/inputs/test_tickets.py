@@ -116,11 +116,13 @@ def test_a_binary_file_is_an_input_error(tmp_path):
     assert result.exit_code == 2 and "not a text file" in result.output
 
 
-def test_a_damaged_utf8_file_names_the_byte(tmp_path):
+def test_a_damaged_utf8_row_is_skipped_and_named(tmp_path):
     path = tmp_path / "t.csv"
     path.write_bytes("工单号,用户号码\nGD-1,8613912340002\n".encode() + b"GD-2,86\xff\xfe1\n")
-    with pytest.raises(InputError, match=r"byte \d+ is not utf-8 text"):
-        read_tickets(path)
+    problems = []
+    assert list(read_tickets(path, problems.append)) == ["GD-1"]
+    (p,) = problems
+    assert (p.line, p.column) == (3, 8) and "not utf-8 text: row skipped" in p.message
 
 
 def test_a_missing_file_is_an_input_error(tmp_path):
