@@ -720,10 +720,5 @@ def simulate(outdir, seed, ues, cells, scenarios, hours, size_mb, files, no_nois
                f"{counts['chr_records']} CHR records, {counts['bytes'] / 1e6:.1f} MB in {outdir}", err=True)
 
 
-def _not_yet(name):
-    click.echo(f"chrtool {name}: not implemented yet", err=True)
-    sys.exit(2)
-
-
 if __name__ == "__main__":  # pragma: no cover
     main()
