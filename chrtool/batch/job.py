@@ -41,24 +41,36 @@ class Job:
 
     # ------------------------------------------------------------------ the stages
     def run(self):
+        import time
         from chrtool.inputs.sources import classify, expand
+        clock = [time.perf_counter()]
+
+        def lap(stage):                 # the time split the benchmark reports (not an output)
+            clock.append(time.perf_counter())
+            self.timings[stage] = round(clock[-1] - clock[-2], 3)
+        self.timings = {}
         paths = expand(self.inputs)
         sources, skipped = classify(paths, self.options.get("maps", ()))
         statuses = self._map(sources)
+        lap("map")
         usable = [st for st in statuses if st["status"] in ("ok", "damaged")]
         files = {st["file_id"]: st["path"] for st in usable}
         sessions, index, rows_of_file = self._link(usable)
+        lap("link")
         n_shards = max(1, math.ceil(sum(st["bytes"] for st in usable) / SHARD_BYTES))
         shard_of_row = np.where(sessions.ue_of_row >= 0, sessions.ue_of_row % n_shards,
                                 -1).astype(np.int32)
         run_key = store.key(__version__, [st["key"] for st in usable], n_shards,
                             self.clock_skew_ns, self.options)
         pieces = self._shuffle(usable, rows_of_file, shard_of_row, run_key)
+        lap("shuffle")
         tickets, unmatched = self._tickets(sessions)
         shards = self._diagnose(sessions, index, shard_of_row, n_shards, pieces, files, tickets,
                                 run_key)
+        lap("diagnose")
         from chrtool.batch import outputs
         summary = outputs.write(self, statuses, skipped, sessions, shards, tickets, unmatched)
+        lap("reduce")
         for stage, names in self.keep.items():
             self.work.prune(stage, names)
         return summary
