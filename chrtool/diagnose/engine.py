@@ -145,8 +145,8 @@ class _Story:
         self.rows = sorted(sessions.rows_of(ue.index).tolist(),
                            key=lambda r: (int(cols["ts_ns"][r]), int(cols["frame"][r]), r))
         self.ts = cols["ts_ns"]
-        self.roles = Roles(ev, getattr(sessions, "roles", None))
-        self.serving, self.neighbour = _measurements(ev)
+        self.roles = _per_table(ev, "roles", lambda: Roles(ev, getattr(sessions, "roles", None)))
+        self.serving, self.neighbour = _per_table(ev, "measurements", lambda: _measurements(ev))
 
     # ------------------------------------------------------------------ finding roots
     def candidates(self):
@@ -429,18 +429,10 @@ class _Story:
     def _qci(self, p):
         """The QCI of the bearer the procedure set up (the failed E-RAB's if the items say
         which), '?' when its messages carry none."""
-        from chrtool.table.schema import ITEM_KINDS
-        rows = set(p.rows)
-        failed = {int(ITEM_KINDS["cause"].get(it, "context")[i])
-                  for it in [self.ev.items_of("cause")] for i in range(len(it["row"]))
-                  if int(it["row"][i]) in rows} - {-1}
-        for kind, id_field in (("erab", "erab_id"), ("bearer", "ebi")):
-            it = self.ev.items_of(kind)
-            spec = ITEM_KINDS[kind]
-            found = [(int(e), int(q)) for r, e, q in zip(it["row"].tolist(),
-                                                          spec.get(it, id_field).tolist(),
-                                                          spec.get(it, "qci").tolist())
-                     if r in rows and q >= 0]
+        contexts, qcis = _per_table(self.ev, "qci", lambda: _bearer_items(self.ev))
+        failed = {c for r in p.rows for c in contexts.get(r, ())} - {-1}
+        for kind in ("erab", "bearer"):
+            found = [eq for r in p.rows for eq in qcis[kind].get(r, ())]
             pick = [q for e, q in found if e in failed] or [q for _, q in found]
             if pick:
                 return pick[0]
@@ -568,6 +560,34 @@ def _local(ts_ns, tz):
 def _unique(evidence):
     return sorted({(e["file"], e["frame"], e["msg"]): e for e in evidence}.values(),
                   key=lambda e: (e["file"] or "", e["frame"], e["msg"]))
+
+
+def _per_table(ev, name, make):
+    """What `make()` computes over a whole table, once per table: a batch job diagnoses many
+    subscribers over one table, and these are not the subscriber's but the table's."""
+    memo = ev.__dict__.setdefault("_diagnosis_memo", {})
+    if name not in memo:
+        memo[name] = make()
+    return memo[name]
+
+
+def _bearer_items(ev):
+    """(row -> the contexts (E-RAB IDs) of its cause items, {"erab"|"bearer": row -> [(E-RAB ID
+    or EBI, QCI)]}) of every row."""
+    from chrtool.table.schema import ITEM_KINDS
+    it = ev.items_of("cause")
+    contexts = {}
+    for r, c in zip(it["row"].tolist(), ITEM_KINDS["cause"].get(it, "context").tolist()):
+        contexts.setdefault(r, []).append(c)
+    qcis = {}
+    for kind, id_field in (("erab", "erab_id"), ("bearer", "ebi")):
+        it, spec = ev.items_of(kind), ITEM_KINDS[kind]
+        by_row = qcis[kind] = {}
+        for r, e, q in zip(it["row"].tolist(), spec.get(it, id_field).tolist(),
+                           spec.get(it, "qci").tolist()):
+            if q >= 0:
+                by_row.setdefault(r, []).append((e, q))
+    return contexts, qcis
 
 
 def _measurements(ev):

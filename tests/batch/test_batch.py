@@ -245,7 +245,16 @@ def test_usage_errors(night, tmp_path, args, message):
     assert r.exit_code == 2 and message in r.output and "Traceback" not in r.output
 
 
-def test_outputs_read_with_pandas(reference):
+def test_outputs_read_with_pandas_and_duckdb(reference):
+    """The analysts' tools read the tables as they are (DESIGN.md: pandas, polars, duckdb)."""
     pd = pytest.importorskip("pandas")
+    duckdb = pytest.importorskip("duckdb")
     for name in ("findings", "sessions", "cells", "common_problems", "tickets"):
-        assert len(pd.read_parquet(Path(reference) / f"{name}.parquet").columns) > 5
+        path = Path(reference) / f"{name}.parquet"
+        frame = pd.read_parquet(path)
+        assert len(frame.columns) > 5
+        n = duckdb.sql(f"SELECT count(*) FROM read_parquet('{path}')").fetchall()[0][0]
+        assert n == len(frame) == pq.read_metadata(path).num_rows
+    worst = duckdb.sql(f"SELECT failure_node, count(*) FROM read_parquet("
+                       f"'{reference}/findings.parquet') GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    assert worst and worst[0][1] >= 1
