@@ -22,7 +22,8 @@ import numpy as np
 from chrtool import __version__
 from chrtool.batch import store
 
-SHARD_BYTES = 64 << 20          # about this much input per shard: its events fit a worker's memory
+SHARD_BYTES = 64 << 20          # at most about this much input per shard: its events fit a worker
+MIN_SHARDS = 8                  # so that a small night still keeps several workers busy
 STAGES = ("map", "shuffle", "link", "shard")
 
 
@@ -57,7 +58,7 @@ class Job:
         files = {st["file_id"]: st["path"] for st in usable}
         sessions, index, rows_of_file = self._link(usable)
         lap("link")
-        n_shards = max(1, math.ceil(sum(st["bytes"] for st in usable) / SHARD_BYTES))
+        n_shards = max(MIN_SHARDS, math.ceil(sum(st["bytes"] for st in usable) / SHARD_BYTES))
         shard_of_row = np.where(sessions.ue_of_row >= 0, sessions.ue_of_row % n_shards,
                                 -1).astype(np.int32)
         run_key = store.key(__version__, [st["key"] for st in usable], n_shards,
