@@ -297,35 +297,31 @@ def decode(inputs, fmt, output, read):
 @click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON object.")
 @click.option("--subscribers", is_flag=True, help="Also link messages to subscribers and count "
               "subscribers, linked and unlinked messages, link conflicts and procedures by kind "
-              "and outcome (holds the decoded events in memory).")
+              "and outcome (decodes the inputs three times; memory stays bounded).")
 @reading
 def stats(inputs, as_json, subscribers, read):
     """Decode everything and count messages per protocol, message and cause.
 
     This runs the whole decode path into the event table without serialising rows, so it is also
     the end-to-end decode benchmark: `time chrtool stats big.pcap`. Memory stays bounded by the
-    chunk size unless --subscribers is given.
+    chunk size. --subscribers adds what linking and procedures find, by the stages of
+    `chrtool batch` (one process, shards of subscribers on disk under $TMPDIR).
     """
     import time
-    from chrtool.output.stats import Counts, subscriber_counts
+    from chrtool.output.stats import Counts
     run = _run(inputs, read)
     counts = Counts()
     bar, step = _progress(run)
-    kept = []
     started = time.perf_counter()
     with (bar or contextlib.nullcontext()):
         for _, table in (run.batches(step) if bar else run.batches()):
             counts.add(table)
-            if subscribers:
-                kept.append(table)
+    summary = counts.summary(run, time.perf_counter() - started)
     if subscribers:
-        from chrtool.table.events import Events
-        extra = subscriber_counts(Events.concat(kept, run.files) if kept else Events.empty(run.files),
-                                  run.clock_skew_ns)
-    elapsed = time.perf_counter() - started
-    summary = counts.summary(run, elapsed)
-    if subscribers:
-        summary.update(extra)
+        with _by_subscriber(inputs, read) as job:
+            prep, _, procs = job.procedures(rows=False)
+        summary.update(subscribers=len(prep.sessions.ues), linking=prep.sessions.counts(),
+                       procedures=dict(sorted(procs.items())))
     click.echo(json.dumps(summary, indent=2) if as_json else counts.text(summary))
     _exit(run)
 
@@ -382,35 +378,103 @@ def timeline(imsi, msisdn, inputs, fmt, output, read):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The procedure table: FILE.parquet, FILE.csv or FILE.jsonl.")
 @click.option("--imsi", help="Only this subscriber's procedures.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes building procedures in parallel (each holds one shard of "
+                   "subscribers).")
 @reading
-def procedures(inputs, output, imsi, read):
+def procedures(inputs, output, imsi, workers, read):
     """Write every subscriber's procedures as a table for analysts (pandas, polars, duckdb).
 
     One row per procedure: subscriber, kind, interface, start, end, outcome (success, reject,
     failure, timeout, abandoned, interrupted, open), the node that answered (or stayed silent),
-    the cause, its parent procedure, and its messages as JSON text.
+    the cause, its parent procedure, and its messages as JSON text. Rows come subscriber by
+    subscriber, grouped in shards of subscribers; sort by `subscriber, start` for time order.
+
+    Memory stays bounded whatever the inputs' size: the inputs are decoded once to link them
+    (compact columns), once more to sort each message to its subscriber's shard on disk (under
+    $TMPDIR, about the size of the inputs), and each shard is then built alone.
     """
-    from chrtool.link.correlate import correlate
-    from chrtool.link.procedures import build
     from chrtool.output.procedures import procedure_rows, write_procedures
     fmt = {".parquet": "parquet", ".csv": "csv", ".jsonl": "jsonl"}.get(
         os.path.splitext(output)[1].lower())
     if fmt is None:
         raise click.UsageError(f"-o {output}: name a .parquet, .csv or .jsonl file")
     run = _run(inputs, read)
-    ev = _events(run)
-    sessions = correlate(ev, run.clock_skew_ns)
-    wanted = None
     if imsi:
-        wanted = [u.index for u in sessions.find(imsi=_imsi(imsi))]
-    rows = procedure_rows(ev, sessions, build(ev, sessions, wanted))
-    try:
-        write_procedures(rows, fmt, output)
-    except OSError as exc:
-        raise _write_failed(output, exc) from exc
-    click.echo(f"chrtool: {len(rows)} procedures of {len(sessions.ues) if wanted is None else len(wanted)}"
-               f" subscribers in {output}", err=True)
+        from chrtool.link.procedures import build
+        ev, sessions, ue, _ = _subscriber(run, _imsi(imsi), None)
+        rows = procedure_rows(ev, sessions, build(ev, sessions, [ue.index] if ue else []))
+        try:
+            write_procedures(rows, fmt, output)
+        except OSError as exc:
+            raise _write_failed(output, exc) from exc
+        click.echo(f"chrtool: {len(rows)} procedures of {1 if ue else 0} subscribers in {output}",
+                   err=True)
+        _exit(run)
+    with _by_subscriber(inputs, read, workers) as job:
+        prep, parts, counts = job.procedures()
+        try:
+            _write_parts(parts, fmt, output)
+        except OSError as exc:
+            raise _write_failed(output, exc) from exc
+    _job_problems(run, prep)
+    click.echo(f"chrtool: {sum(counts.values())} procedures of {len(prep.sessions.ues)} "
+               f"subscribers in {output}", err=True)
     _exit(run)
+
+
+@contextlib.contextmanager
+def _by_subscriber(inputs, read, workers=1):
+    """A batch job in a temporary folder, for commands that need every subscriber's events
+    (procedures, stats --subscribers) without holding them all in memory."""
+    import shutil
+    import tempfile
+    from chrtool.batch.engines import LocalEngine
+    from chrtool.batch.job import Job
+    bar, progress = _stage_progress()
+    work = tempfile.mkdtemp(prefix="chrtool-")
+    try:
+        yield Job(inputs, work, LocalEngine(workers), progress=progress,
+                  options={"maps": list(read["maps"]), "nas_null_cipher": read["nas_null_cipher"]},
+                  clock_skew_ns=read["clock_skew_ns"])
+    finally:
+        if bar:
+            bar.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _job_problems(run, prep):
+    """The input problems the job's decoding met, on stderr as a reading command reports them
+    (a file that could not be read at all counts as failed)."""
+    for st in prep.statuses:
+        for problem in st["problems"]:
+            _warn(problem)
+        if st["problem_count"] > len(st["problems"]):
+            _warn(f"{st['path']}: {st['problem_count'] - len(st['problems'])} more problems")
+        run.problems.extend([None] * st["problem_count"])
+        if st["status"] == "quarantined":
+            click.echo(f"chrtool: error: {st['path']}: {st['reason']}", err=True)
+            run.failed.append(st["path"])
+
+
+def _write_parts(parts, fmt, output):
+    """The shards' Parquet parts as one procedure table in `fmt`, part by part."""
+    from chrtool.output.tables import concat_parquet
+    if fmt == "parquet":
+        concat_parquet(output, parts)
+        return
+    import pyarrow.parquet as pq
+    from chrtool.output.procedures import write_procedures
+
+    def rows():
+        for p in parts:
+            for batch in pq.ParquetFile(p).iter_batches():
+                for row in batch.to_pylist():
+                    if fmt == "jsonl":          # nested again, as written without shards
+                        row["causes"], row["frames"] = (json.loads(row["causes"]),
+                                                        json.loads(row["frames"]))
+                    yield row
+    write_procedures(rows(), fmt, output)
 
 
 def _ticket(complaint, tickets):

@@ -24,7 +24,7 @@ from chrtool.batch import store
 
 SHARD_BYTES = 64 << 20          # at most about this much input per shard: its events fit a worker
 MIN_SHARDS = 8                  # so that a small night still keeps several workers busy
-STAGES = ("map", "shuffle", "link", "shard")
+STAGES = ("map", "shuffle", "link", "shard", "procedures")
 
 
 class Job:
@@ -42,46 +42,87 @@ class Job:
 
     # ------------------------------------------------------------------ the stages
     def run(self):
-        import time
-        from chrtool.inputs.sources import classify, expand
-        clock = [time.perf_counter()]
+        """The whole job: OUTDIR's files; returns the summary the CLI prints."""
+        prep = self.prepare()
+        tickets, unmatched = self._tickets(prep.sessions)
+        shards = self._diagnose(prep, tickets)
+        self._lap("diagnose")
+        from chrtool.batch import outputs
+        summary = outputs.write(self, prep.statuses, prep.skipped, prep.sessions, shards, tickets,
+                                unmatched)
+        self._lap("reduce")
+        self._prune()
+        return summary
 
-        def lap(stage):                 # the time split the benchmark reports (not an output)
-            clock.append(time.perf_counter())
-            self.timings[stage] = round(clock[-1] - clock[-2], 3)
-        self.timings = {}
+    def procedures(self, rows=True):
+        """map, link and shuffle, then every shard's procedures: (prep, the shards' Parquet parts
+        of the procedure table in shard order (none without `rows`), Counter "kind outcome" -> n).
+        `chrtool procedures` and `stats --subscribers` over inputs of any size."""
+        from collections import Counter
+        from chrtool.batch.stages import procedures_shard
+        prep = self.prepare()
+        tasks, outs = [], []
+        for s in range(prep.n_shards):
+            name = f"{prep.run_key}-s{s}-procedures"
+            out = {"counts_out": self.work.path("procedures", name + ".json"),
+                   "rows_out": self.work.path("procedures", name + ".parquet") if rows else None}
+            outs.append(out)
+            self.keep["procedures"] |= {os.path.basename(p) for p in out.values() if p}
+            if all(os.path.exists(p) for p in out.values() if p):
+                continue
+            tasks.append(dict(out, **self._shard_task(prep, s)))
+        step = self.progress("procedures", len(tasks))
+        self.engine.map(procedures_shard, tasks, step)
+        self._lap("procedures")
+        counts = Counter()
+        for out in outs:
+            counts.update(store.read_json(out["counts_out"]))
+        self._prune()
+        return prep, [o["rows_out"] for o in outs if o["rows_out"]], counts
+
+    def prepare(self):
+        """map, link and shuffle: the subscribers of all inputs, and each shard's rows on disk."""
+        import time
+        from types import SimpleNamespace
+        from chrtool.inputs.sources import classify, expand
+        self._clock, self.timings = time.perf_counter(), {}
         paths = expand(self.inputs)
         sources, skipped = classify(paths, self.options.get("maps", ()))
         statuses = self._map(sources)
-        lap("map")
+        self._lap("map")
         usable = [st for st in statuses if st["status"] in ("ok", "damaged")]
         files = {st["file_id"]: st["path"] for st in usable}
         sessions, index, rows_of_file = self._link(usable)
-        lap("link")
+        self._lap("link")
         n_shards = max(MIN_SHARDS, math.ceil(sum(st["bytes"] for st in usable) / SHARD_BYTES))
         shard_of_row = np.where(sessions.ue_of_row >= 0, sessions.ue_of_row % n_shards,
                                 -1).astype(np.int32)
         run_key = store.key(__version__, [st["key"] for st in usable], n_shards,
                             self.clock_skew_ns, self.options)
         pieces = self._shuffle(usable, rows_of_file, shard_of_row, run_key)
-        lap("shuffle")
-        tickets, unmatched = self._tickets(sessions)
-        shards = self._diagnose(sessions, index, shard_of_row, n_shards, pieces, files, tickets,
-                                run_key)
-        lap("diagnose")
-        from chrtool.batch import outputs
-        summary = outputs.write(self, statuses, skipped, sessions, shards, tickets, unmatched)
-        lap("reduce")
+        self._lap("shuffle")
+        return SimpleNamespace(statuses=statuses, skipped=skipped, files=files, sessions=sessions,
+                               index=index, n_shards=n_shards, shard_of_row=shard_of_row,
+                               run_key=run_key, pieces=pieces)
+
+    def _lap(self, stage):
+        """The time split the benchmark reports (not an output)."""
+        import time
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._clock, 3)
+        self._clock = now
+
+    def _prune(self):
         for stage, names in self.keep.items():
             self.work.prune(stage, names)
-        return summary
 
     def _map(self, sources):
+        from chrtool.link.columns import LinkColumns
         tasks, statuses = [], {}
         for src in sources:
             st = os.stat(src.path)
-            k = store.key(__version__, os.path.abspath(src.path), st.st_size, st.st_mtime_ns,
-                          src.file_id, self.options)
+            k = store.key(__version__, LinkColumns.FORMAT, os.path.abspath(src.path), st.st_size,
+                          st.st_mtime_ns, src.file_id, self.options)
             out, status = self.work.path("map", k + ".npz"), self.work.path("map", k + ".json")
             self.keep["map"] |= {k + ".npz", k + ".json"}
             done = store.read_json(status)
@@ -163,18 +204,18 @@ class Job:
             (matched if ue is not None else unmatched).append(entry)
         return matched, unmatched
 
-    def _diagnose(self, sessions, index, shard_of_row, n_shards, pieces, files, tickets, run_key):
-        job_key = store.key(run_key, self.since_ns, self.until_ns, self.lang, str(self.tz),
+    def _diagnose(self, prep, tickets):
+        job_key = store.key(prep.run_key, self.since_ns, self.until_ns, self.lang, str(self.tz),
                             self.events, [(t["ticket"], t["ue"], t["time_ns"], t["echo"])
                                           for t in tickets])
-        causes = self.work.path("link", f"{run_key}-causes.pkl")
+        causes = self.work.path("link", f"{prep.run_key}-causes.pkl")
         self.keep["link"].add(os.path.basename(causes))
         if not os.path.exists(causes):
             with store.atomic(causes) as fh:
-                pickle.dump(index, fh, protocol=5)
+                pickle.dump(prep.index, fh, protocol=5)
         tasks, names = [], []
-        ue_shard = np.arange(len(sessions.ues)) % n_shards
-        for s in range(n_shards):
+        ue_shard = np.arange(len(prep.sessions.ues)) % prep.n_shards
+        for s in range(prep.n_shards):
             name = f"{job_key}-s{s}"
             out = {"out": self.work.path("shard", name + ".pkl"),
                    "procedures_out": self.work.path("shard", name + "-procedures.parquet"),
@@ -184,18 +225,10 @@ class Job:
             self.keep["shard"] |= {os.path.basename(p) for p in out.values() if p}
             if all(os.path.exists(p) for p in out.values() if p):
                 continue
-            rows = np.flatnonzero(shard_of_row == s)
-            sess = self.work.path("link", f"{run_key}-s{s}.pkl")
-            self.keep["link"].add(os.path.basename(sess))
-            if not os.path.exists(sess):
-                with store.atomic(sess) as fh:
-                    pickle.dump(sessions.subset(rows), fh, protocol=5)
-            tasks.append(dict(out, shard=s, sessions=sess, causes=causes, files=files,
-                              pieces=[p for f in sorted(pieces) for p in pieces[f].get(str(s), ())],
-                              ues=np.flatnonzero(ue_shard == s).tolist(),
+            tasks.append(dict(out, **self._shard_task(prep, s), causes=causes,
                               tickets=[t for t in tickets if ue_shard[t["ue"]] == s],
                               since_ns=self.since_ns, until_ns=self.until_ns, lang=self.lang,
-                              tz=self.tz, inputs=list(files.values()), outdir=self.outdir))
+                              tz=self.tz, inputs=list(prep.files.values()), outdir=self.outdir))
         from chrtool.batch.stages import diagnose_shard
         step = self.progress("diagnosing", len(tasks))
         self.engine.map(diagnose_shard, tasks, step)
@@ -204,6 +237,19 @@ class Job:
             with open(out["out"], "rb") as fh:
                 results.append(dict(pickle.load(fh), **out))
         return results
+
+    def _shard_task(self, prep, s):
+        """What every per-shard stage reads: the shard's subscribers, their rows' event pieces in
+        file and row order, and the run's Sessions over those rows (pickled once per run)."""
+        sess = self.work.path("link", f"{prep.run_key}-s{s}.pkl")
+        self.keep["link"].add(os.path.basename(sess))
+        if not os.path.exists(sess):
+            rows = np.flatnonzero(prep.shard_of_row == s)
+            with store.atomic(sess) as fh:
+                pickle.dump(prep.sessions.subset(rows), fh, protocol=5)
+        return {"shard": s, "sessions": sess, "files": prep.files,
+                "pieces": [p for f in sorted(prep.pieces) for p in prep.pieces[f].get(str(s), ())],
+                "ues": list(range(s, len(prep.sessions.ues), prep.n_shards))}
 
 
 def _digits(number):

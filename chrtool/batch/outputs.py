@@ -76,27 +76,12 @@ def manifest(job, statuses, skipped, summary):
 
 def _table(path, rows, columns, types):
     from chrtool.output.tables import write_table
-    with store.atomic(path, None) as tmp:
-        write_table(rows, "parquet", tmp, first=tuple(columns), types=types)
+    write_table(rows, "parquet", path, first=tuple(columns), types=types, durable=True)
 
 
 def _concat(path, parts):
-    """One Parquet file from the shards' parts, row group by row group (never all in memory),
-    with the schema they share (a column one shard left empty takes the others' type)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-    schemas = [pq.read_schema(p) for p in parts]
-    schema = pa.unify_schemas(schemas, promote_options="permissive")
-    with store.atomic(path, None) as tmp:
-        with pq.ParquetWriter(tmp, schema) as writer:
-            for p in parts:
-                f = pq.ParquetFile(p)
-                for g in range(f.num_row_groups):
-                    t = f.read_row_group(g)
-                    for name in schema.names:           # columns a shard does not have
-                        if name not in t.column_names:
-                            t = t.append_column(name, pa.nulls(t.num_rows, schema.field(name).type))
-                    writer.write_table(t.select(schema.names).cast(schema))
+    from chrtool.output.tables import concat_parquet
+    concat_parquet(path, parts, durable=True)
 
 
 def _common_problems(shards, findings):

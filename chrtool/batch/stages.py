@@ -117,6 +117,35 @@ def shuffle_file(task):
     return done
 
 
+def _shard(task):
+    """(the shard's Sessions, its events in row order): what every per-shard stage starts from."""
+    from chrtool.table.events import Events
+    with open(task["sessions"], "rb") as fh:
+        sessions = pickle.load(fh)
+    ev = Events.join([Events.load(p) for p in task["pieces"]], task["files"])
+    if ev.n != len(sessions.ue_of_row):
+        raise RuntimeError(f"shard {task['shard']}: {ev.n} messages read back, "
+                           f"{len(sessions.ue_of_row)} expected")
+    return sessions, ev
+
+
+def procedures_shard(task):
+    """The procedures of one shard's subscribers. task: shard, pieces, sessions, files, ues (as
+    for diagnose_shard), rows_out (their rows of the procedure table, Parquet; None: count only),
+    counts_out ("kind outcome" -> n as JSON, written last: its presence says the shard is done)."""
+    from collections import Counter
+    from chrtool.link.procedures import build
+    from chrtool.output.procedures import procedure_rows, write_procedures
+    sessions, ev = _shard(task)
+    procs = build(ev, sessions, sorted(task["ues"]), end_ns=sessions.end_ns)
+    if task.get("rows_out"):
+        write_procedures(procedure_rows(ev, sessions, procs), "parquet", task["rows_out"],
+                         durable=True)
+    counts = Counter(f"{p.kind} {p.outcome}" for p in procs)
+    store.write_json(task["counts_out"], dict(sorted(counts.items())))
+    return {"shard": task["shard"], "procedures": len(procs)}
+
+
 def diagnose_shard(task):
     """Procedures and findings of one shard's subscribers. task: shard, pieces (its event tables
     in row order), sessions (a pickle of the run's Sessions over those rows), causes (a pickle
@@ -125,18 +154,11 @@ def diagnose_shard(task):
     --events: its rows of events.parquet)."""
     from chrtool.batch import results
     from chrtool.output.procedures import write_procedures
-    from chrtool.table.events import Events
-    with open(task["sessions"], "rb") as fh:
-        sessions = pickle.load(fh)
+    sessions, ev = _shard(task)
     with open(task["causes"], "rb") as fh:
         index = pickle.load(fh)
-    ev = Events.join([Events.load(p) for p in task["pieces"]], task["files"])
-    if ev.n != len(sessions.ue_of_row):
-        raise RuntimeError(f"shard {task['shard']}: {ev.n} messages read back, "
-                           f"{len(sessions.ue_of_row)} expected")
     out = results.shard_results(ev, sessions, index, task)
-    with store.atomic(task["procedures_out"], None) as tmp:
-        write_procedures(out.pop("procedures"), "parquet", tmp)
+    write_procedures(out.pop("procedures"), "parquet", task["procedures_out"], durable=True)
     if task.get("events_out"):
         results.write_events(ev, sessions, task["events_out"])
     with store.atomic(task["out"]) as fh:       # last: its presence says the shard is done

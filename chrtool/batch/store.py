@@ -10,32 +10,22 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
 
 HASH_BLOCK = 1 << 20
 
 
 @contextlib.contextmanager
 def atomic(path, mode="wb"):
-    """Open a temporary file beside `path`; on success it replaces `path`, else it is removed."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
+    """Open a temporary file beside `path` (mode None: yield its name, for pyarrow); on success it
+    replaces `path`, synced to disk, else it is removed (chrtool/output/tables.replacing)."""
+    from chrtool.output.tables import replacing
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with replacing(path, durable=True) as tmp:
         if mode is None:                # the caller writes the file by its name (pyarrow)
             yield tmp
         else:
             with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
                 yield fh
-                fh.flush()
-                os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 def write_json(path, value):

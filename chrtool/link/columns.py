@@ -128,6 +128,7 @@ class LinkColumns:
         self.files = {}                     # file_id -> (first row, rows)
         self.roles = None                   # address -> its node (procedures.learn_roles)
         self._role_of = np.zeros(1024, np.int8)   # address id -> role code, while batches come
+        self._surely = np.zeros(1024, bool)       # ... claimed by a sure (not weak) claim
         self.done = False
 
     @classmethod
@@ -215,9 +216,13 @@ class LinkColumns:
     def _learn_roles(self, ev, src_id, dst_id, fteids):
         if len(self.addr) > len(self._role_of):
             self._role_of = np.concatenate([self._role_of, np.zeros(len(self.addr), np.int8)])
+            self._surely = np.concatenate([self._surely, np.zeros(len(self.addr), bool)])
         none = self.addr.id(b"")
         for addrs, roles, weak in role_claims(ev, src_id, dst_id, fteids):
-            claim_roles(self._role_of, np.ascontiguousarray(addrs, np.int32), roles, weak, none)
+            addrs = np.ascontiguousarray(addrs, np.int32)
+            claim_roles(self._role_of, addrs, roles, weak, none)
+            if not weak:
+                self._surely[addrs[(addrs >= 0) & (addrs != none)]] = True
 
     def _items(self, cols, items, fteids, src_id, base):
         """The few IDs linking takes from items: F-TEIDs, a PathSwitchRequest's Source MME UE
@@ -311,6 +316,9 @@ class LinkColumns:
         self.addrs = self.addr.values
         self.roles = {self.addrs[i]: ROLE_NAMES[r] for i, r in
                       enumerate(self._role_of[:len(self.addrs)].tolist()) if r}
+        # what a later file's weak claim may not override when files are merged
+        self.sure_roles = {self.addrs[i] for i in np.flatnonzero(self._surely[:len(self.addrs)])
+                           if self.addrs[i] in self.roles}
         self.imsis = [v.decode("ascii", "replace") for v in self.imsi_ids.values]
         self.msisdns = [v.decode("ascii", "replace") for v in self.msisdn_ids.values]
         self.imsi_ids = self.msisdn_ids = self.pairs = self.upairs = None   # no more batches
@@ -330,13 +338,15 @@ class LinkColumns:
     # them, and joins them before linking: `save`, `load` and `merge` carry everything linking
     # reads, with the interned ids (addresses, pairs, IMSIs, MSISDNs) renumbered on the join.
     ARRAYS = tuple(name for name, _ in DENSE + SPARSE + CAUSES) + ("pair_src", "pair_dst", "upair")
+    FORMAT = 2          # of what save() writes: a batch job's saved columns of another are redone
 
     def save(self, path):
         """Write finished columns to `path` (a name or a binary file object; .npz)."""
         import pickle
         if not self.done:
             raise ValueError("finish() the link columns before saving them")
-        meta = {k: getattr(self, k) for k in ("n", "n_ex", "addrs", "roles", "imsis", "msisdns",
+        meta = {k: getattr(self, k) for k in ("n", "n_ex", "addrs", "roles", "sure_roles",
+                                               "imsis", "msisdns",
                                                "source_mme_id", "target_enb", "enb_of_addr",
                                                "reset_ids", "files")}
         arrays = {k: getattr(self, k) for k in self.ARRAYS}
@@ -369,6 +379,7 @@ class LinkColumns:
         imsis, msisdns = Interner(empty=True), Interner(empty=True)
         cols = {k: [] for k in cls.ARRAYS if k not in ("pair_src", "pair_dst", "upair")}
         out.roles, out.source_mme_id, out.target_enb, out.enb_of_addr = {}, {}, {}, {}
+        out.sure_roles = set()
         out.reset_ids, out.files = {}, {}
         base = base_ex = 0
         for p in parts:
@@ -393,7 +404,12 @@ class LinkColumns:
                 elif k == "ex_msisdn":
                     v = msisdn_map[v]
                 cols[k].append(v)
-            out.roles.update(p.roles)
+            # as one run claims them: a sure claim wins over what came before, a weak one only
+            # names an address nothing named yet
+            for a, role in p.roles.items():
+                if a in p.sure_roles or a not in out.roles:
+                    out.roles[a] = role
+            out.sure_roles |= p.sure_roles
             out.source_mme_id.update({r + base: m for r, m in p.source_mme_id.items()})
             out.target_enb.update({r + base: t for r, t in p.target_enb.items()})
             out.reset_ids.update({r + base: ids for r, ids in p.reset_ids.items()})

@@ -239,18 +239,18 @@ def role_claims(ev, src, dst, fteids=None):
     """The claims the messages of ev make about their addresses, as (addresses, role codes,
     weak) in the order they apply: S1AP's direction and GTPv2 senders' F-TEID interface types
     surely (the latest claim wins), the registry's request roles weakly (only for addresses
-    nothing else names; the first wins). `fteids`: ev.items_of("fteid"), when at hand."""
+    nothing else names; the first wins). Each kind in row order, so that what is learnt does
+    not depend on how the rows were cut into batches (an address two nodes share, on a test
+    bench, ends with the same role however the inputs are read). `fteids`: ev.items_of("fteid"),
+    when at hand."""
     cols = ev.cols
     proto, msg = cols["proto"], cols["msg"]
     s1 = np.flatnonzero(proto == PROTO["S1AP"])
     sender = _SENDER_ROLE[msg[s1] & 0x3FF]
     s1 = s1[sender > 0]
     sender = sender[sender > 0]
-    yield (np.stack([src[s1], dst[s1]], 1).ravel(),
-           np.stack([sender, 3 - sender], 1).ravel(), False)      # the peer is the other side
-    asks = _REQUEST_ROLES[proto, np.where((msg >= 0) & (msg < _MSG_CODES), msg, _MSG_CODES - 1)]
-    req = np.flatnonzero(asks[:, 0])
-    yield np.stack([src[req], dst[req]], 1).ravel(), asks[req].ravel(), True
+    sure = [(np.repeat(s1, 2), np.stack([src[s1], dst[s1]], 1).ravel(),
+             np.stack([sender, 3 - sender], 1).ravel())]              # the peer is the other side
     it = ev.items_of("fteid") if fteids is None else fteids
     if len(it["row"]):
         spec = ITEM_KINDS["fteid"]
@@ -258,10 +258,17 @@ def role_claims(ev, src, dst, fteids=None):
         iface = spec.get(it, "interface")[first]
         iface = np.where(iface < 256, iface, 0)    # with an instance: none of those below
         gtp = (proto[rows] == PROTO["GTPv2"]) & (_GTP_SENDER_ROLE[iface] > 0)
-        yield src[rows[gtp]], _GTP_SENDER_ROLE[iface[gtp]], False
+        sure.append((rows[gtp], src[rows[gtp]], _GTP_SENDER_ROLE[iface[gtp]]))
         # a request with the sender's S11 MME / S5 SGW F-TEID goes to an SGW / a PGW
         req = gtp & (_GTP_ASKS_ROLE[iface] > 0) & np.isin(msg[rows], _GTP_REQUESTS)
-        yield dst[rows[req]], _GTP_ASKS_ROLE[iface[req]], False
+        sure.append((rows[req], dst[rows[req]], _GTP_ASKS_ROLE[iface[req]]))
+    at = np.concatenate([r for r, _, _ in sure])
+    order = np.argsort(at, kind="stable")
+    yield (np.concatenate([a for _, a, _ in sure])[order],
+           np.concatenate([c.astype(np.int64) for _, _, c in sure])[order], False)
+    asks = _REQUEST_ROLES[proto, np.where((msg >= 0) & (msg < _MSG_CODES), msg, _MSG_CODES - 1)]
+    req = np.flatnonzero(asks[:, 0])
+    yield np.stack([src[req], dst[req]], 1).ravel(), asks[req].ravel(), True
 
 
 def _claim(of, addrs, roles, none, weak=False):
@@ -340,7 +347,7 @@ class _Builder:
         rows = sorted(rows, key=lambda r: (self.ts[r], r))
         carried = {}                                  # carrier row -> the procedure of its NAS
         self.open = []
-        first = len(self.procs)
+        self.procs = []             # numbered per subscriber: the same ids however UEs are sharded
         self.orphans = []
         for r in rows:
             name = self.name(r)
@@ -359,9 +366,9 @@ class _Builder:
             if p.outcome == "open" and self._expired(p, self.end_ns):
                 self._close(p, "timeout", p.last_ns + int(self._timer(p) * 1e9), None,
                             silent=self._silent(p))
-        for p in self.procs[first:]:
+        for p in self.procs:
             p.rows.sort(key=lambda r: (self.ts[r], r))
-        return self.procs[first:]
+        return self.procs
 
     def _interrupt(self, now):
         """Children still open after their parent failed, once time moved on (None: the end)."""

@@ -51,15 +51,22 @@ def procedure_rows(ev, sessions, procs):
     return out
 
 
-def write_procedures(rows, fmt, path):
-    from chrtool.output.tables import write_table
-    if fmt == "jsonl":
-        from chrtool.output.tables import _replacing
-        with _replacing(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+def write_procedures(rows, fmt, path, durable=False):
+    """rows (dicts, keys COLUMNS; JSONL and CSV take any iterable and write it as it comes)."""
+    from chrtool.output.tables import _flat, replacing, write_table
+    if fmt == "parquet":
+        write_table(list(rows), fmt, path, first=COLUMNS, types=TYPES, durable=durable)
+        return
+    import csv
+    with replacing(path, durable) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
+        if fmt == "jsonl":
             for row in rows:
                 out.write(json.dumps(row, ensure_ascii=False, default=to_jsonable) + "\n")
-        return
-    write_table(rows, fmt, path, first=COLUMNS, types=TYPES)
+            return
+        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(_flat([row], COLUMNS)[1][0])
 
 
 # ------------------------------------------------------------------ the timeline

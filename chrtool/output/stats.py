@@ -7,15 +7,6 @@ from chrtool.table import names
 from chrtool.table.events import FLAGS, ITEM_KEYS
 
 
-def subscriber_counts(ev, skew_ns):
-    """What linking and procedures found: for `chrtool stats --subscribers`."""
-    from chrtool.link.correlate import correlate
-    from chrtool.link.procedures import build
-    sessions = correlate(ev, skew_ns)
-    procs = Counter(f"{p.kind} {p.outcome}" for p in build(ev, sessions))
-    return {"linking": sessions.counts(), "procedures": dict(sorted(procs.items()))}
-
-
 class Counts:
     def __init__(self):
         self.protocols = Counter()

@@ -32,10 +32,12 @@ def _special(path):
 
 
 @contextlib.contextmanager
-def _replacing(path):
+def replacing(path, durable=False):
     """A temporary name beside path that becomes path only when the write completes: a failed
     or killed write leaves what was at path before (pyarrow deletes a file it fails to write).
-    A device or pipe is written in place: renaming onto it would replace it with a file."""
+    `durable` (batch jobs) also syncs the file before the rename and the folder after it, so a
+    crash of the machine cannot leave a renamed but empty file. A device or pipe is written in
+    place: renaming onto it would replace it with a file. The one home of chrtool's writes."""
     if _special(path):
         yield path
         return
@@ -44,17 +46,47 @@ def _replacing(path):
     tmp = os.path.join(head, ".%s.%d.part" % (tail, os.getpid()))
     try:
         yield tmp
+        if durable:
+            _sync(tmp)
         os.replace(tmp, path)
+        if durable:
+            _sync(head or ".", os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
 
 
+def _sync(path, flags=os.O_RDONLY):
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def concat_parquet(path, parts, durable=False):
+    """One Parquet file from parts (the shards' tables), row group by row group (never all in
+    memory), with the schema they share (a column one part left empty takes the others' type)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    schema = pa.unify_schemas([pq.read_schema(p) for p in parts], promote_options="permissive")
+    with replacing(path, durable) as tmp:
+        with pq.ParquetWriter(tmp, schema) as writer:
+            for p in parts:
+                f = pq.ParquetFile(p)
+                for g in range(f.num_row_groups):
+                    t = f.read_row_group(g)
+                    for name in schema.names:           # columns a part does not have
+                        if name not in t.column_names:
+                            t = t.append_column(name, pa.nulls(t.num_rows, schema.field(name).type))
+                    writer.write_table(t.select(schema.names).cast(schema))
+
+
 ARROW_TYPES = {"int": "int64", "float": "float64", "str": "string", "bool": "bool_"}
 
 
-def write_table(rows, fmt, path, first=SCALAR_FIRST, types=None):
+def write_table(rows, fmt, path, first=SCALAR_FIRST, types=None, durable=False):
     """CSV (stdout without a path) or Parquet. Columns: `first`, then any other key in row order;
     a column's type is `types[name]` ("int", "float", "str", "bool") or guessed from its values."""
     keys, flat = _flat(rows, first)
@@ -63,7 +95,7 @@ def write_table(rows, fmt, path, first=SCALAR_FIRST, types=None):
         if not path:
             _write_csv(sys.stdout, keys, flat)
             return
-        with _replacing(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
+        with replacing(path, durable) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
             _write_csv(out, keys, flat)
         return
     import pyarrow as pa
@@ -85,7 +117,7 @@ def write_table(rows, fmt, path, first=SCALAR_FIRST, types=None):
         with open(path, "wb") as out:
             out.write(sink.getvalue())
         return
-    with _replacing(path) as tmp:
+    with replacing(path, durable) as tmp:
         pq.write_table(pa.table(columns), tmp)
 
 

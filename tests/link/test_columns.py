@@ -136,3 +136,30 @@ def test_a_subscribers_own_rows_give_the_procedures_the_whole_table_gives(day):
         own = sessions.subset(rows)
         assert story(run.take(rows), own, ue) == story(ev, whole, ue), ue.imsi
         assert (own.ue_of_row == ue.index).all() and own.end_ns == int(ev.cols["ts_ns"].max())
+
+
+def test_address_roles_do_not_depend_on_the_batches():
+    """open5gs's test benches run every node on 127.0.0.x, the MME and the SGW on one address
+    (127.0.0.2): which role that address ends with must not depend on how the capture was cut
+    into batches, nor on whether its files were read as one run or merged from one each."""
+    from oracle import CAPTURES
+    paths = [CAPTURES / "open5gs" / n for n in ("testattach.pcapng", "testcups_19b93606.pcapng",
+                                                "testepc_48bfe83c.pcapng", "srsenb.pcapng")]
+    if not all(p.exists() for p in paths):
+        pytest.skip("the open5gs captures are not present")
+    ev = Run([str(p) for p in paths]).events()
+    whole = LinkColumns.from_events(ev).roles
+    for chunk in (None, 16 * 1024):
+        run = Run([str(p) for p in paths], chunk_bytes=chunk)
+        lc = LinkColumns()
+        for _, table in run.batches():
+            lc.add_table(table)
+        assert lc.finish().roles == whole
+    parts = []
+    for i, p in enumerate(paths):
+        _, lc = streamed(p)
+        lc.file_id[:] = i
+        lc.files = {i: (0, lc.n)}
+        parts.append(lc)
+    assert LinkColumns.merge(parts).roles == whole
+    assert b"\x7f\x00\x00\x02" in whole

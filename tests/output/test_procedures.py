@@ -36,6 +36,12 @@ def test_procedure_rows_have_every_column():
     assert rows and all(tuple(r) == COLUMNS for r in rows)
     assert {r["outcome"] for r in rows} <= {"success", "reject", "failure", "timeout", "abandoned",
                                             "interrupted", "open"}
-    by_index = {r["procedure"]: r for r in rows}
-    assert all(by_index[r["parent"]]["subscriber"] == r["subscriber"]
+    # numbered within the subscriber: (subscriber, procedure) names one, and a parent is the
+    # subscriber's own earlier procedure
+    key = {(r["subscriber"], r["procedure"]): r for r in rows}
+    assert len(key) == len(rows)
+    for u in {r["subscriber"] for r in rows}:
+        assert sorted(r["procedure"] for r in rows if r["subscriber"] == u) == \
+            list(range(sum(1 for r in rows if r["subscriber"] == u)))
+    assert all((r["subscriber"], r["parent"]) in key and r["parent"] < r["procedure"]
                for r in rows if r["parent"] is not None)

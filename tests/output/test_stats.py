@@ -165,8 +165,14 @@ def test_text_summary_lists_each_count(stats_json):
     assert "input problems: 2" in Counts.text(dict(stats_json, problems=2))
 
 
-@pytest.mark.xfail(strict=True, reason="DESIGN.md contract not implemented yet: `chrtool stats` "
-                   "also counts subscribers and procedures")
-def test_stats_counts_subscribers_and_procedures(stats_json):
-    assert stats_json["subscribers"] == 3                     # the sample's story: three UEs
-    assert isinstance(stats_json["procedures"], dict) and stats_json["procedures"]
+def test_stats_subscribers_counts_subscribers_and_procedures():
+    # the sample's story (samples/README.md): three UEs, one healthy attach and two rejected
+    result = CliRunner().invoke(main, ["stats", "--json", "--subscribers", str(CAPTURE)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["subscribers"] == 3 and doc["linking"]["with_imsi"] == 3
+    assert doc["linking"]["link_conflicts"] == 0 and doc["linking"]["unlinked_messages"] >= 0
+    assert doc["procedures"]["attach success"] == 1 and doc["procedures"]["attach reject"] == 2
+    assert doc["procedures"]["s6a-update-location reject"] == 1
+    assert doc["messages"] == json.loads(CliRunner().invoke(
+        main, ["stats", "--json", str(CAPTURE)]).stdout)["messages"]
