@@ -33,7 +33,7 @@ ENDING = {"success": "success", "reject": "reject", "failure": "failure", "cance
 ROLES_IN_FILE = ("start", "continue", "success", "reject", "failure", "answer", "cancel")
 KEYS = {"kind", "interface", "start", "continue", "success", "reject", "failure", "answer",
         "cancel", "timer", "children", "follows", "exchange", "single", "outcome", "interrupts",
-        "aborts", "mirrors", "teardown"}
+        "aborts", "mirrors", "teardown", "connection"}
 INTERFACES = {"Uu", "S1-MME", "X2", "S11", "S5", "S6a"}
 CARRIERS = {"S1AP InitialUEMessage", "S1AP UplinkNASTransport", "S1AP DownlinkNASTransport"}
 # CHR causes that are not a failure of the event they come with
@@ -72,6 +72,7 @@ class Kind:
     aborts: bool = False          # its reject ends the procedure it runs under too
     mirrors: frozenset = frozenset()   # (CHR) the signalling procedures it records the eNB's view of
     teardown: bool = False        # it takes a connection, leg or session down
+    connection: bool = False      # bound to the S1 connection it started on
 
 
 @dataclass(eq=False)                  # one procedure is itself: compared by identity
@@ -94,6 +95,7 @@ class Procedure:
     retries: int = 0              # the request sent again (same exchange) before any answer
     embedded: bool = False        # started by its parent's own message (ESM inside an attach):
                                   # its parent's timer is its own
+    conn: int = -1                # the S1 connection (linking's node) it started on
 
     def failing_cause(self):
         """The cause that explains the outcome: the last failing cause it saw (None when none
@@ -124,7 +126,8 @@ class Catalogue:
                         frozenset(e.get("children", ())), e.get("follows", ""),
                         bool(e.get("exchange")), e.get("single", ""), e.get("outcome", ""),
                         frozenset(e.get("interrupts", ())), bool(e.get("aborts")),
-                        frozenset(e.get("mirrors", ())), bool(e.get("teardown")))
+                        frozenset(e.get("mirrors", ())), bool(e.get("teardown")),
+                        bool(e.get("connection")))
             self.kinds[kind] = spec
             roles = [(r, m) for r in ROLES_IN_FILE for m in e.get(r, ())]
             if spec.single:
@@ -332,6 +335,8 @@ class _Builder:
         self.seq = cols["seq"].tolist()
         self.e2e = cols["e2e"].tolist()
         self.roles = Roles(ev, getattr(sessions, "roles", None))
+        conn = getattr(sessions, "conn_of_row", None)
+        self.conn = conn.tolist() if conn is not None else [-1] * ev.n
         self.causes = _causes_by_row(ev)
         self.procs = []
         if end_ns is None:
@@ -406,8 +411,12 @@ class _Builder:
             return None
         roles = dict(entries)
         key = self._key(r)
+        if name == "S1AP ErrorIndication":
+            self._error_indication(r)
         for p in reversed(self.open):               # continues or ends an open procedure?
             role = roles.get(p.kind)
+            if self.cat.kinds[p.kind].connection and p.conn != self.conn[r]:
+                continue                            # another connection's
             if role == "start" and self.cat.kinds[p.kind].exchange and p.key == key \
                     and self.roles.src[p.rows[0]] == self.roles.src[r]:
                 self._add(p, r)                         # sent again: still the one exchange
@@ -429,15 +438,18 @@ class _Builder:
     def _start(self, ue_index, kind, role, r, key):
         spec = self.cat.kinds[kind]
         for p in list(self.open):
-            if p.kind == kind and not spec.exchange:
+            if p.kind == kind and not spec.exchange \
+                    and not (spec.connection and p.conn != self.conn[r]):
                 self._close(p, "abandoned", self.ts[r], None)      # tried again
-            elif p.kind in spec.interrupts:
+            elif p.kind in spec.interrupts and not (
+                    spec.connection and self.cat.kinds[p.kind].connection and p.conn != self.conn[r]):
                 self._close(p, "interrupted", self.ts[r], None)    # another procedure cut in
-        parent = next((q for q in reversed(self.open) if kind in self.cat.kinds[q.kind].children),
-                      None)
+        parent = next((q for q in reversed(self.open) if kind in self.cat.kinds[q.kind].children
+                       and not (spec.connection and q.interface == "S1-MME"
+                                and q.conn != self.conn[r])), None)
         p = Procedure(len(self.procs), ue_index, kind, self._interface(spec, r), self.ts[r],
                       self.ts[r], timer=spec.timer[0], key=key,
-                      parent=parent.index if parent else -1)
+                      parent=parent.index if parent else -1, conn=self.conn[r])
         if parent:
             parent.children.append(p.index)
             first = parent.rows[0]
@@ -451,6 +463,16 @@ class _Builder:
         else:
             self.open.append(p)
         return p
+
+    def _error_indication(self, r):
+        """An Error Indication on an S1 connection ends the connection's procedures that wait
+        for the node that sent it: it does not know the connection (36.413 8.7.2)."""
+        sender = self.roles.sender(r, "S1AP")
+        for p in list(self.open):
+            if self.cat.kinds[p.kind].connection and p.conn == self.conn[r] and p.conn >= 0 \
+                    and self.roles.sender(p.rows[-1], "S1AP") not in ("", sender):
+                self._add(p, r)
+                self._close(p, "failure", self.ts[r], r)
 
     def _interface(self, spec, r):
         if spec.interface == "S11":                 # the same messages run on S5

@@ -315,3 +315,37 @@ def test_a_regular_bearer_deactivation_is_no_failure():
     p = by_kind(procs)["bearer-deactivation"][0]
     assert p.outcome == "success" and p.failing_cause() is None
     assert p.causes[0][1]["value"] == 36          # still shown among its causes
+
+
+def test_an_s1_procedure_stays_on_its_own_connection():
+    """testcups frames 79-103 and 455, as a story: the UE has moved to a new connection when its
+    eNB asks to release the old one; the MME, which dropped that connection, answers with an Error
+    Indication (unknown MME UE S1AP ID). That ends the old connection's release as a failure; the
+    new connection's release is a procedure of its own, and its Complete ends only it."""
+    from stories import Story as Named, attached
+
+    def s1c(group, name):
+        return ("S1AP", group, name)
+    st = attached(Named())                                     # on eNB UE ID 3 / MME UE ID 7
+    st.s1(2.0, "InitialUEMessage", nas=["ServiceRequest"], enb_id=4, mme_id=-1)
+    st.s1(2.05, "InitialContextSetupRequest", enb_id=4, mme_id=8)
+    st.s1(2.1, "UEContextReleaseRequest", cause=s1c("radioNetwork", "user-inactivity"))
+    st.s1(2.11, "ErrorIndication", cause=s1c("radioNetwork", "unknown-mme-ue-s1ap-id"))
+    st.s1(2.2, "InitialContextSetupResponse", enb_id=4, mme_id=8)
+    st.s1(4.0, "UEContextReleaseCommand", cause=s1c("nas", "normal-release"), enb_id=4, mme_id=8)
+    st.s1(4.01, "UEContextReleaseComplete", enb_id=4, mme_id=8)
+    ev, s, procs = st.procedures()
+    k = by_kind(procs)
+
+    def at(p):
+        return [round(int(ev.cols["ts_ns"][r]) / S, 3) for r in p.rows]
+    old, new = k["context-release"]
+    assert (old.outcome, old.answered_by, old.failing_cause()["name"]) == \
+        ("failure", "MME", "unknown-mme-ue-s1ap-id")
+    assert at(old) == [2.1, 2.11]
+    assert (new.outcome, new.answered_by) == ("success", "eNB")
+    assert at(new) == [4.0, 4.01]
+    # the new connection's ICS is answered on its own connection, not cut by the old release
+    ics = k["initial-context-setup"][-1]
+    assert ics.outcome == "success" and ics.parent >= 0 and procs[ics.parent].kind == "service-request"
+    assert old.parent < 0 or procs[old.parent].conn == old.conn
