@@ -21,6 +21,8 @@ DEF K_EXCHANGE = 3
 DEF K_X2 = 4
 DEF K_CHR = 5
 # senders of S1AP messages (directions.py)
+DEF ASKS = 1                   # an exchange's request, and its answer
+DEF ANSWERS = 2
 DEF EITHER = 0
 DEF ENB = 1
 DEF MME = 2
@@ -383,6 +385,8 @@ cdef class Connections:
     cdef const uint8_t[::1] flags
     cdef const int32_t[::1] dup
     cdef const uint8_t[::1] sender_of
+    cdef const uint8_t[::1] gtp_side       # GTPv2 message type -> ASKS, ANSWERS or 0
+    cdef uint8_t proto_gtp, proto_dia
     cdef uint8_t[::1] is_enb
     # per row
     cdef public object conn_array, exchange_array
@@ -416,7 +420,8 @@ cdef class Connections:
     cdef list imsis
     cdef int64_t prep_ns, nr_window_ns
 
-    def __init__(self, lc, sender_of, imsi_code, prep_ns, nr_window_ns):
+    def __init__(self, lc, sender_of, imsi_code, prep_ns, nr_window_ns, gtp_side, proto_gtp,
+                 proto_dia):
         self.kind, self.proto, self.msg, self.parent = lc.kind, lc.proto, lc.msg, lc.parent
         self.enb, self.old_x2, self.menb, self.pair = lc.enb, lc.old_x2, lc.menb, lc.pair
         self.imsi, self.ex, self.file_id, self.ts = lc.imsi, lc.ex, lc.file_id, lc.ts
@@ -429,6 +434,7 @@ cdef class Connections:
         self.reset_ids, self.reset_nodes = getattr(lc, "reset_ids", {}), {}
         self.enb_of_addr, self.imsis = lc.enb_of_addr, lc.imsis
         self.sender_of = sender_of
+        self.gtp_side, self.proto_gtp, self.proto_dia = gtp_side, proto_gtp, proto_dia
         self.is_enb = np.zeros(len(lc.addrs) + 1, np.uint8)
         self.enb_head = np.full(len(lc.addrs) + 1, -1, np.int64)
         self.by_m = _Map(4096)
@@ -478,7 +484,7 @@ cdef class Connections:
 
     def drop_columns(self):
         """Let go of the link columns (the pass is over): their memory can be freed."""
-        self.kind = self.proto = self.sender_of = self.flags = None
+        self.kind = self.proto = self.sender_of = self.flags = self.gtp_side = None
         self.msg = self.parent = self.enb = self.old_x2 = self.menb = self.pair = None
         self.imsi = self.ex = self.file_id = self.pair_src = self.pair_dst = self.upair = None
         self.ex_msisdn = self.f_addr = self.ts = self.ex_seq = self.ex_e2e = self.ex_teid = None
@@ -813,15 +819,30 @@ cdef class Connections:
 
     cdef int _exchange(self, int64_t r) except -1:
         cdef int32_t p = self.pair[r], a = self.pair_src[p], b = self.pair_dst[p]
-        cdef int32_t x = self.ex[r], imsi = self.imsi[r]
+        cdef int32_t x = self.ex[r], imsi = self.imsi[r], asker
         cdef int64_t seq = self.ex_seq[x], e2e = self.ex_e2e[x], teid = self.ex_teid[x], node
+        cdef uint8_t side = 0
+        if self.proto[r] == self.proto_gtp:
+            side = self.gtp_side[self.msg[r] & 0xFF]
+        elif self.proto[r] == self.proto_dia:
+            side = ASKS if self.msg[r] & 1 else ANSWERS       # the R bit
+        # each side numbers the requests it sends (GTPv2 sequence numbers, Diameter hop-by-hop
+        # identifiers): an exchange is keyed by the pair, its sequence and which side asked, so
+        # the SGW's Create Bearer Request #17 is not the answer to the MME's Modify Bearer #17
+        asker = a if side == ASKS else b
         cdef uint64_t k1 = _tag(T_EXCHANGE, (<uint64_t>self.proto[r] << 40)
                                 | (<uint64_t>(seq < 0) << 39) | (<uint64_t>(e2e < 0) << 38)
+                                | (<uint64_t>(side != 0) << 37)
+                                | (<uint64_t>(side != 0 and asker < (b if side == ASKS else a)) << 36)
                                 | <uint32_t>self.upair[p])
         cdef uint64_t k2 = ((<uint64_t>seq & 0xFFFFFFFFULL) << 32) | (<uint64_t>e2e & 0xFFFFFFFFULL)
         cdef bint how
         cdef Py_ssize_t lo, hi, mid
-        node = self.exchanges.get(k1, k2)
+        node = -1
+        if side == ASKS and teid > 0:               # a request names its session by the TEID the
+            node = self.tunnels.get(_tag(T_TUNNEL, <uint32_t>b), <uint64_t>teid)   # peer gave
+        if node < 0:
+            node = self.exchanges.get(k1, k2)
         how = node >= 0
         if node < 0 and teid > 0:
             node = self.tunnels.get(_tag(T_TUNNEL, <uint32_t>b), <uint64_t>teid)

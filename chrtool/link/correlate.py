@@ -11,8 +11,9 @@ Linking runs in two passes over the rows in time order.
      HandoverRequest and PathSwitchRequest open a new connection; UEContextReleaseComplete, Reset
      and S1 Setup free the IDs, so IDs reused by the next UE never reach the earlier one.
    - NAS follows its S1AP carrier. GTPv2 answers follow their request (sequence number within the
-     peer pair), later messages the F-TEIDs announced (address, TEID); Diameter answers their
-     request (hop-by-hop and end-to-end identifiers within the peer pair).
+     peer pair and the side that asked: each side numbers its own requests), requests the F-TEID
+     the peer announced (address, TEID), else a request sent again; Diameter answers their
+     request (hop-by-hop and end-to-end identifiers, the pair and the side that asked).
    - X2: a handover by (eNB pair, old eNB UE X2AP ID), an NR leg by (eNB pair, MeNB UE X2AP ID).
    A packet that two probes saw (same bytes, same addresses, another file, within `skew_ns`) is a
    duplicate: it joins its first copy's node and is marked, so it counts once.
@@ -147,7 +148,7 @@ def correlate_columns(lc, skew_ns=SKEW_NS, consume=False):
     if consume:
         lc.hash = None              # the copies are known: the largest column can go
     conns = fast.Connections(lc, _SENDER_OF, LINK_CODE["imsi"], S1_PREP_NS,
-                             NR_LEG_WINDOW_NS)
+                             NR_LEG_WINDOW_NS, _GTP_SIDE, PROTO["GTPv2"], PROTO["Diameter"])
     collecting = gc.isenabled()
     gc.disable()                    # the pass makes many small lasting objects, no cycles
     try:
@@ -192,6 +193,22 @@ def _sender_lut():
 
 
 _SENDER_OF = _sender_lut()
+
+
+def _gtp_side_lut():
+    """GTPv2 message type -> 1 (a request: its sender asks), 2 (an answer), 0 (neither known)."""
+    from chrtool.table.names import msg_name
+    lut = np.zeros(256, np.uint8)
+    for m in range(256):
+        name = msg_name(PROTO["GTPv2"], m) or ""
+        if name.startswith("unknown") or not name:
+            continue
+        answers = name.endswith(("Response", "Acknowledge", "FailureIndication"))
+        lut[m] = 2 if answers else 1
+    return lut
+
+
+_GTP_SIDE = _gtp_side_lut()
 
 
 def _duplicates(lc, order, skew_ns):

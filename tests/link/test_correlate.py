@@ -81,6 +81,33 @@ def test_gtpv2_response_follows_its_request_and_teids_link_later_messages():
     assert s.find(msisdn="8613800000005") == [ue]
 
 
+def test_each_side_numbers_its_own_gtpv2_requests():
+    """open5gs testcups frames 303/308 and 485/498: the MME's Modify Bearer Request #0x11 for one
+    subscriber, then the SGW's Create Bearer Request #0x11 for another, on the TEID the MME gave
+    that one. Sequence numbers are the sender's own: the SGW's request is no answer to the
+    MME's, it follows its TEID; its response follows it."""
+    from chrtool.table.events import ITEM_KEYS
+    rows = [
+        dict(frame=1, proto=GTP, msg=32, seq=0x10, src=MME, dst=SGW, imsi="001010000000008",
+             items=[(ITEM_KEYS["fteid"], 10, 0x8, -1, 0)]),
+        dict(frame=2, proto=GTP, msg=33, seq=0x10, teid=0x8, src=SGW, dst=MME,
+             items=[(ITEM_KEYS["fteid"], 11, 0x5, -1, 0)]),
+        dict(frame=3, proto=GTP, msg=34, seq=0x11, teid=0x5, src=MME, dst=SGW),
+        dict(frame=4, proto=GTP, msg=35, seq=0x11, teid=0x8, src=SGW, dst=MME),
+        dict(frame=5, proto=GTP, msg=32, seq=0x12, src=MME, dst=SGW, imsi="001010000000009",
+             items=[(ITEM_KEYS["fteid"], 10, 0x1, -1, 0)]),
+        dict(frame=6, proto=GTP, msg=33, seq=0x12, teid=0x1, src=SGW, dst=MME,
+             items=[(ITEM_KEYS["fteid"], 11, 0x7, -1, 0)]),
+        dict(frame=7, proto=GTP, msg=95, seq=0x11, teid=0x1, src=SGW, dst=MME),
+        dict(frame=8, proto=GTP, msg=96, seq=0x11, teid=0x7, src=MME, dst=SGW),
+    ]
+    for i, r in enumerate(rows):
+        r["ts_ns"] = i * 1000
+    s = correlate(events(rows))
+    a, b = s.find(imsi="001010000000008")[0], s.find(imsi="001010000000009")[0]
+    assert s.ue_of_row.tolist() == [a.index] * 4 + [b.index] * 4
+
+
 def test_diameter_answer_follows_request_by_hop_by_hop_and_end_to_end():
     HSS = b"\x0a\x00\x00\x04"
     rows = [dict(frame=1, proto=DIA, msg=(318 << 1) | 1, seq=7, e2e=8, src=MME, dst=HSS,

@@ -285,9 +285,9 @@ def test_real_captures_give_the_subscribers_an_engineer_reads_in_them(path):
         rows = s.rows_of(ue.index)
         s1 = rows[(ev.cols["proto"][rows] == PROTO["S1AP"]) & (mme[rows] >= 0) & (enb[rows] >= 0)]
         assert sorted({(int(enb[r]), int(mme[r])) for r in s1}) == sorted(map(tuple, sub["s1"]))
+        mine = [p for p in procs if p.ue == ue.index]       # numbered within the subscriber
         got = [[p.kind, p.outcome, p.interface, int(frame[p.rows[0]]), int(frame[p.rows[-1]]),
-                procs[p.parent].kind if p.parent >= 0 else None]
-               for p in procs if p.ue == ue.index]
+                mine[p.parent].kind if p.parent >= 0 else None] for p in mine]
         assert got == sub["procedures"]
 
 
