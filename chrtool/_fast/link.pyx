@@ -769,13 +769,18 @@ cdef class Connections:
         return 0
 
     cdef int64_t _s1_source(self, int64_t m, int32_t mme_a, int32_t target):
-        """The newest open connection at another eNB of the same MME with MME UE S1AP ID m."""
-        cdef int64_t node = self.by_m.get(_tag(T_BY_M, 0), <uint64_t>m)
+        """The newest open connection at another eNB of the same MME with MME UE S1AP ID m, else
+        (eNBs that share one address, as on a test bench, told apart only by their SCTP ports)
+        the newest at the same address."""
+        cdef int64_t node = self.by_m.get(_tag(T_BY_M, 0), <uint64_t>m), same = -1
         while node >= 0:
-            if self.node_mme[node] == mme_a and self.node_enb[node] != target:
-                return node
+            if self.node_mme[node] == mme_a:
+                if self.node_enb[node] != target:
+                    return node
+                if same < 0:
+                    same = node
             node = self.m_next[node]
-        return -1
+        return same
 
     cdef tuple _required(self, int32_t mme_a, int32_t target_a, int64_t ts):
         """The HandoverRequired a HandoverRequest to target_a answers: the oldest one pending at
@@ -839,8 +844,10 @@ cdef class Connections:
         cdef bint how
         cdef Py_ssize_t lo, hi, mid
         node = -1
-        if side == ASKS and teid > 0:               # a request names its session by the TEID the
-            node = self.tunnels.get(_tag(T_TUNNEL, <uint32_t>b), <uint64_t>teid)   # peer gave
+        if side != 0 and teid > 0:
+            # the header TEID is the one the receiver gave for the session: surer than a sequence
+            # number, which a test bench sharing one address between nodes repeats
+            node = self.tunnels.get(_tag(T_TUNNEL, <uint32_t>b), <uint64_t>teid)
         if node < 0:
             node = self.exchanges.get(k1, k2)
         how = node >= 0

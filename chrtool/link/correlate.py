@@ -10,10 +10,10 @@ Linking runs in two passes over the rows in time order.
      fills the peer's ID wrongly is still followed (and counted as inconsistent). InitialUEMessage,
      HandoverRequest and PathSwitchRequest open a new connection; UEContextReleaseComplete, Reset
      and S1 Setup free the IDs, so IDs reused by the next UE never reach the earlier one.
-   - NAS follows its S1AP carrier. GTPv2 answers follow their request (sequence number within the
-     peer pair and the side that asked: each side numbers its own requests), requests the F-TEID
-     the peer announced (address, TEID), else a request sent again; Diameter answers their
-     request (hop-by-hop and end-to-end identifiers, the pair and the side that asked).
+   - NAS follows its S1AP carrier. A GTPv2 message follows the F-TEID its receiver announced
+     (address, header TEID), else its request (sequence number within the peer pair and the side
+     that asked: each side numbers its own requests); Diameter answers their request (hop-by-hop
+     and end-to-end identifiers, the pair and the side that asked).
    - X2: a handover by (eNB pair, old eNB UE X2AP ID), an NR leg by (eNB pair, MeNB UE X2AP ID).
    A packet that two probes saw (same bytes, same addresses, another file, within `skew_ns`) is a
    duplicate: it joins its first copy's node and is marked, so it counts once.

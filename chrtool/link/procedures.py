@@ -444,10 +444,14 @@ class _Builder:
             elif p.kind in spec.interrupts and not (
                     spec.connection and self.cat.kinds[p.kind].connection and p.conn != self.conn[r]):
                 self._close(p, "interrupted", self.ts[r], None)    # another procedure cut in
+        interface = self._interface(spec, r)
+        # a kind under itself is its leg on the next interface (S11 -> S5), never a second
+        # request on the same one (two bearers' Modify Bearer Requests back to back)
         parent = next((q for q in reversed(self.open) if kind in self.cat.kinds[q.kind].children
+                       and not (q.kind == kind and q.interface == interface)
                        and not (spec.connection and q.interface == "S1-MME"
                                 and q.conn != self.conn[r])), None)
-        p = Procedure(len(self.procs), ue_index, kind, self._interface(spec, r), self.ts[r],
+        p = Procedure(len(self.procs), ue_index, kind, interface, self.ts[r],
                       self.ts[r], timer=spec.timer[0], key=key,
                       parent=parent.index if parent else -1, conn=self.conn[r])
         if parent:
