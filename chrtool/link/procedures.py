@@ -335,6 +335,9 @@ class _Builder:
         self.seq = cols["seq"].tolist()
         self.e2e = cols["e2e"].tolist()
         self.roles = Roles(ev, getattr(sessions, "roles", None))
+        self.teid = cols["teid"].tolist()
+        self.own_iface, self.announced = _control_fteids(ev)
+        self.tunnel_iface = {}
         conn = getattr(sessions, "conn_of_row", None)
         self.conn = conn.tolist() if conn is not None else [-1] * ev.n
         self.causes = _causes_by_row(ev)
@@ -354,8 +357,10 @@ class _Builder:
         self.open = []
         self.procs = []             # numbered per subscriber: the same ids however UEs are sharded
         self.orphans = []
+        self.tunnel_iface = {}      # the subscriber's own control tunnels, as announced so far
         for r in rows:
             name = self.name(r)
+            self.tunnel_iface.update(self.announced.get(r, ()))
             self._interrupt(self.ts[r])
             self._expire(self.ts[r])
             if name in CARRIERS:
@@ -479,11 +484,18 @@ class _Builder:
                 self._close(p, "failure", self.ts[r], r)
 
     def _interface(self, spec, r):
-        if spec.interface == "S11":                 # the same messages run on S5
-            a, b = self.roles.of.get(self.roles.src[r]), self.roles.of.get(self.roles.dst[r])
-            if {a, b} == {"SGW", "PGW"}:
-                return "S5"
-        return spec.interface
+        """S11 or S5 for the GTPv2 kinds (the same messages run on both): by the F-TEID the
+        message's sender gives for itself, else by the one its header TEID was announced with,
+        else by the nodes the addresses belong to (a test bench with every node on one address
+        has only the F-TEIDs to tell)."""
+        if spec.interface != "S11":
+            return spec.interface
+        by_fteid = self.own_iface.get(r) or self.tunnel_iface.get(
+            (_ipv4(self.roles.dst[r]), self.teid[r]))
+        if by_fteid:
+            return by_fteid
+        a, b = self.roles.of.get(self.roles.src[r]), self.roles.of.get(self.roles.dst[r])
+        return "S5" if {a, b} == {"SGW", "PGW"} else "S11"
 
     def _key(self, r):
         return (self.proto[r], self.seq[r], self.e2e[r])
@@ -521,6 +533,36 @@ class _Builder:
                 self._close(parent, "failure" if outcome in ("reject", "failure") else outcome,
                             at, None, silent=p.answered_by)
                 parent.answered_by = p.answered_by
+
+
+_CONTROL_IFACE = {6: "S5", 7: "S5", 10: "S11", 11: "S11"}   # 29.274 8.22: S5/S8 and S11 GTP-C
+
+
+def _control_fteids(ev):
+    """(GTPv2 row -> the interface of its sender's own control F-TEID, row -> the control
+    F-TEIDs it announces as [((IPv4, TEID), interface)]): a message-level F-TEID of instance 0
+    is the sender's."""
+    it = ev.items_of("fteid")
+    own, announced = {}, {}
+    if not len(it["row"]):
+        return own, announced
+    spec = ITEM_KINDS["fteid"]
+    iface, inst = spec.get(it, "interface"), spec.get(it, "instance")
+    teid, addr, ebi = spec.get(it, "teid"), spec.get(it, "address"), spec.get(it, "ebi")
+    gtp = ev.cols["proto"][it["row"]] == PROTO["GTPv2"]
+    for r, i, n, t, a, e in zip(it["row"][gtp].tolist(), iface[gtp].tolist(), inst[gtp].tolist(),
+                                teid[gtp].tolist(), addr[gtp].tolist(), ebi[gtp].tolist()):
+        name = _CONTROL_IFACE.get(i)
+        if name and e < 0:
+            announced.setdefault(r, []).append(((a & 0xFFFFFFFF, t & 0xFFFFFFFF), name))
+            if n == 0:
+                own.setdefault(r, name)
+    return own, announced
+
+
+def _ipv4(addr):
+    """An address as the F-TEID items hold IPv4 (an int), -2 for anything else."""
+    return int.from_bytes(addr, "big") if len(addr) == 4 else -2
 
 
 def _failing(cause):
