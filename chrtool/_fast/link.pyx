@@ -751,20 +751,29 @@ cdef class Connections:
         return 0
 
     cdef int _free_association(self, int32_t enb_a, int32_t mme_a, int64_t reset) except -1:
-        """Reset (either side) or S1 Setup (the association restarted): every connection between
-        the two is gone; the eNB's connections to other MMEs stay. A Reset (row `reset`)
-        records the open connections it names (MME UE S1AP IDs; all of them when it names
-        none): those it cut."""
+        """Reset (either side) or S1 Setup (the association restarted): the connections between
+        the two are gone (the eNB's connections to other MMEs stay): all of them, or those a
+        partial Reset lists (its UE-associated logical S1 connections, by MME or eNB UE S1AP
+        ID). A Reset (row `reset`) records the open connections it cut."""
         cdef int64_t node = self.enb_head[enb_a], nxt
-        listed = None
+        cdef bint partial = False, hit
+        by_m, by_e = set(), set()
         if reset >= 0:
-            listed = {m for m, e in self.reset_ids.get(reset, ()) if m >= 0}
+            for m, e in self.reset_ids.get(reset, ()):
+                if m >= 0:
+                    by_m.add(m)
+                if e >= 0:
+                    by_e.add(e)
+            partial = bool(by_m or by_e)
         while node >= 0:
             nxt = self.at_next[node]
             if self.node_mme[node] == mme_a:
-                if listed is not None and (not listed or self.m_of[node] in listed):
-                    self.reset_nodes.setdefault(reset, []).append(int(node))
-                self._release(node)
+                hit = not partial or self.m_of[node] in by_m or (
+                    self.cnt_e[node] >= 1 and <int64_t>self.key_e2[node] in by_e)
+                if hit:
+                    if reset >= 0:
+                        self.reset_nodes.setdefault(reset, []).append(int(node))
+                    self._release(node)
             node = nxt
         return 0
 

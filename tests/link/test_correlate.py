@@ -319,3 +319,26 @@ def test_an_s1_handover_with_a_new_mme_id_joins_the_handover_required_it_answers
     assert frames_of(ev, s, A) == [1, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert s.link_kind(4) == "handover"
     assert s.ue_of_row[10] != s.find(imsi=A)[0].index
+
+
+def test_a_partial_reset_frees_only_the_connections_it_lists():
+    """36.413 8.7.1: a Reset of part of the interface lists the UE-associated connections it
+    resets; the association's other connections go on (and their IDs still link)."""
+    from chrtool.table.events import ITEM_KEYS
+    S1_RESET = 14
+    other = "001010000000099"
+    rows = [
+        s1(1, INITIAL_UE, enb=5), nas(1, 0, 0x41, imsi=A),
+        s1(2, DL_NAS, mme=9, enb=5, up=False),
+        s1(3, INITIAL_UE, enb=6), nas(3, 3, 0x41, imsi=other),
+        s1(4, DL_NAS, mme=10, enb=6, up=False),
+        # the eNB resets A's connection only (by its MME and eNB UE S1AP IDs)
+        s1(5, S1_RESET, items=[(ITEM_KEYS["s1ap_ids"], 9, 5, -1, -1)]),
+        s1(6, UL_NAS, mme=10, enb=6),                      # the other's connection goes on
+        s1(7, UL_NAS, mme=9, enb=5),                       # A's IDs are stale
+    ]
+    ev = events(rows)
+    s = correlate(ev)
+    assert s.ue_of_row[7] == s.find(imsi=other)[0].index
+    assert s.ue_of_row[8] != s.find(imsi=A)[0].index
+    assert [s.ue_of_row[r] for r in s.resets] and len(next(iter(s.resets.values()))) == 1
