@@ -374,6 +374,63 @@ def timeline(imsi, msisdn, inputs, fmt, output, read):
 
 
 @main.command(context_settings=CONTEXT)
+@click.option("--imsi", help="Subscriber IMSI (digits).")
+@click.option("--msisdn", help="Subscriber MSISDN; needs S6a or S11 data that carries it.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The capture to write (pcapng); its sidecar goes beside it as "
+                   "OUTPUT.frames.csv.")
+@INPUTS
+@reading
+def extract(imsi, msisdn, output, inputs, read):
+    """Write one subscriber's own packets, as captured, into one pcapng for Wireshark.
+
+    The capture holds exactly the frames of the subscriber's timeline (`chrtool timeline`),
+    whole, with their original timestamps and link types, from every input, in time order. The
+    sidecar OUTPUT.frames.csv maps each new frame number to its input file and frame, names the
+    other subscribers a bundled SCTP packet carries too (the packet is kept whole) and the copies
+    another probe saw (written once), and lists the CHR, trace and CSV records, which have no
+    packet. A subscriber not in the inputs gets an empty capture and a note on stderr.
+
+    \b
+    Example:
+      chrtool extract --imsi 001010000000002 -o ue.pcapng samples/
+      tshark -r ue.pcapng
+    """
+    imsi, msisdn = _who(imsi, msisdn)
+    run = _run(inputs, read)
+    summary = _extract(run, imsi, msisdn, output)
+    click.echo(f"chrtool: {summary['frames']} frames of {imsi or msisdn} in {output} "
+               f"({summary['not_extractable']} messages without a packet, "
+               f"{summary['bundled']} packets shared with other subscribers, "
+               f"{summary['copies']} copies from another probe left out); "
+               f"sidecar {summary['sidecar']}", err=True)
+    _exit(run)
+
+
+def _extract(run, imsi, msisdn, output, found=None):
+    """Link, decode the subscriber's rows again and write the capture (`found`: what
+    _subscriber gave already, with its shared packets, for diagnose --bundle)."""
+    from chrtool.output import extract as ex
+    if found is None:
+        shared = {}
+        ev, sessions, ue, _ = _subscriber(run, imsi, msisdn, shared=shared)
+        _missing(ue, imsi, msisdn)
+    else:
+        ev, sessions, ue, shared = found
+    try:
+        return ex.write(run, ex.plan(run, ev, sessions, ue, shared), output)
+    except OSError as exc:
+        raise _write_failed(exc.filename or output, exc) from exc
+
+
+def _missing(ue, imsi, msisdn):
+    if ue is None:
+        click.echo(f"chrtool: note: no message of {'IMSI ' + imsi if imsi else 'MSISDN ' + msisdn} "
+                   f"in the inputs" + ("" if imsi else " (MSISDN is known only from S6a/S11 data; "
+                                                       "try --imsi)"), err=True)
+
+
+@main.command(context_settings=CONTEXT)
 @INPUTS
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="The procedure table: FILE.parquet, FILE.csv or FILE.jsonl.")
@@ -498,10 +555,11 @@ def _ticket(complaint, tickets):
     return ticket, line
 
 
-def _subscriber(run, imsi, msisdn, with_causes=False):
+def _subscriber(run, imsi, msisdn, with_causes=False, shared=None):
     """(the subscriber's events, sessions over them, the subscriber's UE or None, those events
     without the copies a second probe saw[, with_causes: the run's failing causes by
-    subscriber, for the cell view]).
+    subscriber, for the cell view]). `shared` (a dict, for extract) is filled with the
+    subscriber's packets that carry other subscribers' messages too.
 
     Linking has to see every message but keeps only compact link columns of each
     (chrtool/link/columns.py); the subscriber's own rows are then decoded again, so memory
@@ -516,12 +574,21 @@ def _subscriber(run, imsi, msisdn, with_causes=False):
             lc.add_table(table)
     lc.finish()
     causes = lc.take_causes()
+    # which packet each row came from, kept only for extract (8 bytes a message)
+    keys = None
+    if shared is not None:
+        from chrtool.output.extract import packet_keys
+        keys = packet_keys(lc.file_id, lc.frame)
     sessions = correlate_columns(lc, run.clock_skew_ns, consume=True)
     del lc
     from chrtool.diagnose.cells import CauseIndex
     index = CauseIndex(causes, sessions.ue_of_row, run.files)
     found = sessions.find(imsi=imsi, msisdn=msisdn)
     ue = found[0] if found else None
+    if keys is not None and ue is not None:
+        from chrtool.output.extract import shared_packets
+        shared.update(shared_packets(keys, sessions.ue_of_row, sessions.ues, ue.index))
+    del keys
     rows = sessions.rows_of(ue.index, duplicates=True) if ue else np.zeros(0, np.int64)
     bar, step = _progress(run, "decoding the subscriber's messages")
     with (bar or contextlib.nullcontext()):
