@@ -13,6 +13,7 @@ from chrtool import __version__, backend
 from chrtool.errors import ChrtoolError, InputError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+ARGV = []
 INPUTS = click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 
 
@@ -148,6 +149,8 @@ class _Main(click.Group):
     usage error, 1 when an input or the output cannot be read or written."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        global ARGV                 # the command line, as diagnose --bundle's README names it
+        ARGV = list(sys.argv[1:] if args is None else args)
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
@@ -614,10 +617,16 @@ def _subscriber(run, imsi, msisdn, with_causes=False, shared=None):
               help="Language of the reply text for the ticket.")
 @click.option("--tz", help="Time zone of the times in summary and reply: an IANA name "
                            "(Asia/Shanghai) or an offset (+08:00). Default: the ticket's, else UTC.")
+@click.option("--bundle", type=click.Path(file_okay=False),
+              help="Also write a folder to attach to the ticket: report.html, findings.json, "
+                   "capture.pcapng (the subscriber's packets, with its frames.csv sidecar), "
+                   "timeline.txt and README.txt (inputs with size and hash, version, command "
+                   "line, time zone). Created if missing; its files are replaced.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
 @INPUTS
 @reading
-def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, output, inputs, read):
+def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, bundle, output,
+             inputs, read):
     """Find which node broke one subscriber's signalling, with which cause, and what to do.
 
     Name the subscriber by --imsi, --msisdn, or --complaint with --tickets (the ticket's IMSI or
@@ -647,11 +656,13 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
     from chrtool.table.names import iso
     since_ns, until_ns = _time(since, "--since"), _time(until, "--until")
     zone = _zone(tz)
+    zone_from = "--tz" if zone else "the default"
     phenomenon = None
     if complaint:
         from chrtool.diagnose.phenomena import classify
         ticket, line = _ticket(complaint, tickets)
-        zone = zone or ticket_zone(ticket)
+        if zone is None and ticket_zone(ticket) is not None:
+            zone, zone_from = ticket_zone(ticket), "the ticket's"
         phenomenon = classify(ticket.phenomenon)
         where = f"ticket {complaint} in {tickets} (line {line}):"
         imsi = _imsi(imsi) or _imsi(ticket.imsi or None, f"{where} IMSI")
@@ -670,29 +681,63 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
     if since_ns is not None and until_ns is not None and since_ns > until_ns:
         raise click.UsageError(f"the window is empty: --since {iso(since_ns)} is after --until "
                                f"{iso(until_ns)}; swap them")
+    if bundle:
+        try:
+            os.makedirs(bundle, exist_ok=True)
+        except OSError as exc:
+            raise click.UsageError(f"--bundle {bundle}: cannot create the directory "
+                                   f"({exc.strerror}); choose another") from exc
     run = _run(inputs, read)
-    ev, sessions, ue, own, index = _subscriber(run, imsi, None if imsi else msisdn, with_causes=True)
+    shared = {} if bundle else None            # the capture needs the bundled packets too
+    ev, sessions, ue, own, index = _subscriber(run, imsi, None if imsi else msisdn,
+                                               with_causes=True, shared=shared)
     findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang, tz=zone,
                            phenomenon=phenomenon, causes=index) if ue else []
     common = common_problems(findings, index, ue.index, lang, zone, sessions.roles) if ue else []
-    if ue is None:
-        click.echo(f"chrtool: note: no message of {'IMSI ' + imsi if imsi else 'MSISDN ' + msisdn} "
-                   f"in the inputs" + ("" if imsi else " (MSISDN is known only from S6a/S11 data; "
-                                                       "try --imsi)"), err=True)
+    _missing(ue, imsi, msisdn)
     doc = report.diagnosis_document(
         complaint, ue.imsi if ue else imsi, (ue.msisdn if ue else None) or msisdn,
         iso(since_ns) if since_ns is not None else None,
         iso(until_ns) if until_ns is not None else None,
         [s.path for s in run.sources], ue.connections if ue else 0, findings, run.problems,
         common, report.ticket_echo(ticket) if complaint else None)
+    rows = report.timeline_rows(own) if fmt == "html" or bundle else None
     with _out(output) as out:
         if fmt == "json":
             out.write(report.to_json(doc))
         elif fmt == "html":
-            out.write(report.diagnosis_html(doc, report.timeline_rows(own), lang))
+            out.write(report.diagnosis_html(doc, rows, lang))
         else:
             out.write(report.diagnosis_text(doc, lang))
+    if bundle:
+        _bundle(bundle, run, doc, rows, lang, (ev, sessions, ue, shared), imsi, msisdn,
+                zone, zone_from)
     _exit(run)
+
+
+def _bundle(outdir, run, doc, rows, lang, found, imsi, msisdn, zone, zone_from):
+    """diagnose --bundle: the report, findings, capture, timeline and README from the rows
+    decoded once for the diagnosis."""
+    from chrtool.batch.store import fingerprint
+    from chrtool.link.procedures import build
+    from chrtool.output import procedures as ladder
+    from chrtool.output import report
+    from chrtool.output.bundle import write_bundle
+    ev, sessions, ue, _ = found
+    procs = build(ev, sessions, [ue.index]) if ue else []
+    timeline = ladder.timeline_text(ladder.timeline_document(ev, sessions, ue, procs, imsi, msisdn))
+    inputs = []
+    for s in run.sources:
+        try:
+            inputs.append(fingerprint(s.path))
+        except OSError as exc:
+            inputs.append({"path": s.path, "error": f"cannot be read: {exc.strerror or exc}"})
+    try:
+        write_bundle(outdir, doc, report.diagnosis_html(doc, rows, lang), timeline, inputs, ARGV,
+                     zone, zone_from, lambda path: _extract(run, imsi, msisdn, path, found))
+    except OSError as exc:
+        raise _write_failed(exc.filename or outdir, exc) from exc
+    click.echo(f"chrtool: bundle for the ticket in {outdir}", err=True)
 
 
 @main.command(context_settings=CONTEXT)
