@@ -372,7 +372,7 @@ def timeline(imsi, msisdn, inputs, fmt, output, read):
                 out.write(json.dumps(doc, ensure_ascii=False, indent=2,
                                      default=report.to_jsonable) + "\n")
             else:
-                out.write(ladder.timeline_text(doc))
+                _write_styled(out, ladder.timeline_styled(doc))
     _exit(run)
 
 
@@ -702,30 +702,51 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, bund
         [s.path for s in run.sources], ue.connections if ue else 0, findings, run.problems,
         common, report.ticket_echo(ticket) if complaint else None)
     rows = report.timeline_rows(own) if fmt == "html" or bundle else None
+    timeline = None
+    if fmt == "text" or bundle:                # the procedures, as chrtool timeline shows them
+        from chrtool.link.procedures import build
+        from chrtool.output.procedures import timeline_document
+        procs = build(ev, sessions, [ue.index]) if ue else []
+        timeline = timeline_document(ev, sessions, ue, procs, imsi, msisdn)
     with _out(output) as out:
         if fmt == "json":
             out.write(report.to_json(doc))
         elif fmt == "html":
             out.write(report.diagnosis_html(doc, rows, lang))
         else:
-            out.write(report.diagnosis_text(doc, lang))
+            _write_styled(out, report.diagnosis_styled(doc, lang, timeline))
     if bundle:
-        _bundle(bundle, run, doc, rows, lang, (ev, sessions, ue, shared), imsi, msisdn,
+        _bundle(bundle, run, doc, rows, timeline, lang, (ev, sessions, ue, shared), imsi, msisdn,
                 zone, zone_from)
     _exit(run)
 
 
-def _bundle(outdir, run, doc, rows, lang, found, imsi, msisdn, zone, zone_from):
+def _colour(out):
+    """Whether to colour text for `out`: only standard output on a terminal, never with
+    NO_COLOR set (no-color.org) or TERM=dumb, so a pipe or a file gets plain text."""
+    return (out is sys.stdout and out.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")
+
+
+def _write_styled(out, text):
+    """A rich Text: coloured on a terminal, its plain characters anywhere else (the same
+    characters either way: soft_wrap keeps rich from folding long lines)."""
+    if not _colour(out):
+        out.write(text.plain)
+        return
+    from rich.console import Console
+    Console(file=out, force_terminal=True, highlight=False, soft_wrap=True, markup=False,
+            emoji=False).print(text, end="")
+
+
+def _bundle(outdir, run, doc, rows, timeline, lang, found, imsi, msisdn, zone, zone_from):
     """diagnose --bundle: the report, findings, capture, timeline and README from the rows
     decoded once for the diagnosis."""
     from chrtool.batch.store import fingerprint
-    from chrtool.link.procedures import build
     from chrtool.output import procedures as ladder
     from chrtool.output import report
     from chrtool.output.bundle import write_bundle
-    ev, sessions, ue, _ = found
-    procs = build(ev, sessions, [ue.index]) if ue else []
-    timeline = ladder.timeline_text(ladder.timeline_document(ev, sessions, ue, procs, imsi, msisdn))
+    timeline = ladder.timeline_text(timeline)
     inputs = []
     for s in run.sources:
         try:
