@@ -113,33 +113,45 @@ def _ns(ts, iface):
 
 
 def _pcapng(fh, wanted):
-    """Walk block headers from the start; read IDBs and the wanted packet blocks whole."""
+    """Walk block headers from the start; read IDBs and the wanted packet blocks whole. The
+    file is read in large chunks and the headers parsed in place (no read call per block)."""
     out, ifaces, e = {}, [], "<"
     pos, i, last = 0, 0, wanted[-1]
-    fh.seek(0)
+    buf, base = b"", 0                 # buf holds the file's bytes from offset base on
+
+    def at(pos, n):
+        """buf and the index of pos in it, with at least n bytes there (fewer at the end)."""
+        nonlocal buf, base
+        if pos < base or pos + n > base + len(buf):
+            fh.seek(pos)
+            buf, base = fh.read(max(n, WALK_CHUNK)), pos
+        return pos - base
+
     while pos <= last and i < len(wanted):
         if wanted[i] < pos:            # the walk skipped it (damage before it): go there
             pos = wanted[i]
-        fh.seek(pos)
-        h = fh.read(12)
-        if len(h) < 12:
+        o = at(pos, 12)
+        if len(buf) - o < 12:
             break
-        btype = struct.unpack("<I", h[:4])[0]
+        btype = struct.unpack_from("<I", buf, o)[0]
         if btype == BT_SHB:
-            e = ">" if h[8:12] == b"\x1a\x2b\x3c\x4d" else "<"
+            e = ">" if buf[o + 8:o + 12] == b"\x1a\x2b\x3c\x4d" else "<"
             ifaces = []
-        btype, blen = struct.unpack(e + "II", h[:8])
+        btype, blen = struct.unpack_from(e + "II", buf, o)
         if blen < 12 or blen & 3:
             # damage: the reader resynchronised after it; the next wanted block is known good
             pos = wanted[i] if wanted[i] > pos else pos + 4
             continue
-        if btype == BT_IDB:
-            ifaces.append(_idb(h + fh.read(blen - 12), e))
-        elif pos == wanted[i]:
-            i += 1
-            rec = _packet(h + fh.read(blen - 12), btype, e, ifaces, pos)
-            if rec is not None:
-                out[pos] = rec
+        if btype == BT_IDB or pos == wanted[i]:
+            o = at(pos, blen)
+            block = buf[o:o + blen]
+            if btype == BT_IDB:
+                ifaces.append(_idb(block, e))
+            else:
+                i += 1
+                rec = _packet(block, btype, e, ifaces, pos)
+                if rec is not None:
+                    out[pos] = rec
         pos += blen
     return out
 
