@@ -422,8 +422,8 @@ def _extract(run, imsi, msisdn, output, found=None):
         ev, sessions, ue, shared = found
     try:
         return ex.write(run, ex.plan(run, ev, sessions, ue, shared), output)
-    except OSError as exc:
-        raise _write_failed(exc.filename or output, exc) from exc
+    except OSError as exc:                     # the temporary name would only confuse
+        raise _write_failed(output, exc) from exc
 
 
 def _missing(ue, imsi, msisdn):
@@ -757,7 +757,7 @@ def _bundle(outdir, run, doc, rows, timeline, lang, found, imsi, msisdn, zone, z
         write_bundle(outdir, doc, report.diagnosis_html(doc, rows, lang), timeline, inputs, ARGV,
                      zone, zone_from, lambda path: _extract(run, imsi, msisdn, path, found))
     except OSError as exc:
-        raise _write_failed(exc.filename or outdir, exc) from exc
+        raise _write_failed(outdir, exc) from exc
     click.echo(f"chrtool: bundle for the ticket in {outdir}", err=True)
 
 
