@@ -120,6 +120,10 @@ def test_a_night_with_rotated_files_two_probes_and_chr(tshark, tmp_path, night):
             frames = probe_b.setdefault(f, tshark_frames(tshark, f))
             assert frames[int(n)][2][14:] == written[int(r["frame"])][2][14:]   # IP and up
     assert len(written) == len(rows) - len(chr_rows)
+    # by MSISDN (which the S6a data carries) the same subscriber, the same bytes
+    by_msisdn = tmp_path / "m.pcapng"
+    cli("extract", "--msisdn", "+86 139 0000 0019", "-o", by_msisdn, night)
+    assert by_msisdn.read_bytes() == (tmp_path / "ue.pcapng").read_bytes()
 
 
 def test_every_simulated_subscriber_gets_its_timelines_frames(tmp_path, night):
