@@ -74,8 +74,9 @@ def diagnosis_styled(doc, lang="en", timeline=None):
             head.append(styled(f"  seen         {f['count']} times, {f['first']} .. {f['last']}"))
         if "confidence" in f:
             head.append(styled(f"  confidence   {f['confidence']:g} ({f['confidence_reason']})"))
-        for j, e in enumerate(f["evidence"]):
-            head.append(styled("  evidence     " if j == 0 else " " * 15, (_evidence_line(e), "cyan")))
+        for j, e in enumerate(f["evidence"] or [None]):       # the label even without any
+            head.append(styled("  evidence     " if j == 0 else " " * 15,
+                               (_evidence_line(e) if e else "", "cyan")))
         for j, e in enumerate(f.get("consequences") or ()):
             head.append(styled("  followed by  " if j == 0 else " " * 15,
                                _evidence_line(e) + f" ({e['procedure']} {e['outcome']})"))
