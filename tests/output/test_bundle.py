@@ -102,3 +102,21 @@ def test_a_bundle_that_cannot_be_created_is_a_usage_error(tmp_path, at_root):
     result = CliRunner().invoke(main, ["diagnose", "--imsi", "001010000000002", "--bundle",
                                        str(tmp_path / "file" / "b"), "samples/attach_reject.pcap"])
     assert result.exit_code == 2 and "--bundle" in result.stderr
+
+
+def test_the_bundle_decodes_the_inputs_no_more_often_than_diagnose(tmp_path, at_root, monkeypatch):
+    """Linking reads every input once, and the subscriber's rows are decoded once more: the
+    bundle makes all its files from those rows, so it adds no pass over any input."""
+    from chrtool.inputs.pipeline import Run
+    passes = []
+    decode = Run._decode
+
+    def counting(self, source, progress, report):
+        passes.append(source.path)
+        return decode(self, source, progress, report)
+    monkeypatch.setattr(Run, "_decode", counting)
+    cli("diagnose", "--imsi", "001010000000002", "samples/")
+    alone = sorted(passes)
+    passes.clear()
+    cli("diagnose", "--imsi", "001010000000002", "--bundle", tmp_path / "b", "samples/")
+    assert sorted(passes) == alone and alone
