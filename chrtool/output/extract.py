@@ -29,6 +29,7 @@ SIDECAR_SUFFIX = ".frames.csv"
 SIDECAR_COLUMNS = ("frame", "time", "file", "source_frame", "messages", "other_subscribers",
                    "copies", "note")
 NAS = PROTO["NAS-EPS"]
+RECORD = {"chr-v1": "a chr-v1 CHR record", "xml": "a 32.423 trace record", "csv": "a vendor CSV row"}
 
 
 def packet_keys(file_id, frame):
@@ -92,7 +93,7 @@ def plan(run, ev, sessions, ue, shared=None):
         capture = kinds.get(f) == "capture"
         note = []
         if not capture:
-            note.append(f"not extractable: a {kinds.get(f, 'non-capture')} record has no packet")
+            note.append(f"not extractable: {RECORD.get(kinds.get(f), 'a record')} has no packet")
         if capture and any(int(flags[r]) & FLAGS["reassembled"] for r in rows):
             note.append("reassembled: this frame completed the message; the frames with its "
                         "earlier fragments are not included")
