@@ -13,6 +13,7 @@ from chrtool import __version__, backend
 from chrtool.errors import ChrtoolError, InputError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+ARGV = []
 INPUTS = click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 
 
@@ -148,6 +149,8 @@ class _Main(click.Group):
     usage error, 1 when an input or the output cannot be read or written."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        global ARGV                 # the command line, as diagnose --bundle's README names it
+        ARGV = list(sys.argv[1:] if args is None else args)
         try:
             rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except click.UsageError as exc:
@@ -369,8 +372,65 @@ def timeline(imsi, msisdn, inputs, fmt, output, read):
                 out.write(json.dumps(doc, ensure_ascii=False, indent=2,
                                      default=report.to_jsonable) + "\n")
             else:
-                out.write(ladder.timeline_text(doc))
+                _write_styled(out, ladder.timeline_styled(doc))
     _exit(run)
+
+
+@main.command(context_settings=CONTEXT)
+@click.option("--imsi", help="Subscriber IMSI (digits).")
+@click.option("--msisdn", help="Subscriber MSISDN; needs S6a or S11 data that carries it.")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
+              help="The capture to write (pcapng); its sidecar goes beside it as "
+                   "OUTPUT.frames.csv.")
+@INPUTS
+@reading
+def extract(imsi, msisdn, output, inputs, read):
+    """Write one subscriber's own packets, as captured, into one pcapng for Wireshark.
+
+    The capture holds exactly the frames of the subscriber's timeline (`chrtool timeline`),
+    whole, with their original timestamps and link types, from every input, in time order. The
+    sidecar OUTPUT.frames.csv maps each new frame number to its input file and frame, names the
+    other subscribers a bundled SCTP packet carries too (the packet is kept whole) and the copies
+    another probe saw (written once), and lists the CHR, trace and CSV records, which have no
+    packet. A subscriber not in the inputs gets an empty capture and a note on stderr.
+
+    \b
+    Example:
+      chrtool extract --imsi 001010000000002 -o ue.pcapng samples/
+      tshark -r ue.pcapng
+    """
+    imsi, msisdn = _who(imsi, msisdn)
+    run = _run(inputs, read)
+    summary = _extract(run, imsi, msisdn, output)
+    click.echo(f"chrtool: {summary['frames']} frames of {imsi or msisdn} in {output} "
+               f"({summary['not_extractable']} messages without a packet, "
+               f"{summary['bundled']} packets shared with other subscribers, "
+               f"{summary['copies']} copies from another probe left out); "
+               f"sidecar {summary['sidecar']}", err=True)
+    _exit(run)
+
+
+def _extract(run, imsi, msisdn, output, found=None):
+    """Link, decode the subscriber's rows again and write the capture (`found`: what
+    _subscriber gave already, with its shared packets, for diagnose --bundle)."""
+    from chrtool.output import extract as ex
+    if found is None:
+        shared = {}
+        ev, sessions, ue, _ = _subscriber(run, imsi, msisdn, shared=shared)
+        _missing(ue, imsi, msisdn)
+    else:
+        ev, sessions, ue, shared = found
+    try:
+        return ex.write(run, ex.plan(run, ev, sessions, ue, shared), output)
+    except OSError as exc:                     # the temporary name would only confuse
+        raise _write_failed(output, exc) from exc
+
+
+def _missing(ue, imsi, msisdn):
+    if ue is None:
+        click.echo(f"chrtool: note: no message of {'IMSI ' + imsi if imsi else 'MSISDN ' + msisdn} "
+                   f"in the inputs" + ("" if imsi else " (MSISDN is known only from S6a/S11 data; "
+                                                       "try --imsi)"), err=True)
 
 
 @main.command(context_settings=CONTEXT)
@@ -498,10 +558,11 @@ def _ticket(complaint, tickets):
     return ticket, line
 
 
-def _subscriber(run, imsi, msisdn, with_causes=False):
+def _subscriber(run, imsi, msisdn, with_causes=False, shared=None):
     """(the subscriber's events, sessions over them, the subscriber's UE or None, those events
     without the copies a second probe saw[, with_causes: the run's failing causes by
-    subscriber, for the cell view]).
+    subscriber, for the cell view]). `shared` (a dict, for extract) is filled with the
+    subscriber's packets that carry other subscribers' messages too.
 
     Linking has to see every message but keeps only compact link columns of each
     (chrtool/link/columns.py); the subscriber's own rows are then decoded again, so memory
@@ -516,12 +577,21 @@ def _subscriber(run, imsi, msisdn, with_causes=False):
             lc.add_table(table)
     lc.finish()
     causes = lc.take_causes()
+    # which packet each row came from, kept only for extract (8 bytes a message)
+    keys = None
+    if shared is not None:
+        from chrtool.output.extract import packet_keys
+        keys = packet_keys(lc.file_id, lc.frame)
     sessions = correlate_columns(lc, run.clock_skew_ns, consume=True)
     del lc
     from chrtool.diagnose.cells import CauseIndex
     index = CauseIndex(causes, sessions.ue_of_row, run.files)
     found = sessions.find(imsi=imsi, msisdn=msisdn)
     ue = found[0] if found else None
+    if keys is not None and ue is not None:
+        from chrtool.output.extract import shared_packets
+        shared.update(shared_packets(keys, sessions.ue_of_row, sessions.ues, ue.index))
+    del keys
     rows = sessions.rows_of(ue.index, duplicates=True) if ue else np.zeros(0, np.int64)
     bar, step = _progress(run, "decoding the subscriber's messages")
     with (bar or contextlib.nullcontext()):
@@ -547,10 +617,16 @@ def _subscriber(run, imsi, msisdn, with_causes=False):
               help="Language of the reply text for the ticket.")
 @click.option("--tz", help="Time zone of the times in summary and reply: an IANA name "
                            "(Asia/Shanghai) or an offset (+08:00). Default: the ticket's, else UTC.")
+@click.option("--bundle", type=click.Path(file_okay=False),
+              help="Also write a folder to attach to the ticket: report.html, findings.json, "
+                   "capture.pcapng (the subscriber's packets, with its frames.csv sidecar), "
+                   "timeline.txt and README.txt (inputs with size and hash, version, command "
+                   "line, time zone). Created if missing; its files are replaced.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
 @INPUTS
 @reading
-def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, output, inputs, read):
+def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, bundle, output,
+             inputs, read):
     """Find which node broke one subscriber's signalling, with which cause, and what to do.
 
     Name the subscriber by --imsi, --msisdn, or --complaint with --tickets (the ticket's IMSI or
@@ -580,11 +656,13 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
     from chrtool.table.names import iso
     since_ns, until_ns = _time(since, "--since"), _time(until, "--until")
     zone = _zone(tz)
+    zone_from = "--tz" if zone else "the default"
     phenomenon = None
     if complaint:
         from chrtool.diagnose.phenomena import classify
         ticket, line = _ticket(complaint, tickets)
-        zone = zone or ticket_zone(ticket)
+        if zone is None and ticket_zone(ticket) is not None:
+            zone, zone_from = ticket_zone(ticket), "the ticket's"
         phenomenon = classify(ticket.phenomenon)
         where = f"ticket {complaint} in {tickets} (line {line}):"
         imsi = _imsi(imsi) or _imsi(ticket.imsi or None, f"{where} IMSI")
@@ -603,29 +681,84 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, outp
     if since_ns is not None and until_ns is not None and since_ns > until_ns:
         raise click.UsageError(f"the window is empty: --since {iso(since_ns)} is after --until "
                                f"{iso(until_ns)}; swap them")
+    if bundle:
+        try:
+            os.makedirs(bundle, exist_ok=True)
+        except OSError as exc:
+            raise click.UsageError(f"--bundle {bundle}: cannot create the directory "
+                                   f"({exc.strerror}); choose another") from exc
     run = _run(inputs, read)
-    ev, sessions, ue, own, index = _subscriber(run, imsi, None if imsi else msisdn, with_causes=True)
+    shared = {} if bundle else None            # the capture needs the bundled packets too
+    ev, sessions, ue, own, index = _subscriber(run, imsi, None if imsi else msisdn,
+                                               with_causes=True, shared=shared)
     findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang, tz=zone,
                            phenomenon=phenomenon, causes=index) if ue else []
     common = common_problems(findings, index, ue.index, lang, zone, sessions.roles) if ue else []
-    if ue is None:
-        click.echo(f"chrtool: note: no message of {'IMSI ' + imsi if imsi else 'MSISDN ' + msisdn} "
-                   f"in the inputs" + ("" if imsi else " (MSISDN is known only from S6a/S11 data; "
-                                                       "try --imsi)"), err=True)
+    _missing(ue, imsi, msisdn)
     doc = report.diagnosis_document(
         complaint, ue.imsi if ue else imsi, (ue.msisdn if ue else None) or msisdn,
         iso(since_ns) if since_ns is not None else None,
         iso(until_ns) if until_ns is not None else None,
         [s.path for s in run.sources], ue.connections if ue else 0, findings, run.problems,
         common, report.ticket_echo(ticket) if complaint else None)
+    rows = report.timeline_rows(own) if fmt == "html" or bundle else None
+    timeline = None
+    if fmt == "text" or bundle:                # the procedures, as chrtool timeline shows them
+        from chrtool.link.procedures import build
+        from chrtool.output.procedures import timeline_document
+        procs = build(ev, sessions, [ue.index]) if ue else []
+        timeline = timeline_document(ev, sessions, ue, procs, imsi, msisdn)
     with _out(output) as out:
         if fmt == "json":
             out.write(report.to_json(doc))
         elif fmt == "html":
-            out.write(report.diagnosis_html(doc, report.timeline_rows(own), lang))
+            out.write(report.diagnosis_html(doc, rows, lang))
         else:
-            out.write(report.diagnosis_text(doc, lang))
+            _write_styled(out, report.diagnosis_styled(doc, lang, timeline))
+    if bundle:
+        _bundle(bundle, run, doc, rows, timeline, lang, (ev, sessions, ue, shared), imsi, msisdn,
+                zone, zone_from)
     _exit(run)
+
+
+def _colour(out):
+    """Whether to colour text for `out`: only standard output on a terminal, never with
+    NO_COLOR set (no-color.org) or TERM=dumb, so a pipe or a file gets plain text."""
+    return (out is sys.stdout and out.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")
+
+
+def _write_styled(out, text):
+    """A rich Text: coloured on a terminal, its plain characters anywhere else (the same
+    characters either way: soft_wrap keeps rich from folding long lines)."""
+    if not _colour(out):
+        out.write(text.plain)
+        return
+    from rich.console import Console
+    Console(file=out, force_terminal=True, highlight=False, soft_wrap=True, markup=False,
+            emoji=False).print(text, end="")
+
+
+def _bundle(outdir, run, doc, rows, timeline, lang, found, imsi, msisdn, zone, zone_from):
+    """diagnose --bundle: the report, findings, capture, timeline and README from the rows
+    decoded once for the diagnosis."""
+    from chrtool.batch.store import fingerprint
+    from chrtool.output import procedures as ladder
+    from chrtool.output import report
+    from chrtool.output.bundle import write_bundle
+    timeline = ladder.timeline_text(timeline)
+    inputs = []
+    for s in run.sources:
+        try:
+            inputs.append(fingerprint(s.path))
+        except OSError as exc:
+            inputs.append({"path": s.path, "error": f"cannot be read: {exc.strerror or exc}"})
+    try:
+        write_bundle(outdir, doc, report.diagnosis_html(doc, rows, lang), timeline, inputs, ARGV,
+                     zone, zone_from, lambda path: _extract(run, imsi, msisdn, path, found))
+    except OSError as exc:
+        raise _write_failed(outdir, exc) from exc
+    click.echo(f"chrtool: bundle for the ticket in {outdir}", err=True)
 
 
 @main.command(context_settings=CONTEXT)

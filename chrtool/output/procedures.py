@@ -114,8 +114,32 @@ def _messages(decoded, top, sessions, odd, rows):
     return out
 
 
+# the colours of a terminal (rich styles); a pipe gets the same text without them
+MARK_STYLE = {"success": "green", "reject": "bold red", "failure": "bold red",
+              "timeout": "bold red", "abandoned": "yellow", "interrupted": "yellow",
+              "open": "yellow"}
+
+
+def styled(*parts):
+    """A rich Text from strings and (string, style) pairs."""
+    from rich.text import Text
+    line = Text()
+    for p in parts:
+        if isinstance(p, tuple):
+            line.append(*p)
+        else:
+            line.append(p)
+    return line
+
+
 def timeline_text(doc):
     """The ladder, grouped by procedure: outcome marks, who answered, the weakest link."""
+    return timeline_styled(doc).plain
+
+
+def timeline_styled(doc, head=True):
+    """timeline_text as a rich Text (outcomes and causes coloured; `head`: with its first line)."""
+    from rich.text import Text
     n_procs = 0
     lines = []
 
@@ -124,24 +148,29 @@ def timeline_text(doc):
         n_procs += 1
         pad = "  " * depth
         cause = p["cause"]
-        why = f"  cause: {_cause(cause)}" if cause else ""
+        why = ("  cause: ", (_cause(cause), "red")) if cause else ()
         who = f"  by {p['answered_by']}" if p["answered_by"] else ""
         link = (f"  [linked by {p['link']}, {p['confidence']:.2f}]"
                 if p["link"] and p["confidence"] is not None and p["confidence"] < 1 else "")
-        lines.append(f"{pad}{p['start']}  {p['kind']} [{MARK[p['outcome']]}] {p['interface']}"
-                     f"{who}{why}{link}")
+        lines.append(styled(pad, (p["start"], "dim"), "  ", (p["kind"], "bold"), " ",
+                            (f"[{MARK[p['outcome']]}]", MARK_STYLE[p["outcome"]]),
+                            f" {p['interface']}{who}", *why, (link, "yellow")))
         for m in p["messages"]:
-            lines.append(f"{pad}    {_message(m)}")
+            lines.append(_message_styled(m, f"{pad}    "))
         for c in p["children"]:
             walk(c, depth + 1)
 
     for p in doc["procedures"]:
         walk(p, 0)
     if doc["other_messages"]:
-        lines.append("messages outside any procedure:")
-        lines.extend(f"    {_message(m)}" for m in doc["other_messages"])
-    head = f"timeline of {doc['imsi'] or doc['msisdn']}: {n_procs} procedures"
-    return "\n".join([head, *lines]) + "\n"
+        lines.append(styled("messages outside any procedure:"))
+        lines.extend(_message_styled(m, "    ") for m in doc["other_messages"])
+    if head:
+        lines.insert(0, styled((f"timeline of {doc['imsi'] or doc['msisdn']}: {n_procs} "
+                                "procedures", "bold")))
+    out = Text("\n").join(lines)
+    out.append("\n")
+    return out
 
 
 def _cause(c):
@@ -150,11 +179,16 @@ def _cause(c):
 
 
 def _message(m):
+    return _message_styled(m).plain
+
+
+def _message_styled(m, pad=""):
     nas = ", ".join(n.get("msg") or "ciphered" for n in m.get("nas", ()))
     cause = m.get("cause")
     cause = _cause(cause if isinstance(cause, dict) else cause[0]) if cause else ""
     link = f"  ({m['link']})" if m.get("link") not in (None, "imsi", "connection") else ""
     if m.get("inconsistent_ids"):
         link += "  (its peer ID is not the connection's)"
-    return (f"{m['ts']}  {m['file']}#{m['frame']}  {m['proto']} {m.get('msg', '?')}"
-            + (f" [{nas}]" if nas else "") + (f"  cause: {cause}" if cause else "") + link)
+    return styled(pad, (m["ts"], "dim"), "  ", (f"{m['file']}#{m['frame']}", "cyan"),
+                  f"  {m['proto']} {m.get('msg', '?')}" + (f" [{nas}]" if nas else ""),
+                  *(("  cause: ", (cause, "red")) if cause else ()), (link, "yellow"))

@@ -7,8 +7,9 @@ from chrtool.protocols import BY_NAME
 from chrtool.output.rows import iter_rows, to_jsonable
 
 TEXT_LABELS = {"en": {"none": "No signalling failure found for this subscriber in the window.",
-                      "finding": "Finding"},
-               "zh": {"none": "在该时间窗内未发现该用户的信令失败。", "finding": "发现"}}
+                      "finding": "Finding", "procedures": "Procedures:"},
+               "zh": {"none": "在该时间窗内未发现该用户的信令失败。", "finding": "发现",
+                      "procedures": "流程:"}}
 
 
 def diagnosis_document(complaint, imsi, msisdn, since, until, inputs, sessions, findings,
@@ -41,44 +42,65 @@ def to_json(doc):
 from chrtool.table.names import cause_text  # noqa: E402,F401  (the report's name for it)
 
 
-def diagnosis_text(doc, lang="en"):
+def diagnosis_text(doc, lang="en", timeline=None):
+    """The diagnosis for people: findings first, then (with `timeline`, a timeline document of
+    chrtool/output/procedures.py) the subscriber's procedures, then the input problems."""
+    return diagnosis_styled(doc, lang, timeline).plain
+
+
+def diagnosis_styled(doc, lang="en", timeline=None):
+    """diagnosis_text as a rich Text: on a terminal the same characters, with colours."""
+    from rich.text import Text
+    from chrtool.output.procedures import styled, timeline_styled
     labels = TEXT_LABELS[lang]
-    head = [f"chrtool diagnosis  complaint={doc['complaint'] or '-'}  imsi={doc['imsi'] or '-'}"
-            f"  msisdn={doc['msisdn'] or '-'}",
-            f"window: {doc['window']['since'] or 'start'} .. {doc['window']['until'] or 'end'}"
-            f"   inputs: {len(doc['inputs'])}   sessions: {doc['sessions']}", ""]
+    head = [styled((f"chrtool diagnosis  complaint={doc['complaint'] or '-'}  "
+                    f"imsi={doc['imsi'] or '-'}  msisdn={doc['msisdn'] or '-'}", "bold")),
+            styled(f"window: {doc['window']['since'] or 'start'} .. "
+                   f"{doc['window']['until'] or 'end'}   inputs: {len(doc['inputs'])}   "
+                   f"sessions: {doc['sessions']}"), styled("")]
     if not doc["findings"]:
-        head.append(labels["none"])
+        head.append(styled((labels["none"], "green")))
     for i, f in enumerate(doc["findings"], 1):
         cell = ", ".join(f"{k.upper()} {v}" for k, v in f["cell"].items()) or "-"
         head += [
-            f"{labels['finding']} {i}: {f['time']}  {f['procedure']} failed at {f['failure_node']}"
-            f" ({f['interface']})",
-            f"  cause        {cause_text(f['cause'])}",
-            f"  category     {f['category']}   specialty {f['specialty']}"
-            f"   disposition {f['disposition']}",
-            f"  cell         {cell}"]
+            styled((f"{labels['finding']} {i}: ", "bold red"), f"{f['time']}  ",
+                   (f"{f['procedure']} failed at {f['failure_node']}", "bold"),
+                   f" ({f['interface']})"),
+            styled("  cause        ", (cause_text(f["cause"]), "red")),
+            styled(f"  category     {f['category']}   specialty {f['specialty']}"
+                   f"   disposition {f['disposition']}"),
+            styled(f"  cell         {cell}")]
         if f.get("count", 1) > 1:
-            head.append(f"  seen         {f['count']} times, {f['first']} .. {f['last']}")
+            head.append(styled(f"  seen         {f['count']} times, {f['first']} .. {f['last']}"))
         if "confidence" in f:
-            head.append(f"  confidence   {f['confidence']:g} ({f['confidence_reason']})")
-        head.append("  evidence     " + "\n               ".join(map(_evidence_line, f["evidence"])))
-        if f.get("consequences"):
-            head.append("  followed by  " + "\n               ".join(
-                _evidence_line(e) + f" ({e['procedure']} {e['outcome']})" for e in f["consequences"]))
-        head += [f"  summary      {f['summary']}", f"  reply        {f['reply']}"]
+            head.append(styled(f"  confidence   {f['confidence']:g} ({f['confidence_reason']})"))
+        for j, e in enumerate(f["evidence"] or [None]):       # the label even without any
+            head.append(styled("  evidence     " if j == 0 else " " * 15,
+                               (_evidence_line(e) if e else "", "cyan")))
+        for j, e in enumerate(f.get("consequences") or ()):
+            head.append(styled("  followed by  " if j == 0 else " " * 15,
+                               _evidence_line(e) + f" ({e['procedure']} {e['outcome']})"))
+        head += [styled("  summary      ", (f["summary"], "bold")),
+                 styled(f"  reply        {f['reply']}")]
         for cp in doc.get("common_problems", ()):
             if cp["id"] == f.get("common_problem"):
                 where = cp.get("cell", {}).get("ecgi") or \
                     f"{cp['node']['role']} {cp['node']['address']}"
-                head += [f"  common problem {cp['id']}: {cp['subscribers']} subscribers at {where}, "
-                         f"{cp['first']} .. {cp['last']}",
-                         f"               {cp['summary']}"]
-        head.append("")
+                head += [styled((f"  common problem {cp['id']}: {cp['subscribers']} subscribers "
+                                 f"at {where}, {cp['first']} .. {cp['last']}", "magenta")),
+                         styled(f"               {cp['summary']}")]
+        head.append(styled(""))
+    if timeline is not None and (timeline["procedures"] or timeline["other_messages"]):
+        head.append(styled((labels["procedures"], "bold")))
+        head.append(timeline_styled(timeline, head=False))
     for p in doc.get("problems", ()):
         where = {k: p[k] for k in ("offset", "line", "column") if k in p}
-        head.append(f"input problem: {Problem(p['file'], p['layer'], p['message'], **where)}")
-    return "\n".join(head).rstrip() + "\n"
+        head.append(styled((f"input problem: {Problem(p['file'], p['layer'], p['message'], **where)}",
+                            "yellow")))
+    out = Text("\n").join(head)
+    out.rstrip()
+    out.append("\n")
+    return out
 
 
 def _evidence_line(e):
