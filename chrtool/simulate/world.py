@@ -107,8 +107,11 @@ def topology(cells: int) -> Topology:
 # ---------------------------------------------------------------------------------- population
 
 def population(topo: Topology, scenarios: Sequence[str], ues: int | None, *, seed, hours: float,
-               outage_s: float) -> Iterator[Ue]:
+               outage_s: float, first_ue: int = 1) -> Iterator[Ue]:
     """Subscribers in start order, scenarios in turn; ``ues=None`` never ends (``--size``).
+
+    Subscriber numbers (the IMSI's MSIN, the MSISDN's last digits) count from ``first_ue``, so
+    a day can sit beside other inputs (``samples/``) without two subscribers sharing an IMSI.
 
     Starts are spread evenly over the day (``hours``), so the arrival rate is ues/hours. The
     ``cell-outage`` subscribers are a batch: all on cell 1 of eNB 0, attached within the minute
@@ -138,14 +141,14 @@ def population(topo: Topology, scenarios: Sequence[str], ues: int | None, *, see
         rng = random.Random(f"{seed}:population")
         i = 0
         while regular and (ues is None or i < n - n_outage):
-            yield make(rng, i + 1, regular[i % len(regular)], 1.0 + i * gap + rng.uniform(0, gap))
+            yield make(rng, i + first_ue, regular[i % len(regular)], 1.0 + i * gap + rng.uniform(0, gap))
             i += 1
 
     def batch():
         rng = random.Random(f"{seed}:outage")
         starts = sorted(max(1.0, outage_s - rng.uniform(20, 60)) for _ in range(n_outage))
         for k, start in enumerate(starts):
-            yield make(rng, 5_000_000 + k, "cell-outage", start, 0, 1)
+            yield make(rng, 4_999_999 + first_ue + k, "cell-outage", start, 0, 1)
 
     yield from heapq.merge(steady(), batch(), key=lambda u: u.start)
 
@@ -835,8 +838,9 @@ class World:
 
 def run(outdir, *, seed=0, ues: int = 50, cells: int = 6, scenarios: Sequence[str] = (),
         hours: float = 1.0, size_mb: float | None = None, files: int = 1, noise: bool = True,
-        chr_formats: Sequence[str] = ("chr-v1",)) -> dict:
-    """Write a simulated day into ``outdir``; returns counts (UEs, packets, CHR records, bytes)."""
+        chr_formats: Sequence[str] = ("chr-v1",), first_ue: int = 1) -> dict:
+    """Write a simulated day into ``outdir``; returns counts (UEs, packets, CHR records, bytes).
+    ``first_ue``: the first subscriber number (see :func:`population`)."""
     names = list(scenarios) or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
@@ -849,4 +853,4 @@ def run(outdir, *, seed=0, ues: int = 50, cells: int = 6, scenarios: Sequence[st
     w = World(outdir, seed=seed, cells=cells, hours=hours, files=files, size_mb=size_mb, noise=noise,
               chr_formats=chr_formats)
     return w.run(population(w.topo, names, None if size_mb else ues, seed=seed, hours=hours,
-                            outage_s=(w.outage_ns - w.start) / SEC))
+                            outage_s=(w.outage_ns - w.start) / SEC, first_ue=first_ue))
