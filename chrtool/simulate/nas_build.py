@@ -69,7 +69,7 @@ def _enc(cls, **fields) -> bytes:
     identity...): the bytes are kept for the last ``_ENCODED_MAX`` distinct inputs (the key is
     the fields' repr, which is exact for the ints, bytes, str, tuples and dicts given here).
     Otherwise building the pycrate message costs about 1 ms, nearly all of it in cloning the
-    message's IE objects: so one message object per class and set of IEs given is kept and
+    message's IE objects: so one message object per class and shape of the fields is kept and
     filled again (:func:`_fill`); tests/simulate/test_nas_build.py checks it encodes exactly as
     a new object (:func:`_fresh`) does, for every builder and changing inputs."""
     key = (cls, repr(fields))
