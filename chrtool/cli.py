@@ -881,7 +881,8 @@ def _stage_progress():
 @click.option("--files", type=int, default=1, show_default=True, help="Rotate each probe's capture into K files.")
 @click.option("--no-noise", is_flag=True, help="No second probe, retransmissions or M-TMSI reuse.")
 @click.option("--chr-format", "chr_formats", default="chr-v1", show_default=True,
-              help="Comma-separated CHR outputs: chr-v1 (DIR/chr), csv (vendor CSV, DIR/chr-csv), "
+              help="Comma-separated CHR outputs: chr-v1 (DIR/chr), csv or huawei-csv (Huawei-style "
+                   "CSV, DIR/chr-csv), ericsson-csv (Ericsson-style CTR CSV, DIR/chr-ericsson), "
                    "xml (32.423 eNB traces, DIR/trace-xml).")
 @click.option("--list", "list_", is_flag=True, help="Name the scenarios and exit.")
 def simulate(outdir, seed, ues, cells, scenarios, hours, size_mb, files, no_noise, chr_formats, list_):

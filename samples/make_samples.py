@@ -6,6 +6,12 @@
 writes attach_reject.pcap (S1-MME, S6a towards the HSS, S11 towards the SGW) with
 attach_reject.expected.json, and tickets.csv. Everything is synthetic (test PLMN 001/01) and fixed:
 seed, timestamps and subscribers are constants below.
+
+It also writes day/: a small mixed network day from the generator behind ``chrtool simulate``
+(chrtool.simulate.world.run, seed DAY_SEED), with captures of two probes, each eNB's chr-v1
+file and truth.json, its expected findings. Its subscriber numbers start at DAY_FIRST_UE, so
+its IMSIs and MSISDNs never meet the hand-placed subscribers above when chrtool reads all of
+samples/.
 """
 import csv
 import json
@@ -15,6 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))   # run from a source tree without installing
 
+from chrtool.simulate import world  # noqa: E402
 from chrtool.simulate.scenarios import Enb, Mme, Ue, simulate, utc_ns  # noqa: E402
 
 SEED = 20261127
@@ -48,6 +55,23 @@ TICKETS = [
      "phenomenon": "cannot access 4G network / no service", "customer_class": "ordinary"},
 ]
 
+# the day: four healthy lives (with a resynchronisation as a normal-but-alarming control) and one
+# fault for each failing node, in 15 minutes from 08:00 UTC (an hour before the story above)
+DAY_SEED = 2026
+DAY_FIRST_UE = 1001            # IMSIs 00101/00102/99970 + 0000001001..
+DAY_HOURS = 0.25
+DAY_SCENARIOS = ["healthy", "healthy", "healthy", "healthy", "auth-resync", "hss-user-unknown",
+                 "attach-reject-congestion", "pgw-reject", "mme-silent", "ics-failure",
+                 "erab-setup-failure", "rlf-coverage", "ho-prep-failure", "endc-reject-congestion",
+                 "scg-failure-coverage"]
+
+
+def make_day(outdir: Path) -> dict:
+    for old in [*outdir.glob("capture/*.pcapng"), *outdir.glob("chr/*.chr")]:
+        old.unlink()                      # a stale file of an older day would join this one
+    return world.run(outdir, seed=DAY_SEED, ues=len(DAY_SCENARIOS), cells=6, scenarios=DAY_SCENARIOS,
+                     hours=DAY_HOURS, first_ue=DAY_FIRST_UE)
+
 
 def main(outdir: Path) -> None:
     outdir.mkdir(parents=True, exist_ok=True)
@@ -60,6 +84,7 @@ def main(outdir: Path) -> None:
         writer = csv.DictWriter(f, fieldnames=list(TICKETS[0]), lineterminator="\n")
         writer.writeheader()
         writer.writerows(TICKETS)
+    make_day(outdir / "day")
 
 
 if __name__ == "__main__":

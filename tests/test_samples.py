@@ -27,6 +27,15 @@ def test_make_samples_reproduces_the_committed_files(tmp_path):
     subprocess.run([sys.executable, str(SAMPLES / "make_samples.py"), str(tmp_path)], check=True)
     for name in GENERATED:
         assert (tmp_path / name).read_bytes() == (SAMPLES / name).read_bytes(), name
+    # the simulated day (samples/day): the same files, byte for byte, and no others
+    def day(root):
+        return {p.relative_to(root / "day"): p.read_bytes() for p in sorted((root / "day").rglob("*"))
+                if p.is_file()}
+    made, shipped = day(tmp_path), day(SAMPLES)
+    assert sorted(made) == sorted(shipped)
+    assert Path("truth.json") in made and any(p.suffix == ".pcapng" for p in made)
+    for name in made:
+        assert made[name] == shipped[name], name
 
 
 def test_expected_findings(expected):

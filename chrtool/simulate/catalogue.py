@@ -117,11 +117,16 @@ class Life(_Script):
         self.release(("radioNetwork", cause), by_enb=True, delay=idle)
         self.chr((1, 3), "RRC_CONN_RELEASE", [spec.p_cause("release", cause)])
 
-    def service_request(self) -> None:
+    def service_request(self, *, answered: bool = True, rrc: str | None = "mo-Data") -> None:
+        """Service Request by S-TMSI from idle; ``answered``: the MME sets the bearers up and
+        the eNB accepts (otherwise the caller plays the answer). ``rrc`` None: the Initial UE
+        Message's default establishment cause."""
         self.chr((0, 0), "RRC_CONN_SETUP", [spec.p_cause("rrc-setup-result", "success"), ("est_cause", 4)])
         count, self.ul_count = self.ul_count, self.ul_count + 1
         self.step((0, 0), "InitialUEMessage", nas=nas.service_request(seq=count),
-                  args={"s_tmsi": True, "rrc": "mo-Data"})
+                  args={"s_tmsi": True, "rrc": rrc} if rrc else {"s_tmsi": True})
+        if not answered:
+            return
         self.step(MME_, "InitialContextSetupRequest")
         self.step(RADIO, "InitialContextSetupResponse")
         self.step(MME_, "ModifyBearerRequest", iface="S11")
@@ -510,9 +515,7 @@ def _service_reject(cause):
         s.attach()
         s.go_idle()
         s.t += s.rng.randint(5, 30) * NS
-        s.chr((0, 0), "RRC_CONN_SETUP", [spec.p_cause("rrc-setup-result", "success"), ("est_cause", 4)])
-        count, s.ul_count = s.ul_count, s.ul_count + 1
-        s.step((0, 0), "InitialUEMessage", nas=nas.service_request(seq=count), args={"s_tmsi": True})
+        s.service_request(answered=False, rrc=None)
         s.fault(s.step(MME_, "DownlinkNASTransport", nas=nas.service_reject(cause)), e)
         s.release(("nas", "normal-release"), delay=(50, 150))
         s.chr((1, 3), "RRC_CONN_RELEASE", [spec.p_cause("release", "mme-initiated")])
@@ -536,9 +539,7 @@ def _ics_failure(s, e):
     s.attach()
     s.go_idle()
     s.t += s.rng.randint(5, 30) * NS
-    s.chr((0, 0), "RRC_CONN_SETUP", [spec.p_cause("rrc-setup-result", "success"), ("est_cause", 4)])
-    count, s.ul_count = s.ul_count, s.ul_count + 1
-    s.step((0, 0), "InitialUEMessage", nas=nas.service_request(seq=count), args={"s_tmsi": True})
+    s.service_request(answered=False, rrc=None)
     s.step(MME_, "InitialContextSetupRequest")
     s.fault(s.step(RADIO, "InitialContextSetupFailure", cause=("radioNetwork", "radio-resources-not-available")), e)
     s.release(("radioNetwork", "radio-resources-not-available"), delay=(5, 20))

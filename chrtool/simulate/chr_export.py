@@ -1,5 +1,5 @@
-"""The eNBs' CHR in other shapes: a vendor CSV export (the ``huawei-chr`` column layout) and
-3GPP TS 32.423 trace XML.
+"""The eNBs' CHR in other shapes: vendor CSV exports (the ``huawei-chr`` and ``ericsson-ctr``
+column layouts) and 3GPP TS 32.423 trace XML.
 
 Both writers are fed what :class:`world.ChrFiles` / the S1 and X2 senders produce and stream
 their files as the day is played. Their bytes are built with the csv module and
@@ -7,11 +7,14 @@ their files as the day is played. Their bytes are built with the csv module and
 construct declaration's input, not its output) and from the layout's mapping file read with
 tomllib, never with chrtool's readers (``chrtool.inputs``).
 
-- :class:`VendorCsv`: one ``<eNB>.csv`` per eNB in the column layout of
-  ``decoders/maps/huawei_chr.toml``: local time (the layout's UTC offset), the layout's event
-  and cause texts, eNodeB ID + Local Cell ID, measurements in natural units. What the layout
-  has no column for is not written: the RRC establishment cause, the S-TMSI's MMEC, and
-  whether a logged 3GPP cause was S1AP or X2AP (the layout says which per event).
+- :class:`VendorCsv`: one ``<eNB>.csv`` per eNB in the column layout of a mapping file:
+  ``decoders/maps/huawei_chr.toml`` (format ``csv`` / ``huawei-csv``: local time, eNodeB ID +
+  Local Cell ID, measurements in natural units) or ``ericsson_ctr.toml`` (``ericsson-csv``:
+  UTC date/hour/minute/second/millisecond parts, the 28-bit global cell id and a PLMN column,
+  measurements as 3GPP reporting-range indexes), each with the layout's event and cause texts.
+  What the layout has no column for is not written: the RRC establishment cause, the S-TMSI's
+  MMEC, and whether a logged 3GPP cause was S1AP or X2AP (the layout says which per event);
+  ericsson-ctr also has no TAC, M-TMSI, serving SINR or NR SS-RSRQ, and no time below the ms.
 - :class:`TraceXml`: one ``<eNB>.xml`` per eNB (``traceCollecFile``): a ``traceRecSession`` per
   subscriber and S1 connection, with ``<ue idType="IMSI">`` and every S1AP and X2AP message the
   eNB sent or received on it as ``rawMsg`` (the same PDU bytes as in the capture), as an eNB's
@@ -29,7 +32,10 @@ from pathlib import Path
 from chrtool.decoders import chr_v1 as spec
 
 MAPS = Path(spec.__file__).resolve().parent / "maps"
-FORMATS = ("chr-v1", "csv", "xml")
+FORMATS = ("chr-v1", "csv", "huawei-csv", "ericsson-csv", "xml")
+ALIASES = {"huawei-csv": "csv"}                 # "csv" was first; this name says whose layout
+# CSV format -> (directory under DIR, mapping file under decoders/maps/)
+CSV_LAYOUTS = {"csv": ("chr-csv", "huawei_chr.toml"), "ericsson-csv": ("chr-ericsson", "ericsson_ctr.toml")}
 
 
 # ------------------------------------------------------------------------------------ vendor CSV
@@ -44,37 +50,80 @@ def _num(x: float) -> str:
     return f"{x:.2f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
 
 
+# 3GPP reporting ranges (TS 36.133 / 38.133) as docs/formats/vendor-csv.md maps them: the index
+# of the range holding a value (stored scaled by 100), from (steps per dB, index of 0 dB, top).
+# The writer's own table, kept apart from the reader's: a disagreement shows in the tests.
+_INDEX_UNITS = {"rsrp-index": (1, 141, 97), "rsrq-index": (2, 40, 34), "ss-rsrp-index": (1, 157, 127),
+                "ss-rsrq-index": (2, 87, 127), "ss-sinr-index": (2, 46, 127)}
+
+
+def _meas_text(kind: str, value: int, unit: str) -> str:
+    scale = spec.MEAS_SCALE[kind]
+    if unit in _INDEX_UNITS:
+        per_db, zero, top = _INDEX_UNITS[unit]
+        return str(min(max(value * per_db // scale + zero, 0), top))    # floor: the range's index
+    if unit == "centi":
+        return str(value * 100 // scale)
+    return _num(value / scale)                                   # dBm, dB, raw: natural units
+
+
 class VendorCsv:
-    """CHR records of each eNB as rows of the ``huawei-chr`` layout (see the module doc)."""
+    """CHR records of each eNB as rows of a vendor CSV layout (a mapping file of
+    decoders/maps/, read with tomllib): the layout's header, time zone and time columns, event and
+    cause texts, cell columns and measurement units. What the layout has no column for is not
+    written; events and causes it has no text for are counted in ``skipped``."""
 
     def __init__(self, directory: Path, layout: Path = MAPS / "huawei_chr.toml"):
         self.dir = directory
         self.dir.mkdir(parents=True, exist_ok=True)
         m = tomllib.loads(layout.read_text(encoding="utf-8"))
         self.m = m
-        self.tz = _offset(m["time"]["utc_offset"])
-        self.fmt = m["time"]["format"]
+        self.tz = _offset(m["time"].get("utc_offset", "+00:00"))
         self.event_text: dict[str, str] = {}
         for text, name in m["event"]["values"].items():
             self.event_text.setdefault(name, text)
         self.cause_text: dict[str, str] = {}
         for text, target in m["cause"]["values"].items():
             self.cause_text.setdefault(target, text)
-        cols = m["columns"]
+        cols, cell = m["columns"], m.get("cell", {})
         self.meas = {(ms["kind"], bool(ms.get("neighbour"))): ms for ms in m["meas"]}
-        self.header = [m["time"]["column"], m["event"]["column"], cols["imsi"], cols["mme_ue_s1ap_id"],
-                       cols["enb_ue_s1ap_id"], cols["menb_ue_x2ap_id"], cols["sgnb_ue_x2ap_id"],
-                       cols["m_tmsi"]["column"], cols["tac"], cols["eci"]["enb"], cols["eci"]["cell"],
-                       cols["nci"]["gnb"], cols["nci"]["cell"], m["cause"]["column"],
-                       m["proto_cause"]["group_column"], m["proto_cause"]["value_column"],
-                       m["target_cell"]["enb_column"], m["target_cell"]["cell_column"],
-                       cols["msisdn"], cols["crnti"], m["erab"]["id_column"], m["erab"]["qci_column"]]
+        tm = m["time"]
+        self.time_parts = [(k, tm["parts"][k]) for k in ("date", "hour", "minute", "second", "millisecond")
+                           if k in tm.get("parts", {})]
+        head = [tm["column"]] if "column" in tm else [c for _k, c in self.time_parts]
+        head.append(m["event"]["column"])
+        for key in ("imsi", "mme_ue_s1ap_id", "enb_ue_s1ap_id", "menb_ue_x2ap_id", "sgnb_ue_x2ap_id",
+                    "m_tmsi", "tac", "eci", "nci"):
+            c = cols.get(key)
+            if isinstance(c, dict):
+                head += [c[k] for k in ("column", "enb", "gnb", "cell") if k in c]
+            elif c:
+                head.append(c)
+        head += [cell[k] for k in ("plmn_column", "nr_plmn_column") if k in cell]
+        head += [m["cause"]["column"], m["proto_cause"]["group_column"], m["proto_cause"]["value_column"]]
+        tc = m.get("target_cell", {})
+        head += [tc[k] for k in ("column", "enb_column", "cell_column") if k in tc]
+        head += [cols[k] for k in ("msisdn", "crnti") if k in cols]
+        head += [m["erab"][k] for k in ("id_column", "qci_column") if k in m.get("erab", {})]
         for ms in m["meas"]:
-            self.header += [ms["column"]] + [ms[k] for k in ("pci_column", "arfcn_column") if k in ms]
-        self.nr_shift = 36 - int(cols["nci"].get("gnb_bits", 24))
+            head += [ms["column"]] + [ms[k] for k in ("pci_column", "arfcn_column") if k in ms]
+        self.header = list(dict.fromkeys(head))        # a column named twice (PLMN) once
+        nci = cols.get("nci")
+        self.nr_shift = 36 - int(nci.get("gnb_bits", 24)) if isinstance(nci, dict) else 0
         self.files: dict[str, tuple] = {}
         self.bytes = 0
         self.skipped: dict[str, int] = {}          # events or causes the layout has no text for
+
+    def _time(self, row: dict, ts_ns: int) -> None:
+        t = dt.datetime.fromtimestamp(ts_ns // 1000 / 1e6, self.tz)
+        tm = self.m["time"]
+        if "column" in tm:
+            row[tm["column"]] = t.strftime(tm["format"])
+            return
+        values = {"date": t.strftime(tm.get("date_format", "%Y-%m-%d")), "hour": t.hour, "minute": t.minute,
+                  "second": t.second, "millisecond": t.microsecond // 1000}   # whole ms: all the parts hold
+        for key, col in self.time_parts:
+            row[col] = str(values[key])
 
     def write(self, enb_name: str, rec: dict) -> None:
         event = spec.EVENTS[rec["event"]]
@@ -89,14 +138,15 @@ class VendorCsv:
             f = self.files[enb_name] = (fh, w)
         cols, m = self.m["columns"], self.m
         row = dict.fromkeys(self.header, "")
-        t = dt.datetime.fromtimestamp(rec["ts_ns"] // 1000 / 1e6, self.tz)
-        row[m["time"]["column"]] = t.strftime(self.fmt)
+        self._time(row, rec["ts_ns"])
         row[m["event"]["column"]] = self.event_text[event]
         for key in ("imsi", "mme_ue_s1ap_id", "enb_ue_s1ap_id", "menb_ue_x2ap_id", "sgnb_ue_x2ap_id", "tac"):
-            if rec.get(key) is not None:
+            if rec.get(key) is not None and key in cols:
                 row[cols[key]] = str(rec[key])
-        if rec.get("s_tmsi"):
-            row[cols["m_tmsi"]["column"]] = f"{rec['s_tmsi']['m_tmsi']:08X}"
+        tmsi = cols.get("m_tmsi")
+        if rec.get("s_tmsi") and tmsi:
+            col, base = (tmsi["column"], tmsi.get("base", 10)) if isinstance(tmsi, dict) else (tmsi, 10)
+            row[col] = f"{rec['s_tmsi']['m_tmsi']:08X}" if base == 16 else str(rec["s_tmsi"]["m_tmsi"])
         cell = rec.get("cell")
         if cell:
             self._cell(row, cell)
@@ -105,7 +155,7 @@ class VendorCsv:
             if tag == "cause":
                 kind = v["kind"] if isinstance(v["kind"], str) else spec.CAUSE_KINDS[v["kind"]]
                 if kind == "rrc-establishment":
-                    continue                       # no column for it in this layout
+                    continue                       # no column for it in these layouts
                 target = f"{kind}:{spec.CAUSES[spec.CAUSE_KIND_IDS[kind]][v['value']]}"
                 if target not in self.cause_text:
                     self.skipped[target] = self.skipped.get(target, 0) + 1
@@ -120,7 +170,7 @@ class VendorCsv:
                 ms = self.meas.get((v["kind"], bool(v["neighbour"])))
                 if ms is None:
                     continue
-                row[ms["column"]] = _num(v["value"] / spec.MEAS_SCALE[v["kind"]])
+                row[ms["column"]] = _meas_text(v["kind"], int(v["value"]), ms["unit"])
                 for k, field in (("pci_column", "pci"), ("arfcn_column", "arfcn")):
                     if k in ms and v[field] >= 0:
                         row[ms[k]] = str(v[field])
@@ -129,18 +179,20 @@ class VendorCsv:
         self.bytes += sum(len(x) for x in data) + len(data)
 
     def _cell(self, row: dict, cell: dict, target: bool = False) -> None:
-        cols = self.m["columns"]
-        if cell["kind"] == "nr_cgi":
-            nci = cell["cell_id"]
-            row[cols["nci"]["gnb"]] = str(nci >> self.nr_shift)
-            row[cols["nci"]["cell"]] = str(nci & ((1 << self.nr_shift) - 1))
-        elif target:
-            tc = self.m["target_cell"]
-            row[tc["enb_column"]] = str(cell["cell_id"] >> 8)
-            row[tc["cell_column"]] = str(cell["cell_id"] & 0xFF)
+        cols, plmns = self.m["columns"], self.m.get("cell", {})
+        nr = cell["kind"] == "nr_cgi"
+        pcol = plmns.get("nr_plmn_column" if nr else "plmn_column")
+        if pcol and not target:
+            row[pcol] = f"{cell['plmn'][:3]}-{cell['plmn'][3:]}"
+        spot = cols["nci"] if nr else self.m["target_cell"] if target else cols["eci"]
+        if isinstance(spot, str) or "column" in spot:      # one column: the whole ECI / NCI
+            row[spot if isinstance(spot, str) else spot["column"]] = str(cell["cell_id"])
+        elif nr:
+            row[spot["gnb"]] = str(cell["cell_id"] >> self.nr_shift)
+            row[spot["cell"]] = str(cell["cell_id"] & ((1 << self.nr_shift) - 1))
         else:
-            row[cols["eci"]["enb"]] = str(cell["cell_id"] >> 8)
-            row[cols["eci"]["cell"]] = str(cell["cell_id"] & 0xFF)
+            row[spot["enb_column" if target else "enb"]] = str(cell["cell_id"] >> 8)
+            row[spot["cell_column" if target else "cell"]] = str(cell["cell_id"] & 0xFF)
 
     def close(self) -> None:
         for fh, _w in self.files.values():

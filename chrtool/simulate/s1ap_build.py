@@ -20,158 +20,27 @@ from typing import Any, Iterable, NamedTuple, Sequence
 
 from pycrate_asn1dir import S1AP as _S1AP
 
-_PDU = _S1AP.S1AP_PDU_Descriptions.S1AP_PDU
-_MODULES = (_S1AP.S1AP_PDU_Contents, _S1AP.S1AP_IEs)
-_KINDS = {"InitiatingMessage": "initiatingMessage", "SuccessfulOutcome": "successfulOutcome",
-          "UnsuccessfulOutcome": "unsuccessfulOutcome"}
+from chrtool.simulate import rrc_build as rrc
+from chrtool.simulate.aper_pdu import ApPdu, ie_set, open_type
 
-
-def _procedures() -> dict[str, tuple[int, str, str]]:
-    """Message name -> (procedure code, procedure criticality, S1AP-PDU alternative)."""
-    table = _S1AP.S1AP_PDU_Descriptions.S1AP_ELEMENTARY_PROCEDURES._val
-    out = {}
-    for proc in table.root + (table.ext or []):
-        for kind, alt in _KINDS.items():
-            if kind in proc:
-                out[proc[kind]._tr._name] = (proc["procedureCode"], proc["criticality"], alt)
-    return out
-
-
-PROCEDURES = _procedures()
-
-
-def _asn1_type(name: str):
-    """The pycrate object of an S1AP type, by its ASN.1 name ("E-RABToBeSetupListCtxtSUReq")."""
-    attr = name.replace("-", "_")
-    for mod in _MODULES:
-        if hasattr(mod, attr):
-            return getattr(mod, attr)
-    raise KeyError(f"unknown S1AP type {name!r}")
-
-
-def _ie_set(set_owner) -> list[tuple[int, str, str, str]]:
-    """(id, criticality, value type name, presence) of the IE object set behind a container."""
-    tab = set_owner._cont["value"]._const_tab._val
-    return [(r["id"], r["criticality"], r["Value"]._tr._name, r["presence"])
-            for r in tab.root + (tab.ext or [])]
-
-
-@lru_cache(maxsize=None)
-def message_ies(msg: str) -> list[tuple[int, str, str, str]]:
-    """IEs a message may carry, in the order of its IE set: (id, criticality, type, presence)."""
-    return _ie_set(_asn1_type(msg)._cont["protocolIEs"]._cont)
+# PDU framing, procedure and IE tables, the fast path: shared with X2AP (aper_pdu)
+AP = ApPdu("S1AP", _S1AP.S1AP_PDU_Descriptions.S1AP_PDU, _S1AP.S1AP_PDU_Descriptions.S1AP_ELEMENTARY_PROCEDURES,
+           (_S1AP.S1AP_PDU_Contents, _S1AP.S1AP_IEs))
+_PDU = AP.pdu
+PROCEDURES = AP.procedures                 # message name -> (procedure code, criticality, PDU alternative)
+_asn1_type = AP.asn1_type
+_ie_set = ie_set
+_items = AP.items
+_open_type = open_type
+_encode_whole = AP.encode_whole
+message_ies = AP.message_ies
+decode = AP.decode
 
 
 def encode(msg: str, ies: Iterable[tuple[str | int, Any]]) -> bytes:
-    """APER-encoded S1AP-PDU for message ``msg`` (e.g. "InitialUEMessage").
-
-    Each IE is named by its value type ("ENB-UE-S1AP-ID", "NAS-PDU"), which picks the first IE of
-    that type in the message's IE set, or by its numeric id (e.g. 158, MME-UE-S1AP-ID-2). IEs are
-    emitted in the ASN.1 IE-set order, as real nodes do; a missing mandatory IE raises
-    ``ValueError``.
-    """
-    if msg not in PROCEDURES:
-        raise KeyError(f"unknown S1AP message {msg!r}")
-    code, crit, alt = PROCEDURES[msg]
-    table = message_ies(msg)
-    by_key: dict = {}
-    for ie_id, ie_crit, typ, _presence in table:
-        by_key[ie_id] = (ie_id, ie_crit, typ)
-        by_key.setdefault(typ, (ie_id, ie_crit, typ))
-    given = {}
-    for key, value in ies:
-        if key not in by_key:
-            raise KeyError(f"{msg} has no IE {key!r}")
-        ie_id, ie_crit, typ = by_key[key]
-        given[ie_id] = {"id": ie_id, "criticality": ie_crit, "value": (typ, value)}
-    missing = [typ for ie_id, _c, typ, presence in table if presence == "mandatory" and ie_id not in given]
-    if missing:
-        raise ValueError(f"{msg}: mandatory IE(s) missing: {', '.join(missing)}")
-    order = [ie_id for ie_id, *_ in table]
-    fields = sorted(given.values(), key=lambda f: order.index(f["id"]))
-    out = _assemble(alt, code, crit, fields)
-    return out if out is not None else _encode_whole(alt, code, crit, msg, fields)
-
-
-def _encode_whole(alt: str, code: int, crit: str, msg: str, fields: list[dict]) -> bytes:
-    """pycrate's APER of the whole S1AP-PDU (the reference the fast path is checked against)."""
-    _PDU.set_val((alt, {"procedureCode": code, "criticality": crit,
-                        "value": (msg, {"protocolIEs": fields})}))
-    return _PDU.to_aper()
-
-
-# The fast path. Everything around the IE values of an S1AP-PDU is octet-aligned APER framing
-# (X.691): the CHOICE index of the PDU (3 bits: extension bit + 2-bit index), procedureCode (one
-# octet), criticality (2 bits, padded), the message as an open type (length determinant +
-# octets); in the message, the extension bit (padded) and the IE count (0..65535: two octets);
-# per IE its id (two octets), criticality (padded octet) and value as an open type. Only the IE
-# values need pycrate: each is encoded alone with its own type and remembered by exact input
-# (IDs, cells, causes and capabilities repeat across a connection's messages), so a message costs
-# the pycrate encodings of its new values only. tests/simulate/test_s1ap_build.py checks the
-# result equals _encode_whole for every builder.
-_ALT_INDEX = {"initiatingMessage": 0, "successfulOutcome": 1, "unsuccessfulOutcome": 2}
-_CRIT = {"reject": 0, "ignore": 1, "notify": 2}
-_IE_VALUES: dict = {}
-_IE_VALUES_MAX = 8192
-
-
-def _open_type(content: bytes) -> bytes | None:
-    """X.691 open type: unconstrained length determinant + the octets (None beyond 16K, where
-    APER fragments: the caller falls back to pycrate)."""
-    n = len(content)
-    if n < 128:
-        return bytes([n]) + content
-    if n < 16384:
-        return bytes([0x80 | n >> 8, n & 0xFF]) + content
-    return None
-
-
-def _ie_value(typ: str, value) -> bytes:
-    key = (typ, repr(value))
-    out = _IE_VALUES.get(key)
-    if out is None:
-        obj = _asn1_type(typ)
-        obj.set_val(value)
-        out = obj.to_aper() or b"\x00"          # an empty encoding is one zero octet (X.691 11.2)
-        if len(_IE_VALUES) >= _IE_VALUES_MAX:
-            _IE_VALUES.pop(next(iter(_IE_VALUES)))
-        _IE_VALUES[key] = out
-    return out
-
-
-def _assemble(alt: str, code: int, crit: str, fields: list[dict]) -> bytes | None:
-    body = [b"\x00", len(fields).to_bytes(2, "big")]
-    for f in fields:
-        typ, value = f["value"]
-        ot = _open_type(_ie_value(typ, value))
-        if ot is None:
-            return None
-        body.append(f["id"].to_bytes(2, "big") + bytes([_CRIT[f["criticality"]] << 6]) + ot)
-    msg = _open_type(b"".join(body))
-    if msg is None:
-        return None
-    return bytes([_ALT_INDEX[alt] << 5, code, _CRIT[crit] << 6]) + msg
-
-
-def decode(data: bytes) -> tuple[str, str, dict]:
-    """(PDU alternative, message name, {IE type name or id: value}) of an APER S1AP-PDU.
-
-    An IE type carried twice is keyed by its id instead. Meant for tests and sanity checks.
-    """
-    _PDU.from_aper(data)
-    alt, body = _PDU.get_val()
-    msg, content = body["value"]
-    out: dict = {}
-    for f in content["protocolIEs"]:
-        typ, value = f["value"]
-        out[f["id"] if typ in out else typ] = value
-    return alt, msg, out
-
-
-def _items(list_type: str, items: Sequence[dict]) -> list[dict]:
-    """Wrap items of an "E-RAB list" (SEQUENCE OF ProtocolIE-SingleContainer) with their IE id."""
-    (ie_id, crit, typ, _p), = _ie_set(_asn1_type(list_type)._cont)
-    return [{"id": ie_id, "criticality": crit, "value": (typ, item)} for item in items]
+    """APER-encoded S1AP-PDU for message ``msg`` (e.g. "InitialUEMessage"), IEs by value type
+    name ("ENB-UE-S1AP-ID") or numeric id (158), emitted in IE-set order (see ApPdu.encode)."""
+    return AP.encode(msg, ies)
 
 
 # ---------------------------------------------------------------------------------- value helpers
@@ -204,22 +73,8 @@ def transport_address(addr: str) -> tuple[int, int]:
     return int.from_bytes(packed, "big"), 8 * len(packed)
 
 
-def cause_ie(cause: tuple[str, str | int]) -> tuple[str, str]:
-    """S1AP Cause CHOICE value from (group, name) or (group, enumeration index)."""
-    group, value = cause
-    enum = _S1AP.S1AP_IEs.Cause._cont[group]
-    if isinstance(value, int):
-        value = enum._cont_rev[value]
-    elif value not in enum._cont:
-        raise ValueError(f"{value!r} is not a cause of group {group!r}")
-    return group, value
-
-
-def cause_object(cause: tuple[str, str | int]) -> dict:
-    """The DESIGN.md cause object: {"proto": "S1AP", "group", "value": index, "name"}."""
-    group, name = cause_ie(cause)
-    return {"proto": "S1AP", "group": group,
-            "value": _S1AP.S1AP_IEs.Cause._cont[group]._cont[name], "name": name}
+cause_ie = AP.cause_ie              # ("radioNetwork", "user-inactivity") or (group, index)
+cause_object = AP.cause_object      # the DESIGN.md cause object of an S1AP cause
 
 
 def _ue_ids(mme_ue_id: int, enb_ue_id: int | None):
@@ -431,24 +286,12 @@ def erab_modification_indication(mme_ue_id: int, enb_ue_id: int, erabs: Sequence
 
 # ------------------------------------------------------------------------------------- mobility
 
-def _rrc_handover_preparation_information() -> bytes:
-    """A valid, minimal RRC HandoverPreparationInformation-r8 (no UE capability containers).
-
-    Wireshark dissects the transparent container's RRC bytes, so they must be real UPER.
-    """
-    from pycrate_asn1dir import RRCLTE   # imported here: 0.3 s, and only handover needs it
-    hpi = RRCLTE.EUTRA_InterNodeDefinitions.HandoverPreparationInformation
-    hpi.set_val({"criticalExtensions": ("c1", ("handoverPreparationInformation-r8",
-                                               {"ue-RadioAccessCapabilityInfo": []}))})
-    return hpi.to_uper()
-
-
 def _source_to_target_container(target_ecgi, source_ecgi):
     """The SourceeNB-ToTargeteNB-TransparentContainer the source hands the target (through the
     MME): its RRC HandoverPreparationInformation, the target cell and the UE's history."""
     container = _asn1_type("SourceeNB-ToTargeteNB-TransparentContainer")
     container.set_val({
-        "rRC-Container": _rrc_handover_preparation_information(),
+        "rRC-Container": rrc.HANDOVER_PREPARATION_INFORMATION,
         "targetCell-ID": ecgi_ie(*target_ecgi),
         "uE-HistoryInformation": [("e-UTRAN-Cell", {"global-Cell-ID": ecgi_ie(*source_ecgi),
                                                     "cellType": {"cell-Size": "medium"},
@@ -493,23 +336,10 @@ def path_switch_request_failure(mme_ue_id: int, enb_ue_id: int, cause: tuple) ->
                                                ("ENB-UE-S1AP-ID", enb_ue_id), ("Cause", cause_ie(cause))])
 
 
-def _rrc_handover_command() -> bytes:
-    """A valid RRC HandoverCommand-r8 carrying an empty RRCConnectionReconfiguration (UPER)."""
-    from pycrate_asn1dir import RRCLTE
-    dcch = RRCLTE.EUTRA_RRC_Definitions.DL_DCCH_Message
-    dcch.set_val({"message": ("c1", ("rrcConnectionReconfiguration", {
-        "rrc-TransactionIdentifier": 0,
-        "criticalExtensions": ("c1", ("rrcConnectionReconfiguration-r8", {}))}))})
-    cmd = RRCLTE.EUTRA_InterNodeDefinitions.HandoverCommand
-    cmd.set_val({"criticalExtensions": ("c1", ("handoverCommand-r8", {
-        "handoverCommandMessage": dcch.to_uper()}))})
-    return cmd.to_uper()
-
-
 @lru_cache(maxsize=1)
 def _target_to_source_container() -> bytes:
     container = _asn1_type("TargeteNB-ToSourceeNB-TransparentContainer")
-    container.set_val({"rRC-Container": _rrc_handover_command()})
+    container.set_val({"rRC-Container": rrc.HANDOVER_COMMAND})
     return container.to_aper()
 
 

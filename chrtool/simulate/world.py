@@ -16,8 +16,9 @@ subscribers, not the output size. Output in DIR:
   packets, its clock ``PROBE_B_SKEW_NS`` ahead;
 - ``chr/<eNB>.chr``: each eNB's chr-v1 records (RRC, measurements, RLF, handover, SgNB events),
   its clock skewed by a few ms (records of different files are out of order);
-- ``chr-csv/<eNB>.csv`` and ``trace-xml/<eNB>.xml`` when asked for (``chr_formats``): the CHR
-  as a vendor CSV export and the eNBs' 32.423 traces (:mod:`chr_export`);
+- ``chr-csv/<eNB>.csv`` (Huawei-style layout), ``chr-ericsson/<eNB>.csv`` (Ericsson-style) and
+  ``trace-xml/<eNB>.xml`` when asked for (``chr_formats``): the CHR as vendor CSV exports and
+  the eNBs' 32.423 traces (:mod:`chr_export`);
 - ``truth.json``: DESIGN.md's ground truth.
 
 Noise on top of the scenarios: S1AP IDs reused after release (lowest-free pools), M-TMSIs of
@@ -107,8 +108,11 @@ def topology(cells: int) -> Topology:
 # ---------------------------------------------------------------------------------- population
 
 def population(topo: Topology, scenarios: Sequence[str], ues: int | None, *, seed, hours: float,
-               outage_s: float) -> Iterator[Ue]:
+               outage_s: float, first_ue: int = 1) -> Iterator[Ue]:
     """Subscribers in start order, scenarios in turn; ``ues=None`` never ends (``--size``).
+
+    Subscriber numbers (the IMSI's MSIN, the MSISDN's last digits) count from ``first_ue``, so
+    a day can sit beside other inputs (``samples/``) without two subscribers sharing an IMSI.
 
     Starts are spread evenly over the day (``hours``), so the arrival rate is ues/hours. The
     ``cell-outage`` subscribers are a batch: all on cell 1 of eNB 0, attached within the minute
@@ -138,14 +142,14 @@ def population(topo: Topology, scenarios: Sequence[str], ues: int | None, *, see
         rng = random.Random(f"{seed}:population")
         i = 0
         while regular and (ues is None or i < n - n_outage):
-            yield make(rng, i + 1, regular[i % len(regular)], 1.0 + i * gap + rng.uniform(0, gap))
+            yield make(rng, i + first_ue, regular[i % len(regular)], 1.0 + i * gap + rng.uniform(0, gap))
             i += 1
 
     def batch():
         rng = random.Random(f"{seed}:outage")
         starts = sorted(max(1.0, outage_s - rng.uniform(20, 60)) for _ in range(n_outage))
         for k, start in enumerate(starts):
-            yield make(rng, 5_000_000 + k, "cell-outage", start, 0, 1)
+            yield make(rng, 4_999_999 + first_ue + k, "cell-outage", start, 0, 1)
 
     yield from heapq.merge(steady(), batch(), key=lambda u: u.start)
 
@@ -189,11 +193,11 @@ class Rotating:
 
 class ChrFiles:
     """One chr-v1 file per eNB, opened at its first record; each eNB's clock has its own skew.
-    ``csv`` (a :class:`chr_export.VendorCsv`) gets the same records in a vendor layout;
-    ``chr_v1=False`` writes only that."""
+    ``csv`` (a list of :class:`chr_export.VendorCsv`) get the same records in vendor layouts;
+    ``chr_v1=False`` writes only those."""
 
     def __init__(self, directory: Path, topo: Topology, start_ns: int, seed, *, chr_v1: bool = True,
-                 csv=None):
+                 csv=()):
         self.dir, self.topo, self.start = directory, topo, start_ns
         self.chr_v1, self.csv = chr_v1, csv
         rng = random.Random(f"{seed}:chr-skew")
@@ -202,8 +206,8 @@ class ChrFiles:
         self.bytes = 0
 
     def write(self, enb: int, rec: dict) -> int:
-        if self.csv is not None:
-            self.csv.write(self.topo.enbs[enb].name, {**rec, "ts_ns": rec["ts_ns"] + self.skew[enb]})
+        for out in self.csv:
+            out.write(self.topo.enbs[enb].name, {**rec, "ts_ns": rec["ts_ns"] + self.skew[enb]})
         if not self.chr_v1:
             rec["ts_ns"] += self.skew[enb]
             return rec["ts_ns"]
@@ -222,13 +226,13 @@ class ChrFiles:
 
     @property
     def total(self) -> int:
-        return self.bytes + (self.csv.bytes if self.csv is not None else 0)
+        return self.bytes + sum(out.bytes for out in self.csv)
 
     def close(self) -> None:
         for f in self.files.values():
             f.close()
-        if self.csv is not None:
-            self.csv.close()
+        for out in self.csv:
+            out.close()
 
 
 # ---------------------------------------------------------------------------------- the engine
@@ -281,7 +285,8 @@ class World:
                  retransmit: float = 0.01, chr_formats: Sequence[str] = ("chr-v1",)):
         self.out = Path(outdir)
         (self.out / "capture").mkdir(parents=True, exist_ok=True)
-        unknown = set(chr_formats) - set(chr_export.FORMATS)
+        chr_formats = {chr_export.ALIASES.get(f, f) for f in chr_formats}
+        unknown = chr_formats - set(chr_export.FORMATS)
         if unknown or not chr_formats:
             raise ValueError(f"CHR formats are {', '.join(chr_export.FORMATS)}, not {', '.join(sorted(unknown))}")
         if "chr-v1" in chr_formats:
@@ -298,7 +303,8 @@ class World:
         self.probe_b = Rotating(self.out / "capture", "probe-b", every_ns=every_ns,
                                 every_bytes=every_bytes, files=files) if noise else None
         self.chr = ChrFiles(self.out / "chr", self.topo, self.start, seed, chr_v1="chr-v1" in chr_formats,
-                            csv=chr_export.VendorCsv(self.out / "chr-csv") if "csv" in chr_formats else None)
+                            csv=[chr_export.VendorCsv(self.out / d, chr_export.MAPS / m)
+                                 for f, (d, m) in chr_export.CSV_LAYOUTS.items() if f in chr_formats])
         self.xml = chr_export.TraceXml(self.out / "trace-xml", self.start) if "xml" in chr_formats else None
         self.rng = random.Random(f"{seed}:world")
         self.retransmit = retransmit if noise else 0.0
@@ -835,8 +841,9 @@ class World:
 
 def run(outdir, *, seed=0, ues: int = 50, cells: int = 6, scenarios: Sequence[str] = (),
         hours: float = 1.0, size_mb: float | None = None, files: int = 1, noise: bool = True,
-        chr_formats: Sequence[str] = ("chr-v1",)) -> dict:
-    """Write a simulated day into ``outdir``; returns counts (UEs, packets, CHR records, bytes)."""
+        chr_formats: Sequence[str] = ("chr-v1",), first_ue: int = 1) -> dict:
+    """Write a simulated day into ``outdir``; returns counts (UEs, packets, CHR records, bytes).
+    ``first_ue``: the first subscriber number (see :func:`population`)."""
     names = list(scenarios) or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
@@ -849,4 +856,4 @@ def run(outdir, *, seed=0, ues: int = 50, cells: int = 6, scenarios: Sequence[st
     w = World(outdir, seed=seed, cells=cells, hours=hours, files=files, size_mb=size_mb, noise=noise,
               chr_formats=chr_formats)
     return w.run(population(w.topo, names, None if size_mb else ues, seed=seed, hours=hours,
-                            outage_s=(w.outage_ns - w.start) / SEC))
+                            outage_s=(w.outage_ns - w.start) / SEC, first_ue=first_ue))

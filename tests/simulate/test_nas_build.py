@@ -217,3 +217,56 @@ def test_encodings_are_remembered_by_their_exact_input(monkeypatch):
     assert nas.identity_response(imsi="001010000000001") != nas.identity_response(imsi="001010000000002")
     assert len(nas._ENCODED) == 3                                       # bounded: the oldest went
     assert nas.authentication_response(bytes(8)) == a
+
+
+def _varied_calls(i):
+    """Builder calls whose values change with ``i`` (identities, lengths, optional IEs given or
+    not), so a kept message object is filled again with different values."""
+    imsi = f"0010{i}000000{i:04d}"[:15]
+    guti = ("00101" if i % 2 else "99970", 0x8001 + i, 1 + i, 0xC0000001 + 977 * i)
+    apn = ["internet", "ims", "corp.example.com"][i % 3]
+    esm = nas.pdn_connectivity_request(pti=1 + i, apn=apn if i % 2 else None)
+    bearer = nas.activate_default_bearer_request(ip=f"10.45.{i}.{2 + i}", apn=apn, ebi=5 + i % 2,
+                                                 dns=["10.10.2.53"] * (1 + i % 2))
+    return [
+        nas.attach_request(imsi=imsi, esm=esm) if i % 2 else nas.attach_request(guti=guti, esm=esm),
+        nas.attach_request(imsi=imsi, esm=esm, ksi=i % 7),
+        nas.identity_response(imsi=imsi), nas.identity_response(imeisv=f"35290611{i:08d}"),
+        nas.authentication_request(bytes([i]) * 16, bytes([255 - i]) * 16, ksi=i % 7),
+        nas.authentication_response(bytes([i]) * (4 + 4 * (i % 3))),
+        nas.authentication_failure(21, auts=bytes([i]) * 14), nas.authentication_failure(20 + i % 2),
+        nas.security_mode_command(eea=i % 2, eia=1 + i % 2, ksi=i % 7),
+        nas.security_mode_complete(imeisv=f"35290611{i:08d}"), nas.security_mode_complete(),
+        nas.attach_accept(guti=guti, tai_list=nas.tai_list("00101", list(range(0x2A01, 0x2A02 + i))), esm=bearer),
+        nas.attach_complete(nas.activate_default_bearer_accept(ebi=5 + i)),
+        nas.attach_reject(7 + i), nas.attach_reject(19, esm=nas.pdn_connectivity_reject(26 + i), t3402=i),
+        nas.service_request(ksi=i % 7, seq=i * 7, mac=bytes([i, i])), nas.service_reject(9 + i, t3442=i),
+        nas.tracking_area_update_request(guti=guti, update_type=i % 2, active=bool(i % 2),
+                                         last_tai=("00101", 0x2A01 + i)),
+        nas.tracking_area_update_accept(guti=guti if i % 2 else None,
+                                        tai_list=nas.tai_list("00101", [0x2A01 + i]), bearers=[5, 6][: 1 + i % 2]),
+        nas.detach_request(guti=guti, switch_off=bool(i % 2)), nas.detach_request(imsi=imsi),
+        nas.detach_request_network(detach_type=1 + i % 2, emm_cause=2 + i if i % 2 else None),
+        nas.activate_dedicated_bearer_request(ebi=6 + i, qci=7 - i % 2,
+                                              tft=nas.tft_create(f"10.99.0.{5 + i}", port=5004 + i if i % 2 else None)),
+        nas.deactivate_bearer_request(ebi=6 + i, esm_cause=36 + i % 2), nas.emm_status(97 - i),
+    ]
+
+
+def test_kept_message_objects_encode_as_new_ones(monkeypatch):
+    """_enc fills one kept pycrate object per message class and set of IEs (nas_build._fill):
+    with every builder and changing values, its bytes must be those of a new object."""
+    fill, checked, reused = nas._fill, [], []
+
+    def checking(cls, fields):
+        reused.append((cls, nas._shape(fields)) in nas._TEMPLATES)
+        msg = fill(cls, fields)
+        checked.append(cls.__name__)
+        assert msg.to_bytes() == nas._fresh(cls, fields), (cls.__name__, fields)
+        return msg
+
+    monkeypatch.setattr(nas, "_fill", checking)
+    monkeypatch.setattr(nas, "_ENCODED", {})          # no remembered bytes: every call fills
+    for i in (0, 3, 1, 2, 0, 5):
+        _varied_calls(i)
+    assert len(set(checked)) >= 20 and sum(reused) > 80      # most calls refill a kept object
