@@ -535,3 +535,51 @@ cdef inline int64_t get_int_ext(Bits* b, int64_t lo, uint64_t range_) noexcept n
 cdef inline int64_t get_erab_id(Bits* b) noexcept nogil:
     """E-RAB-ID ::= INTEGER (0..15, ...)."""
     return get_int_ext(b, 0, 16)
+
+
+cdef inline int64_t get_qci(Bits* b, bint whole) noexcept nogil:
+    """E-RABLevelQoSParameters (S1AP) / E-RAB-Level-QoS-Parameters (X2AP), the same SEQUENCE:
+    returns the QCI; with `whole`, reads the rest of the value too."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint gbr = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    cdef int64_t qci = get_constrained_int(b, 0, 256)
+    cdef bint e2, o2
+    cdef int i
+    if not whole:
+        return qci
+    # allocationRetentionPriority
+    e2 = get_bits(b, 1)
+    o2 = get_bits(b, 1)
+    get_bits(b, 6)
+    seq_end(b, e2, o2)
+    if gbr:
+        e2 = get_bits(b, 1)
+        o2 = get_bits(b, 1)
+        for i in range(4):
+            get_constrained_int(b, 0, 10000000001ULL)
+        seq_end(b, e2, o2)
+    seq_end(b, ext, opt)
+    return qci
+
+
+cdef inline int get_tnl(Bits* b, int64_t* ipv4, int64_t* teid) noexcept nogil:
+    """TransportLayerAddress (BIT STRING (SIZE(1..160, ...))) then GTP-TEID (OCTET STRING (SIZE(4)))."""
+    cdef Py_ssize_t nbits
+    if get_bits(b, 1):
+        nbits = get_length(b)
+    else:
+        nbits = <Py_ssize_t>get_constrained_int(b, 1, 160)
+    align(b)
+    if b.err or b.pos + nbits > b.nbits:
+        b.err = 1
+        return -1
+    if nbits == 32 or nbits == 160:
+        ipv4[0] = <int64_t>get_bits(b, 32)
+        b.pos += nbits - 32
+    else:
+        ipv4[0] = -1
+        b.pos += nbits
+    align(b)
+    teid[0] = <int64_t>get_bits(b, 32)
+    return 0 if not b.err else -1

@@ -20,7 +20,7 @@ from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, ski
                                  get_length, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
                                  get_cause, get_erab_id, seq_end,
-                                 get_open)
+                                 get_open, get_qci, get_tnl)
 from chrtool._fast.ap_common cimport Ctx, set_cause, get_field, walk_ies, pdu_begin
 from chrtool._fast.s1ap_ids cimport *
 
@@ -133,53 +133,6 @@ cdef int nas_child(EventTable t, Ctx* c, Bits* b) except -1:
     t.payload_off[child] = v.p - c.d0
     t.payload_len[child] = <int>(v.nbits >> 3)
     return 0
-
-
-cdef int64_t get_qci(Bits* b, bint whole) noexcept nogil:
-    """E-RABLevelQoSParameters: returns the QCI; with `whole`, reads the rest of the value too."""
-    cdef bint ext = get_bits(b, 1)
-    cdef bint gbr = get_bits(b, 1)
-    cdef bint opt = get_bits(b, 1)
-    cdef int64_t qci = get_constrained_int(b, 0, 256)
-    cdef bint e2, o2
-    cdef int i
-    if not whole:
-        return qci
-    # allocationRetentionPriority
-    e2 = get_bits(b, 1)
-    o2 = get_bits(b, 1)
-    get_bits(b, 6)
-    seq_end(b, e2, o2)
-    if gbr:
-        e2 = get_bits(b, 1)
-        o2 = get_bits(b, 1)
-        for i in range(4):
-            get_constrained_int(b, 0, 10000000001ULL)
-        seq_end(b, e2, o2)
-    seq_end(b, ext, opt)
-    return qci
-
-
-cdef int get_tnl(Bits* b, int64_t* ipv4, int64_t* teid) noexcept nogil:
-    """TransportLayerAddress (BIT STRING (SIZE(1..160, ...))) then GTP-TEID (OCTET STRING (SIZE(4)))."""
-    cdef Py_ssize_t nbits
-    if get_bits(b, 1):
-        nbits = get_length(b)
-    else:
-        nbits = <Py_ssize_t>get_constrained_int(b, 1, 160)
-    align(b)
-    if b.err or b.pos + nbits > b.nbits:
-        b.err = 1
-        return -1
-    if nbits == 32 or nbits == 160:
-        ipv4[0] = <int64_t>get_bits(b, 32)
-        b.pos += nbits - 32
-    else:
-        ipv4[0] = -1
-        b.pos += nbits
-    align(b)
-    teid[0] = <int64_t>get_bits(b, 32)
-    return 0 if not b.err else -1
 
 
 cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id) except -1:

@@ -14,12 +14,12 @@ from libc.stdint cimport int64_t, uint8_t, uint64_t
 from chrtool._fast.events cimport (EventTable, P_X2AP, F_UNKNOWN_MSG, malformed, C_X2AP,
                                    K_TARGET_ECGI, K_SERVED_ECGI, K_SERVED_NR_CGI, K_ECGI, N_EN_GNB,
                                    X_OLD_ENB, X_NEW_ENB, X_MENB, X_SGNB, put_cell, put_erab,
-                                   put_node, put_x2ap_ids)
+                                   put_fteid, put_node, put_x2ap_ids)
 from chrtool._fast.aper cimport (Bits, get_bits, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
                                  get_global_gnb_id, get_cause, get_erab_id, get_int_ext,
                                  seq_end, skip_bits_sized,
-                                 skip_octets_sized)
+                                 skip_octets_sized, get_qci, get_tnl)
 from chrtool._fast.ap_common cimport Ctx, set_cause, get_field, walk_ies, pdu_begin
 from chrtool._fast.x2ap_ids cimport *
 
@@ -104,7 +104,7 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id, bint nested=False
     (b = list_id; for the lists nested in a UE context IE, d = the item's IE id)."""
     cdef Py_ssize_t n = get_count(b, 1, 256, False), i
     cdef int item_id, crit
-    cdef int64_t erab, group, value
+    cdef int64_t erab, group, value, ipv4, teid
     cdef Bits v
     for i in range(n):
         item_id = get_field(t, c, b, &crit, &v)
@@ -118,12 +118,60 @@ cdef int erab_list(EventTable t, Ctx* c, Bits* b, int list_id, bint nested=False
             malformed(t, c.row)
             continue
         put_erab(t, c.row, erab, list_id, -1, item_id if nested else -1)
+        if item_id == X2AP_IE_E_RABs_ToBeAdded_SgNBAddReq_Item:
+            if s1_ul_tunnel(&v, &ipv4, &teid) == 1:
+                put_fteid(t, c.row, 1, 0, teid, ipv4, erab)     # the SGW's S1-U, as S1AP has it
+            elif v.err:
+                malformed(t, c.row)
         if ITEM_CAUSE[item_id]:
             if get_cause(&v, CAUSE_ROOT, 4, &group, &value) == 0:
                 set_cause(t, c, group, value, erab, False)
             elif v.err:
                 malformed(t, c.row)
     return 0
+
+
+cdef int gtp_tunnel(Bits* b, int64_t* ipv4, int64_t* teid) noexcept nogil:
+    """GTPtunnelEndpoint: SEQUENCE {transportLayerAddress, gTP-TEID, iE-Extensions OPTIONAL, ...}."""
+    cdef bint ext = get_bits(b, 1)
+    cdef bint opt = get_bits(b, 1)
+    if get_tnl(b, ipv4, teid) != 0:
+        return -1
+    return seq_end(b, ext, opt)
+
+
+cdef int s1_ul_tunnel(Bits* b, int64_t* ipv4, int64_t* teid) noexcept nogil:
+    """The rest of an E-RABs-ToBeAdded-SgNBAddReq-Item after its e-RAB-ID: 1 with the SGW's S1-U
+    uplink tunnel endpoint (s1-UL-GTPtunnelEndpoint, only when the SgNB hosts the PDCP: the
+    split bearer's uplink goes from the gNB to the SGW), 0 without one, -1 damaged."""
+    cdef bint ext, o2, e2
+    cdef uint64_t bitmap
+    cdef int64_t x, y
+    get_constrained_int(b, 1, 32)                  # drb-ID
+    e2 = get_bits(b, 1)                            # EN-DC-ResourceConfiguration
+    o2 = get_bits(b, 1)
+    get_enum(b, 2, True)
+    get_enum(b, 2, True)
+    get_enum(b, 2, True)
+    seq_end(b, e2, o2)
+    if b.err or get_choice(b, 2, True) != 0:       # sgNBPDCPnotpresent: the MeNB's tunnel only
+        return -1 if b.err else 0
+    ext = get_bits(b, 1)
+    bitmap = get_bits(b, 4)
+    get_qci(b, True)                               # full-E-RAB-Level-QoS-Parameters
+    if bitmap & 8:                                 # max-MCG-admit-E-RAB-Level-QoS-Parameters
+        e2 = get_bits(b, 1)
+        o2 = get_bits(b, 1)
+        for _ in range(4):
+            get_constrained_int(b, 0, 10000000001ULL)
+        seq_end(b, e2, o2)
+    if bitmap & 4:                                 # dL-Forwarding
+        get_enum(b, 1, True)
+    if bitmap & 2:                                 # meNB-DL-GTP-TEIDatMCG
+        gtp_tunnel(b, &x, &y)
+    if b.err or gtp_tunnel(b, ipv4, teid) != 0:    # s1-UL-GTPtunnelEndpoint
+        return -1
+    return 1
 
 
 cdef int served_cell_info(Bits* b, int64_t* pci, int64_t* plmn, int64_t* eci) noexcept nogil:

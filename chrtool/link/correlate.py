@@ -23,7 +23,8 @@ Linking runs in two passes over the rows in time order.
    MME UE S1AP ID; X2AP HandoverRequest carries it in UE-ContextInformation), S-TMSIs and old
    GUTIs (an M-TMSI belongs to the subscriber last assigned it, from that assignment on), NR legs
    (the eNB's CHR, which records the MeNB UE X2AP ID beside the IMSI, else the eNB's S1 connection
-   active just before the SgNB Addition Request). An IMSI is the truth: a link that would join two
+   active just before the SgNB Addition Request; first of all, the S1 connection whose E-RAB has the
+   S1-U uplink tunnel the SgNB Addition Request carries). An IMSI is the truth: a link that would join two
    IMSIs is dropped and kept as a conflict with its evidence.
 
 Every row says how it was linked (LINK_KINDS) and how sure that is (CONFIDENCE).
@@ -40,6 +41,9 @@ from chrtool.link.directions import ENB, MME, s1ap_sender
 from chrtool.table.schema import PROTO
 
 PROTO_S1AP, PROTO_X2AP = PROTO["S1AP"], PROTO["X2AP"]
+# the S1AP requests that give E-RABs their SGW S1-U tunnel (initiating messages: message code =
+# procedure code): InitialContextSetupRequest, E-RABSetupRequest, HandoverRequest
+S1_SETS_UP_BEARERS = (9, 5, 1)
 # the S1AP/X2AP messages the pass reacts to are named in chrtool/_fast/link.pyx
 
 X2_CHR_WINDOW_NS = 60 * 10**9           # a CHR record names the NR leg whose MeNB ID it carries
@@ -56,6 +60,8 @@ CONFIDENCE = {
     "s-tmsi": 0.9,        # an S-TMSI or old GUTI the network had assigned to the subscriber
     "chr": 0.8,           # an NR leg named by the eNB's CHR (MeNB UE X2AP ID and time)
     "time-window": 0.5,   # an NR leg placed on the eNB connection active just before it
+    "tunnel": 0.95,       # an NR leg whose SgNB Addition Request carries the S1-U uplink tunnel
+                          # (SGW address and TEID) of an E-RAB the S1 connection set up
 }
 LINK_KINDS = ("",) + tuple(CONFIDENCE)  # code 0: not linked
 LINK_CODE = {k: i for i, k in enumerate(LINK_KINDS)}
@@ -157,6 +163,7 @@ def correlate_columns(lc, skew_ns=SKEW_NS, consume=False):
         if collecting:
             gc.enable()
     del order
+    tunnels = _nr_leg_tunnels(lc, conns)
     conns.drop_columns()
     if consume:                     # what _sessions still reads stays
         for name in ("ts", "msg", "parent", "mme", "enb", "old_x2", "menb", "pair", "imsi",
@@ -167,7 +174,7 @@ def correlate_columns(lc, skew_ns=SKEW_NS, consume=False):
     copies = np.flatnonzero(dup >= 0)           # a copy is linked as its original is (a trace's
     for col in (conns.conn_array, conns.exchange_array):    # copy may come before the capture's)
         col[copies] = col[dup[copies]]
-    forest = _Forest(lc, conns)
+    forest = _Forest(lc, conns, tunnels)
     forest.subscribers()
     sessions = _sessions(lc, conns, forest, dup, end_ns)
     del conns, forest
@@ -241,8 +248,8 @@ def _duplicates(lc, order, skew_ns):
 class _Forest:
     """Pass 2: nodes -> subscribers, over a union-find forest in which two IMSIs never meet."""
 
-    def __init__(self, lc, conns):
-        self.lc, self.conns = lc, conns
+    def __init__(self, lc, conns, tunnels=None):
+        self.lc, self.conns, self.tunnels = lc, conns, tunnels or {}
         n = conns.n_nodes
         self.parent = np.arange(n, dtype=np.int64)
         self.imsi = conns.node_column("imsi").copy()
@@ -277,12 +284,16 @@ class _Forest:
             self.conflicts.append((LINK_KINDS[kind[i]], int(row[by[i]]), int(ia[i]), int(ib[i])))
 
     def _nr_legs(self):
-        """NR legs -> (ts, kind, S1 node, leg node, row): the eNB's CHR that recorded the MeNB UE
-        X2AP ID nearest in time, else the time-window guess pass 1 made."""
+        """NR legs -> (ts, kind, S1 node, leg node, row): the S1 connection whose E-RAB has the
+        S1-U uplink tunnel the SgNB Addition Request carries, else the eNB's CHR that recorded
+        the MeNB UE X2AP ID nearest in time, else the time-window guess pass 1 made."""
         out = []
         chr_menb = {m: ([t for t, _ in v], [n for _, n in v])
                     for m, v in self.conns.chr_menb.items()}
         for ts, guess, menb, node, r in self.conns.nr_legs:
+            if r in self.tunnels:
+                out.append((ts, "tunnel", self.tunnels[r], node, r))
+                continue
             best = None
             times, nodes = chr_menb.get(menb, ((), ()))
             lo = bisect_left(times, ts - X2_CHR_WINDOW_NS)
@@ -323,6 +334,38 @@ class _Forest:
         owner = np.where(ok, a_node[by][np.maximum(at, 0)], -1)
         return [(ts, "s-tmsi", o, node, r) for (ts, _, node, r), o in
                 zip(presented, owner.tolist()) if o >= 0 and o != node]
+
+
+def _nr_leg_tunnels(lc, conns):
+    """SgNB Addition Request row -> the S1 connection (node) whose Initial Context Setup or
+    E-RAB Setup last gave, before it, an E-RAB the S1-U tunnel (SGW address, TEID) the request
+    carries for the split bearer's uplink. F-TEIDs without an IPv4 address are not matched."""
+    legs = np.array(sorted({r for _, _, _, _, r in conns.nr_legs}), np.int64)
+    if not len(legs) or not len(lc.f_row):
+        return {}
+    f_row = lc.f_row.astype(np.int64)
+    key = lc.f_addr.astype(np.int64) << 32 | (lc.f_teid & 0xFFFFFFFF)
+    usable = lc.f_addr >= 0
+    ask = usable & np.isin(f_row, legs)
+    gave = usable & (lc.proto[f_row] == PROTO_S1AP) & np.isin(lc.msg[f_row], S1_SETS_UP_BEARERS)
+    if not ask.any() or not gave.any():
+        return {}
+    conn = conns.conn_array
+    g_row, g_key = f_row[gave], key[gave]
+    a_row, a_key = f_row[ask], key[ask]
+    # one sortable value: the tunnel's rank, then the time's rank (ties: the row's order)
+    _, k_rank = np.unique(np.concatenate([g_key, a_key]), return_inverse=True)
+    _, t_rank = np.unique(np.concatenate([lc.ts[g_row], lc.ts[a_row]]), return_inverse=True)
+    g_val = k_rank[:len(g_row)].astype(np.int64) << 32 | t_rank[:len(g_row)]
+    a_val = k_rank[len(g_row):].astype(np.int64) << 32 | t_rank[len(g_row):]
+    by = np.argsort(g_val, kind="stable")
+    at = np.searchsorted(g_val[by], a_val, side="right") - 1
+    ok = (at >= 0) & (k_rank[:len(g_row)][by][np.maximum(at, 0)] == k_rank[len(g_row):])
+    out = {}
+    for r, g in zip(a_row[ok].tolist(), g_row[by][at[ok]].tolist()):
+        if conn[g] >= 0:
+            out.setdefault(r, int(conn[g]))
+    return out
 
 
 def _sessions(lc, conns, forest, dup, end_ns):

@@ -425,3 +425,52 @@ def test_mutations_never_crash(seeds, data):
     t = C.decode_all("x2ap", [bytes(src)])
     problems, _ = C.fuzz_check("x2ap", [bytes(src)], t)
     assert not problems, problems
+
+
+def _s1u_tunnels(path):
+    """{frame: [(IPv4 dotted, TEID hex)]}: chrtool's F-TEID items of SgNB Addition Requests."""
+    from chrtool.inputs.pipeline import Run
+    from chrtool.table.schema import ITEM_KINDS, PROTO
+    ev = Run([str(path)]).events()
+    it = ev.items_of("fteid")
+    spec = ITEM_KINDS["fteid"]
+    out = {}
+    proto, msg = ev.cols["proto"], ev.cols["msg"]
+    for r, iface, teid, addr in zip(it["row"].tolist(), spec.get(it, "interface").tolist(),
+                                    spec.get(it, "teid").tolist(), spec.get(it, "address").tolist()):
+        if proto[r] == PROTO["X2AP"] and msg[r] == 27:
+            assert iface == 1                     # the SGW's S1-U, as S1AP numbers it
+            ip = ".".join(str((addr >> s) & 0xFF) for s in (24, 16, 8, 0)) if addr >= 0 else None
+            out.setdefault(int(ev.cols["frame"][r]), []).append((ip, "%08x" % (teid & 0xFFFFFFFF)))
+    return out
+
+
+def test_sgnb_addition_request_s1u_uplink_tunnels_agree_with_tshark(tshark, tmp_path):
+    """The s1-UL-GTPtunnelEndpoint of each E-RAB the SgNB hosts the PDCP of (what links an NR
+    leg to the subscriber's E-RAB without CHR): the oran-sc vectors and a simulated day."""
+    paths = [p for p in [C.find_capture("oran-sc/x2ap_sgnb_per_vectors.REBUILT.pcap")] if p]
+    try:
+        from click.testing import CliRunner
+        from chrtool.cli import main
+        import pycrate_asn1rt  # noqa: F401
+        r = CliRunner().invoke(main, ["simulate", "-o", str(tmp_path / "day"), "--seed", "3",
+                                      "--ues", "8", "--scenario", "healthy", "--hours", "0.1"])
+        assert r.exit_code == 0, r.output
+        paths += sorted((tmp_path / "day" / "capture").glob("*.pcap"))
+    except ImportError:
+        pass
+    if not paths:
+        pytest.skip("no capture with SgNB Addition Requests")
+    checked = 0
+    for path in paths:
+        ours = _s1u_tunnels(path)
+        want = C.tshark_fields(path, ["x2ap.transportLayerAddressIPv4", "x2ap.gTP_TEID"],
+                               "x2ap.procedureCode == 27 && x2ap.initiatingMessage_element")
+        for frame, f in want.items():
+            mine = ours.get(frame, [])
+            # tshark shows an IPv4 only for an address of 32 (or 32+128) bits
+            assert [t for _, t in mine] == f["x2ap.gTP_TEID"], (path.name, frame)
+            assert [a for a, _ in mine if a] == f["x2ap.transportLayerAddressIPv4"], (path.name, frame)
+            checked += len(mine)
+        assert set(ours) <= set(want), path.name
+    assert checked >= 3

@@ -99,3 +99,31 @@ def test_an_enb_trace_of_a_captured_message_is_a_copy_of_it(day):
     assert (ip[folded[folded >= 0]] != 0).all()            # the original is the captured one
     payload = lambda r: ev.bytes_at(ev.cols["payload_off"][r], ev.cols["payload_len"][r])
     assert all(payload(r) == payload(o) for r, o in zip(traced.tolist(), folded.tolist()) if o >= 0)
+
+
+def test_nr_legs_follow_the_s1u_tunnel_as_the_chr_names_them(day, monkeypatch):
+    """Two independent ways to an NR leg's subscriber must agree: the S1-U uplink tunnel its
+    SgNB Addition Request shares with the subscriber's E-RAB (the captures alone), and the
+    MeNB UE X2AP ID the eNB's CHR records beside the IMSI (tunnels ignored)."""
+    import chrtool.link.correlate as corr
+    _, _, _, out = day
+    alone = Run([str(out / "capture")]).events()
+    by_tunnel = correlate(alone)
+    x2 = np.flatnonzero(alone.cols["proto"] == 2)
+    assert len(x2) and "tunnel" in by_tunnel.counts()["links"]
+    monkeypatch.setattr(corr, "_nr_leg_tunnels", lambda lc, conns: {})
+    ev = Run([str(out)]).events()
+    by_chr = correlate(ev)
+    assert "chr" in by_chr.counts()["links"]
+
+    def owner(e, s, rows):
+        files = {i: p.rsplit("/", 1)[-1] for i, p in e.files.items()}
+        return {(files[int(e.cols["file_id"][r])], int(e.cols["frame"][r])):
+                s.ues[s.ue_of_row[r]].imsi if s.ue_of_row[r] >= 0 else None for r in rows}
+    a = owner(alone, by_tunnel, x2.tolist())
+    b = owner(ev, by_chr, np.flatnonzero(ev.cols["proto"] == 2).tolist())
+    shared = [k for k in a if k in b]
+    assert len(shared) == len(a) and all(a[k] for k in shared)
+    assert [a[k] for k in shared] == [b[k] for k in shared]
+    kinds = {corr.LINK_KINDS[by_tunnel.link_of_row[r]] for r in x2.tolist()}
+    assert "time-window" not in kinds
