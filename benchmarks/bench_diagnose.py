@@ -74,7 +74,8 @@ def main(argv=None):
                               text=True, check=True, cwd=ROOT).stdout.strip()
         s, rss, out = run_measured([sys.executable, "-m", "chrtool", "diagnose", "--imsi", imsi,
                                     "--format", "json", str(path)])
-        doc = json.loads(out[out.index("{"):]) if "{" in out else {}
+        # the document, whatever the process also printed after it (a note on stderr)
+        doc = json.JSONDecoder().raw_decode(out[out.index("{"):])[0] if "{" in out else {}
         size = path.stat().st_size / 1e6
         r = {"contender": "chrtool diagnose --imsi", "input": path.name, "mb": round(size, 1),
              "imsi": imsi, "seconds": round(s, 2), "mb_per_s": round(size / s, 1),
