@@ -497,6 +497,16 @@ def _by_subscriber(inputs, read, workers=1):
         yield Job(inputs, work, LocalEngine(workers), progress=progress,
                   options={"maps": list(read["maps"]), "nas_null_cipher": read["nas_null_cipher"]},
                   clock_skew_ns=read["clock_skew_ns"])
+    except OSError as exc:
+        if not os.path.abspath(str(exc.filename or "")).startswith(work):
+            raise
+        if bar:
+            bar.stop()
+            bar = None
+        click.echo(f"chrtool: error: cannot write the subscriber shards under "
+                   f"{os.path.dirname(work)} ({exc.strerror or exc}); set TMPDIR to a folder with "
+                   "room for about the size of the inputs", err=True)
+        sys.exit(1)
     finally:
         if bar:
             bar.stop()

@@ -114,3 +114,16 @@ def test_a_damaged_input_is_named_and_the_rest_used(inputs, tmp_path):
     bad.write_bytes(b"\x00" * 100)
     r = CliRunner().invoke(main, ["procedures", "-o", str(tmp_path / "b.parquet"), str(bad)])
     assert r.exit_code == 1 and "bad.pcap" in r.stderr
+
+
+def test_a_full_temporary_folder_is_a_clear_error(inputs, tmp_path, monkeypatch):
+    import errno
+    from chrtool.batch import store
+
+    def full(path, value):
+        raise OSError(errno.ENOSPC, "No space left on device", path)
+    monkeypatch.setattr(store, "write_json", full)
+    r = CliRunner().invoke(main, ["procedures", "-o", str(tmp_path / "p.parquet"), str(inputs[0])])
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "No space left on device" in r.stderr and "set TMPDIR" in r.stderr
+    assert not (tmp_path / "p.parquet").exists()
