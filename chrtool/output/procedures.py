@@ -13,6 +13,7 @@ COLUMNS = ("imsi", "msisdn", "subscriber", "procedure", "parent", "kind", "inter
 # every column typed, so an empty table or an all-empty column has its schema all the same
 TYPES = dict({c: "str" for c in COLUMNS}, subscriber="int", procedure="int", parent="int",
              cause_value="int", messages="int", duration_ms="float", confidence="float")
+NESTED = ("causes", "frames")          # lists, as JSON text in a table
 MARK = {"success": "ok", "reject": "REJECT", "failure": "FAIL", "timeout": "TIMEOUT",
         "abandoned": "abandoned", "interrupted": "interrupted", "open": "open"}
 
@@ -53,9 +54,17 @@ def procedure_rows(ev, sessions, procs):
 
 def write_procedures(rows, fmt, path, durable=False):
     """rows (dicts, keys COLUMNS; JSONL and CSV take any iterable and write it as it comes)."""
-    from chrtool.output.tables import _flat, replacing, write_table
-    if fmt == "parquet":
-        write_table(list(rows), fmt, path, first=COLUMNS, types=TYPES, durable=durable)
+    from chrtool.output.tables import ARROW_TYPES, _flat, replacing, write_parquet
+    if fmt == "parquet":                # column by column: the rows' keys are COLUMNS
+        import pyarrow as pa
+        rows = list(rows)
+        columns = {}
+        for k in COLUMNS:
+            values = [r[k] for r in rows]
+            if k in NESTED:
+                values = [json.dumps(v, ensure_ascii=False, default=to_jsonable) for v in values]
+            columns[k] = pa.array(values, getattr(pa, ARROW_TYPES[TYPES[k]])())
+        write_parquet(pa.table(columns), path, durable)
         return
     import csv
     with replacing(path, durable) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:

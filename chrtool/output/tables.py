@@ -99,7 +99,6 @@ def write_table(rows, fmt, path, first=SCALAR_FIRST, types=None, durable=False):
             _write_csv(out, keys, flat)
         return
     import pyarrow as pa
-    import pyarrow.parquet as pq
     columns = {}
     for k in keys:
         values = [r.get(k) for r in flat]
@@ -111,14 +110,21 @@ def write_table(rows, fmt, path, first=SCALAR_FIRST, types=None, durable=False):
             columns[k] = pa.array(values, pa.int64())
         else:
             columns[k] = pa.array([None if v is None else str(v) for v in values], pa.string())
+    write_parquet(pa.table(columns), path, durable)
+
+
+def write_parquet(table, path, durable=False):
+    """An Arrow table to path as Parquet, whole or not at all (a device or pipe in place)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     if _special(path):                 # pyarrow would delete the device it failed to write
         sink = pa.BufferOutputStream()
-        pq.write_table(pa.table(columns), sink)
+        pq.write_table(table, sink)
         with open(path, "wb") as out:
             out.write(sink.getvalue())
         return
     with replacing(path, durable) as tmp:
-        pq.write_table(pa.table(columns), tmp)
+        pq.write_table(table, tmp)
 
 
 def _write_csv(out, keys, flat):
