@@ -116,21 +116,6 @@ def timeline_rows(ev):
     return list(iter_rows(ev, by_time=True))
 
 
-def timeline_text(rows, imsi):
-    out = [f"timeline of {imsi}: {len(rows)} messages"]
-    width = max((len(f"{r['file']}#{r['frame']}") for r in rows), default=0)
-    for r in rows:
-        ids = " ".join(f"{k}={r[k]}" for k in ("mme_ue_s1ap_id", "enb_ue_s1ap_id", "teid")
-                       if k in r and not isinstance(r[k], list))
-        nas = ", ".join(n["msg"] or "ciphered" for n in r.get("nas", ()))
-        cause = r.get("cause")
-        cause = cause_text(cause if isinstance(cause, dict) else cause[0]) if cause else ""
-        where = f"{r['file']}#{r['frame']}"
-        out.append(f"{r['ts']}  {where:<{width}}  {r['proto']:<8} {r.get('msg', '?'):<34}"
-                   f" {ids}" + (f"  [{nas}]" if nas else "") + (f"  cause: {cause}" if cause else ""))
-    return "\n".join(out) + "\n"
-
-
 # --- HTML with a ladder diagram ---------------------------------------------------------
 
 ROLE_ORDER = ("eNB", "gNB", "MME", "SGW", "HSS", "peer")
