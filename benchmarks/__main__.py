@@ -1,0 +1,198 @@
+"""The benchmark suite, one command: every benchmark against its reference, then one table.
+
+    python -m benchmarks [--quick] [--only NAME[,NAME...]] [--report-only]
+
+Each benchmark is a script of this folder (bench_*.py, each runnable alone with its own
+options); the suite runs them with the arguments below (--quick: the smaller inputs, within
+about 10 minutes here), reads what each wrote to benchmarks/results/<name>.json, and turns it
+into rows of one shape:
+
+    {"name", "input", "chrtool", "reference", "ratio", "unit", "rss_mb", "exponent"}
+
+written to benchmarks/results/latest.json ({"machine", "date", "benchmarks": [...]}) and, as a
+Markdown table, to benchmarks/results/latest.md (what the README embeds). --report-only skips
+the runs and rebuilds both from the results already there.
+"""
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+
+def _r(name, input_, chrtool, reference, ratio, unit, rss_mb=None, exponent=None):
+    """One row; `chrtool` and `reference` are "value unit" texts or numbers in `unit`."""
+    return {"name": name, "input": input_, "chrtool": chrtool, "reference": reference,
+            "ratio": None if ratio is None else round(float(ratio), 1), "unit": unit,
+            "rss_mb": None if rss_mb is None else round(float(rss_mb)), "exponent": exponent}
+
+
+# ------------------------------------------------------------------ results -> rows
+def _capture(d):
+    rows = []
+    by = {r["contender"]: r for r in d["results"]}
+    for r in d["results"]:
+        c = r["contender"]
+        if c.startswith("chrtool capture stage") and "baseline" not in c:
+            dpkt = next((x for k, x in by.items() if k.startswith("dpkt")), None)
+            rows.append(_r("capture stage", r["file"], round(r["MB_per_s"]), dpkt and
+                           round(dpkt["MB_per_s"], 1), dpkt and r["MB_per_s"] / dpkt["MB_per_s"],
+                           "MB/s (reference: dpkt)", r["peak_rss_MB"]))
+        elif c.startswith("chrtool stats") and "baseline" not in c:
+            ts = next((x for k, x in by.items() if k.startswith("tshark") and x["file"] == r["file"]),
+                      None)
+            rows.append(_r("decode end to end (chrtool stats)", r["file"], round(r["MB_per_s"]),
+                           ts and round(ts["MB_per_s"], 1), ts and r["MB_per_s"] / ts["MB_per_s"],
+                           "MB/s (reference: tshark -T fields)", r["peak_rss_MB"]))
+    return rows
+
+
+def _decoders(d):
+    rows = []
+    for name, p in d.get("protocols", {}).items():
+        rows.append(_r(f"{name.upper()} decoder", p["messages"], p["chrtool_msgs_per_s"],
+                       p["pycrate_msgs_per_s"], p["speedup_vs_pycrate"],
+                       "messages/s (reference: pycrate)"))
+    for p in d.get("results", ()):
+        rows.append(_r(f"{p['protocol']} decoder", f"{p['distinct_messages']} distinct messages",
+                       p["chrtool_msgs_per_s"], p["pycrate_msgs_per_s"], p["speedup"],
+                       "messages/s (reference: pycrate)"))
+    return rows
+
+
+def _chr(d):
+    return [_r("chr-v1 reader", f"{d['bytes'] / 1e6:.0f} MB, {d['records']:,} records",
+               round(d["cython"]["GB_per_s"] * 1000), round(d["construct"]["MB_per_s"], 2),
+               d["speedup"], "MB/s (reference: construct)")]
+
+
+def _link(d):
+    return [_r("linking", r["input"], r["link_msgs_per_s"], None, None, "messages/s",
+               r.get("peak_rss_mb"), r.get("link_exponent")) for r in d["results"]]
+
+
+def _diagnose(d):
+    ts = next((r for r in d["results"] if r["contender"].startswith("tshark")), None)
+    return [_r("diagnose --imsi", r["input"], r["seconds"], ts and ts["seconds"],
+               r.get("x_tshark"), "s (reference: tshark -T fields, 5 fields, on the "
+               f"{ts['input'] if ts else '?'})", r["peak_rss_mb"], r.get("size_exponent"))
+            for r in d["results"] if r["contender"].startswith("chrtool")]
+
+
+def _batch(d):
+    rows = [_r(f"batch, {r['workers']} worker(s)", f"{d['files']} files, {d['mb']:.0f} MB",
+               r["mb_per_s"], None, None, "MB/s", max(r["coordinator_rss_mb"],
+                                                      r["worker_rss_mb"]))
+            for r in d["runs"]]
+    if rows and d.get("scaling"):
+        rows.append(_r("batch, 1 -> 2 workers", f"{d['files']} files", d["scaling"], None, None,
+                       "x speed-up"))
+    return rows
+
+
+def _simulate(d):
+    return [_r("simulate", f"{g['mb']:.0f} MB, {g['ues']} subscribers", g["mb_per_s"], None,
+               None, "MB/s", g["peak_rss_mb"]) for g in d["generation"]]
+
+
+def _diagnosis(d):
+    return [_r("diagnosis accuracy", f"{d['subscribers']} simulated subscribers",
+               f"{d['recovered']}/{d['subscribers']} recovered, "
+               f"{d['healthy_with_finding']} false findings", "truth.json", None,
+               "subscribers")]
+
+
+# name -> (script, quick arguments, full arguments, results file, rows)
+BENCHMARKS = {
+    "capture": ("bench_capture.py", ["--repeat", "3"], ["--big", "--repeat", "5"],
+                "capture.json", _capture),
+    "s1ap_x2ap": ("bench_s1ap_x2ap.py", [], [], "s1ap_x2ap.json", _decoders),
+    "nas_gtp_diameter": ("bench_nas_gtp_diameter.py", ["--messages", "50000"],
+                         ["--messages", "200000"], "nas_gtp_diameter.json", _decoders),
+    "chr": ("bench_chr.py", ["--mb", "64", "--construct-mb", "2"],
+            ["--mb", "256", "--construct-mb", "4"], "chr.json", _chr),
+    "link": ("bench_link.py", ["--sizes", "10M,100M"], ["--sizes", "10M,100M,1000M"],
+             "link.json", _link),
+    "diagnose": ("bench_diagnose.py", ["--sizes", "10,100"], ["--sizes", "10,100,1000"],
+                 "diagnose.json", _diagnose),
+    "batch": ("bench_batch.py", ["--files", "2", "--mb", "10"], ["--files", "4", "--mb", "25"],
+              "batch.json", _batch),
+    "simulate": ("bench_simulate.py", ["--sizes", "1,4", "--score-ues", "0"],
+                 ["--sizes", "1,4,16"], "simulate.json", _simulate),
+    "diagnosis": ("bench_diagnosis.py", ["--seeds", "1", "--per-scenario", "1", "--healthy", "5"],
+                  [], "diagnosis.json", _diagnosis),
+}
+
+
+def rows_of(names):
+    """The rows of the named benchmarks from their results files (missing files are noted)."""
+    rows, missing = [], []
+    for name in names:
+        path = RESULTS / BENCHMARKS[name][3]
+        if not path.exists():
+            missing.append(name)
+            continue
+        rows += BENCHMARKS[name][4](json.loads(path.read_text()))
+    return rows, missing
+
+
+def markdown(doc):
+    def cell(v):
+        if v is None:
+            return ""
+        if isinstance(v, float):
+            return f"{v:,.2f}".rstrip("0").rstrip(".")
+        return f"{v:,}" if isinstance(v, int) else str(v)
+    lines = [f"Benchmarks of {doc['date']} on {doc['machine']} (`python -m benchmarks`).", "",
+             "| benchmark | input | chrtool | reference | ratio | unit | peak RSS MB | size exponent |",
+             "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"]
+    for r in doc["benchmarks"]:
+        lines.append("| " + " | ".join(cell(r[k]) for k in ("name", "input", "chrtool",
+                                                              "reference", "ratio", "unit",
+                                                              "rss_mb", "exponent")) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="the smaller inputs (about 10 minutes)")
+    ap.add_argument("--only", help="comma-separated benchmarks: " + ", ".join(BENCHMARKS))
+    ap.add_argument("--report-only", action="store_true",
+                    help="no runs: rebuild latest.json and latest.md from the results there")
+    args = ap.parse_args(argv)
+    names = list(BENCHMARKS)
+    if args.only:
+        names = [n.strip() for n in args.only.split(",") if n.strip()]
+        unknown = [n for n in names if n not in BENCHMARKS]
+        if unknown:
+            ap.error(f"unknown benchmark {unknown[0]!r}; known: {', '.join(BENCHMARKS)}")
+    failed = []
+    if not args.report_only:
+        for name in names:
+            script, quick, full, _, _ = BENCHMARKS[name]
+            cmd = [sys.executable, str(HERE / script), *(quick if args.quick else full)]
+            print(f"== {name}: {' '.join(cmd[1:])}", flush=True)
+            if subprocess.run(cmd, cwd=HERE.parent).returncode != 0:
+                failed.append(name)              # its old results, if any, still show
+    rows, missing = rows_of(names)
+    doc = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+           "date": datetime.date.today().isoformat(), "benchmarks": rows}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(doc, indent=2) + "\n")
+    (RESULTS / "latest.md").write_text(markdown(doc))
+    print(markdown(doc))
+    for name in missing:
+        print(f"no results for {name}: run `python -m benchmarks --only {name}`", file=sys.stderr)
+    if failed:
+        print("failed (their earlier results shown): " + ", ".join(failed), file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
