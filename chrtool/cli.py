@@ -701,8 +701,10 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, bund
     shared = {} if bundle else None            # the capture needs the bundled packets too
     ev, sessions, ue, own, index = _subscriber(run, imsi, None if imsi else msisdn,
                                                with_causes=True, shared=shared)
+    from chrtool.link.procedures import build
+    procs = build(ev, sessions, [ue.index]) if ue else []   # once: the findings and the ladder
     findings = diagnose_ue(ev, sessions, ue, since_ns, until_ns, lang, tz=zone,
-                           phenomenon=phenomenon, causes=index) if ue else []
+                           phenomenon=phenomenon, causes=index, procedures=procs) if ue else []
     common = common_problems(findings, index, ue.index, lang, zone, sessions.roles) if ue else []
     _missing(ue, imsi, msisdn)
     doc = report.diagnosis_document(
@@ -714,9 +716,7 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, bund
     rows = report.timeline_rows(own) if fmt == "html" or bundle else None
     timeline = None
     if fmt == "text" or bundle:                # the procedures, as chrtool timeline shows them
-        from chrtool.link.procedures import build
         from chrtool.output.procedures import timeline_document
-        procs = build(ev, sessions, [ue.index]) if ue else []
         timeline = timeline_document(ev, sessions, ue, procs, imsi, msisdn)
     with _out(output) as out:
         if fmt == "json":

@@ -36,6 +36,8 @@ KEYS = {"kind", "interface", "start", "continue", "success", "reject", "failure"
         "aborts", "mirrors", "teardown", "connection"}
 INTERFACES = {"Uu", "S1-MME", "X2", "S11", "S5", "S6a"}
 CARRIERS = {"S1AP InitialUEMessage", "S1AP UplinkNASTransport", "S1AP DownlinkNASTransport"}
+# the peer does not know the S1 connection: ends its `connection` procedures (36.413 8.7.2)
+CONNECTION_UNKNOWN = "S1AP ErrorIndication"
 # CHR causes that are not a failure of the event they come with
 CHR_FINE = {"success", "normal-release", "user-inactivity", "mme-initiated", "handover-out"}
 # CHR cause kinds that say why something started (an RRC establishment cause, a handover reason,
@@ -416,7 +418,7 @@ class _Builder:
             return None
         roles = dict(entries)
         key = self._key(r)
-        if name == "S1AP ErrorIndication":
+        if name == CONNECTION_UNKNOWN:
             self._error_indication(r)
         for p in reversed(self.open):               # continues or ends an open procedure?
             role = roles.get(p.kind)
