@@ -15,7 +15,6 @@ once (the copy linking kept) and the copies are named in `copies` as `file#frame
 """
 import csv
 import os
-import struct
 from collections import defaultdict
 
 import numpy as np
@@ -112,39 +111,11 @@ def plan(run, ev, sessions, ue, shared=None):
     return entries
 
 
-# ------------------------------------------------------------------ pcapng writing
-def _option(code, value):
-    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
-
-
-def _block(btype, body):
-    n = 12 + len(body)
-    return struct.pack("<II", btype, n) + body + struct.pack("<I", n)
-
-
-def _shb():
-    opts = _option(4, f"chrtool {__version__} extract".encode()) + _option(0, b"")
-    return _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + opts)
-
-
-def _idb(linktype, snaplen, name):
-    # if_tsresol 9: every timestamp is written in ns, whatever unit its input used
-    opts = _option(2, name.encode()) + _option(9, b"\x09") + _option(0, b"")
-    return _block(1, struct.pack("<HHI", linktype, 0, snaplen) + opts)
-
-
-def _epb(iface, rec, comment):
-    data = rec.data + b"\0" * (-len(rec.data) % 4)
-    ts = rec.ts_ns & 0xFFFFFFFFFFFFFFFF
-    opts = _option(1, comment.encode()) + _option(0, b"")
-    return _block(6, struct.pack("<IIIII", iface, ts >> 32, ts & 0xFFFFFFFF, len(rec.data),
-                                 rec.origlen) + data + opts)
-
-
 def write(run, entries, path):
     """Write the capture and its sidecar (each through a temporary name and a rename). Returns
     {"frames", "not_extractable", "bundled", "copies", "sidecar"}."""
     from chrtool.output.tables import replacing
+    from chrtool.simulate.pcap_writer import PcapngWriter    # stdlib only: pcap/pcapng writers
     by_source = {s.file_id: s for s in run.sources}
     wanted = defaultdict(list)
     for e in entries:
@@ -152,8 +123,8 @@ def write(run, entries, path):
             wanted[e["file_id"]].append(e["offset"])
     records = {f: read_records(by_source[f], offs) for f, offs in wanted.items()}
     ifaces, frames, lost = {}, 0, 0
-    with replacing(path) as tmp, open(tmp, "wb") as out:
-        out.write(_shb())
+    with replacing(path) as tmp, PcapngWriter(tmp, None, application=f"chrtool {__version__} "
+                                              "extract") as out:
         for e in entries:
             e["frame"] = None
             if e["offset"] is None:
@@ -165,12 +136,13 @@ def write(run, entries, path):
                                                     "could not be read again"]))
                 continue
             key = (e["file_id"], rec.linktype, rec.snaplen)
-            if key not in ifaces:
-                ifaces[key] = len(ifaces)
-                out.write(_idb(rec.linktype, rec.snaplen, os.path.basename(e["file"])))
+            if key not in ifaces:      # ns timestamps, whatever unit its input used
+                ifaces[key] = out.add_interface(rec.linktype, name=os.path.basename(e["file"]),
+                                                nanosecond=True, snaplen=rec.snaplen)
             frames += 1
             e["frame"] = frames
-            out.write(_epb(ifaces[key], rec, f"{e['file']} frame {e['source_frame']}"))
+            out.write(rec.ts_ns, rec.data, ifaces[key], origlen=rec.origlen,
+                      comment=f"{e['file']} frame {e['source_frame']}")
     sidecar = os.fspath(path) + SIDECAR_SUFFIX
     with replacing(sidecar) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
         w = csv.writer(out)

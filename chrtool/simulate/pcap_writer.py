@@ -632,8 +632,19 @@ class PcapngWriter(_Writer):
         return struct.pack(self._e + "IIIIIII", 6, total, interface, ts >> 32, ts & 0xFFFFFFFF,
                            len(cap), len(frame)) + cap + pad + struct.pack(self._e + "I", total)
 
-    def write(self, ts_ns: int, frame: bytes, interface: int = 0) -> None:
-        self._f.write(self._record(ts_ns, frame, interface))
+    def write(self, ts_ns: int, frame: bytes, interface: int = 0, *, origlen: int | None = None,
+              comment: str | None = None) -> None:
+        """One packet. With `origlen` the frame is a record as captured (kept whole, its original
+        length as given: chrtool extract); `comment` becomes its opt_comment."""
+        if origlen is None and comment is None:
+            self._f.write(self._record(ts_ns, frame, interface))
+        else:
+            _lt, ns, _snap, _link = self.interfaces[interface]
+            ts = (ts_ns if ns else ts_ns // 1000) & 0xFFFFFFFFFFFFFFFF
+            opts = (self._option(1, comment.encode()) + self._option(0, b"")) if comment else b""
+            body = struct.pack(self._e + "IIIII", interface, ts >> 32, ts & 0xFFFFFFFF, len(frame),
+                               len(frame) if origlen is None else origlen)
+            self._block(6, body + frame + b"\0" * (-len(frame) % 4) + opts)
         self.count += 1
 
     def write_many(self, records: Iterable[tuple], interface: int = 0) -> None:
