@@ -342,30 +342,35 @@ def _who(imsi, msisdn):
 @INPUTS
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text",
               show_default=True)
+@click.option("--tz", help="Time zone of the HTML report's times: an IANA name (Asia/Shanghai) "
+                           "or an offset (+08:00). Default UTC.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False))
 @reading
-def timeline(imsi, msisdn, inputs, fmt, output, read):
+def timeline(imsi, msisdn, inputs, fmt, tz, output, read):
     """One subscriber's procedures across interfaces, in time order, with their messages.
 
     Text is a ladder grouped by procedure (attach, its S6a and S11 children, ...), each marked
     with its outcome (ok, REJECT, FAIL, TIMEOUT, abandoned, open), the node that answered, the
     cause, and how surely its messages were linked to the subscriber when that was inferred (an
     S-TMSI, a handover, a time window). JSON gives the same procedures with their messages as
-    decode rows.
+    decode rows. HTML is the ladder to look at: a lane per node (UE, each eNB and gNB, MME,
+    SGW, PGW, HSS, named by address), the procedures as coloured bands, CHR radio records and
+    the radio chart; click a message for its decoded fields.
     """
     from chrtool.link.procedures import build
     from chrtool.output import procedures as ladder
     from chrtool.output import report
     imsi, msisdn = _who(imsi, msisdn)
+    zone = _zone(tz)
     run = _run(inputs, read)
     ev, sessions, ue, own = _subscriber(run, imsi, msisdn)
     procs = build(ev, sessions, [ue.index]) if ue else []
     with _out(output) as out:
+        doc = ladder.timeline_document(ev, sessions, ue, procs, imsi, msisdn)
         if fmt == "html":
-            doc = report.diagnosis_document(None, imsi, msisdn, None, None, [], 0, [])
-            out.write(report.diagnosis_html(doc, report.timeline_rows(own)))
+            from chrtool.output.html import report_html
+            out.write(report_html(doc, None, sessions.roles, zone=zone))
         else:
-            doc = ladder.timeline_document(ev, sessions, ue, procs, imsi, msisdn)
             if fmt == "json":                  # every message too, as before procedures existed
                 doc = {"imsi": doc["imsi"], "msisdn": doc["msisdn"],
                        "messages": report.timeline_rows(own), **doc}
@@ -713,20 +718,23 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, bund
         iso(until_ns) if until_ns is not None else None,
         [s.path for s in run.sources], ue.connections if ue else 0, findings, run.problems,
         common, report.ticket_echo(ticket) if complaint else None)
-    rows = report.timeline_rows(own) if fmt == "html" or bundle else None
     timeline = None
-    if fmt == "text" or bundle:                # the procedures, as chrtool timeline shows them
+    if fmt != "json" or bundle:                # the procedures, as chrtool timeline shows them
         from chrtool.output.procedures import timeline_document
         timeline = timeline_document(ev, sessions, ue, procs, imsi, msisdn)
+    page = None
+    if fmt == "html" or bundle:
+        from chrtool.output.html import report_html
+        page = report_html(timeline, doc, sessions.roles, lang, zone)
     with _out(output) as out:
         if fmt == "json":
             out.write(report.to_json(doc))
         elif fmt == "html":
-            out.write(report.diagnosis_html(doc, rows, lang))
+            out.write(page)
         else:
             _write_styled(out, report.diagnosis_styled(doc, lang, timeline))
     if bundle:
-        _bundle(bundle, run, doc, rows, timeline, lang, (ev, sessions, ue, shared), imsi, msisdn,
+        _bundle(bundle, run, doc, page, timeline, (ev, sessions, ue, shared), imsi, msisdn,
                 zone, zone_from)
     _exit(run)
 
@@ -749,12 +757,11 @@ def _write_styled(out, text):
             emoji=False).print(text, end="")
 
 
-def _bundle(outdir, run, doc, rows, timeline, lang, found, imsi, msisdn, zone, zone_from):
-    """diagnose --bundle: the report, findings, capture, timeline and README from the rows
-    decoded once for the diagnosis."""
+def _bundle(outdir, run, doc, page, timeline, found, imsi, msisdn, zone, zone_from):
+    """diagnose --bundle: the report (`page`), findings, capture, timeline and README from
+    the rows decoded once for the diagnosis."""
     from chrtool.batch.store import fingerprint
     from chrtool.output import procedures as ladder
-    from chrtool.output import report
     from chrtool.output.bundle import write_bundle
     timeline = ladder.timeline_text(timeline)
     inputs = []
@@ -764,7 +771,7 @@ def _bundle(outdir, run, doc, rows, timeline, lang, found, imsi, msisdn, zone, z
         except OSError as exc:
             inputs.append({"path": s.path, "error": f"cannot be read: {exc.strerror or exc}"})
     try:
-        write_bundle(outdir, doc, report.diagnosis_html(doc, rows, lang), timeline, inputs, ARGV,
+        write_bundle(outdir, doc, page, timeline, inputs, ARGV,
                      zone, zone_from, lambda path: _extract(run, imsi, msisdn, path, found))
     except OSError as exc:
         raise _write_failed(outdir, exc) from exc

@@ -138,12 +138,12 @@ def shard_results(ev, sessions, index, task):
                                  and t - TICKET_BEFORE_NS <= at <= t + TICKET_AFTER_NS) or None
             findings.append(finding_row(f, ue, complaint))
         for t in tickets_of.get(u, ()):
-            tickets.append(_ticket_report(ev, sessions, ue, procs_u, index, t, task, mine))
+            tickets.append(_ticket_report(ev, sessions, ue, procs_u, index, t, task))
     return {"findings": findings, "procedures": procedure_rows(ev, sessions, procs),
             "cells": counts, "common_problems": list(common.values()), "tickets": tickets}
 
 
-def _ticket_report(ev, sessions, ue, procs, index, t, task, rows):
+def _ticket_report(ev, sessions, ue, procs, index, t, task):
     """Diagnose one ticket's subscriber as `diagnose --complaint` does, write its report
     (tickets/<ticket>.html and .json under OUTDIR) and return what triage needs."""
     from chrtool.diagnose.cells import common_problems
@@ -161,12 +161,14 @@ def _ticket_report(ev, sessions, ue, procs, index, t, task, rows):
         t["ticket"], ue.imsi, ue.msisdn or None, iso(since) if since is not None else None,
         iso(until) if until is not None else None, task["inputs"], ue.connections, found, (),
         common, t["echo"])
-    own = ev.take(np.sort(rows))
+    from chrtool.output.html import report_html
+    from chrtool.output.procedures import timeline_document
     base = os.path.join(task["outdir"], "tickets", store.safe_name(t["ticket"]))
     with store.atomic(base + ".json", "w") as fh:
         fh.write(report.to_json(doc))
     with store.atomic(base + ".html", "w") as fh:
-        fh.write(report.diagnosis_html(doc, report.timeline_rows(own), lang))
+        fh.write(report_html(timeline_document(ev, sessions, ue, procs, ue.imsi, ue.msisdn),
+                             doc, sessions.roles, lang, tz))
     return {"ticket": t["ticket"], "ue": ue.index, "findings": found, "common_problems": common}
 
 

@@ -1,11 +1,10 @@
-"""chrtool/output/report.py: the diagnosis as JSON (DESIGN.md shape), text and HTML (escaped, with
-the signalling ladder), and the subscriber timeline.
+"""chrtool/output/report.py: the diagnosis as JSON (DESIGN.md shape) and text, and the subscriber
+timeline (the HTML report: test_html.py).
 
 The real documents come from the command line on samples/attach_reject.pcap, whose story
 (samples/make_samples.py) puts IMSI 001010000000002's Attach Reject #7 in frame 68; the
 hand-made ones check what the sample cannot show (escaping, Chinese, problems).
 """
-import html.parser
 import json
 import re
 
@@ -165,90 +164,6 @@ def test_diagnosis_text_without_findings_in_both_languages_and_problems():
     assert "input problem: bad.pcap at byte 4242 [sctp]: DATA chunk cut" in en
     zh = report.diagnosis_text(doc_with([]), lang="zh")
     assert "在该时间窗内未发现该用户的信令失败。" in zh and "No signalling" not in zh
-
-
-# ------------------------------------------------------------------------------------ HTML
-class Tags(html.parser.HTMLParser):
-    """Elements and text of a page, checking that every opened SVG/table element is closed."""
-
-    VOID = {"meta", "br", "img", "line", "circle", "path"}
-
-    def __init__(self):
-        super().__init__()
-        self.stack, self.tags, self.text = [], [], []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        if tag not in self.VOID:
-            self.stack.append(tag)
-
-    def handle_startendtag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-    def handle_endtag(self, tag):
-        if tag in self.VOID:
-            return
-        assert self.stack and self.stack[-1] == tag, (tag, self.stack[-5:])
-        self.stack.pop()
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def parse(page):
-    p = Tags()
-    p.feed(page)
-    return p
-
-
-def test_html_escapes_what_it_shows():
-    page = report.diagnosis_html(doc_with([FINDING], complaint="T<1>&"), [])
-    assert "<script>" not in page and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in page
-    assert "T&lt;1&gt;&amp;" in page
-    p = parse(page)
-    assert "<script>alert('x')</script> & more" in p.text           # shown as text
-    assert not [t for t, _ in p.tags if t == "script"]
-
-
-def test_html_ladder_draws_each_message_between_its_lanes(monkeypatch, decoded):
-    page = cli(monkeypatch, "diagnose", "--imsi", UE, "--format", "html", CAPTURE)
-    p = parse(page)
-    assert p.stack == []                                             # everything closed
-    svg = page[page.index("<svg"):page.index("</svg>") + 6]
-    lanes = re.findall(r'<text x="(\d+)" y="14" [^>]*>([^<]+)</text><text x="\d+" y="27" '
-                       r'[^>]*>([^<]+)</text>', svg)
-    x_of = {addr: int(x) for x, role, addr in lanes}
-    roles = {addr: role for x, role, addr in lanes}
-    assert roles == {"10.20.4.21": "eNB", "10.10.0.1": "MME", "10.10.3.1": "HSS"}
-    assert [r for _, r, _ in lanes] == ["eNB", "MME", "HSS"]          # left to right
-    arrows = re.findall(r'<line x1="(\d+)" y1="\d+" x2="(\d+)" y2="\d+" stroke="(#\w+)" '
-                        r'marker-end="url\(#a\)"/><text [^>]*>([^<]*) #(\d+)</text>', svg)
-    timeline = json.loads(cli(monkeypatch, "timeline", "--imsi", UE, "--format", "json",
-                              CAPTURE))["messages"]
-    assert [int(a[4]) for a in arrows] == [r["frame"] for r in timeline]
-    evidence = {e["frame"] for e in json.loads(cli(
-        monkeypatch, "diagnose", "--imsi", UE, "--format", "json", CAPTURE))["findings"][0]["evidence"]}
-    for (x1, x2, colour, label, frame), row in zip(arrows, timeline):
-        assert (int(x1), int(x2)) == (x_of[row["src"]], x_of[row["dst"]]), frame
-        assert label.split(" / ")[0] == row["msg"]
-        assert label.split(" / ")[1:] == [n["msg"] for n in row.get("nas", ())]
-        assert colour == ("#c00" if int(frame) in evidence else "#246"), frame
-
-
-def test_html_ladder_marks_chr_records_on_the_enb_lane():
-    rows = [{"file": "c.chr", "frame": 1, "ts": "2026-11-27T09:01:07.310000Z", "proto": "CHR",
-             "msg": "SCG_FAILURE", "cause": {"proto": "CHR", "group": "scg-failure", "value": 0,
-                                             "name": "t310-Expiry"}},
-            {"file": "c.chr", "frame": 2, "ts": "2026-11-27T09:01:07.330000Z", "proto": "CHR",
-             "msg": "SGNB_RELEASE"}]
-    f = dict(FINDING, evidence=[{"file": "c.chr", "frame": 1, "msg": "SCG_FAILURE"}])
-    svg = report.ladder_svg(rows, {("c.chr", 1)})
-    assert '>eNB</text><text x="110" y="27" text-anchor="middle">CHR</text>' in svg
-    marks = re.findall(r'<circle cx="(\d+)" cy="\d+" r="4" fill="(#\w+)"/><text [^>]*>([^<]*)</text>',
-                       svg)
-    assert marks == [("110", "#c00", "SCG_FAILURE (t310-Expiry)"), ("110", "#246", "SGNB_RELEASE")]
-    assert "<svg" in report.diagnosis_html(doc_with([f]), rows)
-    assert report.ladder_svg([], set()) == ""
 
 
 # -------------------------------------------------------------------------------- timeline
