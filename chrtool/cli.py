@@ -368,8 +368,8 @@ def timeline(imsi, msisdn, inputs, fmt, tz, output, read):
     with _out(output) as out:
         doc = ladder.timeline_document(ev, sessions, ue, procs, imsi, msisdn)
         if fmt == "html":
-            from chrtool.output.html import report_html
-            out.write(report_html(doc, None, sessions.roles, zone=zone))
+            from chrtool.output.html import report_html, s1_senders
+            out.write(report_html(doc, None, sessions.roles, zone=zone, senders=s1_senders(ev)))
         else:
             if fmt == "json":                  # every message too, as before procedures existed
                 doc = {"imsi": doc["imsi"], "msisdn": doc["msisdn"],
@@ -724,8 +724,8 @@ def diagnose(imsi, msisdn, complaint, tickets, since, until, fmt, lang, tz, bund
         timeline = timeline_document(ev, sessions, ue, procs, imsi, msisdn)
     page = None
     if fmt == "html" or bundle:
-        from chrtool.output.html import report_html
-        page = report_html(timeline, doc, sessions.roles, lang, zone)
+        from chrtool.output.html import report_html, s1_senders
+        page = report_html(timeline, doc, sessions.roles, lang, zone, s1_senders(ev))
     with _out(output) as out:
         if fmt == "json":
             out.write(report.to_json(doc))

@@ -161,14 +161,14 @@ def _ticket_report(ev, sessions, ue, procs, index, t, task):
         t["ticket"], ue.imsi, ue.msisdn or None, iso(since) if since is not None else None,
         iso(until) if until is not None else None, task["inputs"], ue.connections, found, (),
         common, t["echo"])
-    from chrtool.output.html import report_html
+    from chrtool.output.html import report_html, s1_senders
     from chrtool.output.procedures import timeline_document
     base = os.path.join(task["outdir"], "tickets", store.safe_name(t["ticket"]))
     with store.atomic(base + ".json", "w") as fh:
         fh.write(report.to_json(doc))
     with store.atomic(base + ".html", "w") as fh:
         fh.write(report_html(timeline_document(ev, sessions, ue, procs, ue.imsi, ue.msisdn),
-                             doc, sessions.roles, lang, tz))
+                             doc, sessions.roles, lang, tz, s1_senders(ev)))
     return {"ticket": t["ticket"], "ue": ue.index, "findings": found, "common_problems": common}
 
 

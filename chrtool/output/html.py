@@ -13,7 +13,9 @@ import ipaddress
 import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
+from chrtool.link.directions import EITHER, ENB, MME, s1ap_sender
 from chrtool.protocols import BY_NAME
 from chrtool.table.names import cause_text
 
@@ -61,15 +63,16 @@ class Band:
     i: int = 0
 
 
-def report_html(timeline, doc=None, roles=None, lang="en", zone=None):
+def report_html(timeline, doc=None, roles=None, lang="en", zone=None, senders=None):
     """The page. `timeline`: a timeline document (chrtool/output/procedures.py); `doc`: the
     diagnosis document, or None for `chrtool timeline`; `roles`: address bytes -> node, from
-    linking; `zone`: a tzinfo for the times shown (default UTC)."""
+    linking; `zone`: a tzinfo for the times shown (default UTC); `senders`: (file, frame) ->
+    eNB or MME for S1AP messages either side may send, by their ports (s1_senders)."""
     zone = zone or dt.timezone.utc
     labels = LABELS.get(lang, LABELS["en"])
     msgs, bands = _collect(timeline)
     _mark(msgs, doc)
-    lanes = _lanes(msgs, roles or {})
+    lanes = _lanes(msgs, roles or {}, senders or {})
     who = (doc or {}).get("complaint") or timeline.get("imsi") or timeline.get("msisdn") or ""
     parts = [_HEAD.format(lang=html.escape(lang), title=html.escape(f"chrtool {who}"),
                           css=_CSS),
@@ -190,7 +193,20 @@ def _enb_id(ecgi):
     return parts[2] if len(parts) == 4 else None
 
 
-def _lanes(msgs, roles):
+def s1_senders(ev):
+    """(file, frame) -> eNB or MME, for the S1AP messages of ev whose SCTP ports say who sent
+    them (towards or from the MME's port 36412): the direction of an Error Indication or a
+    Reset, which either side may send, between an eNB and an MME sharing one address."""
+    import numpy as np
+    from chrtool.link.columns import to_mme
+    side = to_mme(ev.cols)
+    at = np.flatnonzero(side)
+    files, frames = ev.cols["file_id"][at].tolist(), ev.cols["frame"][at].tolist()
+    return {(ev.files.get(f), n): ENB if d > 0 else MME
+            for f, n, d in zip(files, frames, side[at].tolist())}
+
+
+def _lanes(msgs, roles, senders):
     """Lane (role, name) of each message's ends; the lanes in order, left to right."""
     role_of = {}
 
@@ -214,14 +230,15 @@ def _lanes(msgs, roles):
         r = m.row
         if r.get("proto") == "S1AP" and r.get("ecgi") and r.get("src"):
             for ecgi in r["ecgi"] if isinstance(r["ecgi"], list) else [r["ecgi"]]:
-                if role_of.get(r["src"]) == "eNB":
+                if (_s1_sides(r) or (role_of.get(r["src"]),))[0] == "eNB":
                     enb_of_cell.setdefault(_enb_id(ecgi), r["src"])
     gnbs = sorted({a for a, x in role_of.items() if x == "gNB"})
     for m in msgs:
         r = m.row
         if r.get("src") and r.get("dst"):
-            m.src = (role_of[r["src"]] or "peer", r["src"])
-            m.dst = (role_of[r["dst"]] or "peer", r["dst"])
+            sides = _s1_sides(r, senders) or (role_of[r["src"]] or "peer",
+                                              role_of[r["dst"]] or "peer")
+            m.src, m.dst = (sides[0], r["src"]), (sides[1], r["dst"])
             continue
         ecgi = r.get("ecgi")
         ecgi = ecgi[0] if isinstance(ecgi, list) else ecgi
@@ -235,6 +252,24 @@ def _lanes(msgs, roles):
         lanes.add(("UE", ""))
     return sorted(lanes, key=lambda ln: (ROLE_ORDER.index(ln[0]) if ln[0] in ROLE_ORDER
                                          else len(ROLE_ORDER), _addr_order(ln[1])))
+
+
+@lru_cache(maxsize=None)
+def _s1ap_codes():
+    return {name: pdu << 8 | proc for (pdu, proc), name in BY_NAME["S1AP"].table.MESSAGES.items()}
+
+
+def _s1_sides(row, senders=None):
+    """(sender, receiver) of an S1AP message by its own direction (TS 36.413), else by its
+    ports (`senders`), or None: an eNB and an MME sharing one address, as on a test bench,
+    still get a lane each."""
+    if row.get("proto") != "S1AP":
+        return None
+    code = _s1ap_codes().get(row.get("msg"))
+    sender = s1ap_sender(code) if code is not None else EITHER
+    if sender == EITHER and senders:
+        sender = senders.get((row["file"], row["frame"]), EITHER)
+    return {ENB: (ENB, MME), MME: (MME, ENB)}.get(sender)
 
 
 def _is_nr(row):
@@ -483,8 +518,10 @@ def _arrow(m, x, y):
     head = m.mark or "n"
     x1, x2 = x[m.src], x[m.dst]
     badge = ""
-    if m.mark == "root":
-        badge = (f'<text class="badge" x="{max(x1, x2) + 12}" y="{y + 4}">ROOT CAUSE</text>')
+    if m.mark == "root":                     # beside the arrow (a loop: beside its label)
+        bx = max(x1, x2) + (LANE_GAP - 4 if x1 == x2 else 12)
+        badge = f'<text class="badge" x="{bx}" y="{y + 4}">ROOT CAUSE</text>'
+
     parts = [f'<g class="{cls}" data-i="{m.i}" tabindex="0"><title>{esc(full)}\n{esc(where)}'
              f'</title><rect class="hit" x="{min(x1, x2) - 4}" y="{y - 14}" '
              f'width="{abs(x2 - x1) + 8}" height="{ROW - 2}"/>']
@@ -497,7 +534,7 @@ def _arrow(m, x, y):
     elif x1 == x2:                           # both ends one node (a shared address): a loop
         parts.append(f'<path class="line" d="M{x1},{y - 6} h24 v10 h-22" '
                      f'marker-end="url(#a-{head})" fill="none"/><text x="{x1 + 30}" y="{y + 2}" '
-                     f'class="left">{esc(_fit(full, LANE_GAP - 40))}</text>')
+                     f'class="left">{esc(_fit(full, LANE_GAP - 40 - (90 if badge else 0)))}</text>')
     else:
         parts.append(f'<line class="line" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}" '
                      f'marker-end="url(#a-{head})"/>')

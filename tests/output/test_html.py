@@ -387,3 +387,22 @@ def test_timeline_html_has_the_ladder_and_no_findings(monkeypatch):
     root = tree(cli(monkeypatch, "timeline", "--imsi", UE, "--format", "html", CAPTURE))
     assert root.first("section", "finding") is None and arrows(root)
     assert "chrtool timeline" in root.first("h1").string()
+
+
+def test_an_enb_and_an_mme_sharing_an_address_get_a_lane_each(monkeypatch):
+    """open5gs's test bench runs eNB and MME on 127.0.0.1: S1AP goes between the two lanes by
+    each message's direction, and an Error Indication (either side may send it) by its ports:
+    frame 82, from the MME's port 36412 (tshark: sctp.srcport == 36412)."""
+    capture = "tests/data/captures/open5gs/testcups_19b93606.pcapng"
+    root = tree(cli(monkeypatch, "diagnose", "--imsi", "001010123456819", "--format", "html",
+                    capture))
+    x = {r: xx for r, _, xx in lanes(root)}
+    assert [(r, n) for r, n, _ in lanes(root)][1:3] == [("eNB", "127.0.0.1"), ("MME", "127.0.0.1")]
+    data = page_data(root)["messages"]
+    drawn = arrows(root)
+    for i, d in enumerate(data):
+        if d["row"]["proto"] == "S1AP":
+            assert {drawn[i][1], drawn[i][2]} == {x["eNB"], x["MME"]}, d["row"]["frame"]
+    [err] = [i for i, d in enumerate(data) if d["sources"] == [[capture, 82]]]
+    assert (drawn[err][1], drawn[err][2]) == (x["MME"], x["eNB"])
+    assert data[err]["row"]["msg"] == "ErrorIndication" and data[err]["mark"] == "root"
