@@ -369,7 +369,8 @@ def timeline(imsi, msisdn, inputs, fmt, tz, output, read):
         doc = ladder.timeline_document(ev, sessions, ue, procs, imsi, msisdn)
         if fmt == "html":
             from chrtool.output.html import report_html, s1_senders
-            out.write(report_html(doc, None, sessions.roles, zone=zone, senders=s1_senders(ev)))
+            out.write(report_html(doc, None, sessions.roles, zone=zone, senders=s1_senders(ev),
+                                  problems=[p.as_dict() for p in run.problems]))
         else:
             if fmt == "json":                  # every message too, as before procedures existed
                 doc = {"imsi": doc["imsi"], "msisdn": doc["msisdn"],

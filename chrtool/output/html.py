@@ -63,11 +63,13 @@ class Band:
     i: int = 0
 
 
-def report_html(timeline, doc=None, roles=None, lang="en", zone=None, senders=None):
+def report_html(timeline, doc=None, roles=None, lang="en", zone=None, senders=None,
+                problems=None):
     """The page. `timeline`: a timeline document (chrtool/output/procedures.py); `doc`: the
     diagnosis document, or None for `chrtool timeline`; `roles`: address bytes -> node, from
     linking; `zone`: a tzinfo for the times shown (default UTC); `senders`: (file, frame) ->
-    eNB or MME for S1AP messages either side may send, by their ports (s1_senders)."""
+    eNB or MME for S1AP messages either side may send, by their ports (s1_senders);
+    `problems`: the inputs' problems as dicts (default: the diagnosis document's)."""
     zone = zone or dt.timezone.utc
     labels = LABELS.get(lang, LABELS["en"])
     msgs, bands = _collect(timeline)
@@ -76,7 +78,9 @@ def report_html(timeline, doc=None, roles=None, lang="en", zone=None, senders=No
     who = (doc or {}).get("complaint") or timeline.get("imsi") or timeline.get("msisdn") or ""
     parts = [_HEAD.format(lang=html.escape(lang), title=html.escape(f"chrtool {who}"),
                           css=_CSS),
-             _summary(timeline, doc, labels, zone), _radio(msgs, doc, labels, zone),
+             _summary(timeline, doc, labels, zone),
+             _problems((doc or {}).get("problems", ()) if problems is None else problems, labels),
+             _radio(msgs, doc, labels, zone),
              f"<h2>{html.escape(labels['ladder'])}</h2>",
              _legend(), _ladder(msgs, bands, lanes, zone),
              '<aside id="panel" hidden><button id="close" title="close (Esc)">&times;</button>'
@@ -387,12 +391,17 @@ def _summary(timeline, doc, labels, zone):
         out.append(f'<section class="common"><h2>common problem {esc(cp["id"])}: '
                    f'{cp["subscribers"]} subscribers at {esc(str(where))}</h2>'
                    f'<p>{esc(cp["first"])} .. {esc(cp["last"])}: {esc(cp["summary"])}</p></section>')
-    if doc.get("problems"):
-        out.append(f"<h2>{esc(labels['problems'])}</h2><ul class=\"problems\">" + "".join(
-            f"<li>{esc(p['file'])}"
-            + "".join(f" {k} {p[k]}" for k in ("offset", "line", "column") if k in p)
-            + f": {esc(p['layer'])}: {esc(p['message'])}</li>" for p in doc["problems"]) + "</ul>")
     return "".join(out)
+
+
+def _problems(problems, labels):
+    """What could not be read, where (file and byte offset, or line)."""
+    if not problems:
+        return ""
+    return (f"<h2>{esc(labels['problems'])}</h2><ul class=\"problems\">" + "".join(
+        f"<li>{esc(p['file'])}"
+        + "".join(f" {k} {p[k]}" for k in ("offset", "line", "column") if k in p)
+        + f": {esc(p['layer'])}: {esc(p['message'])}</li>" for p in problems) + "</ul>")
 
 
 def _legend():

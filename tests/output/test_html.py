@@ -406,3 +406,11 @@ def test_an_enb_and_an_mme_sharing_an_address_get_a_lane_each(monkeypatch):
     [err] = [i for i, d in enumerate(data) if d["sources"] == [[capture, 82]]]
     assert (drawn[err][1], drawn[err][2]) == (x["MME"], x["eNB"])
     assert data[err]["row"]["msg"] == "ErrorIndication" and data[err]["mark"] == "root"
+
+
+def test_input_problems_are_listed_with_file_and_offset(monkeypatch):
+    for cmd in ("diagnose", "timeline"):
+        root = tree(cli(monkeypatch, cmd, "--imsi", UE, "--format", "html", "samples/"))
+        items = [li.string() for li in root.first("ul", "problems").all("li")]
+        assert "samples/chr_broken.chr offset 310: chr-v1: record length 3 is less than the " \
+               "fixed 16 bytes: skipped to the next record marker" in items, cmd
