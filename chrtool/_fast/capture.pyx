@@ -18,7 +18,7 @@ from libc.string cimport memcpy, memmove, memset
 from libc.stdlib cimport calloc, free
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
-from chrtool._fast.events cimport (EventTable, P_NONE, P_S1AP, P_X2AP, P_DIAMETER, P_GTPV2,
+from chrtool._fast.events cimport (EventTable, TablePool, P_NONE, P_S1AP, P_X2AP, P_DIAMETER, P_GTPV2,
                                    P_NGAP, F_TRUNCATED, F_REASSEMBLED, F_MALFORMED)
 from chrtool._fast.bytes cimport (Cursor, cursor, span_at, sub_at, u8_at, be16_at, be24_at,
                                   be32_at, le32_at, rd16_at, rd32_at, be16, be32, rd32)
@@ -360,6 +360,7 @@ cdef class CaptureReader:
     cdef dict tcp_streams
     cdef Py_ssize_t tcp_bytes
     cdef double rows_per_byte
+    cdef double items_per_row
 
     def __init__(self, fh, name="<stream>", int file_id=0, Py_ssize_t chunk_bytes=DEF_CHUNK_BYTES,
                  ports=None, ppids=None):
@@ -411,6 +412,7 @@ cdef class CaptureReader:
         self.tcp_streams = {}
         self.tcp_bytes = 0
         self.rows_per_byte = 1.0 / 128
+        self.items_per_row = 4.0
         self.cap = self.chunk_bytes + MAX_RECORD + 64
         self.buf_arr = np.empty(self.cap, dtype=np.uint8)
         self._bind_buf()
@@ -488,28 +490,39 @@ cdef class CaptureReader:
 
     # ------------------------------------------------------------------ iteration
     def __iter__(self):
+        """One EventTable per chunk. Tables come from a TablePool: a batch the consumer has let
+        go (as `chrtool stats` does) is refilled for a later chunk, one it keeps stays its own."""
         cdef EventTable table
-        cdef Py_ssize_t before
+        cdef TablePool pool = TablePool()
         cdef int64_t consumed
+        cdef Py_ssize_t avail, rows
         self._fill()
         self._read_file_header()
         while True:
-            est = int(self.rows_per_byte * (self.end - self.pos) * 1.08) + 64
-            table = EventTable(capacity=est, data_capacity=max(self.end - self.pos, 4096),
-                               file=self.name, file_id=self.file_id)
+            # Sized from what earlier batches held once decoded (the decoders add NAS rows
+            # and items after the capture's own), so a batch seldom grows.
+            avail = self.end - self.pos
+            rows = <Py_ssize_t>(self.rows_per_byte * avail * 1.08) + 64
+            table = pool.get(rows, max(avail, 4096),
+                             <Py_ssize_t>(rows * (self.items_per_row * 1.25 + 1)) + 64,
+                             self.name, self.file_id)
             consumed = self.base_off + self.pos
             if self.fmt == FMT_PCAP:
                 self._walk_pcap(table)
             else:
                 self._walk_pcapng(table)
             consumed = self.base_off + self.pos - consumed
-            if consumed > 0:
-                self.rows_per_byte = 0.5 * self.rows_per_byte + 0.5 * (table.n / <double>consumed)
             if self.eof:
                 self._finish(table)
             self.ctr[C_ROWS] += table.n
             if table.n:
                 yield table
+            if consumed > 0:        # the batch as the consumer left it (decoded, usually)
+                self.rows_per_byte = 0.5 * self.rows_per_byte + 0.5 * (table.n / <double>consumed)
+                if table.n:
+                    self.items_per_row = 0.5 * self.items_per_row \
+                        + 0.5 * (table.n_items / <double>table.n)
+            table = None
             if self.eof:
                 break
             self._fill()

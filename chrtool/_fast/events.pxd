@@ -27,6 +27,18 @@ cdef class EventTable(EventColumns):
     cdef void set_digits(self, uint8_t[:, ::1] col, Py_ssize_t row, const uint8_t* digits, Py_ssize_t n)
 
 
+cdef EventTable new_table(Py_ssize_t rows, Py_ssize_t data_capacity, Py_ssize_t item_capacity,
+                          file, int file_id)
+
+
+cdef class TablePool:
+    cdef Py_ssize_t size
+    cdef list entries                 # [table, its objects, their reference counts]
+    cdef public Py_ssize_t made, reused
+    cdef EventTable get(self, Py_ssize_t rows, Py_ssize_t data_capacity,
+                        Py_ssize_t item_capacity, file, int file_id)
+
+
 cdef inline int put_item(EventTable t, Py_ssize_t row, int key, int64_t a, int64_t b, int64_t c,
                          int64_t d) except -1:
     """EventTable.add_item written in place (no method call) while the item table has room.

@@ -1,62 +1,68 @@
 """Counts per protocol, message and cause over decoded batches, without building rows."""
 from collections import Counter
 
-import numpy as np
-
+from chrtool._fast.stats import Tally
 from chrtool.table import names
 from chrtool.table.events import FLAGS, ITEM_KEYS
 
+FLAG_NAMES = ("malformed", "truncated", "ciphered", "reassembled")
+
 
 class Counts:
+    """Counts over decoded batches. The pass over rows is compiled (chrtool/_fast/stats.pyx, C
+    hash maps); `messages`, `protocols` and `causes` are Counters built from it when read.
+    Causes are every cause a message carries: the row's own (columns) and the rest (I_CAUSE
+    items: per E-RAB, per bearer context, per Multiple-Services-Credit-Control), as tshark
+    counts them."""
+
     def __init__(self):
-        self.protocols = Counter()
-        self.messages = Counter()          # (proto, msg) -> n
-        self.causes = Counter()            # (cause_proto, group, value) -> n
+        self._tally = Tally(ITEM_KEYS["cause"], [FLAGS[name] for name in FLAG_NAMES])
         self.flags = Counter()
         self.rows = 0
 
     def add(self, table):
-        """Count one EventTable batch with numpy (no Python object per row)."""
-        n = table.n
-        self.rows += n
-        proto = table.column("proto").astype(np.int64)
-        msg = table.column("msg").astype(np.int64)
-        for (p, m), c in _unique_counts(proto << 32 | (msg & 0xFFFFFFFF)):
-            self.messages[(p, m)] += c
-            self.protocols[p] += c
-        # every cause a message carries: the row's own (columns) and the rest (I_CAUSE items:
-        # per E-RAB, per bearer context, per Multiple-Services-Credit-Control), as tshark counts
-        cp = table.column("cause_proto").astype(np.int64)
-        has = cp > 0
-        it = table.items()
-        is_cause = it["key"] == ITEM_KEYS["cause"]
-        groups = np.concatenate([table.column("cause_group")[has], it["b"][is_cause]])
-        values = np.concatenate([table.column("cause_value")[has], it["c"][is_cause]])
-        cp = np.concatenate([cp[has], it["a"][is_cause]]).astype(np.int64)
-        if len(cp):
-            key = (cp << 48) | ((groups.astype(np.int64) & 0xFFFF) << 32) \
-                | (values.astype(np.int64) & 0xFFFFFFFF)
-            for k, c in zip(*np.unique(key, return_counts=True)):
-                k = int(k)
-                group = (k >> 32) & 0xFFFF
-                self.causes[(k >> 48, group - 0x10000 if group >= 0x8000 else group,
-                             k & 0xFFFFFFFF)] += int(c)
-        flags = table.column("flags")
-        for name in ("malformed", "truncated", "ciphered", "reassembled"):
-            count = int(np.count_nonzero(flags & FLAGS[name]))
+        """Count one EventTable batch (no Python object per row)."""
+        self.rows += table.n
+        for name, count in zip(FLAG_NAMES, self._tally.add(table)):
             if count:
                 self.flags[name] += count
 
+    @property
+    def messages(self):
+        """(proto, msg) -> n"""
+        out = Counter()
+        for v, c in self._tally.messages():
+            m = v & 0xFFFFFFFF
+            out[(v >> 32, m - (1 << 32) if m >= 1 << 31 else m)] += c
+        return out
+
+    @property
+    def protocols(self):
+        out = Counter()
+        for (p, _), c in self.messages.items():
+            out[p] += c
+        return out
+
+    @property
+    def causes(self):
+        """(cause_proto, group, value) -> n"""
+        out = Counter()
+        for k, c in self._tally.causes():
+            group = (k >> 32) & 0xFFFF
+            out[(k >> 48, group - 0x10000 if group >= 0x8000 else group, k & 0xFFFFFFFF)] += c
+        return out
+
     def summary(self, run, elapsed):
+        messages, protocols, causes = self.messages, self.protocols, self.causes
         size = sum(_size(s.path) for s in run.sources)
         return {
             "inputs": len(run.sources), "bytes": size, "seconds": round(elapsed, 6),
             "mb_per_s": round(size / 1e6 / elapsed, 1) if elapsed > 0 else None,
             "capture": dict(run.counters), "messages": self.rows,
-            "protocols": {names.proto_name(p) or str(p): c for p, c in sorted(self.protocols.items())},
+            "protocols": {names.proto_name(p) or str(p): c for p, c in sorted(protocols.items())},
             "by_message": {f"{names.proto_name(p) or p} {names.msg_name(p, m) or '-'}": c
-                           for (p, m), c in sorted(self.messages.items())},
-            "by_cause": {_cause_label(k): c for k, c in sorted(self.causes.items())},
+                           for (p, m), c in sorted(messages.items())},
+            "by_cause": {_cause_label(k): c for k, c in sorted(causes.items())},
             "flags": dict(self.flags), "problems": len(run.problems),
         }
 
@@ -91,13 +97,6 @@ class Counts:
         if s["problems"]:
             lines.append(f"input problems: {s['problems']} (see warnings above)")
         return "\n".join(lines).rstrip()
-
-
-def _unique_counts(keys):
-    values, counts = np.unique(keys, return_counts=True)
-    for v, c in zip(values.tolist(), counts.tolist()):
-        m = v & 0xFFFFFFFF
-        yield (v >> 32, m - (1 << 32) if m >= 1 << 31 else m), c
 
 
 def _cause_label(key):
