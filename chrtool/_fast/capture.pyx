@@ -18,7 +18,8 @@ from libc.string cimport memcpy, memmove, memset
 from libc.stdlib cimport calloc, free
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.bytearray cimport PyByteArray_AS_STRING, PyByteArray_GET_SIZE, PyByteArray_Resize
-from chrtool._fast.events cimport (EventTable, TablePool, P_NONE, P_S1AP, P_X2AP, P_DIAMETER, P_GTPV2,
+from chrtool._fast.events cimport (EventTable, TablePool, append_row, append_data, P_NONE,
+                                   P_S1AP, P_X2AP, P_DIAMETER, P_GTPV2,
                                    P_NGAP, F_TRUNCATED, F_REASSEMBLED, F_MALFORMED)
 from chrtool._fast.bytes cimport (Cursor, cursor, span_at, sub_at, u8_at, be16_at, be24_at,
                                   be32_at, le32_at, rd16_at, rd32_at, be16, be32, rd32)
@@ -1741,7 +1742,7 @@ cdef class CaptureReader:
     cdef int emit(self, EventTable t, int proto, Cursor* msg, uint16_t sport, uint16_t dport,
                   uint32_t ppid, uint16_t stream, int flags) except -1:
         """A row for the message bytes of view msg (copied into the batch's data)."""
-        cdef Py_ssize_t row = t.add_row()
+        cdef Py_ssize_t row = append_row(t)
         t.frame[row] = self.cur_frame
         t.ts_ns[row] = self.cur_ts
         t.src_offset[row] = self.cur_off
@@ -1761,6 +1762,6 @@ cdef class CaptureReader:
         else:
             memcpy(&t.src[row, 0], self.cur_src, 16)
             memcpy(&t.dst[row, 0], self.cur_dst, 16)
-        t.payload_off[row] = t.add_data(msg.p, msg.n)
+        t.payload_off[row] = append_data(t, msg.p, msg.n)
         t.payload_len[row] = msg.n
         return 0

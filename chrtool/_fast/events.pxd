@@ -77,3 +77,26 @@ cdef inline Cursor payload_cursor(EventTable t, Py_ssize_t row) noexcept:
 
 
 include "schema_inline.pxi"     # bind_columns, init_row, inherit, put_<kind>()
+
+
+cdef inline Py_ssize_t append_row(EventTable t) except -1:
+    """EventTable.add_row written in place (no method call) while the table has room: a new
+    row holding the column defaults; returns its index."""
+    cdef Py_ssize_t r = t.n
+    if r >= t.frame.shape[0]:
+        return t.add_row()                  # grows the table
+    init_row(t, r)
+    t.n = r + 1
+    return r
+
+
+cdef inline Py_ssize_t append_data(EventTable t, const uint8_t* p, Py_ssize_t length) except -1:
+    """EventTable.add_data written in place while the data buffer has room: copies the bytes,
+    returns their offset."""
+    cdef Py_ssize_t off = t.n_data
+    if off + length > t.data.shape[0]:
+        return t.add_data(p, length)        # grows the buffer
+    if length > 0:
+        memcpy(&t.data[off], p, length)
+    t.n_data = off + length
+    return off

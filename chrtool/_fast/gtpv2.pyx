@@ -30,7 +30,7 @@ from libc.string cimport memset
 from chrtool._fast.events cimport (EventTable, P_GTPV2, F_REQUEST, F_UNKNOWN_MSG, C_GTPV2,
                                    S_APN, S_PDN_ADDRESS, K_ECGI, K_TAI, inherit_packet, malformed,
                                    payload_cursor, put_bearer, put_cause, put_cell, put_fteid,
-                                   put_info, put_str)
+                                   put_info, put_str, append_row)
 from chrtool._fast.info cimport V_EBI, V_RAT_TYPE, V_PDN_TYPE, V_GTP_CAUSE, V_PIGGYBACKED
 from chrtool._fast.bytes cimport (Cursor, cursor, be16, be32, left, skip, span_at, sub_at, u8_at,
                                   be16_at, be24_at, be32_at, next_u8, next_be16, next_be24,
@@ -243,7 +243,7 @@ cdef int decode_msg(EventTable t, Py_ssize_t row) except -1:
     ies = sub_at(&m, hdr, total - hdr)
     walk(t, row, &ies, off + hdr, 0, -1)
     if (fl & 0x10) and total + 4 <= n:
-        child = t.add_row()
+        child = append_row(t)
         t.proto[child] = P_GTPV2
         t.parent[child] = row
         t.payload_off[child] = off + total

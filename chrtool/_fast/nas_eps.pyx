@@ -55,7 +55,7 @@ from libc.string cimport memcmp, memcpy, memset
 from chrtool._fast.events cimport (EventTable, P_NAS_EPS, P_S1AP, F_MALFORMED, F_CIPHERED,
                                    F_INTEGRITY, F_EEA0, F_UNKNOWN_MSG, C_EMM, C_ESM, S_APN,
                                    S_PDN_ADDRESS, inherit, malformed, payload_cursor, put_bearer,
-                                   put_cause, put_guti, put_info, put_nas, put_str)
+                                   put_cause, put_guti, put_info, put_nas, put_str, append_row)
 from chrtool._fast.info cimport *
 from chrtool._fast.bytes cimport Cursor, cursor, sub_at, u8_at, be16_at, be24_at, be32_at
 from chrtool._fast.tbcd cimport tbcd_from
@@ -145,6 +145,7 @@ cdef enum:
     USE_TMSI = 4                         # a TMSI here is the M-TMSI (Extended Service Request)
     # security state table
     SEC_PROBE = 8
+    KEY_CACHE = 1024             # keys whose hash NasState.find remembers (a power of two)
 
 # Which message types exist (24.301 9.8), for F_UNKNOWN_MSG; checked against the generated
 # decoders/nas_eps_tables.py by tests/_fast/test_nas_eps.py.
@@ -185,8 +186,12 @@ MSG_SERVICE_REQUEST_CODE = MSG_SERVICE_REQUEST
 
 
 # --------------------------------------------------------------------------- security state
+cdef struct Slot:            # beside each entry, in a compact array of their own, so that a
+    uint64_t stamp          # probe reads one or two cache lines, not eight entries
+    uint64_t h              # the hash of the entry's key (0 stamp: free)
+
+
 cdef struct SecEntry:
-    uint64_t stamp          # 0: free
     int64_t enb
     int64_t mme
     int eea
@@ -201,6 +206,10 @@ cdef class NasState:
     A fixed table of `capacity` entries (LRU within a probe window), so memory stays bounded.
     """
     cdef SecEntry* tab
+    cdef Slot* slots
+    cdef uint8_t hkeys[KEY_CACHE][36]
+    cdef uint64_t hkey_hash[KEY_CACHE]
+    cdef bint hkey_used[KEY_CACHE]
     cdef Py_ssize_t cap
     cdef uint64_t clock
     cdef readonly bint null_cipher     # opt-in: read ciphered NAS of unknown algorithm as EEA0
@@ -212,17 +221,20 @@ cdef class NasState:
         self.cap = c
         self.clock = 0
         self.null_cipher = null_cipher
+        memset(self.hkey_used, 0, sizeof(self.hkey_used))
         self.tab = <SecEntry*>calloc(c, sizeof(SecEntry))
-        if self.tab == NULL:
+        self.slots = <Slot*>calloc(c, sizeof(Slot))
+        if self.tab == NULL or self.slots == NULL:
             raise MemoryError()
 
     def __dealloc__(self):
         free(self.tab)
+        free(self.slots)
 
     def __len__(self):
         cdef Py_ssize_t i, k = 0
         for i in range(self.cap):
-            if self.tab[i].stamp:
+            if self.slots[i].stamp:
                 k += 1
         return k
 
@@ -241,16 +253,32 @@ cdef class NasState:
         cdef uint64_t h = 1469598103934665603ULL
         cdef Py_ssize_t i, slot, victim = -1
         cdef SecEntry* e
-        for i in range(36):
-            h = (h ^ key[i]) * 1099511628211ULL
+        cdef Slot* s
+        cdef int k
+        cdef uint64_t w, w2
+        # The key's part of the hash (36 dependent multiplies) is remembered in a small
+        # direct-mapped cache: associations (and the zero key of M-TMSI entries) come back.
+        memcpy(&w, key, 8)
+        memcpy(&w2, key + 18, 8)
+        k = <int>(((w ^ (w2 * 0x9E3779B97F4A7C15ULL)) >> 40) & (KEY_CACHE - 1))
+        if self.hkey_used[k] and memcmp(self.hkeys[k], key, 36) == 0:
+            h = self.hkey_hash[k]
+        else:
+            for i in range(36):
+                h = (h ^ key[i]) * 1099511628211ULL
+            memcpy(self.hkeys[k], key, 36)
+            self.hkey_hash[k] = h
+            self.hkey_used[k] = True
         h = (h ^ <uint64_t>enb) * 1099511628211ULL
         h ^= h >> 29
         for i in range(SEC_PROBE):
             slot = <Py_ssize_t>((h + <uint64_t>i) & <uint64_t>(self.cap - 1))
-            e = &self.tab[slot]
-            if e.stamp and e.enb == enb and memcmp(e.key, key, 36) == 0:
-                return e
-            if victim < 0 or e.stamp < self.tab[victim].stamp:
+            s = &self.slots[slot]
+            if s.stamp and s.h == h:
+                e = &self.tab[slot]
+                if e.enb == enb and memcmp(e.key, key, 36) == 0:
+                    return e
+            if victim < 0 or s.stamp < self.slots[victim].stamp:
                 victim = slot
         if not create:
             return NULL
@@ -262,8 +290,13 @@ cdef class NasState:
         e.eea = -1
         e.tmsi = -1
         self.clock += 1
-        e.stamp = self.clock
+        self.slots[victim].stamp = self.clock
+        self.slots[victim].h = h
         return e
+
+    cdef void drop(self, SecEntry* e) noexcept:
+        """Free the entry e (a pointer find() returned)."""
+        self.slots[e - self.tab].stamp = 0
 
 
 cdef void conn_key(EventTable t, Py_ssize_t row, uint8_t* key) noexcept:
@@ -387,7 +420,7 @@ cdef inline int info(EventTable t, Py_ssize_t row, int kind, int64_t b, int64_t 
 
 cdef Py_ssize_t add_child(EventTable t, Py_ssize_t row, int64_t off, Py_ssize_t n) except -1:
     """An ESM message container as its own NAS-EPS row, carried by EMM row `row`."""
-    cdef Py_ssize_t child = t.add_row()
+    cdef Py_ssize_t child = append_row(t)
     t.proto[child] = P_NAS_EPS
     t.parent[child] = row
     t.payload_off[child] = off
@@ -763,7 +796,7 @@ cdef int decode_row(EventTable t, Py_ssize_t row, NasState state) except -1:
         conn_key(t, row, key)
         e = state.find(key, t.enb_ue_s1ap_id[row], False)
         if e != NULL:
-            e.stamp = 0
+            state.drop(e)
     sht = u8_at(&p, 0) >> 4
     if (u8_at(&p, 0) & 0xF) != PD_EMM or sht == 0:
         decode_plain(t, row, &p, off, state)

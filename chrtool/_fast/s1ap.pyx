@@ -15,7 +15,7 @@ from libc.string cimport memcpy
 from chrtool._fast.events cimport (EventTable, P_S1AP, P_NAS_EPS, F_UNKNOWN_MSG, malformed,
                                    C_S1AP, K_TAI, K_TARGET_ECGI, N_MME, S_NODE_NAME, inherit,
                                    put_cause, put_cell, put_enum, put_erab, put_fteid, put_node,
-                                   put_s1ap_ids, put_str)
+                                   put_s1ap_ids, put_str, append_row)
 from chrtool._fast.aper cimport (Bits, bits_init, get_bits, align, byte_pos, skip_bytes,
                                  get_length, get_constrained_int, get_enum, get_choice,
                                  skip_open, get_count, get_plmn, get_cgi, get_global_enb_id,
@@ -127,7 +127,7 @@ cdef int nas_child(EventTable t, Ctx* c, Bits* b) except -1:
     cdef Bits v
     if get_open(t, b, &v, &c.budget, False) != 0:
         return 0
-    child = t.add_row()
+    child = append_row(t)
     t.proto[child] = P_NAS_EPS
     t.parent[child] = c.row
     t.payload_off[child] = v.p - c.d0
