@@ -7,7 +7,12 @@ options); the suite runs them with the arguments below (--quick: the smaller inp
 about 10 minutes here), reads what each wrote to benchmarks/results/<name>.json, and turns it
 into rows of one shape:
 
-    {"name", "input", "chrtool", "reference", "ratio", "unit", "rss_mb", "exponent"}
+    {"name", "input", "chrtool", "reference", "ratio", "unit", "rss_mb", "exponent", "spread"}
+
+The capture-based benchmarks (capture stage and `chrtool stats`, linking, diagnose) share one
+set of inputs, the reference captures ref-10M, ref-100M and ref-1000M.pcap (benchmarks/common.py;
+--quick: the first two), run repeatedly: `chrtool` is the median, `spread` its min-max over the
+runs, `exponent` the k of time ~ size^k over the sizes run.
 
 written to benchmarks/results/latest.json ({"machine", "date", "benchmarks": [...]}) and, as a
 Markdown table, to benchmarks/results/latest.md (what the README embeds). --report-only skips
@@ -26,30 +31,63 @@ HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 
 
-def _r(name, input_, chrtool, reference, ratio, unit, rss_mb=None, exponent=None):
-    """One row; `chrtool` and `reference` are "value unit" texts or numbers in `unit`."""
+def _r(name, input_, chrtool, reference, ratio, unit, rss_mb=None, exponent=None, spread=None):
+    """One row; `chrtool` and `reference` are "value unit" texts or numbers in `unit` (medians
+    where the runs were repeated); `spread` is the min-max of chrtool's figure over the runs."""
     return {"name": name, "input": input_, "chrtool": chrtool, "reference": reference,
             "ratio": None if ratio is None else round(float(ratio), 1), "unit": unit,
-            "rss_mb": None if rss_mb is None else round(float(rss_mb)), "exponent": exponent}
+            "rss_mb": None if rss_mb is None else round(float(rss_mb)), "exponent": exponent,
+            "spread": spread}
+
+
+def _spread(lo, hi, digits=0):
+    """'lo-hi' of a figure's min and max over repeated runs, or None."""
+    if lo is None or hi is None:
+        return None
+    return f"{lo:,.{digits}f}-{hi:,.{digits}f}"
 
 
 # ------------------------------------------------------------------ results -> rows
 def _capture(d):
     rows = []
-    by = {r["contender"]: r for r in d["results"]}
-    for r in d["results"]:
+    exps = d.get("exponents", {})
+    results = [r for r in d["results"] if "baseline" not in r["contender"]]
+
+    def ref(prefix, file):
+        return next((x for x in results if x["contender"].startswith(prefix)
+                     and x["file"] == file), None)
+    for r in results:
         c = r["contender"]
-        if c.startswith("chrtool capture stage") and "baseline" not in c:
-            dpkt = next((x for k, x in by.items() if k.startswith("dpkt")), None)
+        spread = _spread(r.get("MB_per_s_min"), r.get("MB_per_s_max"))
+        runs = f", median of {r['runs']} runs" if r.get("runs", 1) > 1 else ""
+        if c.startswith("chrtool capture stage"):
+            dpkt = ref("dpkt", r["file"])
             rows.append(_r("capture stage", r["file"], round(r["MB_per_s"]), dpkt and
                            round(dpkt["MB_per_s"], 1), dpkt and r["MB_per_s"] / dpkt["MB_per_s"],
-                           "MB/s (reference: dpkt)", r["peak_rss_MB"]))
-        elif c.startswith("chrtool stats") and "baseline" not in c:
-            ts = next((x for k, x in by.items() if k.startswith("tshark") and x["file"] == r["file"]),
-                      None)
+                           f"MB/s{runs} (reference: dpkt)", r["peak_rss_MB"], exps.get(c),
+                           spread))
+        elif c.startswith("chrtool stats (end to end)"):
+            ts = ref("tshark", r["file"])
             rows.append(_r("decode end to end (chrtool stats)", r["file"], round(r["MB_per_s"]),
                            ts and round(ts["MB_per_s"], 1), ts and r["MB_per_s"] / ts["MB_per_s"],
-                           "MB/s (reference: tshark -T fields)", r["peak_rss_MB"]))
+                           f"MB/s{runs}, wall, start-up included (reference: "
+                           f"{ts['contender'] if ts else 'tshark -T fields'})",
+                           r["peak_rss_MB"], exps.get(c), spread))
+            loop = ref("chrtool stats (decode loop)", r["file"])
+            if loop:
+                rows.append(_r("chrtool stats, decode loop only", r["file"],
+                               round(loop["MB_per_s"]), None, None,
+                               f"MB/s{runs} (start-up and imports excluded)", None,
+                               exps.get(loop["contender"]),
+                               _spread(loop.get("MB_per_s_min"), loop.get("MB_per_s_max"))))
+            py = ref("pyshark", r["file"])
+            if py:
+                rows.append(_r("decode end to end (chrtool stats)", r["file"],
+                               round(r["MB_per_s"]), round(py["MB_per_s"], 2),
+                               r["MB_per_s"] / py["MB_per_s"],
+                               f"MB/s{runs} (reference: pyshark on the first "
+                               f"{py['packets']:,} packets only)", r["peak_rss_MB"],
+                               exps.get(c), spread))
     return rows
 
 
@@ -73,15 +111,20 @@ def _chr(d):
 
 
 def _link(d):
-    return [_r("linking", r["input"], r["link_msgs_per_s"], None, None, "messages/s",
-               r.get("peak_rss_mb"), r.get("link_exponent")) for r in d["results"]]
+    return [_r("linking", r["input"], r["link_msgs_per_s"], None, None,
+               "messages/s" + (f", median of {r['runs']} runs" if r.get("runs", 1) > 1 else ""),
+               r.get("peak_rss_mb"), r.get("link_exponent"),
+               _spread(r.get("link_msgs_per_s_min"), r.get("link_msgs_per_s_max")))
+            for r in d["results"]]
 
 
 def _diagnose(d):
     ts = next((r for r in d["results"] if r["contender"].startswith("tshark")), None)
     return [_r("diagnose --imsi", r["input"], r["seconds"], ts and ts["seconds"],
-               r.get("x_tshark"), "s (reference: tshark -T fields, 5 fields, on the "
-               f"{ts['input'] if ts else '?'})", r["peak_rss_mb"], r.get("size_exponent"))
+               r.get("x_tshark"), "s" + (f", median of {r['runs']} runs" if r.get("runs", 1) > 1
+                                         else "") + " (reference: tshark -T fields, 5 fields, "
+               f"on the {ts['input'] if ts else '?'}; ratio in MB/s)", r["peak_rss_mb"],
+               r.get("size_exponent"), _spread(r.get("seconds_min"), r.get("seconds_max"), 2))
             for r in d["results"] if r["contender"].startswith("chrtool")]
 
 
@@ -110,17 +153,17 @@ def _diagnosis(d):
 
 # name -> (script, quick arguments, full arguments, results file, rows)
 BENCHMARKS = {
-    "capture": ("bench_capture.py", ["--repeat", "3"], ["--big", "--repeat", "5"],
-                "capture.json", _capture),
+    "capture": ("bench_capture.py", ["--sizes", "10,100", "--repeat", "3"],
+                ["--sizes", "10,100,1000", "--repeat", "5"], "capture.json", _capture),
     "s1ap_x2ap": ("bench_s1ap_x2ap.py", [], [], "s1ap_x2ap.json", _decoders),
     "nas_gtp_diameter": ("bench_nas_gtp_diameter.py", ["--messages", "50000"],
                          ["--messages", "200000"], "nas_gtp_diameter.json", _decoders),
     "chr": ("bench_chr.py", ["--mb", "64", "--construct-mb", "2"],
             ["--mb", "256", "--construct-mb", "4"], "chr.json", _chr),
-    "link": ("bench_link.py", ["--sizes", "10M,100M"], ["--sizes", "10M,100M,1000M"],
-             "link.json", _link),
-    "diagnose": ("bench_diagnose.py", ["--sizes", "10,100"], ["--sizes", "10,100,1000"],
-                 "diagnose.json", _diagnose),
+    "link": ("bench_link.py", ["--sizes", "10,100", "--repeat", "3"],
+             ["--sizes", "10,100,1000", "--repeat", "3"], "link.json", _link),
+    "diagnose": ("bench_diagnose.py", ["--sizes", "10,100", "--repeat", "3"],
+                 ["--sizes", "10,100,1000", "--repeat", "3"], "diagnose.json", _diagnose),
     "batch": ("bench_batch.py", ["--files", "2", "--mb", "10"], ["--files", "4", "--mb", "25"],
               "batch.json", _batch),
     "simulate": ("bench_simulate.py", ["--sizes", "1,4", "--score-ues", "0"],
@@ -150,12 +193,13 @@ def markdown(doc):
             return f"{v:,.2f}".rstrip("0").rstrip(".")
         return f"{v:,}" if isinstance(v, int) else str(v)
     lines = [f"Benchmarks of {doc['date']} on {doc['machine']} (`python -m benchmarks`).", "",
-             "| benchmark | input | chrtool | reference | ratio | unit | peak RSS MB | size exponent |",
-             "| --- | --- | ---: | ---: | ---: | --- | ---: | ---: |"]
+             "| benchmark | input | chrtool | min-max | reference | ratio | unit | peak RSS MB "
+             "| size exponent |",
+             "| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |"]
     for r in doc["benchmarks"]:
-        lines.append("| " + " | ".join(cell(r[k]) for k in ("name", "input", "chrtool",
-                                                              "reference", "ratio", "unit",
-                                                              "rss_mb", "exponent")) + " |")
+        lines.append("| " + " | ".join(cell(r.get(k)) for k in (
+            "name", "input", "chrtool", "spread", "reference", "ratio", "unit", "rss_mb",
+            "exponent")) + " |")
     return "\n".join(lines) + "\n"
 
 

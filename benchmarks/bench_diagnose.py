@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """`chrtool diagnose --imsi` end to end against `tshark -T fields`, with peak RSS, at several sizes.
 
-    python benchmarks/bench_diagnose.py [--sizes 100,500,1000] [--tshark-size 100]
+    python benchmarks/bench_diagnose.py [--sizes 10,100,1000] [--repeat 3] [--tshark-size 100]
                                         [--out benchmarks/results/diagnose.json]
 
-The captures are the reference ones the speed goals are set on (../shared/bench/gen_capture.py,
-`ref-<N>M.pcap` with seed N in benchmarks/data/, written when missing). tshark reads the
+The captures are the reference ones the speed goals are set on (benchmarks/common.py:
+`ref-<N>M.pcap` with seed N in benchmarks/data/, from ../shared/bench/gen_capture.py, written
+when missing). tshark reads the
 --tshark-size file with the goal's five fields (frame.number, s1ap.procedureCode,
 s1ap.MME_UE_S1AP_ID, s1ap.ENB_UE_S1AP_ID, nas_eps.emm.cause); chrtool diagnoses a subscriber of
-each file's first chunk (wall time, start-up included; peak RSS of the process). Reported: MB/s,
-the ratio to tshark's MB/s, peak RSS, and how time grows with size (time ~ size^k).
+each file's first chunk (wall time, start-up included; peak RSS of the process). Each chrtool run is
+repeated --repeat times (tshark runs once): reported are the median MB/s with its min-max, the
+ratio to tshark's MB/s, the largest peak RSS, and how time grows with size (time ~ size^k, least
+squares over the sizes).
 """
 import argparse
 import json
-import math
 import shutil
 import subprocess
 import sys
@@ -21,8 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "benchmarks" / "data"
-GENERATOR = ROOT.parent / "shared" / "bench" / "gen_capture.py"
 sys.path.insert(0, str(ROOT / "benchmarks"))
+from common import GENERATOR, QUICK_SIZES, exponent, reference_capture, sizes_arg, spread  # noqa: E402
 
 TSHARK_FIELDS = ["frame.number", "s1ap.procedureCode", "s1ap.MME_UE_S1AP_ID",
                  "s1ap.ENB_UE_S1AP_ID", "nas_eps.emm.cause"]
@@ -38,20 +40,15 @@ for _, t in Run([sys.argv[1]]).batches():
 
 
 def capture(mb, generator):
-    path = DATA / f"ref-{mb}M.pcap"
-    if not path.exists():
-        if not generator.exists():
-            sys.exit(f"{path} is missing and so is the generator {generator}: pass --generator")
-        DATA.mkdir(parents=True, exist_ok=True)
-        subprocess.run([sys.executable, str(generator), str(path), str(mb), "--seed", str(mb)],
-                       check=True)
-    return path
+    return reference_capture(mb, generator)
 
 
 def main(argv=None):
     from bench_capture import run_measured
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="100,500,1000", help="capture sizes in MB")
+    ap.add_argument("--sizes", type=sizes_arg, default=QUICK_SIZES,
+                    help="capture sizes in MB (default 10,100)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per size (median kept)")
     ap.add_argument("--tshark-size", type=int, default=100)
     ap.add_argument("--generator", type=Path, default=GENERATOR)
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "diagnose.json"))
@@ -68,33 +65,40 @@ def main(argv=None):
         results.append(tshark)
         print(f"{tshark['contender']} on {path.name}: {tshark['seconds']} s, "
               f"{tshark['mb_per_s']} MB/s, {tshark['peak_rss_mb']} MB RSS")
-    for mb in [int(x) for x in args.sizes.split(",")]:
+    for mb in args.sizes:
         path = capture(mb, args.generator)
         imsi = subprocess.run([sys.executable, "-c", FIRST_IMSI, str(path)], capture_output=True,
                               text=True, check=True, cwd=ROOT).stdout.strip()
-        s, rss, out = run_measured([sys.executable, "-m", "chrtool", "diagnose", "--imsi", imsi,
-                                    "--format", "json", str(path)])
+        runs = [run_measured([sys.executable, "-m", "chrtool", "diagnose", "--imsi", imsi,
+                              "--format", "json", str(path)]) for _ in range(max(1, args.repeat))]
+        out = runs[0][2]
         # the document, whatever the process also printed after it (a note on stderr)
         doc = json.JSONDecoder().raw_decode(out[out.index("{"):])[0] if "{" in out else {}
         size = path.stat().st_size / 1e6
+        t = spread([x[0] for x in runs])
+        s = t["median"]
         r = {"contender": "chrtool diagnose --imsi", "input": path.name, "mb": round(size, 1),
-             "imsi": imsi, "seconds": round(s, 2), "mb_per_s": round(size / s, 1),
-             "peak_rss_mb": round(rss), "findings": len(doc.get("findings", [])),
+             "imsi": imsi, "seconds": round(s, 2), "seconds_min": round(t["min"], 2),
+             "seconds_max": round(t["max"], 2), "runs": t["runs"],
+             "mb_per_s": round(size / s, 1), "peak_rss_mb": round(max(x[1] for x in runs)),
+             "findings": len(doc.get("findings", [])),
              "x_tshark": round(size / s / tshark["mb_per_s"], 1) if tshark else None}
         results.append(r)
-        print(f"{r['contender']} {imsi} on {path.name}: {r['seconds']} s, {r['mb_per_s']} MB/s"
+        print(f"{r['contender']} {imsi} on {path.name}: {r['seconds']} s "
+              f"({r['seconds_min']}-{r['seconds_max']} over {r['runs']} runs), {r['mb_per_s']} MB/s"
               f" ({r['x_tshark']}x tshark), {r['peak_rss_mb']} MB RSS")
     ours = [r for r in results if r["contender"].startswith("chrtool")]
-    if len(ours) >= 2:
+    k = exponent([(r["mb"], r["seconds"]) for r in ours])
+    if k is not None:
         a, b = ours[0], ours[-1]
-        k = math.log(b["seconds"] / a["seconds"]) / math.log(b["mb"] / a["mb"])
         print(f"time ~ size^{k:.2f}; {b['mb']:.0f} MB takes {b['seconds'] / a['seconds']:.1f}x "
               f"the time of {a['mb']:.0f} MB")
         for r in ours:
-            r["size_exponent"] = round(k, 3)
+            r["size_exponent"] = k
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps({"command": "python benchmarks/bench_diagnose.py --sizes "
-                                          + args.sizes, "results": results}, indent=2) + "\n")
+    how = "--sizes " + ",".join(map(str, args.sizes)) + f" --repeat {args.repeat}"
+    Path(args.out).write_text(json.dumps({"command": "python benchmarks/bench_diagnose.py " + how,
+                                          "results": results}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
