@@ -496,7 +496,8 @@ cdef class CaptureReader:
         cdef EventTable table
         cdef TablePool pool = TablePool()
         cdef int64_t consumed
-        cdef Py_ssize_t avail, rows
+        cdef Py_ssize_t avail, rows, items
+        cdef double ipr
         self._fill()
         self._read_file_header()
         while True:
@@ -504,9 +505,8 @@ cdef class CaptureReader:
             # and items after the capture's own), so a batch seldom grows.
             avail = self.end - self.pos
             rows = <Py_ssize_t>(self.rows_per_byte * avail * 1.08) + 64
-            table = pool.get(rows, max(avail, 4096),
-                             <Py_ssize_t>(rows * (self.items_per_row * 1.25 + 1)) + 64,
-                             self.name, self.file_id)
+            items = <Py_ssize_t>(rows * (self.items_per_row * 1.25 + 1)) + 64
+            table = pool.get(rows, max(avail, 4096), items, self.name, self.file_id)
             consumed = self.base_off + self.pos
             if self.fmt == FMT_PCAP:
                 self._walk_pcap(table)
@@ -519,10 +519,14 @@ cdef class CaptureReader:
             if table.n:
                 yield table
             if consumed > 0:        # the batch as the consumer left it (decoded, usually)
-                self.rows_per_byte = 0.5 * self.rows_per_byte + 0.5 * (table.n / <double>consumed)
+                if table.n > rows:  # it grew: size the next ones from it alone
+                    self.rows_per_byte = table.n / <double>consumed
+                else:
+                    self.rows_per_byte = 0.5 * self.rows_per_byte + 0.5 * (table.n / <double>consumed)
                 if table.n:
-                    self.items_per_row = 0.5 * self.items_per_row \
-                        + 0.5 * (table.n_items / <double>table.n)
+                    ipr = table.n_items / <double>table.n
+                    self.items_per_row = ipr if table.n_items > items else \
+                        0.5 * self.items_per_row + 0.5 * ipr
             table = None
             if self.eof:
                 break
