@@ -125,8 +125,9 @@ TSHARK_FIELDS = ["frame.number", "s1ap.procedureCode", "s1ap.MME_UE_S1AP_ID", "s
                  "nas_eps.emm.cause"]
 
 
-def run_measured(cmd, env=ENV):
-    """Run cmd; return (seconds, peak RSS in MB of the process tree's largest member, stdout)."""
+def run_measured(cmd, env=ENV, cwd=None):
+    """Run cmd (in cwd); return (seconds, peak RSS in MB of the process tree's largest member,
+    stdout)."""
     wrapper = (
         "import json, resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
@@ -136,7 +137,7 @@ def run_measured(cmd, env=ENV):
         "print(json.dumps({'seconds': dt, 'rss_kb': ru.ru_maxrss, 'rc': p.returncode,"
         " 'out': p.stdout[-4000:], 'err': p.stderr[-2000:]}))\n")
     out = subprocess.run([sys.executable, "-c", wrapper, *cmd], capture_output=True, text=True,
-                         env=env, check=True).stdout
+                         env=env, check=True, cwd=cwd).stdout
     res = json.loads(out)
     if res["rc"] != 0:
         raise RuntimeError(f"{cmd[:3]} failed: {res['err']}")
@@ -170,9 +171,13 @@ def prefix_copy(path: Path, limit: int) -> Path:
 
 def tree_env(tree):
     """The environment a contender runs in: this checkout, or a baseline checkout first on the path."""
-    if tree is None:
-        return dict(ENV, PYTHONPATH=str(ROOT))
-    return dict(ENV, PYTHONPATH=str(Path(tree).resolve()))
+    return dict(ENV, PYTHONPATH=str(tree_dir(tree)))
+
+
+def tree_dir(tree):
+    """Where a contender runs: `python -c` and `-m` put the working directory first on the path,
+    so a baseline's contenders must run in the baseline's checkout."""
+    return ROOT if tree is None else Path(tree).resolve()
 
 
 def bench_file(path: Path, args, repeat: int, smallest: bool):
@@ -205,7 +210,8 @@ def bench_file(path: Path, args, repeat: int, smallest: bool):
         runs, infos = {}, {}
         for _ in range(ref_repeat if dpkt else repeat):
             for tree in (trees if mine else [None]):     # alternate: the machine's drift hits both
-                s, rss, out = run_measured([sys.executable, "-c", code, str(target)], tree_env(tree))
+                s, rss, out = run_measured([sys.executable, "-c", code, str(target)], tree_env(tree),
+                                           tree_dir(tree))
                 info = eval(out.strip().splitlines()[-1])  # a dict literal we printed ourselves
                 runs.setdefault(tree, []).append((info["work_s"], rss))
                 infos[tree] = info
@@ -225,7 +231,7 @@ def bench_file(path: Path, args, repeat: int, smallest: bool):
     for _ in range(repeat):
         for tree in trees:
             s, rss, out = run_measured([sys.executable, "-m", "chrtool", "stats", "--json",
-                                        str(path)], tree_env(tree))
+                                        str(path)], tree_env(tree), tree_dir(tree))
             runs.setdefault(tree, []).append((s, rss))
             loops.setdefault(tree, []).append((json.loads(out)["seconds"], rss))
     for tree, rs in runs.items():
