@@ -72,3 +72,10 @@ def test_spread_and_exponent_helpers():
     assert common.exponent([(10, 1.0), (100, 100.0)]) == 2.0
     assert common.exponent([(10, 1.0)]) is None
     assert common.sizes_arg("10,100") == (10, 100)
+
+
+def test_the_readme_embeds_the_latest_table():
+    s = suite()
+    text = (ROOT / "README.md").read_text()
+    block = text.split(s.BEGIN, 1)[1].split(s.END, 1)[0]
+    assert block.strip() == (ROOT / "benchmarks" / "results" / "latest.md").read_text().strip()
