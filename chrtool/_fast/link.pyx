@@ -12,6 +12,7 @@ import numpy as np
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
+from cpython.bytes cimport PyBytes_FromStringAndSize
 
 # link kinds of the rows (chrtool/link/columns.py computes them from the registry)
 DEF K_NONE = 0
@@ -96,12 +97,16 @@ def payload_hashes(const uint8_t[::1] data, const int64_t[::1] off, const int32_
 
 
 # ------------------------------------------------------------------ an open-addressing map
+cdef struct _Slot:
+    uint64_t k1
+    uint64_t k2
+    int64_t val                     # the value + 1; 0: empty, -1: deleted (calloc: all empty)
+
+
 cdef class _Map:
-    """(uint64, uint64) -> int64, linear probing with tombstones; get() gives -1 when absent."""
-    cdef uint64_t* k1
-    cdef uint64_t* k2
-    cdef int64_t* val
-    cdef uint8_t* state             # 0 empty, 1 full, 2 deleted
+    """(uint64, uint64) -> int64 (values >= 0), linear probing with tombstones; get() gives -1
+    when absent. One slot holds the keys and the value, so a lookup touches one cache line."""
+    cdef _Slot* slots
     cdef Py_ssize_t cap, n, used
 
     def __cinit__(self, Py_ssize_t capacity=1024):
@@ -112,49 +117,47 @@ cdef class _Map:
         while c < cap:
             c <<= 1
         self.cap = c
-        self.k1 = <uint64_t*>calloc(c, sizeof(uint64_t))
-        self.k2 = <uint64_t*>calloc(c, sizeof(uint64_t))
-        self.val = <int64_t*>calloc(c, sizeof(int64_t))
-        self.state = <uint8_t*>calloc(c, 1)
-        if not (self.k1 and self.k2 and self.val and self.state):
+        self.slots = <_Slot*>calloc(c, sizeof(_Slot))
+        if not self.slots:
             raise MemoryError()
         self.n = 0
         self.used = 0
         return 0
 
     def __dealloc__(self):
-        free(self.k1)
-        free(self.k2)
-        free(self.val)
-        free(self.state)
+        free(self.slots)
 
     cdef inline Py_ssize_t _slot(self, uint64_t a, uint64_t b) nogil:
         cdef uint64_t mask = self.cap - 1
         cdef Py_ssize_t i = _mix(a ^ _mix(b)) & mask
+        cdef _Slot* s
         while True:
-            if self.state[i] == 0:
+            s = &self.slots[i]
+            if s.val == 0:
                 return -1 - i               # not there; -1 - (first empty slot)
-            if self.state[i] == 1 and self.k1[i] == a and self.k2[i] == b:
+            if s.val > 0 and s.k1 == a and s.k2 == b:
                 return i
             i = (i + 1) & mask
 
     cdef inline int64_t get(self, uint64_t a, uint64_t b) nogil:
         cdef Py_ssize_t i = self._slot(a, b)
-        return self.val[i] if i >= 0 else -1
+        return self.slots[i].val - 1 if i >= 0 else -1
 
     cdef int set(self, uint64_t a, uint64_t b, int64_t v) except -1:
-        cdef Py_ssize_t i = self._slot(a, b)
+        cdef Py_ssize_t i
+        if v < 0:
+            raise ValueError("map values are >= 0")
+        i = self._slot(a, b)
         if i >= 0:
-            self.val[i] = v
+            self.slots[i].val = v + 1
             return 0
         if (self.used + 1) * 4 >= self.cap * 3:
             self._rehash(self.cap * 2 if (self.n + 1) * 2 >= self.cap else self.cap)
             i = self._slot(a, b)
         i = -1 - i
-        self.k1[i] = a
-        self.k2[i] = b
-        self.val[i] = v
-        self.state[i] = 1
+        self.slots[i].k1 = a
+        self.slots[i].k2 = b
+        self.slots[i].val = v + 1
         self.n += 1
         self.used += 1
         return 0
@@ -162,31 +165,25 @@ cdef class _Map:
     cdef void delete(self, uint64_t a, uint64_t b) nogil:
         cdef Py_ssize_t i = self._slot(a, b)
         if i >= 0:
-            self.state[i] = 2
+            self.slots[i].val = -1
             self.n -= 1
 
     cdef int _rehash(self, Py_ssize_t cap) except -1:
-        cdef uint64_t* k1 = self.k1
-        cdef uint64_t* k2 = self.k2
-        cdef int64_t* val = self.val
-        cdef uint8_t* state = self.state
+        cdef _Slot* old_slots = self.slots
         cdef Py_ssize_t old = self.cap, i
         self._alloc(cap)
         for i in range(old):
-            if state[i] == 1:
-                self.set(k1[i], k2[i], val[i])
-        free(k1)
-        free(k2)
-        free(val)
-        free(state)
+            if old_slots[i].val > 0:
+                self.set(old_slots[i].k1, old_slots[i].k2, old_slots[i].val - 1)
+        free(old_slots)
         return 0
 
     cdef int drop_tag(self, uint64_t a) except -1:
         """Delete every key whose first word is a."""
         cdef Py_ssize_t i
         for i in range(self.cap):
-            if self.state[i] == 1 and self.k1[i] == a:
-                self.state[i] = 2
+            if self.slots[i].val > 0 and self.slots[i].k1 == a:
+                self.slots[i].val = -1
                 self.n -= 1
         return 0
 
@@ -194,8 +191,8 @@ cdef class _Map:
         """Delete every key whose value is a row older than `before` (a sliding window)."""
         cdef Py_ssize_t i
         for i in range(self.cap):
-            if self.state[i] == 1 and ts[self.val[i]] < before:
-                self.state[i] = 2
+            if self.slots[i].val > 0 and ts[self.slots[i].val - 1] < before:
+                self.slots[i].val = -1
                 self.n -= 1
         self._rehash(self.cap)
         return 0
@@ -231,6 +228,7 @@ cdef class Interner:
         cdef int32_t[::1] ids = out
         cdef uint64_t a, b
         cdef int64_t v
+        cdef Py_ssize_t size
         if n and keys.shape[1] != 16:
             raise ValueError("keys must be (n, 16)")
         for i in range(n):
@@ -240,7 +238,10 @@ cdef class Interner:
             if v < 0:
                 v = len(self.values)
                 self.map.set(a, b, v)
-                self.values.append(bytes(keys[i]).rstrip(b"\0"))
+                size = 16                   # kept without the NUL padding
+                while size and keys[i, size - 1] == 0:
+                    size -= 1
+                self.values.append(PyBytes_FromStringAndSize(<const char*>&keys[i, 0], size))
             ids[i] = <int32_t>v
         return out
 
@@ -971,16 +972,30 @@ cdef class Connections:
 
 
 # ------------------------------------------------------------------ address roles
-def claim_roles(int8_t[::1] role_of, const int32_t[::1] addrs, roles, bint weak, int32_t none):
-    """role_of[addrs[i]] = roles[i], in order (the last claim wins), or (weak) only where no role
-    is known yet; `none` (no address) is never claimed. role_of must cover every address id."""
-    cdef const int8_t[::1] r = np.ascontiguousarray(roles, np.int8)
-    cdef Py_ssize_t i
-    cdef int32_t a
-    if r.shape[0] != addrs.shape[0]:
-        raise ValueError("one role per address")
-    for i in range(addrs.shape[0]):
-        a = addrs[i]
-        if a == none or a < 0 or a >= role_of.shape[0] or (weak and role_of[a] != 0):
-            continue
-        role_of[a] = r[i]
+def claim_rows(int8_t[::1] role_of, uint8_t[::1] surely, const int32_t[::1] src,
+               const int32_t[::1] dst, const int8_t[::1] sure_src, const int8_t[::1] sure_dst,
+               const int8_t[::1] weak_src, const int8_t[::1] weak_dst, int32_t none):
+    """Apply the role claims of a batch's rows (chrtool/link/procedures.py `role_claims`): row
+    by row, the sender's then the receiver's, first the sure ones (the last claim wins; the
+    address is marked in `surely`), then the weak ones (only where no role is known yet). A
+    role 0 claims nothing; `none` (no address) is never claimed. role_of and surely must cover
+    every address id."""
+    cdef Py_ssize_t i, n = src.shape[0]
+    if not (dst.shape[0] == sure_src.shape[0] == sure_dst.shape[0] == weak_src.shape[0]
+            == weak_dst.shape[0] == n) or surely.shape[0] < role_of.shape[0]:
+        raise ValueError("one claim per row, and a sure mark per address")
+    for i in range(n):
+        _claim_one(role_of, surely, src[i], sure_src[i], False, none)
+        _claim_one(role_of, surely, dst[i], sure_dst[i], False, none)
+    for i in range(n):
+        _claim_one(role_of, surely, src[i], weak_src[i], True, none)
+        _claim_one(role_of, surely, dst[i], weak_dst[i], True, none)
+
+
+cdef inline void _claim_one(int8_t[::1] role_of, uint8_t[::1] surely, int32_t a, int8_t role,
+                            bint weak, int32_t none) noexcept:
+    if role == 0 or a == none or a < 0 or a >= role_of.shape[0] or (weak and role_of[a] != 0):
+        return
+    role_of[a] = role
+    if not weak:
+        surely[a] = 1

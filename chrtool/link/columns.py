@@ -11,7 +11,7 @@ as the run yields them, so a subscriber's rows can be decoded again by number
 """
 import numpy as np
 
-from chrtool._fast.link import Interner, claim_roles, payload_hashes
+from chrtool._fast.link import Interner, claim_rows, payload_hashes
 from chrtool.link.procedures import ROLE_NAMES, role_claims
 from chrtool.protocols import REGISTRY
 from chrtool.table.events import Events
@@ -128,7 +128,7 @@ class LinkColumns:
         self.files = {}                     # file_id -> (first row, rows)
         self.roles = None                   # address -> its node (procedures.learn_roles)
         self._role_of = np.zeros(1024, np.int8)   # address id -> role code, while batches come
-        self._surely = np.zeros(1024, bool)       # ... claimed by a sure (not weak) claim
+        self._surely = np.zeros(1024, np.uint8)     # ... claimed by a sure (not weak) claim
         self.done = False
 
     @classmethod
@@ -216,13 +216,9 @@ class LinkColumns:
     def _learn_roles(self, ev, src_id, dst_id, fteids):
         if len(self.addr) > len(self._role_of):
             self._role_of = np.concatenate([self._role_of, np.zeros(len(self.addr), np.int8)])
-            self._surely = np.concatenate([self._surely, np.zeros(len(self.addr), bool)])
-        none = self.addr.id(b"")
-        for addrs, roles, weak in role_claims(ev, src_id, dst_id, fteids):
-            addrs = np.ascontiguousarray(addrs, np.int32)
-            claim_roles(self._role_of, addrs, roles, weak, none)
-            if not weak:
-                self._surely[addrs[(addrs >= 0) & (addrs != none)]] = True
+            self._surely = np.concatenate([self._surely, np.zeros(len(self.addr), np.uint8)])
+        claim_rows(self._role_of, self._surely, src_id, dst_id, *role_claims(ev, fteids),
+                   self.addr.id(b""))
 
     def _items(self, cols, items, fteids, src_id, base):
         """The few IDs linking takes from items: F-TEIDs, a PathSwitchRequest's Source MME UE

@@ -236,26 +236,29 @@ def learn_roles(ev, of, src=None, dst=None, none=b""):
     if src is None:
         src = np.ascontiguousarray(cols["src"]).view("S16").ravel()
         dst = np.ascontiguousarray(cols["dst"]).view("S16").ravel()
-    for addrs, roles, weak in role_claims(ev, src, dst):
-        _claim(of, addrs, roles, none, weak)
+    sure_src, sure_dst, weak_src, weak_dst = role_claims(ev)
+    for roles_src, roles_dst, weak in ((sure_src, sure_dst, False), (weak_src, weak_dst, True)):
+        # each row's claims in row order, its sender's before its receiver's
+        addrs = np.stack([src, dst], 1).ravel()
+        roles = np.stack([roles_src, roles_dst], 1).ravel().astype(np.int64)
+        _claim(of, addrs[roles > 0], roles[roles > 0], none, weak)
 
 
-def role_claims(ev, src, dst, fteids=None):
-    """The claims the messages of ev make about their addresses, as (addresses, role codes,
-    weak) in the order they apply: S1AP's direction and GTPv2 senders' F-TEID interface types
-    surely (the latest claim wins), the registry's request roles weakly (only for addresses
-    nothing else names; the first wins). Each kind in row order, so that what is learnt does
-    not depend on how the rows were cut into batches (an address two nodes share, on a test
-    bench, ends with the same role however the inputs are read). `fteids`: ev.items_of("fteid"),
-    when at hand."""
+def role_claims(ev, fteids=None):
+    """The claims the messages of ev make about their addresses, per row: (sure_src, sure_dst,
+    weak_src, weak_dst), the role code each row claims for its sender and its receiver (0: no
+    claim). They apply row by row, the sender's before the receiver's: S1AP's direction and
+    GTPv2 senders' F-TEID interface types surely (the latest claim wins), the registry's
+    request roles weakly, after all the sure ones (only for addresses nothing else names; the
+    first wins). So what is learnt does not depend on how the rows were cut into batches (an
+    address two nodes share, on a test bench, ends with the same role however the inputs are
+    read). `fteids`: ev.items_of("fteid"), when at hand."""
     cols = ev.cols
     proto, msg = cols["proto"], cols["msg"]
-    s1 = np.flatnonzero(proto == PROTO["S1AP"])
-    sender = _SENDER_ROLE[msg[s1] & 0x3FF]
-    s1 = s1[sender > 0]
-    sender = sender[sender > 0]
-    sure = [(np.repeat(s1, 2), np.stack([src[s1], dst[s1]], 1).ravel(),
-             np.stack([sender, 3 - sender], 1).ravel())]              # the peer is the other side
+    n = len(proto)
+    s1 = proto == PROTO["S1AP"]
+    sure_src = np.where(s1, _SENDER_ROLE[msg & 0x3FF], 0).astype(np.int8)
+    sure_dst = np.where(sure_src > 0, 3 - sure_src, 0).astype(np.int8)    # the peer: the other side
     it = ev.items_of("fteid") if fteids is None else fteids
     if len(it["row"]):
         spec = ITEM_KINDS["fteid"]
@@ -263,17 +266,15 @@ def role_claims(ev, src, dst, fteids=None):
         iface = spec.get(it, "interface")[first]
         iface = np.where(iface < 256, iface, 0)    # with an instance: none of those below
         gtp = (proto[rows] == PROTO["GTPv2"]) & (_GTP_SENDER_ROLE[iface] > 0)
-        sure.append((rows[gtp], src[rows[gtp]], _GTP_SENDER_ROLE[iface[gtp]]))
+        sure_src[rows[gtp]] = _GTP_SENDER_ROLE[iface[gtp]]
         # a request with the sender's S11 MME / S5 SGW F-TEID goes to an SGW / a PGW
         req = gtp & (_GTP_ASKS_ROLE[iface] > 0) & np.isin(msg[rows], _GTP_REQUESTS)
-        sure.append((rows[req], dst[rows[req]], _GTP_ASKS_ROLE[iface[req]]))
-    at = np.concatenate([r for r, _, _ in sure])
-    order = np.argsort(at, kind="stable")
-    yield (np.concatenate([a for _, a, _ in sure])[order],
-           np.concatenate([c.astype(np.int64) for _, _, c in sure])[order], False)
-    asks = _REQUEST_ROLES[proto, np.where((msg >= 0) & (msg < _MSG_CODES), msg, _MSG_CODES - 1)]
-    req = np.flatnonzero(asks[:, 0])
-    yield np.stack([src[req], dst[req]], 1).ravel(), asks[req].ravel(), True
+        sure_dst[rows[req]] = _GTP_ASKS_ROLE[iface[req]]
+    asks = _REQUEST_ROLES[proto, np.where((msg >= 0) & (msg < _MSG_CODES), msg, _MSG_CODES - 1)] \
+        if n else np.zeros((0, 2), np.int8)
+    weak_src = np.ascontiguousarray(asks[:, 0])
+    weak_dst = np.where(weak_src != 0, asks[:, 1], 0).astype(np.int8)
+    return sure_src, sure_dst, weak_src, weak_dst
 
 
 def _claim(of, addrs, roles, none, weak=False):
@@ -308,9 +309,24 @@ ROLE_NAMES = tuple(_ROLE_NAME[i] for i in range(len(_ROLE_NAME)))    # by role c
 # (proto code, message code) -> the role codes of a request's sender and receiver, 0 for none
 _MSG_CODES = 4096                               # above every protocol's message codes
 _REQUEST_ROLES = np.zeros((256, _MSG_CODES, 2), np.int8)
+
+
+def _named_codes(p):
+    """The message codes protocol p's tables name (every other code is named unknown(...)),
+    so that naming them all is not a walk over every possible code."""
+    t = p.table
+    if p.naming == "ap":
+        return [(pdu << 8) | proc for pdu, proc in t.MESSAGES]
+    if p.naming == "gtp":
+        return list(t.MESSAGES)
+    if p.naming == "diameter":
+        return [code << 1 | request for code in t.COMMANDS for request in (0, 1)]
+    return range(_MSG_CODES - 1)
+
+
 for _code, _by_name in _REQUESTS.items():
-    for _m in range(_MSG_CODES - 1):
-        _ab = _by_name.get(names.msg_name(_code, _m))
+    for _m in _named_codes(BY_CODE[_code]):
+        _ab = _by_name.get(names.msg_name(_code, _m)) if 0 <= _m < _MSG_CODES - 1 else None
         if _ab:
             _REQUEST_ROLES[_code, _m] = _ROLE_CODE[_ab[0]], _ROLE_CODE[_ab[1]]
 _GTP_SENDER_ROLE = np.zeros(256, np.int64)       # F-TEID interface type -> its sender's role
