@@ -38,6 +38,7 @@ DEF T_CHR = 7
 DEF T_DUP_IP = 8
 DEF T_DUP_BYTES = 9
 DEF T_BY_M = 10
+DEF UNKNOWN = -2                # a map lookup not made yet
 
 # S1AP / X2AP message codes ((type << 8) | procedure code) the pass reacts to
 DEF S1_HANDOVER_REQUIRED = 0
@@ -409,6 +410,9 @@ cdef class Connections:
     cdef _Map by_m
     cdef const int32_t[::1] order
     cdef Py_ssize_t pos
+    # per position in `order`: the eNB address (as its connection has it) of an S1AP or NAS
+    # message linked to a connection, else -1: what _last_active walks back over
+    cdef int32_t[::1] enb_at
     cdef object _node_arrays
     cdef uint8_t imsi_code
     # maps
@@ -490,6 +494,7 @@ cdef class Connections:
         self.imsi = self.ex = self.file_id = self.pair_src = self.pair_dst = self.upair = None
         self.ex_msisdn = self.f_addr = self.ts = self.ex_seq = self.ex_e2e = self.ex_teid = None
         self.f_row = self.f_teid = self.mme_ids = self.m_tmsis = self.dup = self.order = None
+        self.enb_at = None
 
     def node_column(self, name):
         return self._node_arrays[name][:self.n_nodes]
@@ -517,6 +522,7 @@ cdef class Connections:
         cdef uint8_t k
         self.dup = dup
         self.order = order
+        self.enb_at = np.full(order.shape[0], -1, np.int32)
         for i in range(order.shape[0]):
             self.pos = i
             r = order[i]
@@ -528,6 +534,8 @@ cdef class Connections:
                 self._nas(r)
             elif k == K_S1 or k == K_NAS:
                 self._s1(r)
+            if (k == K_S1 or k == K_NAS) and self.conn[r] >= 0:
+                self.enb_at[i] = self.node_enb[self.conn[r]]
             elif k == K_EXCHANGE:
                 self._exchange(r)
             elif k == K_X2:
@@ -542,7 +550,7 @@ cdef class Connections:
         cdef uint8_t sender = self.sender_of[msg] if 0 <= msg < self.sender_of.shape[0] else EITHER
         cdef bint has_m, has_e, own_m
         cdef uint64_t km1, ke1, own1, own2, peer1, peer2
-        cdef int64_t ts
+        cdef int64_t ts, at_m, at_e
         if m < 0 and msg == S1_PATH_SWITCH:          # SourceMME-UE-S1AP-ID is an ID item
             m = self.source_mme_id.get(r, -1)
         src, dst = self.pair_src[self.pair[r]], self.pair_dst[self.pair[r]]
@@ -560,6 +568,7 @@ cdef class Connections:
         km1 = _tag(T_S1_MME, (<uint64_t>mme_a << 30) | <uint64_t>enb_a)
         ke1 = _tag(T_S1_ENB, <uint64_t>enb_a)
         ts = self.ts[r]
+        at_m = at_e = UNKNOWN                         # the keys' nodes, when looked up already
         if msg == S1_INITIAL_UE and has_e:
             node = self._new(0)
         elif (msg == S1_HANDOVER_REQUEST or msg == S1_PATH_SWITCH) and has_m:
@@ -581,6 +590,7 @@ cdef class Connections:
                 own1, own2, peer1, peer2 = ke1, <uint64_t>e, km1, <uint64_t>m
             node = self.s1_keys.get(own1, own2) if (has_m if own_m else has_e) else -1
             other = self.s1_keys.get(peer1, peer2) if (has_e if own_m else has_m) else -1
+            at_m, at_e = (node, other) if own_m else (other, node)
             if node < 0:
                 node = other
             if node < 0:
@@ -593,7 +603,7 @@ cdef class Connections:
                     has_e = False
                 else:
                     has_m = False
-        self._bind(node, has_m, km1, m, has_e, ke1, e, enb_a, mme_a)
+        self._bind(node, has_m, km1, m, has_e, ke1, e, enb_a, mme_a, at_m, at_e)
         self.conn[r] = <int32_t>node
         self.last_seen[node] = ts
         if self.imsi[r]:                              # a NAS copy outside its carrier, Paging
@@ -615,9 +625,14 @@ cdef class Connections:
             self.key_e1[node] != k1 or self.key_e2[node] != k2))
 
     cdef int _bind(self, int64_t node, bint has_m, uint64_t km1, int64_t m, bint has_e,
-                   uint64_t ke1, int64_t e, int32_t enb_a, int32_t mme_a) except -1:
-        if ((not has_m or self.s1_keys.get(km1, <uint64_t>m) == node)
-                and (not has_e or self.s1_keys.get(ke1, <uint64_t>e) == node)
+                   uint64_t ke1, int64_t e, int32_t enb_a, int32_t mme_a, int64_t at_m,
+                   int64_t at_e) except -1:
+        # at_m, at_e: the nodes the keys belong to, as looked up before (UNKNOWN: not yet)
+        if at_m == UNKNOWN and has_m:
+            at_m = self.s1_keys.get(km1, <uint64_t>m)
+        if at_e == UNKNOWN and has_e:
+            at_e = self.s1_keys.get(ke1, <uint64_t>e)
+        if ((not has_m or at_m == node) and (not has_e or at_e == node)
                 and self.node_open[node] and self.node_enb[node] == enb_a
                 and self.node_mme[node] == mme_a):
             return 0                                  # nothing new: the common case
@@ -938,13 +953,19 @@ cdef class Connections:
     cdef int64_t _last_active(self, int32_t enb_a, int64_t ts):
         """No CHR may name an NR leg: the MeNB's open S1 connection with the latest message in
         the nr_window_ns before the SgNB Addition Request (-1 without one). Walks back over the
-        messages already linked: the first of an open connection at that eNB is the latest."""
+        messages already linked: the first of an open connection at that eNB is the latest.
+        Only messages at that eNB can be (enb_at): a connection's latest message is at the eNB
+        it is at now, and so is any message after it."""
         cdef Py_ssize_t j = self.pos - 1, steps = 0
         cdef int64_t r, node
         while j >= 0 and steps < 1 << 20:
             r = self.order[j]
             if ts - self.ts[r] > self.nr_window_ns:
                 break
+            if self.enb_at[j] != enb_a:
+                j -= 1
+                steps += 1
+                continue
             node = self.conn[r]
             if (node >= 0 and self.dup[r] < 0 and (self.kind[r] == K_S1 or self.kind[r] == K_NAS)
                     and self.node_open[node] and self.node_enb[node] == enb_a

@@ -224,6 +224,8 @@ def _duplicates(lc, order, skew_ns):
     S1AP/X2AP message an eNB's trace or CHR recorded (same bytes, no IP layer); the capture's
     copy, which has the addresses, stays the original. A message inside a copy is a copy of the
     original's message at the same place (rows of one packet keep their order)."""
+    if not lc.n or lc.file_id.min() == lc.file_id.max():
+        return np.full(lc.n, -1, np.int32)      # one file: a copy is always in another
     dup = fast.duplicates(order, lc.ts, lc.file_id, lc.proto, lc.flags, lc.pair, lc.hash,
                           lc.parent, PROTO_S1AP, PROTO_X2AP, skew_ns)
     child = np.flatnonzero(lc.parent >= 0)

@@ -255,7 +255,6 @@ def role_claims(ev, fteids=None):
     read). `fteids`: ev.items_of("fteid"), when at hand."""
     cols = ev.cols
     proto, msg = cols["proto"], cols["msg"]
-    n = len(proto)
     s1 = proto == PROTO["S1AP"]
     sure_src = np.where(s1, _SENDER_ROLE[msg & 0x3FF], 0).astype(np.int8)
     sure_dst = np.where(sure_src > 0, 3 - sure_src, 0).astype(np.int8)    # the peer: the other side
@@ -270,10 +269,10 @@ def role_claims(ev, fteids=None):
         # a request with the sender's S11 MME / S5 SGW F-TEID goes to an SGW / a PGW
         req = gtp & (_GTP_ASKS_ROLE[iface] > 0) & np.isin(msg[rows], _GTP_REQUESTS)
         sure_dst[rows[req]] = _GTP_ASKS_ROLE[iface[req]]
-    asks = _REQUEST_ROLES[proto, np.where((msg >= 0) & (msg < _MSG_CODES), msg, _MSG_CODES - 1)] \
-        if n else np.zeros((0, 2), np.int8)
-    weak_src = np.ascontiguousarray(asks[:, 0])
-    weak_dst = np.where(weak_src != 0, asks[:, 1], 0).astype(np.int8)
+    at = proto.astype(np.intp) * _MSG_CODES + np.where((msg >= 0) & (msg < _MSG_CODES), msg,
+                                                       _MSG_CODES - 1)
+    weak_src = _REQUEST_SRC.take(at)
+    weak_dst = np.where(weak_src != 0, _REQUEST_DST.take(at), 0).astype(np.int8)
     return sure_src, sure_dst, weak_src, weak_dst
 
 
@@ -329,6 +328,8 @@ for _code, _by_name in _REQUESTS.items():
         _ab = _by_name.get(names.msg_name(_code, _m)) if 0 <= _m < _MSG_CODES - 1 else None
         if _ab:
             _REQUEST_ROLES[_code, _m] = _ROLE_CODE[_ab[0]], _ROLE_CODE[_ab[1]]
+_REQUEST_SRC = np.ascontiguousarray(_REQUEST_ROLES[:, :, 0]).ravel()   # by proto * _MSG_CODES + msg
+_REQUEST_DST = np.ascontiguousarray(_REQUEST_ROLES[:, :, 1]).ravel()
 _GTP_SENDER_ROLE = np.zeros(256, np.int64)       # F-TEID interface type -> its sender's role
 _GTP_ASKS_ROLE = np.zeros(256, np.int64)         # ... -> the role of the node a request asks
 for _i, _role in GTP_SENDER.items():
