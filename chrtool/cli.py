@@ -586,7 +586,7 @@ def _subscriber(run, imsi, msisdn, with_causes=False, shared=None):
     import numpy as np
     from chrtool.link.columns import LinkColumns
     from chrtool.link.correlate import correlate_columns
-    lc = LinkColumns.for_inputs(run.nbytes)
+    lc = LinkColumns.for_inputs(run.nbytes, len(run.sources))
     bar, step = _progress(run, "decoding and linking")
     with (bar or contextlib.nullcontext()):
         for _, table in run.batches(step):

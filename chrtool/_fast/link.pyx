@@ -9,6 +9,8 @@ new key bound, a release, a handover, a Reset) takes the Python path beside it.
 """
 import numpy as np
 
+cimport cython
+
 from libc.stdint cimport int8_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy
@@ -55,7 +57,7 @@ DEF X2_SGNB_ADDITION_REQUEST = 27
 
 
 # ------------------------------------------------------------------ payload hashes
-cdef inline uint64_t _mix(uint64_t x) nogil:
+cdef inline uint64_t _mix(uint64_t x) noexcept nogil:
     # splitmix64's finaliser: every input bit reaches every output bit
     x ^= x >> 30
     x *= 0xbf58476d1ce4e5b9ULL
@@ -104,6 +106,7 @@ cdef struct _Slot:
     int64_t val                     # the value + 1; 0: empty, -1: deleted (calloc: all empty)
 
 
+@cython.final
 cdef class _Map:
     """(uint64, uint64) -> int64 (values >= 0), linear probing with tombstones; get() gives -1
     when absent. One slot holds the keys and the value, so a lookup touches one cache line."""
@@ -128,7 +131,7 @@ cdef class _Map:
     def __dealloc__(self):
         free(self.slots)
 
-    cdef inline Py_ssize_t _slot(self, uint64_t a, uint64_t b) nogil:
+    cdef inline Py_ssize_t _slot(self, uint64_t a, uint64_t b) noexcept nogil:
         cdef uint64_t mask = self.cap - 1
         cdef Py_ssize_t i = _mix(a ^ _mix(b)) & mask
         cdef _Slot* s
@@ -140,7 +143,7 @@ cdef class _Map:
                 return i
             i = (i + 1) & mask
 
-    cdef inline int64_t get(self, uint64_t a, uint64_t b) nogil:
+    cdef inline int64_t get(self, uint64_t a, uint64_t b) noexcept nogil:
         cdef Py_ssize_t i = self._slot(a, b)
         return self.slots[i].val - 1 if i >= 0 else -1
 
@@ -163,7 +166,7 @@ cdef class _Map:
         self.used += 1
         return 0
 
-    cdef void delete(self, uint64_t a, uint64_t b) nogil:
+    cdef void delete(self, uint64_t a, uint64_t b) noexcept nogil:
         cdef Py_ssize_t i = self._slot(a, b)
         if i >= 0:
             self.slots[i].val = -1
@@ -202,11 +205,12 @@ cdef class _Map:
         return self.n
 
 
-cdef inline uint64_t _tag(uint64_t tag, uint64_t rest) nogil:
+cdef inline uint64_t _tag(uint64_t tag, uint64_t rest) noexcept nogil:
     return (tag << 60) | rest
 
 
 # ------------------------------------------------------------------ interning
+@cython.final
 cdef class Interner:
     """Values -> small ints, numbered in order of first sight; `values` lists them. Values are
     byte strings of up to 16 bytes (addresses, IMSIs as the decoders store them: NUL-padded
@@ -227,14 +231,17 @@ cdef class Interner:
         cdef Py_ssize_t n = keys.shape[0], i
         out = np.empty(n, np.int32)
         cdef int32_t[::1] ids = out
-        cdef uint64_t a, b
-        cdef int64_t v
+        cdef uint64_t a, b, last_a = 0, last_b = 0
+        cdef int64_t v, last = -1
         cdef Py_ssize_t size
         if n and keys.shape[1] != 16:
             raise ValueError("keys must be (n, 16)")
         for i in range(n):
             memcpy(&a, &keys[i, 0], 8)
             memcpy(&b, &keys[i, 8], 8)
+            if last >= 0 and a == last_a and b == last_b:   # as the row before (one packet's)
+                ids[i] = <int32_t>last
+                continue
             v = self.map.get(a, b)
             if v < 0:
                 v = len(self.values)
@@ -244,6 +251,7 @@ cdef class Interner:
                     size -= 1
                 self.values.append(PyBytes_FromStringAndSize(<const char*>&keys[i, 0], size))
             ids[i] = <int32_t>v
+            last, last_a, last_b = v, a, b
         return out
 
     def int64(self, const int64_t[::1] keys):
@@ -251,14 +259,18 @@ cdef class Interner:
         cdef Py_ssize_t n = keys.shape[0], i
         out = np.empty(n, np.int32)
         cdef int32_t[::1] ids = out
-        cdef int64_t v
+        cdef int64_t v, last = -1, last_key = 0
         for i in range(n):
+            if last >= 0 and keys[i] == last_key:
+                ids[i] = <int32_t>last
+                continue
             v = self.map.get(<uint64_t>keys[i], 1)
             if v < 0:
                 v = len(self.values)
                 self.map.set(<uint64_t>keys[i], 1, v)
                 self.values.append(keys[i])
             ids[i] = <int32_t>v
+            last, last_key = v, keys[i]
         return out
 
     def id(self, value):
@@ -353,7 +365,7 @@ def join_edges(int64_t[::1] parent, int32_t[::1] imsi, const int64_t[::1] a,
     return out, out_a, out_b
 
 
-cdef inline int64_t _find(int64_t[::1] parent, int64_t x):
+cdef inline int64_t _find(int64_t[::1] parent, int64_t x) noexcept:
     cdef int64_t root = x, nxt
     while parent[root] != root:
         root = parent[root]
@@ -375,6 +387,7 @@ def roots(int64_t[::1] parent):
 
 
 # ------------------------------------------------------------------ pass 1: connections
+@cython.final
 cdef class Connections:
     """Pass 1 of correlate.py over LinkColumns `lc`: every row's node, and what pass 2 needs
     (nodes' IMSIs, handover and NR-leg links, M-TMSIs assigned and presented)."""
@@ -616,7 +629,7 @@ cdef class Connections:
             self._release(node)
         return 0
 
-    cdef bint _other_key(self, int64_t node, bint tag_m, uint64_t k1, uint64_t k2):
+    cdef bint _other_key(self, int64_t node, bint tag_m, uint64_t k1, uint64_t k2) noexcept:
         """Has the node a key of this side (MME or eNB) other than (k1, k2)?"""
         if tag_m:
             return self.cnt_m[node] > 1 or (self.cnt_m[node] == 1 and (

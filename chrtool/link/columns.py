@@ -108,9 +108,12 @@ def _give_back_freed_memory():
 class LinkColumns:
     """The link columns of every message of a run, in the order the run yielded them."""
 
-    def __init__(self, expected=0):
+    def __init__(self, expected=0, hashes=True):
         """`expected`: about how many messages will come (room is reserved for them; a good
-        guess saves copies, a wrong one costs nothing else); `for_inputs` guesses from sizes."""
+        guess saves copies, a wrong one costs nothing else); `for_inputs` guesses from sizes.
+        Without `hashes`, payloads are not hashed (hash 0: no row is found a copy of another),
+        for a run of one file, in which no packet can be another file's copy."""
+        self.hashes = hashes
         self._parts = {name: _Column(dtype, expected if name in DENSE_NAMES else expected // 4)
                        for name, dtype in DENSE + SPARSE + CAUSES}
         self.n = 0
@@ -132,10 +135,11 @@ class LinkColumns:
         self.done = False
 
     @classmethod
-    def for_inputs(cls, nbytes):
+    def for_inputs(cls, nbytes, files=2):
         """Link columns with room for the messages of `nbytes` of inputs (captures and CHR hold
-        about one message per 100 bytes; room for twice as many)."""
-        return cls(expected=nbytes // BYTES_PER_MESSAGE)
+        about one message per 100 bytes; room for twice as many) in `files` files (with one,
+        no copies are looked for)."""
+        return cls(expected=nbytes // BYTES_PER_MESSAGE, hashes=files > 1)
 
     # ------------------------------------------------------------------ building
     def add_table(self, table):
@@ -195,7 +199,8 @@ class LinkColumns:
             "hash": payload_hashes(np.ascontiguousarray(data, np.uint8),
                                    np.ascontiguousarray(cols["payload_off"], np.int64),
                                    np.ascontiguousarray(cols["payload_len"], np.int32),
-                                   np.ascontiguousarray(parent, np.int64)),
+                                   np.ascontiguousarray(parent, np.int64))
+                    if self.hashes else np.zeros(n, np.uint64),
             "imsi": imsi_id, "m_tmsi": cols["m_tmsi"], "ex": ex}
         for name, dtype in DENSE:
             parts[name].append(np.asarray(dense[name][:n]).astype(dtype, copy=False))

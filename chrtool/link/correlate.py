@@ -148,6 +148,16 @@ def correlate_columns(lc, skew_ns=SKEW_NS, consume=False):
     """Link the rows of LinkColumns `lc` (every message of a run, chrtool/link/columns.py).
     With `consume`, lc is used up: each column goes as soon as linking no longer needs it, so
     that memory peaks lower (`chrtool diagnose` on a large capture)."""
+    collecting = gc.isenabled()
+    gc.disable()        # linking makes many small lasting objects (links, UEs), and no cycles
+    try:
+        return _correlate(lc, skew_ns, consume)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _correlate(lc, skew_ns, consume):
     end_ns = int(lc.ts.max()) if lc.n else None
     order = _time_order(lc)
     dup = _duplicates(lc, order, skew_ns)
@@ -155,13 +165,7 @@ def correlate_columns(lc, skew_ns=SKEW_NS, consume=False):
         lc.hash = None              # the copies are known: the largest column can go
     conns = fast.Connections(lc, _SENDER_OF, LINK_CODE["imsi"], S1_PREP_NS,
                              NR_LEG_WINDOW_NS, _GTP_SIDE, PROTO["GTPv2"], PROTO["Diameter"])
-    collecting = gc.isenabled()
-    gc.disable()                    # the pass makes many small lasting objects, no cycles
-    try:
-        conns.run(order, dup)
-    finally:
-        if collecting:
-            gc.enable()
+    conns.run(order, dup)
     del order
     tunnels = _nr_leg_tunnels(lc, conns)
     conns.drop_columns()
@@ -385,13 +389,17 @@ def _sessions(lc, conns, forest, dup, end_ns):
     ue_roots = np.flatnonzero(present[:n_nodes] & ((root_imsi > 0) | s1_roots[:n_nodes]))
     ue_of_root = np.full(n_nodes + 1, -1, np.int32)   # the last: "no node" stays -1
     ue_of_root[ue_roots] = np.arange(len(ue_roots))
-    msisdn = {}                                 # root -> the MSISDN its last node named
+    msisdn = np.zeros(n_nodes + 1, np.int64)   # root -> the MSISDN its last node named
     node_msisdn = conns.node_column("msisdn")
-    for node in np.flatnonzero(node_msisdn).tolist():
-        msisdn[int(root_of[node])] = int(node_msisdn[node])
-    ues = [UE(i, imsi=lc.imsis[root_imsi[root]], msisdn=lc.msisdns[msisdn.get(root, 0)])
-           for i, root in enumerate(ue_roots.tolist())]
+    named = np.flatnonzero(node_msisdn)[::-1]
+    roots, last = np.unique(root_of[named], return_index=True)
+    msisdn[roots] = node_msisdn[named[last]]
     ue_of_node = ue_of_root[root_of]            # per node (and -1 for "no node")
+    mine = ue_of_node[:n_nodes][has_rows]
+    imsis, msisdns = lc.imsis, lc.msisdns
+    ues = [UE(i, imsis[a], msisdns[b], frozenset(), c) for i, a, b, c in zip(
+        range(len(ue_roots)), root_imsi[ue_roots].tolist(), msisdn[ue_roots].tolist(),
+        np.bincount(mine[mine >= 0], minlength=len(ue_roots)).tolist())]
     ue_of_row = ue_of_node[conn]                # conn -1 picks the trailing -1
     linked = ue_of_row >= 0
     # how each row was linked: its node's link, a row's own (an answer), else its connection
@@ -400,9 +408,6 @@ def _sessions(lc, conns, forest, dup, end_ns):
     link_of_row = node_kind[conn]
     link_of_row[~linked] = 0
     link_of_row[linked & (conns.exchange_array == 1)] = LINK_CODE["exchange"]
-    mine = ue_of_node[:n_nodes][has_rows]
-    for u, c in enumerate(np.bincount(mine[mine >= 0], minlength=len(ues)).tolist()):
-        ues[u].connections = c
     with_tmsi = np.flatnonzero(linked & (lc.flags & FLAG_TMSI > 0))
     tmsis = {}
     for key in np.unique(ue_of_row[with_tmsi].astype(np.int64) << 32
