@@ -99,6 +99,65 @@ def payload_hashes(const uint8_t[::1] data, const int64_t[::1] off, const int32_
     return out
 
 
+# ------------------------------------------------------------------ link columns of a batch
+def link_rows(int64_t base, int64_t n_ex, const uint8_t[::1] kind_of_proto,
+              const int64_t[::1] ts, const int32_t[::1] file_id, const int64_t[::1] frame,
+              const uint8_t[::1] proto, const int32_t[::1] msg, const int64_t[::1] parent,
+              const int64_t[::1] mme, const int64_t[::1] enb, const int64_t[::1] old_x2,
+              const int64_t[::1] menb, const uint8_t[::1] ip_version,
+              const int32_t[::1] payload_len, const int64_t[::1] m_tmsi, const int32_t[::1] pair,
+              const int32_t[::1] imsi,
+              int64_t[::1] o_ts, int32_t[::1] o_file, int32_t[::1] o_frame, uint8_t[::1] o_kind,
+              uint8_t[::1] o_proto, int32_t[::1] o_msg, int32_t[::1] o_parent,
+              uint32_t[::1] o_mme, int32_t[::1] o_enb, int32_t[::1] o_old_x2,
+              int32_t[::1] o_menb, int32_t[::1] o_pair, uint8_t[::1] o_flags,
+              int32_t[::1] o_imsi, uint32_t[::1] o_m_tmsi, int32_t[::1] o_ex):
+    """The dense link columns of a batch's rows (chrtool/link/columns.py): each row's values
+    narrowed as numpy's astype would, its link kind (by protocol), its flags (IP layer, payload,
+    MME UE S1AP ID and M-TMSI present), its parent as a row of the run (`base` + the batch's) and
+    for exchange-like rows (GTPv2, Diameter, CHR) its entry in the side table (numbered from
+    n_ex). Returns the batch's rows that got one."""
+    cdef Py_ssize_t n = ts.shape[0], i, k = 0
+    cdef uint8_t kind
+    cdef Py_ssize_t[30] sizes = [
+        file_id.shape[0], frame.shape[0], proto.shape[0], msg.shape[0], parent.shape[0],
+        mme.shape[0], enb.shape[0], old_x2.shape[0], menb.shape[0], ip_version.shape[0],
+        payload_len.shape[0], m_tmsi.shape[0], pair.shape[0], imsi.shape[0], o_ts.shape[0],
+        o_file.shape[0], o_frame.shape[0], o_kind.shape[0], o_proto.shape[0], o_msg.shape[0],
+        o_parent.shape[0], o_mme.shape[0], o_enb.shape[0], o_old_x2.shape[0], o_menb.shape[0],
+        o_pair.shape[0], o_flags.shape[0], o_imsi.shape[0], o_m_tmsi.shape[0], o_ex.shape[0]]
+    for i in range(30):
+        if sizes[i] != n:
+            raise ValueError("one value per row in every column")
+    rows = np.empty(n, np.int64)
+    cdef int64_t[::1] ex_rows = rows
+    for i in range(n):
+        kind = kind_of_proto[proto[i]]
+        o_ts[i] = ts[i]
+        o_file[i] = file_id[i]
+        o_frame[i] = <int32_t>frame[i]
+        o_kind[i] = kind
+        o_proto[i] = proto[i]
+        o_msg[i] = msg[i]
+        o_parent[i] = <int32_t>(parent[i] + base) if parent[i] >= 0 else -1
+        o_mme[i] = <uint32_t>mme[i]
+        o_enb[i] = <int32_t>enb[i]
+        o_old_x2[i] = <int32_t>old_x2[i]
+        o_menb[i] = <int32_t>menb[i]
+        o_pair[i] = pair[i]
+        o_flags[i] = ((1 if ip_version[i] > 0 else 0) | (2 if payload_len[i] > 0 else 0)
+                      | (4 if mme[i] >= 0 else 0) | (8 if m_tmsi[i] >= 0 else 0))
+        o_imsi[i] = imsi[i]
+        o_m_tmsi[i] = <uint32_t>m_tmsi[i]
+        if kind == K_EXCHANGE or kind == K_CHR:
+            o_ex[i] = <int32_t>(n_ex + k)
+            ex_rows[k] = i
+            k += 1
+        else:
+            o_ex[i] = -1
+    return rows[:k]
+
+
 # ------------------------------------------------------------------ an open-addressing map
 cdef struct _Slot:
     uint64_t k1

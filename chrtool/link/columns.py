@@ -11,7 +11,7 @@ as the run yields them, so a subscriber's rows can be decoded again by number
 """
 import numpy as np
 
-from chrtool._fast.link import Interner, claim_rows, payload_hashes
+from chrtool._fast.link import Interner, claim_rows, link_rows, payload_hashes
 from chrtool.link.procedures import ROLE_NAMES, role_claims
 from chrtool.protocols import REGISTRY
 from chrtool.table.events import Events
@@ -35,6 +35,15 @@ DENSE = (("ts", np.int64), ("file_id", np.int32), ("frame", np.int32), ("kind", 
          ("flags", np.uint8), ("hash", np.uint64), ("imsi", np.int32), ("m_tmsi", np.uint32),
          ("ex", np.int32))
 DENSE_NAMES = frozenset(name for name, _ in DENSE)
+# the event-table columns they come from, as chrtool/_fast/link.pyx `link_rows` reads them, and
+# the columns it fills (hash aside)
+_DENSE_IN = (("ts_ns", np.int64), ("frame", np.int64), ("proto", np.uint8), ("msg", np.int32),
+             ("parent", np.int64), ("mme_ue_s1ap_id", np.int64), ("enb_ue_s1ap_id", np.int64),
+             ("old_enb_ue_x2ap_id", np.int64), ("menb_ue_x2ap_id", np.int64),
+             ("ip_version", np.uint8), ("payload_len", np.int32), ("m_tmsi", np.int64))
+_DENSE_OUT = ("ts", "file_id", "frame", "kind", "proto", "msg", "parent", "mme", "enb", "old_x2",
+              "menb", "pair", "flags", "imsi", "m_tmsi", "ex")
+assert set(_DENSE_OUT) | {"hash"} == DENSE_NAMES
 BYTES_PER_MESSAGE = 48
 # the exchange side table (GTPv2, Diameter and CHR rows) and the F-TEIDs, by row
 SPARSE = (("ex_seq", np.int64), ("ex_e2e", np.int64), ("ex_teid", np.int64),
@@ -79,15 +88,18 @@ class _Column:
         self.dtype, self.cap, self.arr, self.used = dtype, max(int(capacity), SEGMENT), None, 0
 
     def append(self, values):
-        k = len(values)
+        self.reserve(len(values))[:] = values
+
+    def reserve(self, k):
+        """The room for the next k values (filled by the caller), as a view."""
         if self.arr is None:
             self.arr = np.empty(max(self.cap, k), self.dtype)
         elif self.used + k > len(self.arr):
             grown = np.empty(max(2 * len(self.arr), self.used + k), self.dtype)
             grown[:self.used] = self.arr[:self.used]
             self.arr = grown
-        self.arr[self.used:self.used + k] = values
         self.used += k
+        return self.arr[self.used - k:self.used]
 
     def finish(self):
         out = self.arr[:self.used] if self.arr is not None else np.zeros(0, self.dtype)
@@ -177,33 +189,23 @@ class LinkColumns:
             s, d = p >> 32, p & 0xFFFFFFFF
             self.upair_of_pair.append(self.upairs.int64(np.array([min(s, d) << 32 | max(s, d)],
                                                                  np.int64))[0])
-        kind = KIND_OF_PROTO[proto]
-        flags = ((cols["ip_version"] > 0).astype(np.uint8) * FLAG_IP
-                 | (cols["payload_len"] > 0).astype(np.uint8) * FLAG_PAYLOAD
-                 | (cols["mme_ue_s1ap_id"] >= 0).astype(np.uint8) * FLAG_MME
-                 | (cols["m_tmsi"] >= 0).astype(np.uint8) * FLAG_TMSI)
         imsi_id = self.imsi_ids.bytes16(np.ascontiguousarray(cols["imsi"], np.uint8))
-        # exchange-like rows (GTPv2, Diameter, CHR) get a side-table entry
-        ex_rows = np.flatnonzero((kind == KIND_CODE["exchange"]) | (kind == KIND_CODE["chr"]))
-        ex = np.full(n, -1, np.int32)
-        ex[ex_rows] = self.n_ex + np.arange(len(ex_rows), dtype=np.int32)
+        out = {name: parts[name].reserve(n) for name, _ in DENSE}
+        out["hash"][:] = payload_hashes(np.ascontiguousarray(data, np.uint8),
+                                        np.ascontiguousarray(cols["payload_off"], np.int64),
+                                        np.ascontiguousarray(cols["payload_len"], np.int32),
+                                        np.ascontiguousarray(parent, np.int64)) \
+            if self.hashes else 0
+        # one pass over the rows: the dense columns, each row's kind and flags, and an entry in
+        # the exchange side table for exchange-like rows (GTPv2, Diameter, CHR)
+        c = {name: np.ascontiguousarray(cols[name], dtype) for name, dtype in _DENSE_IN}
+        ex_rows = link_rows(
+            base, self.n_ex, KIND_OF_PROTO, c["ts_ns"], np.ascontiguousarray(file_id, np.int32),
+            c["frame"], c["proto"], c["msg"], c["parent"], c["mme_ue_s1ap_id"],
+            c["enb_ue_s1ap_id"], c["old_enb_ue_x2ap_id"], c["menb_ue_x2ap_id"], c["ip_version"],
+            c["payload_len"], c["m_tmsi"], pair, imsi_id, *(out[name] for name in _DENSE_OUT))
         self.n_ex += len(ex_rows)
         ex_msisdn = self.msisdn_ids.bytes16(np.ascontiguousarray(cols["msisdn"][ex_rows], np.uint8))
-        dense = {
-            "ts": cols["ts_ns"], "file_id": file_id, "frame": cols["frame"], "kind": kind,
-            "proto": proto, "msg": cols["msg"],
-            "parent": np.where(parent >= 0, parent + base, -1),
-            "mme": cols["mme_ue_s1ap_id"], "enb": cols["enb_ue_s1ap_id"],
-            "old_x2": cols["old_enb_ue_x2ap_id"], "menb": cols["menb_ue_x2ap_id"], "pair": pair,
-            "flags": flags,
-            "hash": payload_hashes(np.ascontiguousarray(data, np.uint8),
-                                   np.ascontiguousarray(cols["payload_off"], np.int64),
-                                   np.ascontiguousarray(cols["payload_len"], np.int32),
-                                   np.ascontiguousarray(parent, np.int64))
-                    if self.hashes else np.zeros(n, np.uint64),
-            "imsi": imsi_id, "m_tmsi": cols["m_tmsi"], "ex": ex}
-        for name, dtype in DENSE:
-            parts[name].append(np.asarray(dense[name][:n]).astype(dtype, copy=False))
         parts["ex_seq"].append(cols["seq"][ex_rows].astype(np.int64))
         parts["ex_e2e"].append(cols["e2e"][ex_rows].astype(np.int64))
         parts["ex_teid"].append(cols["teid"][ex_rows].astype(np.int64))
