@@ -7,7 +7,11 @@ import os
 import re
 import sys
 
-import click
+# chrtool does no linear algebra: numpy's OpenBLAS thread pool would only spin up threads
+# that cost CPU time at start-up (about 60 ms on 2 cores); set before numpy is imported
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import click  # noqa: E402
 
 from chrtool import __version__, backend
 from chrtool.errors import ChrtoolError, InputError

@@ -57,14 +57,17 @@ GTP_CODE, DIA_CODES = CAUSE_CODES["GTPv2"], (CAUSE_CODES["DIAMETER"], CAUSE_CODE
 GROUPED = (CAUSE_CODES["S1AP"], CAUSE_CODES["X2AP"], CAUSE_CODES["CHR"])   # group is part of the cause
 
 
-def to_mme(cols):
-    """Per row, for S1AP: 1 when sent to the MME's SCTP port (36412: the eNB sent it), -1 when
-    sent from it, 0 when the ports do not say (what tells direction when one address holds
-    both, as on a test bench)."""
+def to_mme(cols, rows=None):
+    """Per row (or per row of `rows`), for S1AP: 1 when sent to the MME's SCTP port (36412: the
+    eNB sent it), -1 when sent from it, 0 when the ports do not say (what tells direction when
+    one address holds both, as on a test bench)."""
     from chrtool.protocols import BY_NAME
     port = BY_NAME["S1AP"].port[1]
-    s1 = cols["proto"] == PROTO_S1AP
-    return (s1 & (cols["dport"] == port)).astype(np.int8) - (s1 & (cols["sport"] == port)).astype(np.int8)
+    proto, dport, sport = cols["proto"], cols["dport"], cols["sport"]
+    if rows is not None:
+        proto, dport, sport = proto.take(rows), dport.take(rows), sport.take(rows)
+    s1 = proto == PROTO_S1AP
+    return (s1 & (dport == port)).astype(np.int8) - (s1 & (sport == port)).astype(np.int8)
 
 
 def cause_key(code, group, value):
@@ -247,8 +250,8 @@ class LinkColumns:
         proto, msg = cols["proto"], cols["msg"]
         s1 = proto == PROTO_S1AP
         ids = np.flatnonzero(key == ITEM_KINDS["s1ap_ids"].code)
-        at = items["row"][ids]
-        ids = ids[s1[at] & ((msg[at] == S1_PATH_SWITCH) | (msg[at] == S1_RESET))]
+        at = items["row"].take(ids)
+        ids = ids[s1.take(at) & ((msg.take(at) == S1_PATH_SWITCH) | (msg.take(at) == S1_RESET))]
         if len(ids):
             it, spec = {k: v.take(ids) for k, v in items.items()}, ITEM_KINDS["s1ap_ids"]
             for r, m, e in zip(it["row"].tolist(), spec.get(it, "mme_ue_s1ap_id").tolist(),
@@ -274,20 +277,23 @@ class LinkColumns:
         """The failing causes of the batch: each row's own and its cause items (a GTPv2 cause
         below 64 and a Diameter 1xxx/2xxx say all went well and are left out)."""
         spec = ITEM_KINDS["cause"]
-        it = {k: v[items["key"] == spec.code] for k, v in items.items()}
-        rows = np.concatenate([np.flatnonzero(cols["cause_proto"] > 0), it["row"].astype(np.int64)])
-        code = np.concatenate([cols["cause_proto"][cols["cause_proto"] > 0],
-                               spec.get(it, "proto")]).astype(np.int64)
-        group = np.concatenate([cols["cause_group"][cols["cause_proto"] > 0], spec.get(it, "group")])
-        value = np.concatenate([cols["cause_value"][cols["cause_proto"] > 0],
+        at = np.flatnonzero(items["key"] == spec.code)
+        it = {f.slot: items[f.slot].take(at) for f in spec.fields}
+        it["row"] = items["row"].take(at)
+        own = np.flatnonzero(cols["cause_proto"])
+        rows = np.concatenate([own, it["row"].astype(np.int64)])
+        code = np.concatenate([cols["cause_proto"].take(own), spec.get(it, "proto")]).astype(np.int64)
+        group = np.concatenate([cols["cause_group"].take(own), spec.get(it, "group")])
+        value = np.concatenate([cols["cause_value"].take(own),
                                 spec.get(it, "value")]).astype(np.int64)
         fine = ((code == GTP_CODE) & (value < 64)) | (np.isin(code, DIA_CODES) & (value // 1000 <= 2))
-        rows, code, group, value = rows[~fine], code[~fine], group[~fine], value[~fine]
+        if fine.any():
+            rows, code, group, value = rows[~fine], code[~fine], group[~fine], value[~fine]
         self._parts["c_row"].append(rows + base)
         self._parts["c_key"].append(cause_key(code, group, value))
-        self._parts["c_eci"].append(cols["eci"][rows].astype(np.int64))
-        self._parts["c_src"].append(src_id[rows].astype(np.int32))
-        self._parts["c_to_mme"].append(to_mme(cols)[rows])
+        self._parts["c_eci"].append(cols["eci"].take(rows).astype(np.int64))
+        self._parts["c_src"].append(src_id.take(rows).astype(np.int32))
+        self._parts["c_to_mme"].append(to_mme(cols, rows))
 
     def take_causes(self):
         """The cause columns (finished), handed over and dropped from these link columns."""
