@@ -606,14 +606,15 @@ cdef class Connections:
                 self._nas(r)
             elif k == K_S1 or k == K_NAS:
                 self._s1(r)
-            if (k == K_S1 or k == K_NAS) and self.conn[r] >= 0:
-                self.enb_at[i] = self.node_enb[self.conn[r]]
             elif k == K_EXCHANGE:
                 self._exchange(r)
             elif k == K_X2:
                 self._x2(r)
             elif k == K_CHR:
                 self._chr(r)
+            if (k == K_S1 or k == K_NAS) and self.conn[r] >= 0:
+                self.enb_at[i] = self.node_enb[self.conn[r]]
+        self.enb_at = None                            # only the pass walks back over it
 
     # -------------------------------------------------------------- S1
     cdef int _s1(self, int64_t r) except -1:

@@ -193,12 +193,13 @@ class LinkColumns:
             self.upair_of_pair.append(self.upairs.int64(np.array([min(s, d) << 32 | max(s, d)],
                                                                  np.int64))[0])
         imsi_id = self.imsi_ids.bytes16(np.ascontiguousarray(cols["imsi"], np.uint8))
-        out = {name: parts[name].reserve(n) for name, _ in DENSE}
-        out["hash"][:] = payload_hashes(np.ascontiguousarray(data, np.uint8),
-                                        np.ascontiguousarray(cols["payload_off"], np.int64),
-                                        np.ascontiguousarray(cols["payload_len"], np.int32),
-                                        np.ascontiguousarray(parent, np.int64)) \
-            if self.hashes else 0
+        out = {name: parts[name].reserve(n) for name in _DENSE_OUT}
+        if self.hashes:             # else the column stays unwritten: zeros when finished
+            parts["hash"].reserve(n)[:] = payload_hashes(
+                np.ascontiguousarray(data, np.uint8),
+                np.ascontiguousarray(cols["payload_off"], np.int64),
+                np.ascontiguousarray(cols["payload_len"], np.int32),
+                np.ascontiguousarray(parent, np.int64))
         # one pass over the rows: the dense columns, each row's kind and flags, and an entry in
         # the exchange side table for exchange-like rows (GTPv2, Diameter, CHR)
         c = {name: np.ascontiguousarray(cols[name], dtype) for name, dtype in _DENSE_IN}
@@ -315,6 +316,8 @@ class LinkColumns:
         for name, _ in DENSE + SPARSE + CAUSES:
             setattr(self, name, self._parts.pop(name).finish())
             _give_back_freed_memory()
+        if not self.hashes:         # no payload hashed (0: not hashed); pages never written
+            self.hash = np.zeros(self.n, np.uint64)
         order = np.argsort(self.f_row, kind="stable")   # items come per decoder, not per row
         self.f_row, self.f_addr, self.f_teid = (self.f_row[order], self.f_addr[order],
                                                 self.f_teid[order])

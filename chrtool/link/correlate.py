@@ -167,14 +167,13 @@ def _correlate(lc, skew_ns, consume):
                              NR_LEG_WINDOW_NS, _GTP_SIDE, PROTO["GTPv2"], PROTO["Diameter"])
     conns.run(order, dup)
     del order
+    conns.drop_columns()            # what follows reads lc itself
+    if consume:                     # what the NR legs' tunnels and _sessions read stays
+        _drop(lc, ("parent", "mme", "enb", "old_x2", "menb", "pair", "imsi", "ex", "ex_seq",
+                   "ex_e2e", "ex_teid", "ex_msisdn"))
     tunnels = _nr_leg_tunnels(lc, conns)
-    conns.drop_columns()
-    if consume:                     # what _sessions still reads stays
-        for name in ("ts", "msg", "parent", "mme", "enb", "old_x2", "menb", "pair", "imsi",
-                     "ex", "ex_seq", "ex_e2e", "ex_teid", "ex_msisdn", "f_row", "f_addr",
-                     "f_teid", "proto"):
-            setattr(lc, name, None)
-        _give_back_freed_memory()
+    if consume:
+        _drop(lc, ("ts", "msg", "f_row", "f_addr", "f_teid", "proto"))
     copies = np.flatnonzero(dup >= 0)           # a copy is linked as its original is (a trace's
     for col in (conns.conn_array, conns.exchange_array):    # copy may come before the capture's)
         col[copies] = col[dup[copies]]
@@ -184,6 +183,12 @@ def _correlate(lc, skew_ns, consume):
     del conns, forest
     _give_back_freed_memory()
     return sessions
+
+
+def _drop(lc, names):
+    for name in names:
+        setattr(lc, name, None)
+    _give_back_freed_memory()
 
 
 def _time_order(lc):
@@ -349,16 +354,16 @@ def _nr_leg_tunnels(lc, conns):
     legs = np.array(sorted({r for _, _, _, _, r in conns.nr_legs}), np.int64)
     if not len(legs) or not len(lc.f_row):
         return {}
-    f_row = lc.f_row.astype(np.int64)
-    key = lc.f_addr.astype(np.int64) << 32 | (lc.f_teid & 0xFFFFFFFF)
-    usable = lc.f_addr >= 0
-    ask = usable & np.isin(f_row, legs)
-    gave = usable & (lc.proto[f_row] == PROTO_S1AP) & np.isin(lc.msg[f_row], S1_SETS_UP_BEARERS)
-    if not ask.any() or not gave.any():
+    usable = np.flatnonzero(lc.f_addr >= 0)
+    f_row = lc.f_row[usable].astype(np.int64, copy=False)
+    ask = usable[np.isin(f_row, legs)]
+    gave = usable[(lc.proto[f_row] == PROTO_S1AP) & np.isin(lc.msg[f_row], S1_SETS_UP_BEARERS)]
+    del f_row, usable
+    if not len(ask) or not len(gave):
         return {}
     conn = conns.conn_array
-    g_row, g_key = f_row[gave], key[gave]
-    a_row, a_key = f_row[ask], key[ask]
+    g_row, g_key = lc.f_row[gave].astype(np.int64, copy=False), _tunnel_key(lc, gave)
+    a_row, a_key = lc.f_row[ask].astype(np.int64, copy=False), _tunnel_key(lc, ask)
     # one sortable value: the tunnel's rank, then the time's rank (ties: the row's order)
     _, k_rank = np.unique(np.concatenate([g_key, a_key]), return_inverse=True)
     _, t_rank = np.unique(np.concatenate([lc.ts[g_row], lc.ts[a_row]]), return_inverse=True)
@@ -372,6 +377,11 @@ def _nr_leg_tunnels(lc, conns):
         if conn[g] >= 0:
             out.setdefault(r, int(conn[g]))
     return out
+
+
+def _tunnel_key(lc, at):
+    """The F-TEIDs `at` as one int64 each: address id, then TEID."""
+    return lc.f_addr[at].astype(np.int64) << 32 | (lc.f_teid[at] & 0xFFFFFFFF)
 
 
 def _sessions(lc, conns, forest, dup, end_ns):
