@@ -364,29 +364,49 @@ class _Builder:
         if end_ns is None:
             end_ns = getattr(sessions, "end_ns", None)
         self.end_ns = end_ns if end_ns is not None else int(cols["ts_ns"].max()) if ev.n else 0
+        # once for every row rather than per use: its message name, its place in time order
+        # (by time, then row), each kind's timer (seconds, and as ns limits) and roles by name
+        code = cols["proto"].astype(np.int64) << 32 | (cols["msg"].astype(np.int64) & 0xFFFFFFFF)
+        uniq, at = np.unique(code, return_inverse=True)
+        named = [self._name(int(c) >> 32, self.msg[int(i)]) for c, i in
+                 zip(uniq.tolist(), np.unique(at, return_index=True)[1].tolist())]
+        self.names = [named[i] for i in at.reshape(-1).tolist()]
+        order = np.lexsort((np.arange(ev.n), cols["ts_ns"]))
+        rank = np.empty(ev.n, np.int64)
+        rank[order] = np.arange(ev.n)
+        self.rank = rank.tolist()
+        self.timer_s = {k: spec.timer[1] for k, spec in cat.kinds.items()}
+        self.limit_ns = {k: t * 1e9 for k, t in self.timer_s.items()}
+        self.roles_of_name = {}
+
+    @staticmethod
+    def _name(p, msg):
+        return f"{BY_CODE[p].name} {names.msg_name(p, msg)}" if p in BY_CODE else ""
 
     def name(self, r):
-        p = self.proto[r]
-        return f"{BY_CODE[p].name} {names.msg_name(p, self.msg[r])}" if p in BY_CODE else ""
+        return self.names[r]
 
     def ue(self, ue_index, rows):
         """The procedures of one subscriber (rows: theirs, any order)."""
-        rows = sorted(rows, key=lambda r: (self.ts[r], r))
+        rows = sorted(rows, key=self.rank.__getitem__)      # by time, then row
         carried = {}                                  # carrier row -> the procedure of its NAS
         self.open = []
         self.procs = []             # numbered per subscriber: the same ids however UEs are sharded
         self.orphans = []
         self.tunnel_iface = {}      # the subscriber's own control tunnels, as announced so far
+        names_, announced, ts, parent = self.names, self.announced, self.ts, self.parent
         for r in rows:
-            name = self.name(r)
-            self.tunnel_iface.update(self.announced.get(r, ()))
-            self._interrupt(self.ts[r])
-            self._expire(self.ts[r])
+            name = names_[r]
+            if r in announced:
+                self.tunnel_iface.update(announced[r])
+            if self.orphans:
+                self._interrupt(ts[r])
+            self._expire(ts[r])
             if name in CARRIERS:
                 continue
             p = self._place(ue_index, r, name)
-            par = self.parent[r]
-            if p is not None and par >= 0 and self.name(par) in CARRIERS:
+            par = parent[r]
+            if p is not None and par >= 0 and names_[par] in CARRIERS:
                 if par not in carried:
                     carried[par] = p
                     p.rows.append(par)
@@ -396,7 +416,7 @@ class _Builder:
                 self._close(p, "timeout", p.last_ns + int(self._timer(p) * 1e9), None,
                             silent=self._silent(p))
         for p in self.procs:
-            p.rows.sort(key=lambda r: (self.ts[r], r))
+            p.rows.sort(key=self.rank.__getitem__)
         return self.procs
 
     def _interrupt(self, now):
@@ -410,17 +430,19 @@ class _Builder:
         self.orphans = later
 
     def _timer(self, p):
-        return self.cat.kinds[p.kind].timer[1]
+        return self.timer_s[p.kind]
 
     def _expired(self, p, now):
-        t = self._timer(p)
-        return t > 0 and now - p.last_ns > t * 1e9
+        return self.timer_s[p.kind] > 0 and now - p.last_ns > self.limit_ns[p.kind]
 
     def _expire(self, now):
+        if not self.open:
+            return
+        timer_s, limit_ns = self.timer_s, self.limit_ns
         for p in list(self.open):
             if p.embedded and self.procs[p.parent].outcome == "open":
                 continue
-            if self._expired(p, now):
+            if timer_s[p.kind] > 0 and now - p.last_ns > limit_ns[p.kind]:     # _expired
                 self._close(p, "timeout", p.last_ns + int(self._timer(p) * 1e9), None,
                             silent=self._silent(p))
 
@@ -433,22 +455,26 @@ class _Builder:
         entries = self.cat.index.get(name)
         if not entries:
             return None
-        roles = dict(entries)
-        key = self._key(r)
+        roles = self.roles_of_name.get(name)
+        if roles is None:
+            roles = self.roles_of_name[name] = dict(entries)
+        key = (self.proto[r], self.seq[r], self.e2e[r])        # _key
         if name == CONNECTION_UNKNOWN:
             self._error_indication(r)
+        kinds, conn = self.cat.kinds, self.conn[r]
         for p in reversed(self.open):               # continues or ends an open procedure?
             role = roles.get(p.kind)
-            if self.cat.kinds[p.kind].connection and p.conn != self.conn[r]:
+            spec = kinds[p.kind]
+            if spec.connection and p.conn != conn:
                 continue                            # another connection's
-            if role == "start" and self.cat.kinds[p.kind].exchange and p.key == key \
+            if role == "start" and spec.exchange and p.key == key \
                     and self.roles.src[p.rows[0]] == self.roles.src[r]:
                 self._add(p, r)                         # sent again: still the one exchange
                 p.retries += 1
                 return p
             if role in (None, "start", "single"):
                 continue
-            if self.cat.kinds[p.kind].exchange and p.key != key:
+            if spec.exchange and p.key != key:
                 continue
             self._add(p, r)
             if role != "continue":
@@ -460,24 +486,27 @@ class _Builder:
         return None
 
     def _start(self, ue_index, kind, role, r, key):
-        spec = self.cat.kinds[kind]
+        kinds = self.cat.kinds
+        spec = kinds[kind]
+        conn, ts = self.conn[r], self.ts[r]
         for p in list(self.open):
             if p.kind == kind and not spec.exchange \
-                    and not (spec.connection and p.conn != self.conn[r]):
-                self._close(p, "abandoned", self.ts[r], None)      # tried again
+                    and not (spec.connection and p.conn != conn):
+                self._close(p, "abandoned", ts, None)      # tried again
             elif p.kind in spec.interrupts and not (
-                    spec.connection and self.cat.kinds[p.kind].connection and p.conn != self.conn[r]):
-                self._close(p, "interrupted", self.ts[r], None)    # another procedure cut in
+                    spec.connection and kinds[p.kind].connection and p.conn != conn):
+                self._close(p, "interrupted", ts, None)    # another procedure cut in
         interface = self._interface(spec, r)
         # a kind under itself is its leg on the next interface (S11 -> S5), never a second
         # request on the same one (two bearers' Modify Bearer Requests back to back)
-        parent = next((q for q in reversed(self.open) if kind in self.cat.kinds[q.kind].children
-                       and not (q.kind == kind and q.interface == interface)
-                       and not (spec.connection and q.interface == "S1-MME"
-                                and q.conn != self.conn[r])), None)
-        p = Procedure(len(self.procs), ue_index, kind, interface, self.ts[r],
-                      self.ts[r], timer=spec.timer[0], key=key,
-                      parent=parent.index if parent else -1, conn=self.conn[r])
+        parent = None
+        for q in reversed(self.open):
+            if kind in kinds[q.kind].children and not (q.kind == kind and q.interface == interface) \
+                    and not (spec.connection and q.interface == "S1-MME" and q.conn != conn):
+                parent = q
+                break
+        p = Procedure(len(self.procs), ue_index, kind, interface, ts, ts, timer=spec.timer[0],
+                      key=key, parent=parent.index if parent else -1, conn=conn)
         if parent:
             parent.children.append(p.index)
             first = parent.rows[0]
@@ -522,7 +551,9 @@ class _Builder:
     def _add(self, p, r):
         p.rows.append(r)
         p.last_ns = self.ts[r]
-        p.causes.extend((r, c) for c in self.causes.get(r, ()))
+        causes = self.causes.get(r)
+        if causes:
+            p.causes.extend([(r, c) for c in causes])
 
     def _ending(self, role, r):
         if role == "answer":
