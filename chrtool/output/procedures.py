@@ -18,38 +18,70 @@ MARK = {"success": "ok", "reject": "REJECT", "failure": "FAIL", "timeout": "TIME
         "abandoned": "abandoned", "interrupted": "interrupted", "open": "open"}
 
 
-def _link(sessions, rows):
-    """The weakest link among a procedure's rows: (kind, confidence)."""
-    kinds = {LINK_KINDS[sessions.link_of_row[r]] for r in rows} - {""}
+def _link(sessions, rows, link_of_row=None):
+    """The weakest link among a procedure's rows: (kind, confidence). `link_of_row`: the
+    sessions' link_of_row as a list, when at hand."""
+    link_of_row = sessions.link_of_row if link_of_row is None else link_of_row
+    kinds = {LINK_KINDS[link_of_row[r]] for r in rows} - {""}
     if not kinds:
         return "", None
     weakest = min(sorted(kinds), key=lambda k: CONFIDENCE[k])   # sorted: ties the same each run
     return weakest, CONFIDENCE[weakest]
 
 
+class _Iso:
+    """iso() of many times, the date and time of day formatted once per second."""
+
+    def __init__(self):
+        self.prefix = {}
+
+    def __call__(self, ts_ns):
+        us = int(ts_ns) // 1000
+        sec, frac = divmod(us, 1_000_000)
+        prefix = self.prefix.get(sec)
+        if prefix is None:
+            prefix = self.prefix[sec] = iso(sec * 1_000_000_000)[:-8]   # without .ffffffZ
+        return f"{prefix}.{frac:06d}Z"
+
+
 def procedure_rows(ev, sessions, procs):
     """One dict per procedure, keys COLUMNS."""
-    files, frame, file_id = ev.files, ev.cols["frame"], ev.cols["file_id"]
-    proto, msg = ev.cols["proto"], ev.cols["msg"]
+    files = ev.files
+    # as Python lists once, not numpy scalars per message
+    frame, file_id = ev.cols["frame"].tolist(), ev.cols["file_id"].tolist()
+    proto, msg = ev.cols["proto"].tolist(), ev.cols["msg"].tolist()
+    link_of_row = sessions.link_of_row.tolist()
+    names, at = {}, _Iso()
+
+    def name(r):
+        key = (proto[r], msg[r])
+        found = names.get(key)
+        if found is None:
+            found = names[key] = msg_name(*key)
+        return found
+
     out = []
     for p in procs:
         ue = sessions.ues[p.ue]
         cause = p.failing_cause() or {}
-        link, confidence = _link(sessions, p.rows)
+        link, confidence = _link(sessions, p.rows, link_of_row)
         out.append({
             "imsi": ue.imsi or None, "msisdn": ue.msisdn or None, "subscriber": p.ue,
             "procedure": p.index, "parent": p.parent if p.parent >= 0 else None,
-            "kind": p.kind, "interface": p.interface, "start": iso(p.start_ns), "end": iso(p.end_ns),
+            "kind": p.kind, "interface": p.interface, "start": at(p.start_ns), "end": at(p.end_ns),
             "duration_ms": round((p.end_ns - p.start_ns) / 1e6, 3), "outcome": p.outcome,
             "timer": p.timer or None, "answered_by": p.answered_by or None,
             "cause_proto": cause.get("proto"), "cause_group": cause.get("group"),
             "cause_value": cause.get("value"), "cause_name": cause.get("name"),
             "messages": len(p.rows), "link": link or None, "confidence": confidence,
-            "causes": [dict(c, frame=int(frame[r])) for r, c in p.causes],
-            "frames": [{"file": files.get(int(file_id[r])), "frame": int(frame[r]),
-                        "msg": msg_name(int(proto[r]), int(msg[r]))} for r in p.rows],
+            "causes": [dict(c, frame=frame[r]) for r, c in p.causes],
+            "frames": [{"file": files.get(file_id[r]), "frame": frame[r], "msg": name(r)}
+                       for r in p.rows],
         })
     return out
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, default=to_jsonable)   # what json.dumps makes
 
 
 def write_procedures(rows, fmt, path, durable=False):
@@ -59,10 +91,11 @@ def write_procedures(rows, fmt, path, durable=False):
         import pyarrow as pa
         rows = list(rows)
         columns = {}
+        encode = _ENCODER.encode        # as json.dumps(v, ensure_ascii=False, default=...)
         for k in COLUMNS:
             values = [r[k] for r in rows]
             if k in NESTED:
-                values = [json.dumps(v, ensure_ascii=False, default=to_jsonable) for v in values]
+                values = [encode(v) for v in values]
             columns[k] = pa.array(values, getattr(pa, ARROW_TYPES[TYPES[k]])())
         write_parquet(pa.table(columns), path, durable)
         return
@@ -70,7 +103,7 @@ def write_procedures(rows, fmt, path, durable=False):
     with replacing(path, durable) as tmp, open(tmp, "w", newline="", encoding="utf-8") as out:
         if fmt == "jsonl":
             for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False, default=to_jsonable) + "\n")
+                out.write(_ENCODER.encode(row) + "\n")
             return
         writer = csv.DictWriter(out, fieldnames=COLUMNS)
         writer.writeheader()
