@@ -33,7 +33,7 @@ from chrtool.link.columns import LinkColumns
 from chrtool.link.correlate import correlate_columns
 t = time.perf_counter()
 run = Run([sys.argv[1]])
-lc = LinkColumns.for_inputs(run.nbytes)
+lc = LinkColumns.for_inputs(run.nbytes, len(run.sources))      # as chrtool diagnose does
 for _, table in run.batches():
     lc.add_table(table)
 lc.finish()

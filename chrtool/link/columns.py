@@ -342,8 +342,10 @@ class LinkColumns:
 
     @property
     def nbytes(self):
+        """The columns' bytes (an unhashed run's hash column, zeros never written, aside)."""
         return sum(getattr(self, name).nbytes for name, _ in DENSE + SPARSE
-                   if getattr(self, name) is not None)
+                   if getattr(self, name) is not None
+                   and (name != "hash" or getattr(self, "hashes", True)))
 
     # ------------------------------------------------------------------ per-file parts
     # A batch job builds the columns of each file in its own process (chrtool/batch), saves
