@@ -374,7 +374,7 @@ class _Builder:
         order = np.lexsort((np.arange(ev.n), cols["ts_ns"]))
         rank = np.empty(ev.n, np.int64)
         rank[order] = np.arange(ev.n)
-        self.rank = rank.tolist()
+        self.rank = _int_array(rank)
         self.timer_s = {k: spec.timer[1] for k, spec in cat.kinds.items()}
         self.limit_ns = {k: t * 1e9 for k, t in self.timer_s.items()}
         self.roles_of_name = {}
@@ -608,6 +608,14 @@ def _control_fteids(ev):
             if n == 0:
                 own.setdefault(r, name)
     return own, announced
+
+
+def _int_array(values):
+    """int64 values as a compact Python array (8 bytes each, not an int object each)."""
+    from array import array
+    out = array("q")
+    out.frombytes(np.ascontiguousarray(values, np.int64).tobytes())
+    return out
 
 
 def _ipv4(addr):

@@ -3,6 +3,7 @@ timeline's procedure ladder (text and JSON)."""
 import json
 
 from chrtool.link.correlate import CONFIDENCE, LINK_KINDS
+from chrtool.link.procedures import _int_array
 from chrtool.output.rows import rows_at, to_jsonable
 from chrtool.table.names import iso, msg_name
 
@@ -47,10 +48,10 @@ class _Iso:
 def procedure_rows(ev, sessions, procs):
     """One dict per procedure, keys COLUMNS."""
     files = ev.files
-    # as Python lists once, not numpy scalars per message
-    frame, file_id = ev.cols["frame"].tolist(), ev.cols["file_id"].tolist()
-    proto, msg = ev.cols["proto"].tolist(), ev.cols["msg"].tolist()
-    link_of_row = sessions.link_of_row.tolist()
+    # as compact Python arrays once, not numpy scalars per message
+    frame, file_id = _int_array(ev.cols["frame"]), _int_array(ev.cols["file_id"])
+    proto, msg = _int_array(ev.cols["proto"]), _int_array(ev.cols["msg"])
+    link_of_row = _int_array(sessions.link_of_row)
     names, at = {}, _Iso()
 
     def name(r):
