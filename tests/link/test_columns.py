@@ -163,3 +163,57 @@ def test_address_roles_do_not_depend_on_the_batches():
         parts.append(lc)
     assert LinkColumns.merge(parts).roles == whole
     assert b"\x7f\x00\x00\x02" in whole
+
+
+def _open5gs():
+    from oracle import CAPTURES
+    paths = [CAPTURES / "open5gs" / n for n in ("testattach.pcapng", "testcups_19b93606.pcapng",
+                                                "testepc_48bfe83c.pcapng", "srsenb.pcapng")]
+    if not all(p.exists() for p in paths):
+        pytest.skip("the open5gs captures are not present")
+    return paths
+
+
+def test_compiled_role_claims_learn_what_the_python_claims_learn():
+    """The link columns apply each batch's role claims in one compiled pass (claim_rows); the
+    procedure builder's learn_roles applies the same claims to a dict: both end the same."""
+    from chrtool.link.procedures import learn_roles
+    ev = Run([str(p) for p in _open5gs()]).events()
+    known = {}
+    learn_roles(ev, known)
+    assert {bytes(k): v for k, v in known.items()} == LinkColumns.from_events(ev).roles
+
+
+def test_one_file_without_payload_hashes_links_as_with_them():
+    """A run of one file skips the payload hashes (no packet can be another file's copy)."""
+    for path in _open5gs():
+        run = Run([str(path)])
+        lcs = []
+        for files in (1, 2):
+            lc = LinkColumns.for_inputs(run.nbytes, files)
+            for _, table in Run([str(path)]).batches():
+                lc.add_table(table)
+            lcs.append(lc.finish())
+        assert not lcs[0].hash.any() and lcs[1].hash[lcs[1].parent < 0].all()
+        same_sessions(correlate_columns(lcs[0]), correlate_columns(lcs[1]))
+
+
+def test_dense_columns_are_the_tables_values():
+    """link_rows fills the dense columns as the numpy definitions say."""
+    from chrtool.link.columns import FLAG_IP, FLAG_MME, FLAG_PAYLOAD, FLAG_TMSI, KIND_OF_PROTO
+    ev = Run([str(p) for p in _open5gs()]).events()
+    lc = LinkColumns.from_events(ev)
+    c = ev.cols
+    assert np.array_equal(lc.kind, KIND_OF_PROTO[c["proto"]])
+    assert np.array_equal(lc.parent, np.where(c["parent"] >= 0, c["parent"], -1))
+    flags = ((c["ip_version"] > 0) * FLAG_IP | (c["payload_len"] > 0) * FLAG_PAYLOAD
+             | (c["mme_ue_s1ap_id"] >= 0) * FLAG_MME | (c["m_tmsi"] >= 0) * FLAG_TMSI)
+    assert np.array_equal(lc.flags, flags)
+    assert np.array_equal(lc.mme, c["mme_ue_s1ap_id"].astype(np.uint32))
+    assert np.array_equal(lc.m_tmsi, c["m_tmsi"].astype(np.uint32))
+    for name, col in (("ts", "ts_ns"), ("frame", "frame"), ("msg", "msg"), ("enb", "enb_ue_s1ap_id"),
+                      ("old_x2", "old_enb_ue_x2ap_id"), ("menb", "menb_ue_x2ap_id")):
+        assert np.array_equal(lc.__dict__[name], c[col].astype(lc.__dict__[name].dtype)), name
+    ex = np.flatnonzero(lc.ex >= 0)
+    assert np.array_equal(lc.ex[ex], np.arange(len(ex)))
+    assert set(np.unique(lc.kind[ex])) <= {3, 5}
