@@ -1066,6 +1066,54 @@ cdef class Connections:
 
 
 # ------------------------------------------------------------------ address roles
+def role_rows(const uint8_t[::1] proto, const int32_t[::1] msg, const int64_t[::1] item_row,
+              const int64_t[::1] item_iface, const int8_t[::1] sender_role,
+              const int8_t[::1] gtp_sender_role, const int8_t[::1] gtp_asks_role,
+              const uint8_t[::1] gtp_request, const int8_t[::1] request_src,
+              const int8_t[::1] request_dst, int p_s1ap, int p_gtp, int64_t msg_codes):
+    """chrtool/link/procedures.py `role_claims` compiled, from its tables (ROLE_TABLES): per row
+    (sure_src, sure_dst, weak_src, weak_dst). item_row/item_iface: the F-TEID items' rows and
+    interface types (0..255), in item order (a message's first F-TEID is its own)."""
+    cdef Py_ssize_t n = proto.shape[0], i, j
+    cdef int64_t m, at, iface
+    cdef int8_t role
+    out = [np.zeros(n, np.int8) for _ in range(4)]
+    cdef int8_t[::1] ss = out[0], sd = out[1], ws = out[2], wd = out[3]
+    seen = np.zeros(n, np.uint8)
+    cdef uint8_t[::1] first = seen
+    if (msg.shape[0] != n or item_iface.shape[0] != item_row.shape[0]
+            or sender_role.shape[0] != 1024 or gtp_sender_role.shape[0] != 256
+            or gtp_asks_role.shape[0] != 256 or gtp_request.shape[0] != 256
+            or request_src.shape[0] != 256 * msg_codes or request_dst.shape[0] != 256 * msg_codes):
+        raise ValueError("a claim per row, and the tables of role_claims")
+    for i in range(n):
+        m = msg[i]
+        if proto[i] == p_s1ap:
+            role = sender_role[m & 0x3FF]
+            if role > 0:
+                ss[i] = role
+                sd[i] = 3 - role                      # the peer: the other side
+        at = <int64_t>proto[i] * msg_codes + (m if 0 <= m < msg_codes else msg_codes - 1)
+        ws[i] = request_src[at]
+        if ws[i] != 0:
+            wd[i] = request_dst[at]
+    for j in range(item_row.shape[0]):
+        i = item_row[j]
+        if i < 0 or i >= n or first[i]:
+            continue
+        first[i] = 1
+        iface = item_iface[j]
+        if iface < 0 or iface >= 256:                 # with an instance: none of the tables'
+            iface = 0
+        if proto[i] != p_gtp or gtp_sender_role[iface] <= 0:
+            continue
+        ss[i] = gtp_sender_role[iface]
+        m = msg[i]
+        if gtp_asks_role[iface] > 0 and 0 <= m < 256 and gtp_request[m]:
+            sd[i] = gtp_asks_role[iface]
+    return tuple(out)
+
+
 def claim_rows(int8_t[::1] role_of, uint8_t[::1] surely, const int32_t[::1] src,
                const int32_t[::1] dst, const int8_t[::1] sure_src, const int8_t[::1] sure_dst,
                const int8_t[::1] weak_src, const int8_t[::1] weak_dst, int32_t none):

@@ -11,8 +11,8 @@ as the run yields them, so a subscriber's rows can be decoded again by number
 """
 import numpy as np
 
-from chrtool._fast.link import Interner, claim_rows, link_rows, payload_hashes
-from chrtool.link.procedures import ROLE_NAMES, role_claims
+from chrtool._fast.link import Interner, claim_rows, link_rows, payload_hashes, role_rows
+from chrtool.link.procedures import ROLE_NAMES, ROLE_TABLES
 from chrtool.protocols import REGISTRY
 from chrtool.table.events import Events
 from chrtool.table.schema import CAUSE_CODES, ENUMS, ITEM_KINDS, PROTO
@@ -228,8 +228,12 @@ class LinkColumns:
         if len(self.addr) > len(self._role_of):
             self._role_of = np.concatenate([self._role_of, np.zeros(len(self.addr), np.int8)])
             self._surely = np.concatenate([self._surely, np.zeros(len(self.addr), np.uint8)])
-        claim_rows(self._role_of, self._surely, src_id, dst_id, *role_claims(ev, fteids),
-                   self.addr.id(b""))
+        iface = ITEM_KINDS["fteid"].get(fteids, "interface")      # procedures.role_claims, compiled
+        claims = role_rows(np.ascontiguousarray(ev.cols["proto"], np.uint8),
+                           np.ascontiguousarray(ev.cols["msg"], np.int32),
+                           np.ascontiguousarray(fteids["row"], np.int64),
+                           np.ascontiguousarray(iface, np.int64), *ROLE_TABLES)
+        claim_rows(self._role_of, self._surely, src_id, dst_id, *claims, self.addr.id(b""))
 
     def _items(self, cols, items, fteids, src_id, base):
         """The few IDs linking takes from items: F-TEIDs, a PathSwitchRequest's Source MME UE

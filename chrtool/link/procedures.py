@@ -338,6 +338,14 @@ for _i, _role in GTP_ASKS.items():
     _GTP_ASKS_ROLE[_i] = _ROLE_CODE[_role]
 _GTP_REQUESTS = np.array([m for m in range(256) if (names.msg_name(PROTO["GTPv2"], m) or "")
                           .endswith("Request")], np.int64)
+# role_claims' tables, for its compiled twin (chrtool/_fast/link.pyx `role_rows`, which the link
+# columns use batch by batch): S1AP sender by message, GTPv2 F-TEID interface -> sender's role and
+# the role a request goes to, GTPv2 requests, request roles by proto * _MSG_CODES + message
+_GTP_REQUEST = np.zeros(256, np.uint8)
+_GTP_REQUEST[_GTP_REQUESTS] = 1
+ROLE_TABLES = (_SENDER_ROLE.astype(np.int8), _GTP_SENDER_ROLE.astype(np.int8),
+               _GTP_ASKS_ROLE.astype(np.int8), _GTP_REQUEST, _REQUEST_SRC, _REQUEST_DST,
+               PROTO["S1AP"], PROTO["GTPv2"], _MSG_CODES)
 
 
 # ------------------------------------------------------------------ building procedures

@@ -217,3 +217,20 @@ def test_dense_columns_are_the_tables_values():
     ex = np.flatnonzero(lc.ex >= 0)
     assert np.array_equal(lc.ex[ex], np.arange(len(ex)))
     assert set(np.unique(lc.kind[ex])) <= {3, 5}
+
+
+def test_compiled_role_rows_are_role_claims(day):
+    """role_rows (compiled, what the link columns use) gives role_claims' claims row by row."""
+    from chrtool.link.procedures import ROLE_TABLES, role_claims
+    from chrtool.table.schema import ITEM_KINDS
+    for paths in ([str(p) for p in _open5gs()], [str(day)]):
+        for _, table in Run(paths, chunk_bytes=64 * 1024).batches():
+            ev = Events.of_table(table)
+            it = ev.items_of("fteid")
+            got = fast.role_rows(np.ascontiguousarray(ev.cols["proto"], np.uint8),
+                                 np.ascontiguousarray(ev.cols["msg"], np.int32),
+                                 np.ascontiguousarray(it["row"], np.int64),
+                                 np.ascontiguousarray(ITEM_KINDS["fteid"].get(it, "interface"),
+                                                      np.int64), *ROLE_TABLES)
+            for a, b in zip(got, role_claims(ev, it)):
+                assert np.array_equal(a, b)
