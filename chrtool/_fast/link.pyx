@@ -393,6 +393,20 @@ def duplicates(const int32_t[::1] order, const int64_t[::1] ts, const int32_t[::
     return out
 
 
+def twin_copies(const int64_t[::1] rows, const uint8_t[::1] same, const int32_t[::1] file_id,
+                const int64_t[::1] ts, int64_t skew, int32_t[::1] dup):
+    """Records sorted by event then time (correlate.py's `_chr_copies`; same[i]: record i is the
+    same event as record i - 1): each is a copy of the last original of its event when another
+    file holds that one, within `skew` ns; else it is an original itself."""
+    cdef Py_ssize_t i, anchor = -1
+    for i in range(rows.shape[0]):
+        if (same[i] and anchor >= 0 and file_id[i] != file_id[anchor]
+                and ts[i] - ts[anchor] <= skew):
+            dup[rows[i]] = <int32_t>rows[anchor]
+        else:
+            anchor = i
+
+
 # ------------------------------------------------------------------ union-find
 def join_edges(int64_t[::1] parent, int32_t[::1] imsi, const int64_t[::1] a,
                const int64_t[::1] b):

@@ -23,12 +23,15 @@ the ticket with the time in the ticket's zone.
 """
 import datetime as dt
 
+import numpy as np
+
 from chrtool.diagnose.catalogue import PROCEDURE_OF_KIND, rules
 from chrtool.link.correlate import CONFIDENCE, LINK_KINDS
 from chrtool.link.procedures import CARRIERS, Procedure, Roles, build
 from chrtool.link.procedures import catalogue as procedure_catalogue
 from chrtool.protocols import BY_CODE
 from chrtool.table import names
+from chrtool.table.events import PROTO
 from chrtool.table.names import iso
 
 MEAS_MAX_AGE_NS = 60 * 10**9      # a measurement older than this says nothing about a failure
@@ -471,7 +474,22 @@ class _Story:
                       and c.at - int(self.ts[r]) <= CITE_WINDOW_NS and self._name(r) == want), None)
             if r is not None:
                 rows.add(r)
+        rows |= self._chr_copies(rows)
         return [_evidence(self.ev, r, self._name(r)) for r in rows]
+
+    def _chr_copies(self, rows):
+        """The other exports of the CHR records among rows (linking keeps one export of an
+        event, chrtool/link/correlate.py): the finding cites every file that shows it."""
+        dup = self.sessions.duplicate_of_row
+        if dup is None:
+            return set()
+        if not hasattr(self, "_copies_of"):
+            cols = self.ev.cols
+            copies = np.flatnonzero((dup >= 0) & (cols["proto"] == PROTO["CHR"]))
+            self._copies_of = {}
+            for r, o in zip(copies.tolist(), dup[copies].tolist()):
+                self._copies_of.setdefault(o, []).append(r)
+        return {c for r in rows for c in self._copies_of.get(r, ())}
 
     def _consequences(self, c):
         """What followed the root: the rest of its chain that did not end well, the findings

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from chrtool._fast import link as fast
-from chrtool.link.columns import FLAG_TMSI, KIND_CODE, LinkColumns, _give_back_freed_memory
+from chrtool.link.columns import FLAG_MME, FLAG_TMSI, KIND_CODE, LinkColumns, _give_back_freed_memory
 from chrtool.link.directions import ENB, MME, s1ap_sender
 from chrtool.table.schema import PROTO
 
@@ -237,6 +237,7 @@ def _duplicates(lc, order, skew_ns):
         return np.full(lc.n, -1, np.int32)      # one file: a copy is always in another
     dup = fast.duplicates(order, lc.ts, lc.file_id, lc.proto, lc.flags, lc.pair, lc.hash,
                           lc.parent, PROTO_S1AP, PROTO_X2AP, skew_ns)
+    _chr_copies(lc, dup, skew_ns)
     child = np.flatnonzero(lc.parent >= 0)
     if not len(child) or not (dup >= 0).any():
         return dup
@@ -254,6 +255,34 @@ def _duplicates(lc, order, skew_ns):
         at = np.minimum(np.searchsorted(place, want), len(place) - 1)
         dup[child[copied]] = np.where(place[at] == want, child[at], -1)
         todo[copied] = False
+
+
+def _chr_copies(lc, dup, skew_ns):
+    """Mark in `dup` the CHR records that repeat one another file holds: the same radio event
+    exported twice (an eNB's binary CHR and its CSV or XML export), whose bytes differ. The same
+    event is the same message about the same subscriber, named the same way (its IMSI, else its
+    M-TMSI, else its S1AP IDs), within the clock skew; the first (in time, then input order)
+    stays the original. A record naming no subscriber is never a copy: a cell outage drops many
+    UEs in one millisecond."""
+    rows = np.flatnonzero((lc.proto == PROTO["CHR"]) & (lc.parent < 0) & (dup < 0))
+    if len(rows) < 2:
+        return
+    imsi, tmsi = lc.imsi[rows].astype(np.int64), lc.m_tmsi[rows].astype(np.int64)
+    has_tmsi = (lc.flags[rows] & FLAG_TMSI) > 0
+    mme, enb = lc.mme[rows].astype(np.int64), lc.enb[rows].astype(np.int64)
+    has_ids = ((lc.flags[rows] & FLAG_MME) > 0) & (enb >= 0)
+    # who the record is about: (how it is named, the name)
+    how = np.where(imsi > 0, 1, np.where(has_tmsi, 2, np.where(has_ids, 3, 0)))
+    name = np.where(how == 1, imsi, np.where(how == 2, tmsi, mme << 24 ^ enb))
+    keep = how > 0
+    rows, how, name = rows[keep], how[keep], name[keep]
+    msg, ts, file_id = lc.msg[rows].astype(np.int64), lc.ts[rows], lc.file_id[rows]
+    by = np.lexsort((rows, ts, name, how, msg))
+    rows, how, name, msg, ts, file_id = (a[by] for a in (rows, how, name, msg, ts, file_id))
+    same = np.zeros(len(rows), np.uint8)             # the same event as the record before
+    same[1:] = (msg[1:] == msg[:-1]) & (how[1:] == how[:-1]) & (name[1:] == name[:-1])
+    fast.twin_copies(rows.astype(np.int64), same, np.ascontiguousarray(file_id, np.int32),
+                     np.ascontiguousarray(ts, np.int64), skew_ns, dup)
 
 
 class _Forest:

@@ -125,6 +125,10 @@ def _collect(timeline):
             m.row = row
         m.sources.append(key)
         by_frame[key] = m
+        for c in row.get("copies", ()):     # what other inputs hold of it: a source too
+            if (c["file"], c["frame"]) not in by_frame:
+                m.sources.append((c["file"], c["frame"]))
+                by_frame[(c["file"], c["frame"])] = m
         return m
 
     def walk(p, depth):

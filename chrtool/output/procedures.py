@@ -2,6 +2,8 @@
 timeline's procedure ladder (text and JSON)."""
 import json
 
+import numpy as np
+
 from chrtool.link.correlate import CONFIDENCE, LINK_KINDS
 from chrtool.link.procedures import _int_array
 from chrtool.output.rows import rows_at, to_jsonable
@@ -122,6 +124,7 @@ def timeline_document(ev, sessions, ue, procs, imsi, msisdn):
     placed = {top[r] for r in mine}
     by_index = {p.index: p for p in procs}
     odd = set(sessions.inconsistent_rows)
+    copies = _copies(ev, sessions)
 
     def proc(p):
         link, confidence = _link(sessions, p.rows)
@@ -129,18 +132,34 @@ def timeline_document(ev, sessions, ue, procs, imsi, msisdn):
         doc = {"kind": p.kind, "interface": p.interface, "start": iso(p.start_ns),
                "end": iso(p.end_ns), "outcome": p.outcome, "answered_by": p.answered_by or None,
                "timer": p.timer or None, "cause": cause, "link": link or None,
-               "confidence": confidence, "messages": _messages(decoded, top, sessions, odd, p.rows),
+               "confidence": confidence,
+               "messages": _messages(decoded, top, sessions, odd, copies, p.rows),
                "children": [proc(by_index[c]) for c in p.children if c in by_index]}
         return doc
 
     others = sorted({top[r] for r in own} - placed, key=lambda r: (int(ev.cols["ts_ns"][r]), r))
     return {"imsi": (ue.imsi if ue else imsi) or None, "msisdn": (ue.msisdn if ue else msisdn) or None,
             "procedures": [proc(p) for p in procs if p.parent < 0],
-            "other_messages": _messages(decoded, top, sessions, odd, others)}
+            "other_messages": _messages(decoded, top, sessions, odd, copies, others)}
 
 
-def _messages(decoded, top, sessions, odd, rows):
-    """The decode rows of a procedure's messages, each carrier once (its NAS inside it)."""
+def _copies(ev, sessions):
+    """Original row -> the copies of it other inputs hold (a second probe's packet, an eNB
+    trace's message, another export of a CHR record), as {"file", "frame"}."""
+    dup = sessions.duplicate_of_row
+    if dup is None:
+        return {}
+    rows = np.flatnonzero((dup >= 0) & (ev.cols["parent"] < 0))
+    out = {}
+    for r, o, f, n in zip(rows.tolist(), dup[rows].tolist(),
+                          ev.cols["file_id"][rows].tolist(), ev.cols["frame"][rows].tolist()):
+        out.setdefault(o, []).append({"file": ev.files.get(f), "frame": n})
+    return out
+
+
+def _messages(decoded, top, sessions, odd, copies, rows):
+    """The decode rows of a procedure's messages, each carrier once (its NAS inside it), with
+    the copies of it other inputs hold."""
     seen, out = set(), []
     for r in rows:
         t = top[r]
@@ -153,6 +172,8 @@ def _messages(decoded, top, sessions, odd, rows):
             row["link"] = link
         if t in odd:                # the peer's ID in it is not the connection's: a stack bug
             row["inconsistent_ids"] = True
+        if t in copies:
+            row["copies"] = copies[t]
         out.append(row)
     return out
 
@@ -232,6 +253,8 @@ def _message_styled(m, pad=""):
     link = f"  ({m['link']})" if m.get("link") not in (None, "imsi", "connection") else ""
     if m.get("inconsistent_ids"):
         link += "  (its peer ID is not the connection's)"
+    if m.get("copies"):             # another probe or export holds it too: shown once
+        link += "  (also " + ", ".join(f"{c['file']}#{c['frame']}" for c in m["copies"]) + ")"
     return styled(pad, (m["ts"], "dim"), "  ", (f"{m['file']}#{m['frame']}", "cyan"),
                   f"  {m['proto']} {m.get('msg', '?')}" + (f" [{nas}]" if nas else ""),
                   *(("  cause: ", (cause, "red")) if cause else ()), (link, "yellow"))
