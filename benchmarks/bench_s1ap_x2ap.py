@@ -1,12 +1,13 @@
 """Throughput of the compiled S1AP/X2AP decoders against pycrate and tshark, in one run.
 
-    python benchmarks/bench_s1ap_x2ap.py [--repeat N] [--pycrate-sample N] [--tshark-messages N]
+    python benchmarks/bench_s1ap_x2ap.py [--repeat N] [--rounds N] [--pycrate-sample N]
+                                         [--tshark-messages N]
 
 Messages: every S1AP PDU of the reference captures (tshark extracts them; the generated corpus
 is used when tshark or the captures are missing) and the generated X2AP corpus (every procedure
 code, every cause). chrtool: s1ap.decode / x2ap.decode over an EventTable holding the messages
 `--repeat` times (the table is filled before the clock starts; NAS child rows and items are part
-of the measured work). pycrate: S1AP_PDU.from_aper / X2AP_PDU.from_aper over a sample. tshark:
+of the measured work), `--rounds` times: the median with its min-max. pycrate: S1AP_PDU.from_aper / X2AP_PDU.from_aper over a sample. tshark:
 `tshark -r <pcap of the same messages> -T fields -e <proto>.procedureCode` (full dissection;
 process start-up included, so the pcap is made large enough for it not to dominate).
 Writes benchmarks/results/s1ap_x2ap.json and prints a markdown table.
@@ -28,9 +29,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "_fast"))
 sys.path.insert(0, str(ROOT / "tests"))         # oracle.py, which the corpora use for tshark
+sys.path.insert(0, str(ROOT / "benchmarks"))    # common.py
 sys.path.insert(0, str(ROOT))
 
 import s1ap_corpus as C  # noqa: E402
+from common import spread  # noqa: E402
 from chrtool._fast import events, s1ap, x2ap  # noqa: E402
 
 S1AP_CAPTURES = ["open5gs/testattach.pcapng", "open5gs/testcups_19b93606.pcapng",
@@ -68,23 +71,24 @@ def fill(proto, pdus, repeat):
 
 
 def bench_chrtool(proto, pdus, repeat, rounds=5):
+    """Messages/s of each of `rounds` passes as spread() (median, min, max), messages a pass,
+    items a message."""
     mod = s1ap if proto == "s1ap" else x2ap
-    best = None
+    n = len(pdus) * repeat
+    rates = []
     for _ in range(rounds):
         t = fill(proto, pdus, repeat)
         t0 = time.perf_counter()
         mod.decode(t)
-        dt = time.perf_counter() - t0
-        best = dt if best is None else min(best, dt)
-    n = len(pdus) * repeat
-    return n / best, n, t.n_items / n
+        rates.append(n / (time.perf_counter() - t0))
+    return spread(rates), n, t.n_items / n
 
 
 def bench_pycrate(proto, pdus, sample, rounds=3):
-    """Best of `rounds` passes (the same treatment chrtool gets)."""
+    """Messages/s, the median of `rounds` passes (the same treatment chrtool gets)."""
     pdu = C.asn1(proto)
     msgs = (pdus * (sample // len(pdus) + 1))[:sample]
-    best = None
+    rates = []
     for _ in range(rounds):
         ok = 0
         t0 = time.perf_counter()
@@ -94,9 +98,8 @@ def bench_pycrate(proto, pdus, sample, rounds=3):
                 ok += 1
             except Exception:  # noqa: BLE001 - pycrate refuses a few real PDUs (reference-bugs.md)
                 pass
-        dt = time.perf_counter() - t0
-        best = dt if best is None else min(best, dt)
-    return len(msgs) / best, len(msgs), ok
+        rates.append(len(msgs) / (time.perf_counter() - t0))
+    return spread(rates)["median"], len(msgs), ok
 
 
 def bench_tshark(proto, pdus, count):
@@ -116,6 +119,7 @@ def bench_tshark(proto, pdus, count):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=5, help="timed passes (median, min-max)")
     ap.add_argument("--pycrate-sample", type=int, default=2000)
     ap.add_argument("--tshark-messages", type=int, default=20000)
     ap.add_argument("-o", "--output", default=str(ROOT / "benchmarks" / "results" / "s1ap_x2ap.json"))
@@ -124,13 +128,16 @@ def main(argv=None):
                "machine": platform.platform(), "python": platform.python_version(), "protocols": {}}
     for proto in ("s1ap", "x2ap"):
         pdus, source = messages(proto)
-        fast, n_fast, items = bench_chrtool(proto, pdus, args.repeat)
+        runs, n_fast, items = bench_chrtool(proto, pdus, args.repeat, args.rounds)
+        fast = runs["median"]
         slow, n_slow, ok = bench_pycrate(proto, pdus, args.pycrate_sample)
         shark, n_shark = bench_tshark(proto, pdus, args.tshark_messages)
         results["protocols"][proto] = {
             "messages": source, "distinct_pdus": len(pdus),
             "mean_pdu_bytes": round(sum(map(len, pdus)) / len(pdus), 1),
-            "chrtool_msgs_per_s": round(fast), "chrtool_messages": n_fast,
+            "chrtool_msgs_per_s": round(fast), "chrtool_msgs_per_s_min": round(runs["min"]),
+            "chrtool_msgs_per_s_max": round(runs["max"]), "chrtool_runs": runs["runs"],
+            "chrtool_messages": n_fast,
             "chrtool_items_per_msg": round(items, 2),
             "pycrate_msgs_per_s": round(slow, 1), "pycrate_messages": n_slow, "pycrate_decoded": ok,
             "tshark_msgs_per_s": round(shark, 1) if shark else None, "tshark_messages": n_shark,
@@ -140,10 +147,11 @@ def main(argv=None):
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
-    print("| protocol | messages | chrtool msg/s | pycrate msg/s | tshark msg/s | vs pycrate | vs tshark |")
+    print("| protocol | messages | chrtool msg/s (min-max) | pycrate msg/s | tshark msg/s | vs pycrate | vs tshark |")
     print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
     for proto, r in results["protocols"].items():
-        print(f"| {proto.upper()} | {r['distinct_pdus']} ({r['messages']}) | {r['chrtool_msgs_per_s']:,} | "
+        print(f"| {proto.upper()} | {r['distinct_pdus']} ({r['messages']}) | {r['chrtool_msgs_per_s']:,} "
+              f"({r['chrtool_msgs_per_s_min']:,}-{r['chrtool_msgs_per_s_max']:,}) | "
               f"{r['pycrate_msgs_per_s']:,} | {r['tshark_msgs_per_s'] or 'n/a'} | "
               f"{r['speedup_vs_pycrate']}x | {r['speedup_vs_tshark'] or 'n/a'}x |")
     return results
