@@ -315,8 +315,10 @@ def stats(inputs, as_json, subscribers, read):
     `chrtool batch` (one process, shards of subscribers on disk under $TMPDIR).
     """
     import time
+    from chrtool.inputs.pipeline import COUNT_CHUNK_BYTES
     from chrtool.output.stats import Counts
     run = _run(inputs, read)
+    run.capture_chunk_bytes = COUNT_CHUNK_BYTES     # each batch counted and let go
     counts = Counts()
     bar, step = _progress(run)
     started = time.perf_counter()

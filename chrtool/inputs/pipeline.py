@@ -11,6 +11,13 @@ from chrtool.inputs.sources import classify, expand, open_binary, reader
 from chrtool.protocols import DECODERS
 from chrtool.table.events import Events
 
+# The capture batch size for a pass that only counts and lets each batch go (`chrtool stats`):
+# 64 KiB keeps the batch (read buffer and table) in a core's L2 between the decoding stages, which
+# made the decode loop 30-40% faster than the readers' 1 MiB default (README, "What bounds").
+# Consumers that keep or link every batch stay at the default: more, smaller batches cost them
+# more than the cache gives back (diagnose on ref-100M: 1.9 s instead of 1.35 s).
+COUNT_CHUNK_BYTES = 64 << 10
+
 
 def decode_batch(table, states):
     """Run every protocol decoder over one EventTable batch, in place, in registry order."""
@@ -41,6 +48,7 @@ class Run:
         self.maps = tuple(maps)
         self.sources, self.skipped = classify(self.paths, self.maps)
         self.chunk_bytes = chunk_bytes
+        self.capture_chunk_bytes = None     # captures only, when chunk_bytes is None (stats)
         self.nas_null_cipher = nas_null_cipher
         self.problems = []
         self.failed = []            # sources that could not be read at all
@@ -114,7 +122,10 @@ class Run:
         used = 0
         try:
             with open_binary(source) as fh:
-                rdr = reader(source, fh, self.chunk_bytes, self.maps)
+                chunk = self.chunk_bytes
+                if chunk is None and source.kind == "capture":
+                    chunk = self.capture_chunk_bytes
+                rdr = reader(source, fh, chunk, self.maps)
                 states = new_states(nas_null_cipher=self.nas_null_cipher)
                 for table in rdr:
                     decode_batch(table, states)

@@ -56,3 +56,24 @@ def test_xml_with_an_unknown_encoding_is_a_reported_failure(tmp_path):
     run, ev = whole_chain(path)
     assert ev.n == 0 and run.failed
     assert "U-F-8" in str(run.problems[0])
+
+
+def test_capture_chunk_for_counting_changes_batches_not_counts():
+    """stats' smaller capture batches (Run.capture_chunk_bytes): the same rows, counts, problems
+    and counters as the readers' default (the samples are a batch or two either way: a read is
+    the chunk plus room for one maximal record; test_capture checks that rows do not depend on
+    the chunk)."""
+    from chrtool.inputs.pipeline import COUNT_CHUNK_BYTES
+    from chrtool.output.stats import Counts
+
+    def count(chunk):
+        run = Run([str(SAMPLES / "day"), str(SAMPLES / "attach_reject.pcap")])
+        run.capture_chunk_bytes = chunk
+        counts = Counts()
+        for _, table in run.batches():
+            counts.add(table)
+        return (counts.rows, counts.messages, counts.causes, counts.flags, run.counters,
+                [p.as_dict() for p in run.problems])
+
+    assert count(4096) == count(None) == count(COUNT_CHUNK_BYTES)
+    assert 4096 < COUNT_CHUNK_BYTES < 1 << 20
