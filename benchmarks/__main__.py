@@ -129,7 +129,12 @@ def _diagnose(d):
                                          else "") + " (reference: tshark -T fields, 5 fields, "
                f"on the {ts['input'] if ts else '?'}; ratio in MB/s)", r["peak_rss_mb"],
                r.get("size_exponent"), _spread(r.get("seconds_min"), r.get("seconds_max"), 2))
-            for r in d["results"] if r["contender"].startswith("chrtool")]
+            for r in d["results"] if r["contender"].startswith("chrtool")] + [
+        _r("diagnose --imsi latency", r["input"], r["seconds"], f["seconds"],
+           r["x_tshark_filter"], "s (reference: tshark -Y e212.imsi == the subscriber's IMSI, "
+           "the same file; ratio in time)", r["peak_rss_mb"])
+        for r in d["results"] if r.get("x_tshark_filter")
+        for f in d["results"] if f["contender"].startswith("tshark -Y") and f["input"] == r["input"]]
 
 
 def _batch(d):

@@ -24,7 +24,7 @@ def test_every_benchmark_has_results_that_become_rows():
     names = {r["name"] for r in rows}
     for want in ("capture stage", "decode end to end (chrtool stats)", "S1AP decoder",
                  "X2AP decoder", "NAS-EPS decoder", "GTPv2 decoder", "Diameter decoder",
-                 "chr-v1 reader", "linking", "diagnose --imsi", "simulate",
+                 "chr-v1 reader", "linking", "diagnose --imsi", "diagnose --imsi latency", "simulate",
                  "batch, 1 -> 2 workers", "diagnosis accuracy"):
         assert want in names, want
     for r in rows:
