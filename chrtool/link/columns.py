@@ -181,7 +181,6 @@ class LinkColumns:
                              "(chrtool batch links them per shard)")
         base = self.n
         parts = self._parts
-        proto = cols["proto"]
         parent = cols["parent"]
         src_id = self.addr.bytes16(np.ascontiguousarray(cols["src"], np.uint8))
         dst_id = self.addr.bytes16(np.ascontiguousarray(cols["dst"], np.uint8))
