@@ -26,11 +26,11 @@ from chrtool._fast.events cimport (EventTable, P_CHR, P_S1AP, P_X2AP, F_MALFORME
                                    C_CHR, K_TARGET_ECGI, K_TARGET_NR_CGI, S_RAW, M_NEIGHBOUR,
                                    init_row, malformed, put_cause, put_cell, put_erab, put_guti,
                                    put_meas, put_str)
+from chrtool._fast.events cimport new_table as ev_new_table
 from chrtool._fast.bytes cimport (Cursor, cursor, span_at, sub_at, u8_at, le16_at, be24, le16,
                                   le32, le64)
 from chrtool._fast.tbcd cimport tbcd
 
-from chrtool._fast.events import COLUMNS as ev_COLUMNS, ITEM_COLUMNS as ev_ITEM_COLUMNS
 from chrtool.errors import DecodeError
 from chrtool.decoders import chr_v1 as spec
 
@@ -107,31 +107,11 @@ cdef inline void init_rows(EventTable t, Py_ssize_t lo, Py_ssize_t hi) noexcept:
         init_row(t, r)
 
 
-cdef EventTable alloc_table(Py_ssize_t rows, Py_ssize_t data_capacity,
-                            Py_ssize_t item_capacity, name, int file_id):
-    """A table with uninitialised columns (np.empty: no fill pass, no zeroed pages); rows get
-    their defaults from init_rows before use."""
-    cdef EventTable t = EventTable.__new__(EventTable)
-    t.file = name
-    t.file_id = file_id
-    rows = max(rows, 16)
-    cols = {}
-    for cname, dtype, width, fill in ev_COLUMNS:
-        cols[cname] = np.empty((rows, width) if width else (rows,), dtype=dtype)
-    t.cols = cols
-    t._bind()
-    t.item_cols = {k: np.empty(max(item_capacity, 16), dtype=dt) for k, dt in ev_ITEM_COLUMNS}
-    t._bind_items()
-    t.data_array = np.empty(max(data_capacity, 1024), dtype=np.uint8)
-    t.data = t.data_array
-    return t
-
-
 def new_table(Py_ssize_t rows, Py_ssize_t data_capacity, Py_ssize_t item_capacity, name,
               int file_id):
     """An empty EventTable for `rows` rows whose every row holds the column defaults (as
     EventTable.add_row promises), made without np.full's slow generic fill."""
-    cdef EventTable t = alloc_table(rows, data_capacity, item_capacity, name, file_id)
+    cdef EventTable t = ev_new_table(rows, data_capacity, item_capacity, name, file_id)
     init_rows(t, 0, t.frame.shape[0])
     return t
 
@@ -435,7 +415,7 @@ cdef class ChrV1Reader:
             pool.append(entry)
             self.tables_reused += 1
             return t
-        t = alloc_table(rows, data, items, self.name, self.file_id)
+        t = ev_new_table(rows, data, items, self.name, self.file_id)
         self.tables_made += 1
         entry = [t, None, None, t.frame.shape[0], t.frame.shape[0]]
         entry[1] = table_objects(t)
