@@ -23,8 +23,6 @@ the ticket with the time in the ticket's zone.
 """
 import datetime as dt
 
-import numpy as np
-
 from chrtool.diagnose.catalogue import PROCEDURE_OF_KIND, rules
 from chrtool.link.correlate import CONFIDENCE, LINK_KINDS
 from chrtool.link.procedures import CARRIERS, Procedure, Roles, build
@@ -480,15 +478,10 @@ class _Story:
     def _chr_copies(self, rows):
         """The other exports of the CHR records among rows (linking keeps one export of an
         event, chrtool/link/correlate.py): the finding cites every file that shows it."""
-        dup = self.sessions.duplicate_of_row
-        if dup is None:
-            return set()
         if not hasattr(self, "_copies_of"):
-            cols = self.ev.cols
-            copies = np.flatnonzero((dup >= 0) & (cols["proto"] == PROTO["CHR"]))
-            self._copies_of = {}
-            for r, o in zip(copies.tolist(), dup[copies].tolist()):
-                self._copies_of.setdefault(o, []).append(r)
+            proto = self.ev.cols["proto"]
+            self._copies_of = {o: c for o, c in self.sessions.copies().items()
+                               if proto[o] == PROTO["CHR"]}
         return {c for r in rows for c in self._copies_of.get(r, ())}
 
     def _consequences(self, c):

@@ -102,6 +102,17 @@ class Sessions:
             sel &= self.duplicate_of_row < 0
         return np.flatnonzero(sel)
 
+    def copies(self):
+        """Original row -> the rows that copy it (another probe's packet, an eNB trace's
+        message, another export of a CHR record), in row order."""
+        out = {}
+        if self.duplicate_of_row is None:
+            return out
+        rows = np.flatnonzero(self.duplicate_of_row >= 0)
+        for r, o in zip(rows.tolist(), self.duplicate_of_row[rows].tolist()):
+            out.setdefault(o, []).append(r)
+        return out
+
     def subset(self, rows):
         """These sessions over `rows` only (sorted, such as one subscriber's), renumbered 0.. in
         that order as Events.take and Run.take number them."""

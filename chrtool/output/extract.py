@@ -80,10 +80,8 @@ def plan(run, ev, sessions, ue, shared=None):
     shared = shared or {}
     own = sessions.rows_of(ue.index) if ue is not None else np.zeros(0, np.int64)
     copies = defaultdict(set)
-    dup = sessions.duplicate_of_row
-    for r in np.flatnonzero(dup >= 0).tolist():
-        o = int(dup[r])
-        copies[(int(fid[o]), int(frame[o]))].add((int(fid[r]), int(frame[r])))
+    for o, rows in sessions.copies().items():
+        copies[(int(fid[o]), int(frame[o]))].update((int(fid[r]), int(frame[r])) for r in rows)
     groups = defaultdict(list)
     for r in own.tolist():
         groups[(int(fid[r]), int(frame[r]))].append(r)

@@ -47,7 +47,7 @@ class Message:
     """One arrow (or, for CHR, one radio record) of the ladder."""
     row: dict
     ts_ns: int
-    sources: list                      # [(file, frame)]: a CHR event several exports carry
+    sources: list                      # [(file, frame)]: the message, then its copies
     src: tuple = None                  # lanes (role, name)
     dst: tuple = None
     mark: str = ""                     # root | evidence | consequence
@@ -97,43 +97,24 @@ def ts_ns(text):
     return int(t.timestamp()) * 10**9 + int((frac + "000000000")[:9])
 
 
-def _chr_key(row, t):
-    """What makes two CHR records one radio event: the exports of one eNB (binary, CSV, XML)
-    carry the same event with more or fewer fields."""
-    return (t, row.get("msg"), row.get("ecgi") or row.get("nr_cgi"))
-
-
 def _collect(timeline):
-    """The messages, each once (a carrier may sit in a procedure and its child; a CHR event in
-    several exports), in time order, and the procedures over them."""
-    by_frame, by_event, msgs, bands = {}, {}, [], []
+    """The messages, each once (a carrier may sit in a procedure and its child), in time order,
+    with the copies other inputs hold as further sources (linking keeps one of a packet two
+    probes saw, or of a CHR event several exports carry), and the procedures over them."""
+    by_frame, msgs, bands = {}, [], []
 
     def take(row):
         key = (row["file"], row["frame"])
-        if key in by_frame:
-            return by_frame[key]
-        t = ts_ns(row["ts"])
-        m = None
-        if row.get("proto") == "CHR":
-            m = by_event.get(_chr_key(row, t))
-        if m is None:
-            m = Message(row, t, [])
+        if key not in by_frame:
+            m = Message(row, ts_ns(row["ts"]),
+                        [key] + [(c["file"], c["frame"]) for c in row.get("copies", ())])
             msgs.append(m)
-            if row.get("proto") == "CHR":
-                by_event[_chr_key(row, t)] = m
-        elif len(row) > len(m.row):         # the richest export's fields are the ones shown
-            m.row = row
-        m.sources.append(key)
-        by_frame[key] = m
-        for c in row.get("copies", ()):     # what other inputs hold of it: a source too
-            if (c["file"], c["frame"]) not in by_frame:
-                m.sources.append((c["file"], c["frame"]))
-                by_frame[(c["file"], c["frame"])] = m
-        return m
+            for k in m.sources:
+                by_frame[k] = m
+        return by_frame[key]
 
     def walk(p, depth):
-        band = Band(p, depth, [take(r) for r in p["messages"]])
-        bands.append(band)
+        bands.append(Band(p, depth, [take(r) for r in p["messages"]]))
         for c in p["children"]:
             walk(c, depth + 1)
 
@@ -144,23 +125,10 @@ def _collect(timeline):
     msgs.sort(key=lambda m: (m.ts_ns, m.sources[0]))
     for i, m in enumerate(msgs):
         m.i = i
-    for b in bands:
-        b.msgs = sorted({m.i for m in b.msgs})
-    # the same CHR procedure built from each export of the event: kept once, the fullest
-    radio = {}
-    for n, b in enumerate(bands):
-        if b.msgs and all(msgs[i].row.get("proto") == "CHR" for i in b.msgs):
-            radio.setdefault(b.doc["kind"], []).append((n, set(b.msgs), b))
-    dropped = set()
-    for same in radio.values():
-        for n, mine, b in same:
-            if any(o is not b and (mine < theirs or mine == theirs and k < n)
-                   for k, theirs, o in same):
-                dropped.add(id(b))
-    kept = [b for b in bands if id(b) not in dropped]
-    for i, b in enumerate(kept):
+    for i, b in enumerate(bands):
         b.i = i
-    return msgs, kept
+        b.msgs = sorted({m.i for m in b.msgs})
+    return msgs, bands
 
 
 def _mark(msgs, doc):

@@ -2,8 +2,6 @@
 timeline's procedure ladder (text and JSON)."""
 import json
 
-import numpy as np
-
 from chrtool.link.correlate import CONFIDENCE, LINK_KINDS
 from chrtool.link.procedures import _int_array
 from chrtool.output.rows import rows_at, to_jsonable
@@ -146,15 +144,10 @@ def timeline_document(ev, sessions, ue, procs, imsi, msisdn):
 def _copies(ev, sessions):
     """Original row -> the copies of it other inputs hold (a second probe's packet, an eNB
     trace's message, another export of a CHR record), as {"file", "frame"}."""
-    dup = sessions.duplicate_of_row
-    if dup is None:
-        return {}
-    rows = np.flatnonzero((dup >= 0) & (ev.cols["parent"] < 0))
-    out = {}
-    for r, o, f, n in zip(rows.tolist(), dup[rows].tolist(),
-                          ev.cols["file_id"][rows].tolist(), ev.cols["frame"][rows].tolist()):
-        out.setdefault(o, []).append({"file": ev.files.get(f), "frame": n})
-    return out
+    files, frame = ev.files, ev.cols["frame"]
+    fid = ev.cols["file_id"]
+    return {o: [{"file": files.get(int(fid[r])), "frame": int(frame[r])} for r in rows]
+            for o, rows in sessions.copies().items()}
 
 
 def _messages(decoded, top, sessions, odd, copies, rows):
